@@ -1,0 +1,159 @@
+import type { CandidateView, PlannedOperation } from '../types';
+import { extractJson } from '../util/jsonExtract';
+import { normalizeForHash } from '../util/text';
+
+export interface ManagerDecision {
+  /** Validated operations, safe to apply: every id is one of the candidates. */
+  ops: PlannedOperation[];
+  /** Items refused, with the reason (logged in the result, never applied). */
+  rejected: { item: unknown; reason: string }[];
+  /** True when the whole output was unusable (nothing parsed). */
+  unparseable: boolean;
+}
+
+const EVENTS: Record<string, PlannedOperation['type']> = {
+  ADD: 'ADD',
+  UPDATE: 'UPDATE',
+  DELETE: 'DELETE',
+  NONE: 'NOOP',
+  NOOP: 'NOOP',
+  'NO CHANGE': 'NOOP',
+};
+
+/**
+ * Turns the manager model's raw output into operations. Ids are the small integer keys shown to the
+ * model; anything that does not map to a candidate, a second operation on the same memory, wrong
+ * types or empty texts are rejected item by item. Never throws.
+ */
+export function parseManagerOutput(raw: string, candidates: CandidateView[], maxTextChars = 2000): ManagerDecision {
+  const rejected: ManagerDecision['rejected'] = [];
+  const json = extractJson(raw);
+  const items = Array.isArray(json)
+    ? json
+    : json && typeof json === 'object'
+      ? ((json as Record<string, unknown>).memory ?? (json as Record<string, unknown>).operations ?? (json as Record<string, unknown>).memories)
+      : undefined;
+  if (!Array.isArray(items)) return { ops: [], rejected: [{ item: truncate(raw), reason: 'no JSON list of operations' }], unparseable: true };
+  const byKey = new Map(candidates.map((c) => [c.key, c]));
+  const touched = new Set<string>();
+  const addedTexts = new Set<string>();
+  const ops: PlannedOperation[] = [];
+  for (const item of items.slice(0, 200)) {
+    if (!item || typeof item !== 'object' || Array.isArray(item)) {
+      rejected.push({ item: truncate(item), reason: 'not an object' });
+      continue;
+    }
+    const it = item as Record<string, unknown>;
+    const type = typeof it.event === 'string' ? EVENTS[it.event.trim().toUpperCase()] : undefined;
+    if (!type) {
+      rejected.push({ item: truncate(it), reason: `unknown event ${JSON.stringify(truncate(it.event))}` });
+      continue;
+    }
+    const text = typeof it.text === 'string' ? it.text.trim() : undefined;
+    const reason = typeof it.reason === 'string' ? it.reason.slice(0, 500) : undefined;
+    const key = typeof it.id === 'string' || typeof it.id === 'number' ? String(it.id).trim() : undefined;
+    if (type === 'ADD') {
+      if (!text) {
+        rejected.push({ item: truncate(it), reason: 'ADD without text' });
+        continue;
+      }
+      if (text.length > maxTextChars) {
+        rejected.push({ item: truncate(it), reason: `text longer than ${maxTextChars} characters` });
+        continue;
+      }
+      const norm = normalizeForHash(text);
+      // Models often echo an existing memory as ADD: that is no change.
+      const echo = candidates.find((c) => normalizeForHash(c.text) === norm);
+      if (echo || addedTexts.has(norm)) {
+        if (echo && !touched.has(echo.memoryId)) {
+          touched.add(echo.memoryId);
+          ops.push({ type: 'NOOP', memoryId: echo.memoryId, reason: 'already in memory' });
+        }
+        continue;
+      }
+      addedTexts.add(norm);
+      ops.push({ type: 'ADD', text, reason });
+      continue;
+    }
+    const cand = key !== undefined ? byKey.get(key) : undefined;
+    if (!cand) {
+      rejected.push({ item: truncate(it), reason: `id ${JSON.stringify(truncate(it.id))} is not one of the candidate memories` });
+      continue;
+    }
+    if (touched.has(cand.memoryId)) {
+      rejected.push({ item: truncate(it), reason: `second operation on memory ${key}` });
+      continue;
+    }
+    if (type === 'UPDATE') {
+      if (!text) {
+        rejected.push({ item: truncate(it), reason: 'UPDATE without text' });
+        continue;
+      }
+      if (text.length > maxTextChars) {
+        rejected.push({ item: truncate(it), reason: `text longer than ${maxTextChars} characters` });
+        continue;
+      }
+      touched.add(cand.memoryId);
+      if (normalizeForHash(text) === normalizeForHash(cand.text)) ops.push({ type: 'NOOP', memoryId: cand.memoryId, reason: reason ?? 'same as before' });
+      else ops.push({ type: 'UPDATE', memoryId: cand.memoryId, text, reason });
+      continue;
+    }
+    touched.add(cand.memoryId);
+    ops.push({ type, memoryId: cand.memoryId, reason });
+  }
+  return { ops, rejected, unparseable: false };
+}
+
+/** Facts from the extractor's output; tolerant of shapes small models produce. Never throws. */
+export function parseFacts(raw: string, maxFacts = 20, maxChars = 2000): string[] {
+  const json = extractJson(raw);
+  let list: unknown = Array.isArray(json) ? json : json && typeof json === 'object' ? (json as Record<string, unknown>).facts : undefined;
+  if (!Array.isArray(list)) return [];
+  list = list.map((f) => (typeof f === 'string' ? f : f && typeof f === 'object' && typeof (f as { fact?: unknown }).fact === 'string' ? (f as { fact: string }).fact : undefined));
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const f of list as (string | undefined)[]) {
+    const t = f?.trim();
+    if (!t || t.length > maxChars) continue;
+    const n = normalizeForHash(t);
+    if (!n || seen.has(n)) continue;
+    seen.add(n);
+    out.push(t);
+    if (out.length >= maxFacts) break;
+  }
+  return out;
+}
+
+/** Splits the answer agent's output into the selected memory keys and the answer. Never throws. */
+export function parseAnswerOutput(raw: string, validKeys: Set<string>): { answer: string; selectedKeys: string[] } {
+  const text = typeof raw === 'string' ? raw.replace(/<think>[\s\S]*?(<\/think>|$)/gi, '').trim() : '';
+  const answerMatch = /\*{0,2}\s*answer\s*:?\s*\*{0,2}\s*:?/gi;
+  let lastIdx = -1;
+  let lastLen = 0;
+  for (let m = answerMatch.exec(text); m; m = answerMatch.exec(text)) {
+    // Only a marker at the start of a line counts, so "the answer: ..." in prose does not.
+    const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
+    if (text.slice(lineStart, m.index).trim() === '') {
+      lastIdx = m.index;
+      lastLen = m[0].length;
+    }
+  }
+  const answer = (lastIdx >= 0 ? text.slice(lastIdx + lastLen) : text.replace(/\*{0,2}selected memories:?\*{0,2}:?.*$/im, '')).trim();
+  const sel = /selected memories\s*:?\s*\*{0,2}\s*:?\s*([^\n]*)/i.exec(text);
+  const selectedKeys: string[] = [];
+  if (sel) {
+    for (const m of sel[1].matchAll(/\d+/g)) {
+      if (validKeys.has(m[0]) && !selectedKeys.includes(m[0])) selectedKeys.push(m[0]);
+    }
+  }
+  return { answer, selectedKeys };
+}
+
+function truncate(x: unknown): unknown {
+  if (typeof x === 'string') return x.length > 300 ? x.slice(0, 300) + '…' : x;
+  if (x && typeof x === 'object') {
+    const s = JSON.stringify(x);
+    return s.length > 300 ? s.slice(0, 300) + '…' : x;
+  }
+  return x;
+}

@@ -1,0 +1,97 @@
+// The engine's public surface, as the extension, the CLI, the benchmarks and the training reward use it.
+import type {
+  CaptureEvent,
+  HistoryRecord,
+  Memory,
+  MemoryStatus,
+  OperationType,
+  SearchHit,
+  SearchOptions,
+  SourceRef,
+  TokenUsage,
+} from './types';
+
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface ListQuery {
+  /** Substring filter over text and tags, case-insensitive. */
+  text?: string;
+  status?: MemoryStatus | 'all';
+  tag?: string;
+  pinned?: boolean;
+  sourceKind?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export interface ListResult {
+  items: Memory[];
+  /** Number of memories matching the query (before offset/limit). */
+  total: number;
+  /** Counts over the whole bank. */
+  counts: Record<MemoryStatus, number>;
+}
+
+export interface BankChange {
+  /** Records appended by the change (empty for a reload from disk). */
+  records: HistoryRecord[];
+  /** True when the bank was reloaded because another process changed it. */
+  external?: boolean;
+}
+
+export interface ManualAddOptions {
+  tags?: string[];
+  source?: SourceRef;
+  pinned?: boolean;
+}
+
+/** What the manager did with one fact. */
+export interface AppliedOperation {
+  type: OperationType;
+  memoryId?: string;
+  before?: string;
+  after?: string;
+  fact: string;
+  reason?: string;
+  /** Set when the operation was held for approval or rejected by validation. */
+  held?: boolean;
+  rejected?: string;
+}
+
+export interface IngestResult {
+  facts: string[];
+  operations: AppliedOperation[];
+  usage: TokenUsage;
+}
+
+export interface AnswerResult {
+  answer: string;
+  /** The full model output, including the selected memories section. */
+  raw: string;
+  /** Memories the agent said it used (distilled), in order. */
+  citations: Memory[];
+  retrieved: SearchHit[];
+  usage: TokenUsage;
+  answerId: string;
+}
+
+export interface AnswerOptions {
+  topK?: number;
+  signal?: AbortSignal;
+  onDelta?: (delta: string) => void;
+  /** Called once retrieval is done, before the model call. */
+  onRetrieved?: (hits: SearchHit[]) => void;
+}
+
+export interface Feedback {
+  answerId: string;
+  kind: 'helpful' | 'unhelpful';
+  question?: string;
+  answer?: string;
+  memoryIds?: string[];
+  time?: string;
+}
+
+export type { CaptureEvent };

@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { BankError } from '../errors';
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  time: number;
+}
+
+/**
+ * A cross-process lock: a file created with O_EXCL. A lock whose process is gone, or that is older
+ * than `staleMs`, is taken over, so a crashed VS Code window never blocks the other one for long.
+ */
+export class FileLock {
+  constructor(
+    readonly path: string,
+    private readonly staleMs = 30_000,
+    private readonly timeoutMs = 15_000,
+  ) {}
+
+  async withLock<T>(fn: () => Promise<T> | T): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  private async acquire(): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    let delay = 2;
+    for (;;) {
+      try {
+        const fd = fs.openSync(this.path, 'wx');
+        const info: LockInfo = { pid: process.pid, host: os.hostname(), time: Date.now() };
+        fs.writeSync(fd, JSON.stringify(info));
+        fs.closeSync(fd);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      if (this.isStale()) {
+        // Rename first so two processes that both saw it stale don't both delete a fresh lock.
+        const grave = `${this.path}.stale-${process.pid}-${Date.now()}`;
+        try {
+          fs.renameSync(this.path, grave);
+          fs.rmSync(grave, { force: true });
+        } catch {
+          /* another process took it over first */
+        }
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new BankError('LOCKED', `The memory bank is locked by another process (${this.path}). Try again in a moment.`);
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 50);
+    }
+  }
+
+  private isStale(): boolean {
+    let info: LockInfo;
+    try {
+      info = JSON.parse(fs.readFileSync(this.path, 'utf8')) as LockInfo;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      // Empty or half-written lock file: stale only once it is old enough.
+      try {
+        return Date.now() - fs.statSync(this.path).mtimeMs > 2_000;
+      } catch {
+        return false;
+      }
+    }
+    if (info.host === os.hostname() && info.pid !== process.pid && !processAlive(info.pid)) return true;
+    return Date.now() - info.time > this.staleMs;
+  }
+
+  private release(): void {
+    try {
+      const info = JSON.parse(fs.readFileSync(this.path, 'utf8')) as LockInfo;
+      if (info.pid === process.pid) fs.rmSync(this.path, { force: true });
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,827 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type {
+  BankChange,
+  Disposable,
+  Feedback,
+  ListQuery,
+  ListResult,
+  ManualAddOptions,
+} from '../api';
+import type {
+  BatchContext,
+  HistoryAction,
+  HistoryRecord,
+  Memory,
+  MemorySnapshot,
+  MemoryStatus,
+  PlannedOperation,
+  SearchHit,
+  SearchOptions,
+  SourceRef,
+} from '../types';
+import type { Embedder } from '../embeddings/embedder';
+import { BankError } from '../errors';
+import { Bm25Index, reciprocalRankFusion } from '../retrieval/bm25';
+import { VectorIndex } from '../retrieval/vectorIndex';
+import { newId, nowIso, textHash } from '../util/text';
+import { FileLock } from './fileLock';
+import { HistoryLog, type StoredRecord } from './historyLog';
+import { VectorLog, type VectorEntry } from './vectorLog';
+import { type BankBundle, parseBundle } from './bundle';
+
+export type { BankBundle } from './bundle';
+
+export interface BankLimits {
+  maxMemoryChars: number;
+  maxMemories: number;
+}
+
+export interface MemoryBankOptions {
+  embedder: Embedder;
+  /** Who writes (user name); stored in the source of manual records. */
+  actor?: string;
+  limits?: Partial<BankLimits>;
+  /** Poll the history file for other processes' writes (ms; 0 disables). */
+  watchIntervalMs?: number;
+}
+
+/** What opening the bank found and repaired; shown to the user when not empty. */
+export interface RecoveryReport {
+  corruptRecords: number;
+  tornBytes: number;
+  missingVectors: number;
+  messages: string[];
+}
+
+/** A batch held back by the destructive-run guard until the user approves it. */
+export interface PendingBatch {
+  id: string;
+  ops: PlannedOperation[];
+  ctx: BatchContext;
+  reason: string;
+  time: string;
+}
+
+const DEFAULT_LIMITS: BankLimits = { maxMemoryChars: 2000, maxMemories: 200_000 };
+
+const BANK_META = 'bank.json';
+
+/**
+ * One workspace's memory bank. The history log is the source of truth: every change is appended
+ * (and fsynced) there first, then applied to the in-memory state in one synchronous step, so readers
+ * never see half a batch. Vectors live in an append-only slot file; search runs on an in-memory
+ * contiguous Float32Array plus an incremental BM25 index.
+ */
+export class MemoryBank {
+  private memories = new Map<string, Memory>();
+  private vectorSlots = 0;
+  private records: StoredRecord[] = [];
+  private byMemory = new Map<string, StoredRecord[]>();
+  private byOpId = new Map<string, StoredRecord>();
+  private hashToId = new Map<string, string>();
+  private vectors: VectorIndex;
+  private bm25 = new Bm25Index();
+  private offset = 0;
+  private nextSeq = 1;
+  private listeners = new Set<(e: BankChange) => void>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly log: HistoryLog;
+  private readonly vlog: VectorLog;
+  private readonly lock: FileLock;
+  private readonly limits: BankLimits;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private feedbackCache: Feedback[] | undefined;
+  readonly recovery: RecoveryReport = { corruptRecords: 0, tornBytes: 0, missingVectors: 0, messages: [] };
+
+  private constructor(
+    readonly folder: string,
+    private readonly opts: MemoryBankOptions,
+  ) {
+    this.log = new HistoryLog(path.join(folder, 'history.jsonl'));
+    const dims = opts.embedder.dimensions;
+    this.vlog = VectorLog.open(path.join(folder, `vectors-${safeName(opts.embedder.id)}.bin`), dims);
+    this.lock = new FileLock(path.join(folder, 'bank.lock'));
+    this.vectors = new VectorIndex(dims);
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
+
+  static async open(folder: string, opts: MemoryBankOptions): Promise<MemoryBank> {
+    try {
+      fs.mkdirSync(folder, { recursive: true });
+    } catch (err) {
+      throw new BankError('IO', `Cannot create the memory bank folder ${folder}: ${(err as Error).message}`);
+    }
+    writeBankMeta(folder, opts.embedder);
+    const bank = new MemoryBank(folder, opts);
+    await bank.load();
+    const interval = opts.watchIntervalMs ?? 1000;
+    if (interval > 0) bank.startWatching(interval);
+    return bank;
+  }
+
+  get size(): number {
+    return this.memories.size;
+  }
+
+  get embedder(): Embedder {
+    return this.opts.embedder;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  get(id: string): Memory | undefined {
+    const m = this.memories.get(id);
+    return m && { ...m, tags: [...m.tags] };
+  }
+
+  /** Finds an active memory whose normalized text equals `text`. */
+  findDuplicate(text: string): Memory | undefined {
+    const id = this.hashToId.get(textHash(text));
+    return id ? this.get(id) : undefined;
+  }
+
+  list(q: ListQuery = {}): ListResult {
+    const counts: Record<MemoryStatus, number> = { active: 0, superseded: 0, deleted: 0 };
+    const needle = q.text?.toLowerCase().trim();
+    const status = q.status ?? 'active';
+    const matches: Memory[] = [];
+    for (const m of this.memories.values()) {
+      counts[m.status]++;
+      if (status !== 'all' && m.status !== status) continue;
+      if (q.pinned !== undefined && m.pinned !== q.pinned) continue;
+      if (q.tag && !m.tags.includes(q.tag)) continue;
+      if (q.sourceKind && m.source.kind !== q.sourceKind) continue;
+      if (needle && !m.text.toLowerCase().includes(needle) && !m.tags.some((t) => t.toLowerCase().includes(needle))) continue;
+      matches.push(m);
+    }
+    matches.sort((a, b) => Number(b.pinned) - Number(a.pinned) || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+    const offset = Math.max(0, q.offset ?? 0);
+    const limit = Math.max(0, q.limit ?? matches.length);
+    return { items: matches.slice(offset, offset + limit).map((m) => ({ ...m, tags: [...m.tags] })), total: matches.length, counts };
+  }
+
+  history(memoryId?: string): HistoryRecord[] {
+    const recs = memoryId === undefined ? this.records : (this.byMemory.get(memoryId) ?? []);
+    return recs.map(publicRecord);
+  }
+
+  record(opId: string): HistoryRecord | undefined {
+    const r = this.byOpId.get(opId);
+    return r && publicRecord(r);
+  }
+
+  async search(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
+    const topK = opts.topK ?? 10;
+    if (!query.trim() || this.memories.size === 0 || topK <= 0) return [];
+    const [qv] = await this.opts.embedder.embed([query], opts.signal);
+    const tagSet = opts.tags?.length ? new Set(opts.tags) : undefined;
+    const accept = (id: string): boolean => {
+      const m = this.memories.get(id);
+      if (!m) return false;
+      if (!opts.includeInactive && m.status !== 'active') return false;
+      return !tagSet || m.tags.some((t) => tagSet.has(t));
+    };
+    const pool = Math.max(topK * 2, 50);
+    const dense = this.vectors.search(qv, pool, accept);
+    const lexical = this.bm25.search(query, pool, accept);
+    const fused = reciprocalRankFusion([dense, lexical]).slice(0, topK);
+    return fused.map((f) => ({ memory: this.get(f.id)!, score: f.score }));
+  }
+
+  /** Dense-only search, exposed for benchmarks and for the manager's candidate retrieval. */
+  async searchDense(query: string, topK: number, signal?: AbortSignal): Promise<SearchHit[]> {
+    const [qv] = await this.opts.embedder.embed([query], signal);
+    return this.vectors
+      .search(qv, topK, (id) => this.memories.get(id)?.status === 'active')
+      .map((h) => ({ memory: this.get(h.id)!, score: h.score }));
+  }
+
+  onDidChange(listener: (e: BankChange) => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** Applies the manager's operations as one atomic batch. Ids must name existing memories. */
+  async applyBatch(ops: PlannedOperation[], ctx: BatchContext): Promise<HistoryRecord[]> {
+    for (const op of ops) {
+      if ((op.type === 'ADD' || op.type === 'UPDATE') && !op.text?.trim()) {
+        throw new BankError('INVALID_INPUT', `${op.type} needs a non-empty text.`);
+      }
+      if (op.type !== 'ADD' && !op.memoryId && op.type !== 'NOOP') throw new BankError('INVALID_INPUT', `${op.type} needs a memory id.`);
+      this.checkText(op.text);
+    }
+    return this.write(async () => {
+      const texts = ops.filter((o) => o.type === 'ADD' || o.type === 'UPDATE').map((o) => o.text!.trim());
+      const vecs = await this.opts.embedder.embed(texts);
+      return (stage) => {
+        let vi = 0;
+        const seen = new Set<string>();
+        for (const op of ops) {
+          if (op.memoryId) {
+            if (seen.has(op.memoryId)) throw new BankError('INVALID_INPUT', `Two operations in one batch touch memory ${op.memoryId}.`);
+            seen.add(op.memoryId);
+          }
+          const base = { fact: ctx.fact, candidates: ctx.candidates, model: ctx.model, source: ctx.source, reason: op.reason };
+          if (op.type === 'ADD') {
+            const id = newId();
+            stage.add({ ...base, action: 'ADD', memoryId: id, after: { text: op.text!.trim(), status: 'active', tags: op.tags ?? [], pinned: false, eventTime: ctx.eventTime } }, vecs[vi++]);
+            continue;
+          }
+          if (op.type === 'NOOP') {
+            stage.add({ ...base, action: 'NOOP', memoryId: op.memoryId ?? '' });
+            continue;
+          }
+          const cur = stage.current(op.memoryId!);
+          if (!cur) throw new BankError('CONFLICT', `Memory ${op.memoryId} does not exist.`);
+          if (cur.status !== 'active') throw new BankError('CONFLICT', `Memory ${op.memoryId} is ${cur.status}; it changed since the manager saw it.`);
+          if (op.type === 'UPDATE') {
+            stage.add({ ...base, action: 'UPDATE', memoryId: cur.id, before: snap(cur), after: { ...snap(cur), text: op.text!.trim(), eventTime: ctx.eventTime ?? cur.eventTime, tags: op.tags ?? cur.tags } }, vecs[vi++]);
+          } else {
+            stage.add({ ...base, action: 'DELETE', memoryId: cur.id, before: snap(cur), after: { ...snap(cur), status: 'deleted' } });
+          }
+        }
+      };
+    });
+  }
+
+  async addManual(text: string, opts: ManualAddOptions = {}): Promise<HistoryRecord> {
+    const clean = text.trim();
+    if (!clean) throw new BankError('INVALID_INPUT', 'A memory needs some text.');
+    this.checkText(clean);
+    const [rec] = await this.write(async () => {
+      const [vec] = await this.opts.embedder.embed([clean]);
+      return (stage) => {
+        stage.add(
+          {
+            action: 'ADD',
+            memoryId: newId(),
+            source: opts.source ?? { kind: 'manual', actor: this.opts.actor },
+            reason: 'added by hand',
+            after: { text: clean, status: 'active', tags: opts.tags ?? [], pinned: !!opts.pinned },
+          },
+          vec,
+        );
+      };
+    });
+    return rec;
+  }
+
+  async edit(id: string, text: string): Promise<HistoryRecord> {
+    const clean = text.trim();
+    if (!clean) throw new BankError('INVALID_INPUT', 'A memory cannot be empty; delete it instead.');
+    this.checkText(clean);
+    return this.changeOne(id, 'EDIT', (m) => ({ ...snap(m), text: clean }), 'edited by hand', true);
+  }
+
+  delete(id: string, reason = 'deleted by hand'): Promise<HistoryRecord> {
+    return this.changeOne(id, 'DELETE', (m) => {
+      if (m.status === 'deleted') throw new BankError('CONFLICT', 'This memory is already deleted.');
+      return { ...snap(m), status: 'deleted' };
+    }, reason);
+  }
+
+  restore(id: string): Promise<HistoryRecord> {
+    return this.changeOne(id, 'RESTORE', (m) => {
+      if (m.status === 'active') throw new BankError('CONFLICT', 'This memory is already active.');
+      return { ...snap(m), status: 'active' };
+    }, 'restored by hand');
+  }
+
+  setPinned(id: string, pinned: boolean): Promise<HistoryRecord> {
+    return this.changeOne(id, pinned ? 'PIN' : 'UNPIN', (m) => ({ ...snap(m), pinned }), pinned ? 'pinned' : 'unpinned');
+  }
+
+  setTags(id: string, tags: string[]): Promise<HistoryRecord> {
+    const clean = [...new Set(tags.map((t) => t.trim()).filter(Boolean))];
+    return this.changeOne(id, 'EDIT', (m) => ({ ...snap(m), tags: clean }), 'tags edited');
+  }
+
+  /**
+   * Reverts one operation by appending a compensating record. Refused when the memory changed
+   * since, so an undo never silently discards a later change.
+   */
+  async undo(opId: string): Promise<HistoryRecord[]> {
+    return this.write(async () => {
+      const target = this.byOpId.get(opId);
+      if (!target) throw new BankError('NOT_FOUND', `No operation ${opId} in the history.`);
+      if (target.action === 'NOOP') throw new BankError('INVALID_INPUT', 'A NOOP changed nothing, so there is nothing to undo.');
+      const undoneBy = this.records.find((r) => r.action === 'UNDO' && r.undoes === opId);
+      if (undoneBy) throw new BankError('CONFLICT', 'This operation was already undone.');
+      const cur = this.memories.get(target.memoryId);
+      if (!cur || !target.after || !sameSnapshot(snap(cur), target.after)) {
+        throw new BankError('CONFLICT', 'The memory changed after this operation; undo the later operations first.');
+      }
+      const restored: MemorySnapshot = target.before ?? { ...target.after, status: 'deleted' };
+      const textChanged = restored.text !== cur.text;
+      const [vec] = textChanged ? await this.opts.embedder.embed([restored.text]) : [undefined];
+      return (stage) => {
+        stage.add(
+          { action: 'UNDO', memoryId: cur.id, before: snap(cur), after: restored, undoes: opId, reason: `undo ${target.action}`, source: { kind: 'manual', actor: this.opts.actor } },
+          vec,
+        );
+      };
+    });
+  }
+
+  /** The newest operation that can still be undone, if any. */
+  lastUndoable(): HistoryRecord | undefined {
+    const undone = new Set(this.records.filter((r) => r.action === 'UNDO').map((r) => r.undoes));
+    for (let i = this.records.length - 1; i >= 0; i--) {
+      const r = this.records[i];
+      if (r.action === 'NOOP' || r.action === 'UNDO' || undone.has(r.opId) || !r.after) continue;
+      const cur = this.memories.get(r.memoryId);
+      if (cur && sameSnapshot(snap(cur), r.after)) return publicRecord(r);
+    }
+    return undefined;
+  }
+
+  /** Soft-deletes every active memory in one batch; undoable per memory, history kept. */
+  async clear(): Promise<number> {
+    const recs = await this.write(async () => (stage) => {
+      for (const m of this.memories.values()) {
+        if (m.status !== 'active') continue;
+        stage.add({ action: 'DELETE', memoryId: m.id, before: snap(m), after: { ...snap(m), status: 'deleted' }, reason: 'bank cleared', source: { kind: 'manual', actor: this.opts.actor } });
+      }
+    });
+    return recs.length;
+  }
+
+  // ---------------------------------------------------------------- feedback, pending, trajectories
+
+  async recordFeedback(f: Feedback): Promise<void> {
+    if (!f || typeof f.answerId !== 'string' || (f.kind !== 'helpful' && f.kind !== 'unhelpful')) {
+      throw new BankError('INVALID_INPUT', 'Feedback needs an answer id and a kind.');
+    }
+    const entry: Feedback = { ...f, time: f.time ?? nowIso() };
+    await this.appendSideFile('feedback.jsonl', entry);
+    this.feedbackCache?.push(entry);
+  }
+
+  feedback(): Feedback[] {
+    if (!this.feedbackCache) this.feedbackCache = readJsonLines<Feedback>(path.join(this.folder, 'feedback.jsonl'));
+    return [...this.feedbackCache];
+  }
+
+  /** Appends one training trajectory (manager call or answer) for `export-training`. */
+  async recordTrajectory(entry: Record<string, unknown>): Promise<void> {
+    await this.appendSideFile('trajectories.jsonl', { time: nowIso(), ...entry });
+  }
+
+  trajectories(): Record<string, unknown>[] {
+    return readJsonLines(path.join(this.folder, 'trajectories.jsonl'));
+  }
+
+  async holdBatch(ops: PlannedOperation[], ctx: BatchContext, reason: string): Promise<PendingBatch> {
+    const batch: PendingBatch = { id: newId(), ops, ctx, reason, time: nowIso() };
+    await this.lock.withLock(() => {
+      const all = this.pendingBatches();
+      all.push(batch);
+      writeFileAtomic(path.join(this.folder, 'pending.json'), JSON.stringify(all, null, 1));
+    });
+    this.emit({ records: [] });
+    return batch;
+  }
+
+  pendingBatches(): PendingBatch[] {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.folder, 'pending.json'), 'utf8')) as PendingBatch[];
+    } catch {
+      return [];
+    }
+  }
+
+  async resolvePending(id: string, approve: boolean): Promise<HistoryRecord[]> {
+    const batch = this.pendingBatches().find((b) => b.id === id);
+    if (!batch) throw new BankError('NOT_FOUND', 'That held batch no longer exists.');
+    const recs = approve ? await this.applyBatch(batch.ops, { ...batch.ctx, model: batch.ctx.model }) : [];
+    await this.lock.withLock(() => {
+      const rest = this.pendingBatches().filter((b) => b.id !== id);
+      writeFileAtomic(path.join(this.folder, 'pending.json'), JSON.stringify(rest, null, 1));
+    });
+    this.emit({ records: recs });
+    return recs;
+  }
+
+  // ---------------------------------------------------------------- export / import
+
+  exportBundle(): BankBundle {
+    return {
+      format: 'project-memory-bank',
+      version: 1,
+      exportedAt: nowIso(),
+      embedder: this.opts.embedder.id,
+      memories: [...this.memories.values()].map((m) => ({ ...m, tags: [...m.tags] })),
+      history: this.history(),
+      feedback: this.feedback(),
+    };
+  }
+
+  toMarkdown(): string {
+    const lines = ['# Project memory', '', `Exported ${nowIso()}.`, ''];
+    for (const status of ['active', 'superseded', 'deleted'] as const) {
+      const items = [...this.memories.values()].filter((m) => m.status === status);
+      if (!items.length) continue;
+      lines.push(`## ${status[0].toUpperCase()}${status.slice(1)} (${items.length})`, '');
+      for (const m of items) {
+        const meta = [m.pinned ? 'pinned' : '', m.tags.length ? `tags: ${m.tags.join(', ')}` : '', `source: ${m.source.kind}${m.source.ref ? ` ${m.source.ref}` : ''}`, `updated ${m.updatedAt}`, `id ${m.id}`]
+          .filter(Boolean)
+          .join(' · ');
+        lines.push(`- ${m.text.replace(/\n/g, ' ')}  `, `  <sub>${meta}</sub>`);
+      }
+      lines.push('');
+    }
+    lines.push('## History', '');
+    for (const r of this.records) {
+      const change = r.before && r.after && r.before.text !== r.after.text ? `: "${r.before.text}" → "${r.after.text}"` : r.after ? `: "${r.after.text}"` : '';
+      lines.push(`- ${r.time} **${r.action}** ${r.memoryId}${change}${r.reason ? ` (${r.reason})` : ''}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  /**
+   * Imports a bundle made by `exportBundle`. The whole input is validated first; a malformed file is
+   * refused with the reason and the bank is not touched. `replace` soft-deletes current memories
+   * first (undoable); memories whose id already exists are skipped in `merge`.
+   */
+  async importBundle(data: unknown, mode: 'merge' | 'replace'): Promise<{ imported: number; skipped: number }> {
+    const bundle = parseBundle(data);
+    for (const m of bundle.memories) this.checkText(m.text);
+    let imported = 0;
+    let skipped = 0;
+    await this.write(async () => {
+      const incoming = bundle.memories.filter((m) => !this.memories.has(m.id));
+      skipped = bundle.memories.length - incoming.length;
+      const vecs = await this.opts.embedder.embed(incoming.map((m) => m.text));
+      return (stage) => {
+        if (mode === 'replace') {
+          for (const m of this.memories.values()) {
+            if (m.status !== 'active') continue;
+            stage.add({ action: 'DELETE', memoryId: m.id, before: snap(m), after: { ...snap(m), status: 'deleted' }, reason: 'replaced by import', source: { kind: 'import' } });
+          }
+        }
+        const ids = new Set(incoming.map((m) => m.id));
+        for (const r of bundle.history) {
+          if (!ids.has(r.memoryId)) continue;
+          stage.addImported(r);
+        }
+        incoming.forEach((m, i) => {
+          stage.add({ action: 'IMPORT', memoryId: m.id, after: snap(m), source: m.source, reason: 'imported', time: m.updatedAt, createdAt: m.createdAt }, vecs[i]);
+          imported++;
+        });
+      };
+    });
+    if (bundle.feedback.length) for (const f of bundle.feedback) await this.recordFeedback(f);
+    return { imported, skipped };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    await this.queue.catch(() => undefined);
+    this.listeners.clear();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private checkText(text: string | undefined): void {
+    if (text && text.length > this.limits.maxMemoryChars) {
+      throw new BankError('LIMIT', `A memory is limited to ${this.limits.maxMemoryChars} characters; this one has ${text.length}.`);
+    }
+  }
+
+  private changeOne(
+    id: string,
+    action: HistoryAction,
+    next: (m: Memory) => MemorySnapshot,
+    reason: string,
+    reembed = false,
+  ): Promise<HistoryRecord> {
+    return this.write(async () => {
+      const cur = this.memories.get(id);
+      if (!cur) throw new BankError('NOT_FOUND', `No memory with id ${id}.`);
+      const after = next(cur);
+      const [vec] = reembed && after.text !== cur.text ? await this.opts.embedder.embed([after.text]) : [undefined];
+      return (stage) => {
+        stage.add({ action, memoryId: id, before: snap(cur), after, reason, source: { kind: 'manual', actor: this.opts.actor } }, vec);
+      };
+    }).then((r) => r[0]);
+  }
+
+  /**
+   * Runs one write: `prepare` (outside the lock: embeddings, validation) returns a function that
+   * stages records against the up-to-date state; staged records are appended under the
+   * cross-process lock, fsynced, and only then applied in memory.
+   */
+  private write(prepare: () => Promise<(stage: Stage) => void>): Promise<HistoryRecord[]> {
+    if (this.closed) return Promise.reject(new BankError('IO', 'The memory bank is closed.'));
+    const run = async (): Promise<HistoryRecord[]> => {
+      await this.lock.withLock(() => this.catchUp(true));
+      const stageFn = await prepare();
+      return this.lock.withLock(() => {
+        this.catchUp(true);
+        const stage = new Stage(this);
+        stageFn(stage);
+        if (stage.entries.length === 0) return [];
+        const activeAfter = this.countActive() + stage.activeDelta();
+        if (activeAfter > this.limits.maxMemories && stage.activeDelta() > 0) {
+          throw new BankError('LIMIT', `The memory bank is full (${this.limits.maxMemories} memories). Delete or export old memories first.`);
+        }
+        // Vectors first: a vector without its record is ignored, a record without its vector is re-embedded.
+        const vecEntries: VectorEntry[] = stage.entries
+          .filter((e) => e.vector && e.record.after)
+          .map((e) => ({ memoryId: e.record.memoryId, textHash: textHash(e.record.after!.text), vector: e.vector! }));
+        this.vlog.append(vecEntries);
+        this.vectorSlots += vecEntries.length;
+        const recs = stage.entries.map((e) => e.record);
+        this.offset = this.log.append(recs);
+        stage.entries.forEach((e) => this.applyRecord(e.record, e.vector));
+        const pub = recs.map(publicRecord);
+        this.emit({ records: pub });
+        return pub;
+      });
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private countActive(): number {
+    let n = 0;
+    for (const m of this.memories.values()) if (m.status === 'active') n++;
+    return n;
+  }
+
+  /** @internal used by Stage */
+  allocate(partial: Partial<StoredRecord>, batchId: string): StoredRecord {
+    return {
+      seq: this.nextSeq++,
+      opId: newId(),
+      batchId,
+      time: nowIso(),
+      ...partial,
+    } as StoredRecord;
+  }
+
+  private async load(): Promise<void> {
+    const res = this.log.read(0);
+    if (res.corrupt.length) {
+      this.recovery.corruptRecords = res.corrupt.length;
+      this.recovery.messages.push(`${res.corrupt.length} damaged history record(s) were skipped (${res.corrupt.map((c) => c.reason).join(', ')}).`);
+    }
+    if (res.tornBytes) {
+      this.recovery.tornBytes = res.tornBytes;
+      this.recovery.messages.push(`An unfinished write (${res.tornBytes} bytes) from a crash was discarded; no acknowledged operation was lost.`);
+      await this.lock.withLock(() => {
+        // Re-check under the lock: another live writer may have completed the line meanwhile.
+        const again = this.log.read(res.nextOffset);
+        if (again.records.length === 0 && again.tornBytes > 0) this.log.truncate(res.nextOffset);
+      });
+    }
+    for (const r of res.records) this.applyRecord(r, undefined);
+    this.offset = res.nextOffset;
+    this.loadVectors();
+    await this.repairMissingVectors();
+  }
+
+  /** Takes vectors from the slot file (from the last slot read on) whose text hash matches the memory. */
+  private loadVectors(): void {
+    const { entries, nextSlot } = this.vlog.read(this.vectorSlots);
+    this.vectorSlots = nextSlot;
+    for (const e of entries) {
+      const m = this.memories.get(e.memoryId);
+      if (m && textHash(m.text).startsWith(e.textHash)) this.vectors.set(m.id, e.vector);
+    }
+  }
+
+  /** Memories without a usable vector (damaged slot, new embedder, crash between files) get one again. */
+  private async repairMissingVectors(): Promise<void> {
+    const missing = [...this.memories.values()].filter((m) => !this.vectors.has(m.id));
+    if (!missing.length) return;
+    this.recovery.missingVectors = missing.length;
+    this.recovery.messages.push(`${missing.length} memory vector(s) were missing or out of date and were recomputed.`);
+    const vecs = await this.opts.embedder.embed(missing.map((m) => m.text));
+    const entries = missing.map((m, i) => ({ memoryId: m.id, textHash: textHash(m.text), vector: vecs[i] }));
+    await this.lock.withLock(() => this.vlog.append(entries));
+    this.vectorSlots += entries.length;
+    entries.forEach((e) => this.vectors.set(e.memoryId, e.vector));
+  }
+
+  private applyRecord(r: StoredRecord, vec: Float32Array | undefined): void {
+    if (this.byOpId.has(r.opId)) return;
+    this.records.push(r);
+    this.byOpId.set(r.opId, r);
+    if (r.seq >= this.nextSeq) this.nextSeq = r.seq + 1;
+    if (r.memoryId) {
+      let list = this.byMemory.get(r.memoryId);
+      if (!list) this.byMemory.set(r.memoryId, (list = []));
+      list.push(r);
+    }
+    if (!r.after || !r.memoryId) return;
+    const prev = this.memories.get(r.memoryId);
+    const created = r.createdAt;
+    const m: Memory = {
+      id: r.memoryId,
+      text: r.after.text,
+      status: r.after.status,
+      tags: [...(r.after.tags ?? [])],
+      pinned: !!r.after.pinned,
+      eventTime: r.after.eventTime,
+      createdAt: prev?.createdAt ?? created ?? r.time,
+      updatedAt: r.time,
+      source: prev?.source ?? r.source ?? { kind: 'manual' },
+    };
+    if (prev) {
+      const oldHash = textHash(prev.text);
+      if (this.hashToId.get(oldHash) === prev.id) this.hashToId.delete(oldHash);
+    }
+    this.memories.set(m.id, m);
+    if (m.status === 'active') this.hashToId.set(textHash(m.text), m.id);
+    if (vec) this.vectors.set(m.id, vec);
+    else if (prev && prev.text !== m.text) this.vectors.delete(m.id); // its vector comes from the slot file
+    if (!prev || prev.text !== m.text) this.bm25.set(m.id, m.text);
+  }
+
+  /** Reads records other processes appended since our last read. */
+  private catchUp(underLock: boolean): boolean {
+    const size = this.log.size();
+    if (size === this.offset) return false;
+    if (size < this.offset) {
+      throw new BankError('CORRUPT', 'The history file shrank while the bank was open; reopen the bank.');
+    }
+    const res = this.log.read(this.offset);
+    if (underLock && res.tornBytes) {
+      // A writer died mid-line while holding the lock: cut its unacknowledged bytes.
+      this.log.truncate(res.nextOffset);
+    }
+    if (!res.records.length) {
+      this.offset = res.nextOffset;
+      return false;
+    }
+    for (const r of res.records) this.applyRecord(r, undefined);
+    this.offset = res.nextOffset;
+    this.loadVectors();
+    this.emit({ records: res.records.map(publicRecord), external: true });
+    return true;
+  }
+
+  private startWatching(intervalMs: number): void {
+    this.watchTimer = setInterval(() => {
+      if (this.closed) return;
+      this.queue = this.queue.then(() => {
+        try {
+          this.catchUp(false);
+        } catch {
+          /* reported on the next write */
+        }
+      });
+    }, intervalMs);
+    this.watchTimer.unref?.();
+  }
+
+  private emit(e: BankChange): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch {
+        /* a listener's failure must not break the write path */
+      }
+    }
+  }
+
+  private async appendSideFile(name: string, entry: unknown): Promise<void> {
+    await this.lock.withLock(() => {
+      const fd = fs.openSync(path.join(this.folder, name), 'a');
+      try {
+        fs.writeSync(fd, JSON.stringify(entry) + '\n');
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+  }
+}
+
+/** Records staged for one atomic batch, checked against state as it will be after earlier entries. */
+class Stage {
+  readonly entries: { record: StoredRecord; vector?: Float32Array }[] = [];
+  private readonly batchId = newId();
+  private readonly overlay = new Map<string, Memory>();
+
+  constructor(private readonly bank: MemoryBank) {}
+
+  current(id: string): Memory | undefined {
+    return this.overlay.get(id) ?? this.bank.get(id);
+  }
+
+  add(partial: Partial<StoredRecord> & { action: HistoryAction; memoryId: string }, vector?: Float32Array): void {
+    const rec = this.bank.allocate(stripUndefined(partial), this.batchId);
+    this.entries.push({ record: rec, vector });
+    if (rec.after) {
+      const prev = this.current(rec.memoryId);
+      this.overlay.set(rec.memoryId, {
+        id: rec.memoryId,
+        ...rec.after,
+        tags: [...rec.after.tags],
+        createdAt: prev?.createdAt ?? rec.time,
+        updatedAt: rec.time,
+        source: prev?.source ?? rec.source ?? { kind: 'manual' },
+      });
+    }
+  }
+
+  /** Imported history keeps its ids, times and content; only the sequence number is ours. */
+  addImported(r: HistoryRecord): void {
+    const { seq: _seq, ...rest } = r;
+    const rec = this.bank.allocate(stripUndefined(rest as Partial<StoredRecord>), this.batchId);
+    rec.batchId = r.batchId;
+    rec.opId = r.opId;
+    rec.time = r.time;
+    this.entries.push({ record: rec });
+  }
+
+  activeDelta(): number {
+    let d = 0;
+    for (const e of this.entries) {
+      const before = e.record.before?.status === 'active';
+      const after = e.record.after?.status === 'active';
+      if (e.record.action === 'ADD' || e.record.action === 'IMPORT') d += after ? 1 : 0;
+      else d += Number(after) - Number(before);
+    }
+    return d;
+  }
+}
+
+function snap(m: Memory | MemorySnapshot): MemorySnapshot {
+  const s: MemorySnapshot = { text: m.text, status: m.status, tags: [...m.tags], pinned: m.pinned };
+  if (m.eventTime) s.eventTime = m.eventTime;
+  return s;
+}
+
+function sameSnapshot(a: MemorySnapshot, b: MemorySnapshot): boolean {
+  return a.text === b.text && a.status === b.status && a.pinned === b.pinned && a.tags.join('\u0000') === b.tags.join('\u0000');
+}
+
+function publicRecord(r: StoredRecord): HistoryRecord {
+  return r;
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  const out = {} as T;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^a-zA-Z0-9._-]+/g, '_').slice(0, 80);
+}
+
+function readJsonLines<T>(file: string): T[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: T[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      /* a torn last line from a crash */
+    }
+  }
+  return out;
+}
+
+/** Temp file, fsync, rename: a reader sees the old or the new content, never a mix. */
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+function writeBankMeta(folder: string, embedder: Embedder): void {
+  const file = path.join(folder, BANK_META);
+  const meta = { format: 'project-memory-bank', version: 1, embedder: embedder.id, dimensions: embedder.dimensions };
+  try {
+    const cur = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (cur.embedder === meta.embedder && cur.dimensions === meta.dimensions) return;
+  } catch {
+    /* missing or damaged: rewrite */
+  }
+  writeFileAtomic(file, JSON.stringify(meta, null, 2));
+}
+
+export type { SourceRef };

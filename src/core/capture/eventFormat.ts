@@ -1,0 +1,109 @@
+// Turns raw workspace activity into compact event texts for the fact extractor. Never imports vscode.
+import type { CaptureEvent, SourceKind, SourceRef } from '../types';
+import { newId } from '../util/text';
+
+/** Longest event text handed to the extractor; longer texts are cut with a marker. */
+export const MAX_EVENT_CHARS = 4000;
+
+export function makeEvent(kind: SourceKind, text: string, ref?: string, actor?: string, time = new Date()): CaptureEvent {
+  const source: SourceRef = { kind };
+  if (ref) source.ref = ref;
+  if (actor) source.actor = actor;
+  return { id: newId(), source, text: clip(text, MAX_EVENT_CHARS), time: time.toISOString() };
+}
+
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return text.slice(0, max - 20) + `\n… [${text.length - max + 20} chars cut]`;
+}
+
+export interface LineChange {
+  added: number;
+  removed: number;
+  /** Changed region of the new text (with a little context), for the extractor to read. */
+  excerpt: string;
+}
+
+/**
+ * A cheap line diff: trims the common head and tail and reports the middle. Good enough to tell the
+ * extractor what a save changed without a full diff algorithm.
+ */
+export function summarizeChange(before: string | undefined, after: string, maxExcerptLines = 40): LineChange {
+  const a = before === undefined ? [] : before.split('\n');
+  const b = after.split('\n');
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const removedLines = a.slice(head, a.length - tail);
+  const addedLines = b.slice(head, b.length - tail);
+  const excerptLines: string[] = [];
+  for (const l of removedLines.slice(0, maxExcerptLines / 2)) excerptLines.push(`- ${l}`);
+  for (const l of addedLines.slice(0, maxExcerptLines - excerptLines.length)) excerptLines.push(`+ ${l}`);
+  const hidden = removedLines.length + addedLines.length - excerptLines.length;
+  if (hidden > 0) excerptLines.push(`… ${hidden} more changed lines`);
+  return { added: addedLines.length, removed: removedLines.length, excerpt: excerptLines.join('\n') };
+}
+
+export function formatSaveEvent(relPath: string, languageId: string, change: LineChange, isNew: boolean): string {
+  const what = isNew ? `Created ${relPath}` : `Edited ${relPath}`;
+  return `${what} (${languageId}; +${change.added} −${change.removed} lines)\n${change.excerpt}`.trim();
+}
+
+export interface CommitInfo {
+  sha: string;
+  author: string;
+  subject: string;
+  body: string;
+  /** `git show --stat` style lines, e.g. "src/a.ts | 4 ++--". */
+  files: string[];
+  branch?: string;
+}
+
+export function formatCommitEvent(c: CommitInfo): string {
+  const lines = [`Git commit ${c.sha.slice(0, 10)}${c.branch ? ` on ${c.branch}` : ''} by ${c.author}: ${c.subject}`];
+  if (c.body.trim()) lines.push(c.body.trim());
+  if (c.files.length) {
+    lines.push('Files:');
+    lines.push(...c.files.slice(0, 30).map((f) => `  ${f}`));
+    if (c.files.length > 30) lines.push(`  … ${c.files.length - 30} more files`);
+  }
+  return lines.join('\n');
+}
+
+/** Commands that carry no project knowledge on their own. */
+const TRIVIAL_COMMANDS = /^\s*(ls|ll|la|dir|cd|pwd|clear|cls|exit|history|echo|cat|less|more|head|tail|man|which|whoami|true|false)(\s|$)/;
+
+export function isTrivialCommand(commandLine: string): boolean {
+  return !commandLine.trim() || TRIVIAL_COMMANDS.test(commandLine);
+}
+
+export function formatTerminalEvent(commandLine: string, exitCode: number | undefined, cwd: string | undefined, output?: string): string {
+  const status = exitCode === undefined ? 'exit code unknown' : exitCode === 0 ? 'succeeded (exit 0)' : `failed (exit ${exitCode})`;
+  let text = `Ran \`${commandLine.trim()}\`${cwd ? ` in ${cwd}` : ''}: ${status}`;
+  if (output?.trim()) text += `\nOutput (tail):\n${tailLines(output, 20)}`;
+  return text;
+}
+
+export interface DiagnosticInfo {
+  relPath: string;
+  line: number;
+  message: string;
+  source?: string;
+  code?: string;
+}
+
+export function formatDiagnosticFixedEvent(d: DiagnosticInfo, openForMs: number): string {
+  const origin = [d.source, d.code].filter(Boolean).join(' ');
+  const took = openForMs >= 60_000 ? `${Math.round(openForMs / 60_000)} min` : `${Math.max(1, Math.round(openForMs / 1000))} s`;
+  return `Fixed an error in ${d.relPath}:${d.line}${origin ? ` (${origin})` : ''} after ${took}: ${d.message}`;
+}
+
+export function formatChatTurn(question: string, answer: string): string {
+  return `User asked: ${question.trim()}\nAssistant answered: ${clip(answer.trim(), 2500)}`;
+}
+
+function tailLines(text: string, n: number): string {
+  const lines = text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trimEnd().split('\n');
+  return lines.slice(-n).join('\n');
+}

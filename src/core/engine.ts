@@ -1,0 +1,210 @@
+import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from './api';
+import type { MemoryBank } from './bank/memoryBank';
+import type { ChatModel } from './llm/chatModel';
+import type { CandidateView, CaptureEvent, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
+import {
+  EXTRACTION_SCHEMA,
+  MANAGER_SCHEMA,
+  answerMessages,
+  extractionMessages,
+  managerMessages,
+} from './agents/prompts';
+import { parseAnswerOutput, parseFacts, parseManagerOutput } from './agents/managerOutput';
+import { newId, nowIso } from './util/text';
+
+export interface EngineOptions {
+  /** Memories the answer agent sees (Memory-R1 uses 60). */
+  answerTopK: number;
+  /** Related memories shown to the manager for each fact. */
+  managerTopK: number;
+  /**
+   * A batch that would delete or overwrite more than this share of its candidates (and at least
+   * `minDestructiveOps` of them) is held for the user's approval instead of being applied.
+   */
+  maxDestructiveShare: number;
+  minDestructiveOps: number;
+  /** Record manager/answer trajectories for training (`export-training`). */
+  recordTrajectories: boolean;
+  /** Temperature for the manager and answer calls (greedy by default, as in the paper's evaluation). */
+  temperature: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  answerTopK: 60,
+  managerTopK: 10,
+  maxDestructiveShare: 0.5,
+  minDestructiveOps: 3,
+  recordTrajectories: true,
+  temperature: 0,
+};
+
+export interface EngineModels {
+  extractor: ChatModel;
+  manager: ChatModel;
+  answerer: ChatModel;
+}
+
+/**
+ * The Memory-R1 pipeline: extract facts from an event, let the Memory Manager decide
+ * ADD/UPDATE/DELETE/NOOP for each fact against its related memories, apply the validated
+ * operations atomically; answer questions with retrieval + distillation + citations.
+ */
+export class MemoryEngine {
+  readonly bank: MemoryBank;
+  readonly options: EngineOptions;
+  private models: EngineModels;
+
+  constructor(opts: { bank: MemoryBank; options?: Partial<EngineOptions> } & EngineModels) {
+    this.bank = opts.bank;
+    this.models = { extractor: opts.extractor, manager: opts.manager, answerer: opts.answerer };
+    this.options = { ...DEFAULT_ENGINE_OPTIONS, ...opts.options };
+  }
+
+  /** Swaps the models (settings changed) without reopening the bank. */
+  setModels(models: EngineModels): void {
+    this.models = models;
+  }
+
+  async extractFacts(event: CaptureEvent, signal?: AbortSignal): Promise<{ facts: string[]; usage: TokenUsage; raw: string }> {
+    const res = await this.models.extractor.complete({
+      messages: extractionMessages(event.text, event.eventTime),
+      json: { schema: EXTRACTION_SCHEMA, name: 'facts' },
+      temperature: 0,
+      signal,
+    });
+    return { facts: parseFacts(res.text), usage: res.usage, raw: res.text };
+  }
+
+  async ingest(event: CaptureEvent, signal?: AbortSignal): Promise<IngestResult> {
+    const { facts, usage } = await this.extractFacts(event, signal);
+    const result: IngestResult = { facts, operations: [], usage: { ...usage } };
+    for (const fact of facts) {
+      signal?.throwIfAborted();
+      const r = await this.manageFact(fact, event.source, event.eventTime, signal);
+      result.operations.push(...r.operations);
+      addUsage(result.usage, r.usage);
+    }
+    return result;
+  }
+
+  /** `/remember`: the text itself is the fact; the manager decides what to do with it. */
+  async remember(text: string, source: SourceRef, signal?: AbortSignal): Promise<IngestResult> {
+    const fact = text.trim();
+    const r = await this.manageFact(fact, source, undefined, signal);
+    return { facts: [fact], operations: r.operations, usage: r.usage };
+  }
+
+  /** One manager step for one fact. Exported for the training reward, which replays it. */
+  async manageFact(
+    fact: string,
+    source: SourceRef,
+    eventTime: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[] }> {
+    const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+    const dup = this.bank.findDuplicate(fact);
+    if (dup) {
+      // An exact duplicate needs no model call: record the NOOP so the history shows it was seen.
+      const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe' });
+      return { operations: [{ type: 'NOOP', memoryId: dup.id, fact, reason: 'exact duplicate' }], usage, records };
+    }
+    const hits = await this.bank.search(fact, { topK: this.options.managerTopK, signal });
+    const candidates: CandidateView[] = hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: h.memory.text }));
+    const res = await this.models.manager.complete({
+      messages: managerMessages(fact, candidates),
+      json: { schema: MANAGER_SCHEMA, name: 'memory_operations' },
+      temperature: this.options.temperature,
+      signal,
+    });
+    addUsage(usage, res.usage);
+    const decision = parseManagerOutput(res.text, candidates);
+    const operations: AppliedOperation[] = decision.rejected.map((r) => ({
+      type: 'NOOP',
+      fact,
+      rejected: r.reason,
+    }));
+    let ops = decision.ops;
+    const changes = ops.filter((o) => o.type !== 'NOOP');
+    if (changes.length === 0) {
+      // Nothing to change: keep one NOOP record tied to the closest memory, for the history.
+      const first = ops[0]?.memoryId ?? candidates[0]?.memoryId;
+      ops = [{ type: 'NOOP', memoryId: first, reason: ops[0]?.reason ?? (decision.unparseable ? 'manager output unusable' : 'no change') }];
+    } else {
+      ops = changes;
+    }
+    const ctx = { fact, candidates, model: res.model, source, eventTime };
+    const destructive = ops.filter((o) => o.type === 'DELETE' || o.type === 'UPDATE').length;
+    let records: HistoryRecord[] = [];
+    if (
+      destructive >= this.options.minDestructiveOps &&
+      destructive > this.options.maxDestructiveShare * Math.max(1, candidates.length)
+    ) {
+      await this.bank.holdBatch(ops, ctx, `would change ${destructive} of ${candidates.length} related memories at once`);
+      for (const o of ops) operations.push(this.describe(o, fact, candidates, true));
+    } else {
+      records = await this.bank.applyBatch(ops, ctx);
+      for (const rec of records) {
+        operations.push({
+          type: rec.action as AppliedOperation['type'],
+          memoryId: rec.memoryId || undefined,
+          before: rec.before?.text,
+          after: rec.after?.text,
+          fact,
+          reason: rec.reason,
+        });
+      }
+    }
+    if (this.options.recordTrajectories) {
+      await this.bank.recordTrajectory({
+        kind: 'manager',
+        fact,
+        candidates: candidates.map((c) => ({ id: c.key, text: c.text })),
+        prompt: managerMessages(fact, candidates),
+        output: res.text,
+        model: res.model,
+        operations: operations.map((o) => ({ type: o.type, memoryId: o.memoryId, text: o.after, held: o.held, rejected: o.rejected })),
+      });
+    }
+    return { operations, usage, records };
+  }
+
+  async answer(question: string, opts: AnswerOptions = {}): Promise<AnswerResult> {
+    const hits = await this.bank.search(question, { topK: opts.topK ?? this.options.answerTopK, signal: opts.signal });
+    opts.onRetrieved?.(hits);
+    const view = hits.map((h, i) => ({
+      key: String(i + 1),
+      text: h.memory.text,
+      date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.updatedAt.slice(0, 10),
+    }));
+    const req = { messages: answerMessages(question, view), temperature: this.options.temperature, signal: opts.signal };
+    const res = opts.onDelta ? await this.models.answerer.stream(req, opts.onDelta) : await this.models.answerer.complete(req);
+    const { answer, selectedKeys } = parseAnswerOutput(res.text, new Set(view.map((v) => v.key)));
+    const citations = selectedKeys.map((k) => hits[Number(k) - 1].memory);
+    const answerId = newId();
+    if (this.options.recordTrajectories) {
+      await this.bank.recordTrajectory({
+        kind: 'answer',
+        answerId,
+        question,
+        retrieved: hits.map((h) => h.memory.id),
+        distilled: citations.map((c) => c.id),
+        memories: view,
+        output: res.text,
+        answer,
+        model: res.model,
+        time: nowIso(),
+      });
+    }
+    return { answer, raw: res.text, citations, retrieved: hits, usage: res.usage, answerId };
+  }
+
+  private describe(o: PlannedOperation, fact: string, candidates: CandidateView[], held: boolean): AppliedOperation {
+    const before = candidates.find((c) => c.memoryId === o.memoryId)?.text;
+    return { type: o.type, memoryId: o.memoryId, before, after: o.text, fact, reason: o.reason, held };
+  }
+}
+
+function addUsage(into: TokenUsage, add: TokenUsage): void {
+  into.promptTokens += add.promptTokens;
+  into.completionTokens += add.completionTokens;
+}

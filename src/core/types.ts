@@ -1,0 +1,119 @@
+// Shared data model of the Memory-R1 engine. Never imports `vscode`.
+
+export type MemoryStatus = 'active' | 'superseded' | 'deleted';
+
+/** Where a fact came from: a chat turn, a file save, a git commit, a terminal command, a diagnostic, a manual edit, an import. */
+export type SourceKind = 'chat' | 'save' | 'commit' | 'terminal' | 'diagnostic' | 'manual' | 'import' | 'dialogue' | 'cli';
+
+export interface SourceRef {
+  kind: SourceKind;
+  /** File path, commit sha, chat turn id, dialogue id ... */
+  ref?: string;
+  /** Who caused it (user name, speaker); used for per-user attribution. */
+  actor?: string;
+}
+
+export interface Memory {
+  id: string;
+  text: string;
+  status: MemoryStatus;
+  createdAt: string; // ISO time
+  updatedAt: string; // ISO time
+  /** The time the fact refers to, when known (e.g. a LoCoMo session date). */
+  eventTime?: string;
+  source: SourceRef;
+  tags: string[];
+  pinned: boolean;
+}
+
+export type OperationType = 'ADD' | 'UPDATE' | 'DELETE' | 'NOOP';
+
+/** Record kinds in the history log. Manager operations plus manual actions and compensations. */
+export type HistoryAction = OperationType | 'RESTORE' | 'EDIT' | 'PIN' | 'UNPIN' | 'UNDO' | 'IMPORT';
+
+export interface CandidateView {
+  /** Small integer id shown to the model. */
+  key: string;
+  memoryId: string;
+  text: string;
+}
+
+/** One append-only history record: one operation on one memory. */
+export interface HistoryRecord {
+  seq: number;
+  opId: string;
+  /** Operations applied together share a batch id. */
+  batchId: string;
+  action: HistoryAction;
+  memoryId: string;
+  before?: MemorySnapshot;
+  after?: MemorySnapshot;
+  /** The extracted fact that caused it. */
+  fact?: string;
+  candidates?: CandidateView[];
+  reason?: string;
+  model?: string;
+  source?: SourceRef;
+  /** For UNDO records: the operation being compensated. */
+  undoes?: string;
+  time: string;
+}
+
+/** The parts of a memory that change; stored before/after in history. */
+export interface MemorySnapshot {
+  text: string;
+  status: MemoryStatus;
+  tags: string[];
+  pinned: boolean;
+  eventTime?: string;
+}
+
+/** A validated operation ready to apply to the bank. */
+export interface PlannedOperation {
+  type: OperationType;
+  /** Existing memory id for UPDATE/DELETE/NOOP; absent for ADD. */
+  memoryId?: string;
+  text?: string;
+  reason?: string;
+  tags?: string[];
+}
+
+export interface BatchContext {
+  fact?: string;
+  candidates?: CandidateView[];
+  model?: string;
+  source?: SourceRef;
+  eventTime?: string;
+}
+
+export interface SearchHit {
+  memory: Memory;
+  score: number;
+}
+
+export interface SearchOptions {
+  topK?: number;
+  /** Include superseded/deleted memories. Default: active only. */
+  includeInactive?: boolean;
+  tags?: string[];
+  signal?: AbortSignal;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** A workspace or chat event that may carry facts. */
+export interface CaptureEvent {
+  id: string;
+  source: SourceRef;
+  text: string;
+  time: string;
+  eventTime?: string;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}

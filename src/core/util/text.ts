@@ -1,0 +1,45 @@
+import { createHash, randomUUID } from 'node:crypto';
+import * as zlib from 'node:zlib';
+
+/** Lower-case, strip punctuation, collapse whitespace: two facts equal under this are duplicates. */
+export function normalizeForHash(text: string): string {
+  return text
+    .toLowerCase()
+    .normalize('NFKC')
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export function textHash(text: string): string {
+  return createHash('sha256').update(normalizeForHash(text)).digest('hex').slice(0, 32);
+}
+
+export function newId(): string {
+  return randomUUID();
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+// zlib.crc32 exists from Node 22.2 (VS Code's extension host); the table version covers older Node.
+const nativeCrc32 = (zlib as unknown as { crc32?: (d: string | Uint8Array) => number }).crc32;
+
+export function crc32(data: string | Uint8Array): number {
+  if (nativeCrc32) return nativeCrc32(data) >>> 0;
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

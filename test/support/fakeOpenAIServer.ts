@@ -1,0 +1,190 @@
+// The only test double in the project: a real HTTP server that speaks the OpenAI protocol
+// (chat completions with SSE streaming, embeddings, models) and replies from a script.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
+
+export interface FakeChatRequest {
+  model: string;
+  messages: { role: string; content: string }[];
+  stream?: boolean;
+  response_format?: unknown;
+  temperature?: number;
+}
+
+export type ReplyFn = (req: FakeChatRequest) => string | Promise<string>;
+
+/** A fault to inject for one request: an HTTP error, a delay, a broken stream or a slow drip. */
+export interface Fault {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  delayMs?: number;
+  /** Send half a stream, then garbage, then close. */
+  malformedStream?: boolean;
+  /** Delay between streamed chunks. */
+  dripMs?: number;
+  /** Close the socket without answering. */
+  hangUp?: boolean;
+}
+
+export interface FakeOpenAIServer {
+  url: string; // ends with /v1
+  requests: { path: string; body: any; headers: http.IncomingHttpHeaders }[];
+  setReply(fn: ReplyFn): void;
+  /** Called per request (after it is recorded); return a fault to inject or undefined. */
+  setFault(fn: ((path: string, body: any, attempt: number) => Fault | undefined) | undefined): void;
+  /** Requests whose client went away before the reply finished (cancellation checks). */
+  aborted: number;
+  close(): Promise<void>;
+}
+
+export async function startFakeOpenAIServer(opts: { reply?: ReplyFn; embeddingDims?: number; modelName?: string } = {}): Promise<FakeOpenAIServer> {
+  let reply: ReplyFn = opts.reply ?? (() => '{"facts": []}');
+  let fault: ((path: string, body: any, attempt: number) => Fault | undefined) | undefined;
+  const embedder = new HashingEmbedder(opts.embeddingDims ?? 64);
+  const modelName = opts.modelName ?? 'fake-model';
+  const sockets = new Set<import('node:net').Socket>();
+  let attempt = 0;
+
+  const state: FakeOpenAIServer = {
+    url: '',
+    requests: [],
+    aborted: 0,
+    setReply: (fn) => (reply = fn),
+    setFault: (fn) => {
+      fault = fn;
+      attempt = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    let body: any = {};
+    try {
+      body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'invalid JSON body' } }));
+      return;
+    }
+    const path = (req.url ?? '').replace(/\?.*$/, '');
+    state.requests.push({ path, body, headers: req.headers });
+    let finished = false;
+    res.on('close', () => {
+      if (!finished) state.aborted++;
+    });
+    const f = fault?.(path, body, attempt++);
+    if (f?.delayMs) await sleep(f.delayMs);
+    if (f?.hangUp) {
+      req.socket.destroy();
+      return;
+    }
+    if (f?.status) {
+      res.writeHead(f.status, { 'content-type': 'application/json', ...f.headers });
+      res.end(f.body ?? JSON.stringify({ error: { message: `injected ${f.status}` } }));
+      finished = true;
+      return;
+    }
+    try {
+      if (path.endsWith('/models')) {
+        json(res, { object: 'list', data: [{ id: modelName, object: 'model', owned_by: 'test' }] });
+      } else if (path.endsWith('/embeddings')) {
+        const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
+        const vecs = await embedder.embed(inputs);
+        json(res, {
+          object: 'list',
+          model: body.model,
+          data: vecs.map((v, index) => ({ object: 'embedding', index, embedding: Array.from(v) })),
+          usage: { prompt_tokens: inputs.join(' ').split(/\s+/).length, total_tokens: inputs.join(' ').split(/\s+/).length },
+        });
+      } else if (path.endsWith('/chat/completions')) {
+        const text = await reply(body as FakeChatRequest);
+        const promptTokens = JSON.stringify(body.messages ?? []).length >> 2;
+        const completionTokens = Math.max(1, text.length >> 2);
+        if (body.stream) {
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+          const pieces = text.match(/[\s\S]{1,8}/g) ?? [''];
+          const id = 'chatcmpl-fake';
+          for (let i = 0; i < pieces.length; i++) {
+            if (res.destroyed) return;
+            if (f?.malformedStream && i === Math.floor(pieces.length / 2)) {
+              res.write('data: {"id": "broken", "choices": [{"delta": {"content": \n\n');
+              res.end();
+              finished = true;
+              return;
+            }
+            res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [{ index: 0, delta: { content: pieces[i] }, finish_reason: null }] })}\n\n`);
+            if (f?.dripMs) await sleep(f.dripMs);
+          }
+          res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+          res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } })}\n\n`);
+          res.write('data: [DONE]\n\n');
+          res.end();
+        } else {
+          json(res, {
+            id: 'chatcmpl-fake',
+            object: 'chat.completion',
+            created: Math.floor(Date.now() / 1000),
+            model: body.model,
+            choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+          });
+        }
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `no route ${path}` } }));
+      }
+      finished = true;
+    } catch (err) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: String(err) } }));
+      finished = true;
+    }
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  return state;
+}
+
+function json(res: http.ServerResponse, data: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(data));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Finds which role a chat request is for, from its system prompt. */
+export function roleOf(req: FakeChatRequest): 'extractor' | 'manager' | 'answer' | 'judge' | 'other' {
+  const sys = req.messages.find((m) => m.role === 'system')?.content ?? '';
+  if (sys.includes('Project Knowledge Organizer')) return 'extractor';
+  if (sys.includes('smart memory manager')) return 'manager';
+  if (sys.includes('intelligent memory assistant')) return 'answer';
+  if (/CORRECT|WRONG/.test(sys + (req.messages.at(-1)?.content ?? ''))) return 'judge';
+  return 'other';
+}
+
+/** Parses the candidate memories the manager prompt showed ({id, text} list). */
+export function candidatesIn(req: FakeChatRequest): { id: string; text: string }[] {
+  const user = req.messages.find((m) => m.role === 'user')?.content ?? '';
+  const m = /in the following format only:\n\n([\s\S]*?)\n\nThe new retrieved facts/.exec(user);
+  return m ? JSON.parse(m[1]) : [];
+}
+
+export function factIn(req: FakeChatRequest): string {
+  const user = req.messages.find((m) => m.role === 'user')?.content ?? '';
+  const m = /determine whether these facts should be added, updated, or deleted in the memory\.\n\n([\s\S]*?)\n\nReturn the JSON only/.exec(user);
+  return m ? (JSON.parse(m[1]) as string[])[0] : '';
+}
