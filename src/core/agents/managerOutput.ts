@@ -127,16 +127,13 @@ export function parseFacts(raw: string, maxFacts = 20, maxChars = 2000): string[
 /** Splits the answer agent's output into the selected memory keys and the answer. Never throws. */
 export function parseAnswerOutput(raw: string, validKeys: Set<string>): { answer: string; selectedKeys: string[] } {
   const text = typeof raw === 'string' ? raw.replace(/<think>[\s\S]*?(<\/think>|$)/gi, '').trim() : '';
-  const answerMatch = /\*{0,2}\s*answer\s*:?\s*\*{0,2}\s*:?/gi;
+  // Only a marker at the start of a line counts, so "the answer: ..." inside prose does not.
+  const answerMatch = /^[ \t>#*_-]*answer[ \t*_]*:[ \t*_]*/gim;
   let lastIdx = -1;
   let lastLen = 0;
   for (let m = answerMatch.exec(text); m; m = answerMatch.exec(text)) {
-    // Only a marker at the start of a line counts, so "the answer: ..." in prose does not.
-    const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
-    if (text.slice(lineStart, m.index).trim() === '') {
-      lastIdx = m.index;
-      lastLen = m[0].length;
-    }
+    lastIdx = m.index;
+    lastLen = m[0].length;
   }
   const answer = (lastIdx >= 0 ? text.slice(lastIdx + lastLen) : text.replace(/\*{0,2}selected memories:?\*{0,2}:?.*$/im, '')).trim();
   const sel = /selected memories\s*:?\s*\*{0,2}\s*:?\s*([^\n]*)/i.exec(text);

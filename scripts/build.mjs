@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// One build script: the extension (CJS, Node, `vscode` external), the CLI, and the webview page (browser IIFE).
+import { build, context } from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const exists = (p) => fs.existsSync(p);
+
+/** Optional native or heavy packages stay outside the bundle and load lazily at run time. */
+const nodeExternals = ['vscode', 'node-llama-cpp', '@huggingface/transformers', 'onnxruntime-node', 'pg', 'playwright-core'];
+
+const targets = [];
+if (exists('src/extension/extension.ts')) {
+  targets.push({
+    entryPoints: { extension: 'src/extension/extension.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
+    outdir: 'dist',
+    sourcemap: !production,
+    minify: production,
+  });
+}
+targets.push({
+  entryPoints: { cli: 'src/cli/main.ts' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: nodeExternals,
+  outdir: 'dist',
+  sourcemap: true,
+  banner: { js: '#!/usr/bin/env node' },
+});
+if (exists('src/webview/main.ts')) {
+  targets.push({
+    entryPoints: { webview: 'src/webview/main.ts' },
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    outdir: 'dist',
+    sourcemap: !production,
+    minify: production,
+  });
+}
+
+function copyAssets() {
+  const codicons = 'node_modules/@vscode/codicons/dist';
+  if (exists(codicons)) {
+    fs.mkdirSync('dist/codicons', { recursive: true });
+    for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join(codicons, f), path.join('dist/codicons', f));
+  }
+}
+
+if (watch) {
+  for (const t of targets) await (await context(t)).watch();
+  copyAssets();
+  console.log('watching…');
+} else {
+  const started = Date.now();
+  await Promise.all(targets.map((t) => build({ ...t, logLevel: 'warning' })));
+  copyAssets();
+  fs.chmodSync('dist/cli.js', 0o755);
+  console.log(`built ${targets.length} bundle(s) in ${Date.now() - started} ms`);
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The one command that runs every test. It installs what it needs (npm packages, Debian packages,
+# local models, code-server), so it works on a fresh machine. Stages can be skipped for local
+# iteration: SKIP_E2E=1, SKIP_WEBVIEW=1, SKIP_TRAINING=1, SKIP_MODELS=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+stage() { printf '\n=== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
+
+stage "npm dependencies"
+if [ ! -x node_modules/.bin/vitest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+NODE22="$PWD/node_modules/.bin/node"
+export PATH="$PWD/node_modules/.bin:$PATH"
+"$NODE22" --version
+
+if [ "${SKIP_MODELS:-}" != 1 ] && [ -f scripts/setup-models.sh ]; then
+  stage "local models"
+  bash scripts/setup-models.sh
+fi
+
+stage "type check"
+npx tsc --noEmit -p .
+
+stage "build"
+"$NODE22" scripts/build.mjs
+
+stage "unit and integration tests"
+npx vitest run
+
+if [ "${SKIP_WEBVIEW:-}" != 1 ] && [ -f vitest.webview.config.ts ]; then
+  stage "webview tests in headless Chromium"
+  npx vitest run -c vitest.webview.config.ts
+fi
+
+if [ "${SKIP_TRAINING:-}" != 1 ] && [ -f training/smoke_test.sh ]; then
+  stage "training smoke run"
+  bash training/smoke_test.sh
+fi
+
+if [ "${SKIP_E2E:-}" != 1 ] && [ -f scripts/e2e/run.sh ]; then
+  stage "end-to-end tests in code-server"
+  bash scripts/e2e/run.sh
+fi
+
+stage "all tests passed"

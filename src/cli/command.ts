@@ -1,0 +1,15 @@
+import type { ParsedArgs } from './args';
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Flags that take no value. */
+  switches?: string[];
+  run(args: ParsedArgs, io: CliIo): Promise<number>;
+}

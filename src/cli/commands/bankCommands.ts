@@ -1,0 +1,247 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CliCommand } from '../command';
+import { UsageError, flag, intFlag } from '../args';
+import { COMMON_FLAGS_HELP, openBank, openEngine } from '../context';
+import { formatMemory, formatOperation, formatRecord } from '../format';
+import { writeFileAtomic } from '../../core/bank/memoryBank';
+import { BankError } from '../../core/errors';
+import type { CaptureEvent } from '../../core/types';
+import { newId, nowIso } from '../../core/util/text';
+
+export const listCommand: CliCommand = {
+  name: 'list',
+  summary: 'List memories',
+  usage: `memory-r1 list [--status active|superseded|deleted|all] [--text <filter>] [--limit N]\n${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const bank = await openBank(args);
+    try {
+      const status = (flag(args, 'status') ?? 'active') as 'active';
+      const res = bank.list({ status, text: flag(args, 'text'), limit: intFlag(args, 'limit', 1000) });
+      for (const m of res.items) io.out(formatMemory(m));
+      io.out(`${res.total} shown of ${res.counts.active} active, ${res.counts.superseded} superseded, ${res.counts.deleted} deleted`);
+      return 0;
+    } finally {
+      await bank.close();
+    }
+  },
+};
+
+export const historyCommand: CliCommand = {
+  name: 'history',
+  summary: 'Show the operation history of the bank or of one memory',
+  usage: `memory-r1 history [<memory id or prefix>]\n${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const bank = await openBank(args);
+    try {
+      const idArg = args.positionals[0];
+      let id: string | undefined;
+      if (idArg) {
+        const all = bank.list({ status: 'all' }).items.filter((m) => m.id.startsWith(idArg));
+        if (all.length !== 1) throw new UsageError(all.length ? `"${idArg}" matches ${all.length} memories; give more of the id.` : `No memory with id "${idArg}".`);
+        id = all[0].id;
+      }
+      for (const r of bank.history(id)) io.out(formatRecord(r));
+      return 0;
+    } finally {
+      await bank.close();
+    }
+  },
+};
+
+export const undoCommand: CliCommand = {
+  name: 'undo',
+  summary: 'Undo an operation (default: the last one that can be undone)',
+  usage: `memory-r1 undo [<operation id>]\n${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const bank = await openBank(args);
+    try {
+      const opId = args.positionals[0] ?? bank.lastUndoable()?.opId;
+      if (!opId) throw new BankError('NOT_FOUND', 'Nothing to undo.');
+      for (const r of await bank.undo(opId)) io.out(formatRecord(r));
+      return 0;
+    } finally {
+      await bank.close();
+    }
+  },
+};
+
+export const exportCommand: CliCommand = {
+  name: 'export',
+  summary: 'Export the bank with its history (JSON) or as Markdown',
+  usage: `memory-r1 export <file.json|file.md> [--format json|markdown]\n${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const out = args.positionals[0];
+    if (!out) throw new UsageError('export needs an output file');
+    const format = flag(args, 'format') ?? (out.endsWith('.md') ? 'markdown' : 'json');
+    const bank = await openBank(args);
+    try {
+      const content = format === 'markdown' ? bank.toMarkdown() : JSON.stringify(bank.exportBundle(), null, 1);
+      writeFileAtomic(path.resolve(out), content);
+      io.out(`exported ${bank.size} memories to ${out}`);
+      return 0;
+    } finally {
+      await bank.close();
+    }
+  },
+};
+
+export const importCommand: CliCommand = {
+  name: 'import',
+  summary: 'Import a JSON export (validated first; a malformed file changes nothing)',
+  usage: `memory-r1 import <file.json> [--replace]\n${COMMON_FLAGS_HELP}`,
+  switches: ['replace'],
+  async run(args, io) {
+    const file = args.positionals[0];
+    if (!file) throw new UsageError('import needs a file');
+    const data = readJsonFile(file);
+    const bank = await openBank(args);
+    try {
+      const r = await bank.importBundle(data, args.flags.has('replace') ? 'replace' : 'merge');
+      io.out(`imported ${r.imported} memories${r.skipped ? `, skipped ${r.skipped} already present` : ''}`);
+      return 0;
+    } finally {
+      await bank.close();
+    }
+  },
+};
+
+export const addCommand: CliCommand = {
+  name: 'add',
+  summary: 'Add a memory by hand (no model involved)',
+  usage: `memory-r1 add <text> [--tags a,b]\n${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const text = args.positionals.join(' ');
+    if (!text.trim()) throw new UsageError('add needs some text');
+    const bank = await openBank(args);
+    try {
+      const r = await bank.addManual(text, { tags: flag(args, 'tags')?.split(',').filter(Boolean) });
+      io.out(formatRecord(r));
+      return 0;
+    } finally {
+      await bank.close();
+    }
+  },
+};
+
+export const searchCommand: CliCommand = {
+  name: 'search',
+  summary: 'Search memories (hybrid dense + BM25)',
+  usage: `memory-r1 search <query> [--top N]\n${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const q = args.positionals.join(' ');
+    if (!q.trim()) throw new UsageError('search needs a query');
+    const bank = await openBank(args);
+    try {
+      for (const h of await bank.search(q, { topK: intFlag(args, 'top', 10) })) io.out(`${h.score.toFixed(4)}  ${formatMemory(h.memory)}`);
+      return 0;
+    } finally {
+      await bank.close();
+    }
+  },
+};
+
+export const rememberCommand: CliCommand = {
+  name: 'remember',
+  summary: 'Give one fact to the Memory Manager (ADD/UPDATE/DELETE/NOOP)',
+  usage: `memory-r1 remember <fact>\n${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const text = args.positionals.join(' ');
+    if (!text.trim()) throw new UsageError('remember needs a fact');
+    const engine = await openEngine(args);
+    try {
+      const r = await engine.remember(text, { kind: 'cli' });
+      for (const o of r.operations) io.out(formatOperation(o));
+      return 0;
+    } finally {
+      await engine.bank.close();
+    }
+  },
+};
+
+export const askCommand: CliCommand = {
+  name: 'ask',
+  summary: 'Ask the Answer Agent a question; prints the answer and the memories it cites',
+  usage: `memory-r1 ask <question> [--top N]\n${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const q = args.positionals.join(' ');
+    if (!q.trim()) throw new UsageError('ask needs a question');
+    const engine = await openEngine(args);
+    try {
+      const r = await engine.answer(q, { topK: intFlag(args, 'top', engine.options.answerTopK) });
+      io.out(r.answer);
+      for (const c of r.citations) io.out(`  cited: ${formatMemory(c)}`);
+      return 0;
+    } finally {
+      await engine.bank.close();
+    }
+  },
+};
+
+/** Turn files: JSON array or JSON Lines of `{text, time?, speaker?, source?}`, or plain text (one event per paragraph). */
+export function readTurns(file: string): CaptureEvent[] {
+  const raw = readText(file);
+  const trimmed = raw.trim();
+  let items: unknown[];
+  if (trimmed.startsWith('[')) items = parseJson(trimmed, file) as unknown[];
+  else if (trimmed.startsWith('{')) items = trimmed.split('\n').filter((l) => l.trim()).map((l, i) => parseJson(l, `${file} line ${i + 1}`));
+  else items = trimmed.split(/\n\s*\n/).map((p) => ({ text: p.trim() }));
+  return items.map((it, i) => {
+    const o = it as { text?: unknown; time?: unknown; speaker?: unknown; source?: unknown };
+    if (!o || typeof o.text !== 'string' || !o.text.trim()) throw new UsageError(`${file}: turn ${i + 1} has no "text"`);
+    const time = typeof o.time === 'string' && !Number.isNaN(Date.parse(o.time)) ? new Date(o.time).toISOString() : undefined;
+    return {
+      id: newId(),
+      source: { kind: 'cli', ref: `${path.basename(file)}#${i + 1}`, actor: typeof o.speaker === 'string' ? o.speaker : undefined },
+      text: typeof o.speaker === 'string' ? `${o.speaker}: ${o.text}` : o.text,
+      time: time ?? nowIso(),
+      eventTime: time,
+    };
+  });
+}
+
+export const ingestCommand: CliCommand = {
+  name: 'ingest',
+  summary: 'Feed a file of turns through extraction and the Memory Manager',
+  usage: `memory-r1 ingest <turns.json|turns.jsonl|notes.txt>\n${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const file = args.positionals[0];
+    if (!file) throw new UsageError('ingest needs a file');
+    const events = readTurns(file);
+    const engine = await openEngine(args);
+    try {
+      let n = 0;
+      for (const e of events) {
+        const r = await engine.ingest(e);
+        n++;
+        io.out(`[${n}/${events.length}] ${r.facts.length} fact(s)`);
+        for (const o of r.operations) io.out(`  ${formatOperation(o)}`);
+      }
+      io.out(`bank now holds ${engine.bank.list().counts.active} active memories`);
+      return 0;
+    } finally {
+      await engine.bank.close();
+    }
+  },
+};
+
+export function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `No such file: ${file}` : `Cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+export function readJsonFile(file: string): unknown {
+  return parseJson(readText(file), file);
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${where} is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,27 @@
+import type { CliCommand } from '../command';
+import {
+  addCommand,
+  askCommand,
+  exportCommand,
+  historyCommand,
+  importCommand,
+  ingestCommand,
+  listCommand,
+  rememberCommand,
+  searchCommand,
+  undoCommand,
+} from './bankCommands';
+
+/** Every `memory-r1` sub-command. Add new ones here. */
+export const COMMANDS: CliCommand[] = [
+  ingestCommand,
+  rememberCommand,
+  askCommand,
+  addCommand,
+  searchCommand,
+  listCommand,
+  historyCommand,
+  undoCommand,
+  exportCommand,
+  importCommand,
+];

@@ -1,0 +1,57 @@
+import * as path from 'node:path';
+import { MemoryBank } from '../core/bank/memoryBank';
+import { createEmbedder, createModels, endpointFromEnv, type EmbeddingConfig, type EndpointConfig } from '../core/config';
+import { MemoryEngine } from '../core/engine';
+import type { Embedder } from '../core/embeddings/embedder';
+import { type ParsedArgs, UsageError, flag } from './args';
+
+export const COMMON_FLAGS_HELP = `Common options:
+  --bank <dir>            memory bank folder (default: ./.memory-r1, or $MEMORY_R1_BANK)
+  --endpoint <url>        OpenAI-compatible base URL, e.g. http://127.0.0.1:8089/v1 ($MEMORY_R1_BASE_URL)
+  --model <name>          model for all roles ($MEMORY_R1_MODEL); per role: --extractor-model, --manager-model, --answer-model
+  --api-key <key>         API key ($MEMORY_R1_API_KEY; prefer the variable, flags show up in process lists)
+  --embedder <spec>       hashing (default) | openai:<model> | onnx:<model dir>`;
+
+export function bankDir(args: ParsedArgs): string {
+  return path.resolve(flag(args, 'bank') ?? process.env.MEMORY_R1_BANK ?? '.memory-r1');
+}
+
+export function endpointConfig(args: ParsedArgs, required: boolean): EndpointConfig | undefined {
+  const env = endpointFromEnv();
+  const baseURL = flag(args, 'endpoint') ?? env?.baseURL;
+  if (!baseURL) {
+    if (required) throw new UsageError('No model endpoint: pass --endpoint <url> or set MEMORY_R1_BASE_URL (start one with `memory-r1 serve`).');
+    return undefined;
+  }
+  const model = flag(args, 'model') ?? process.env.MEMORY_R1_MODEL ?? 'default';
+  return {
+    baseURL,
+    apiKey: flag(args, 'api-key') ?? env?.apiKey,
+    models: {
+      extractor: flag(args, 'extractor-model') ?? env?.models.extractor ?? model,
+      manager: flag(args, 'manager-model') ?? env?.models.manager ?? model,
+      answer: flag(args, 'answer-model') ?? env?.models.answer ?? model,
+    },
+  };
+}
+
+export function embeddingConfig(args: ParsedArgs): EmbeddingConfig {
+  const spec = flag(args, 'embedder') ?? process.env.MEMORY_R1_EMBEDDER ?? 'hashing';
+  if (spec === 'hashing') return { provider: 'hashing' };
+  if (spec.startsWith('openai:')) return { provider: 'openai', model: spec.slice(7) };
+  if (spec.startsWith('onnx:')) return { provider: 'onnx', modelDir: path.resolve(spec.slice(5)) };
+  throw new UsageError(`Unknown --embedder "${spec}": use hashing, openai:<model> or onnx:<dir>.`);
+}
+
+export async function openBank(args: ParsedArgs, endpoint?: EndpointConfig): Promise<MemoryBank> {
+  const embedder: Embedder = await createEmbedder(embeddingConfig(args), endpoint);
+  const bank = await MemoryBank.open(bankDir(args), { embedder, watchIntervalMs: 0, actor: process.env.USER });
+  for (const m of bank.recovery.messages) process.stderr.write(`memory-r1: ${m}\n`);
+  return bank;
+}
+
+export async function openEngine(args: ParsedArgs): Promise<MemoryEngine> {
+  const endpoint = endpointConfig(args, true)!;
+  const bank = await openBank(args, endpoint);
+  return new MemoryEngine({ bank, ...createModels(endpoint) });
+}

@@ -1,0 +1,63 @@
+import { parseArgs, UsageError } from './args';
+import type { CliIo } from './command';
+import { COMMANDS } from './commands';
+import { BankError, LlmError } from '../core/errors';
+
+const io: CliIo = {
+  out: (l) => process.stdout.write(l + '\n'),
+  err: (l) => process.stderr.write(l + '\n'),
+};
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'memory-r1 — the Project Memory engine (Memory-R1) from the command line',
+    '',
+    'Usage: memory-r1 <command> [options]   (memory-r1 <command> --help for details)',
+    '',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(help());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    io.err(`memory-r1: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(cmd.usage);
+    return 0;
+  }
+  try {
+    return await cmd.run(parseArgs(rest, new Set(cmd.switches ?? [])), io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`memory-r1 ${name}: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof BankError || err instanceof LlmError) {
+      io.err(`memory-r1 ${name}: ${err.message}`);
+      return 1;
+    }
+    io.err(`memory-r1 ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(String(err) + '\n');
+      process.exitCode = 1;
+    },
+  );
+}

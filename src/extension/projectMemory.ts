@@ -1,0 +1,198 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import type { MemoryBank } from '../core/bank/memoryBank';
+import type { MemoryEngine, EngineModels } from '../core/engine';
+import type { Embedder } from '../core/embeddings/embedder';
+import { ActionableError } from './errors';
+import {
+  ensureEndpointConsent,
+  getApiKey,
+  hasEndpointConsent,
+  readAnswerTopK,
+  readEndpointSettings,
+  SECTION,
+} from './settings';
+
+export interface ResolvedEndpoint {
+  url: string;
+  apiKey?: string;
+}
+
+/**
+ * The extension's shared state: the lazily opened bank, model resolution, trust and consent.
+ * Heavy engine modules are imported on first use so activation stays cheap.
+ */
+export class ProjectMemory implements vscode.Disposable {
+  private bankPromise: Promise<MemoryBank> | undefined;
+  private endpointModelCache: { url: string; models: string[] } | undefined;
+  private readonly endpointChanged = new vscode.EventEmitter<void>();
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Fires when the endpoint, its models or its key change (the LM provider refreshes). */
+  readonly onDidChangeEndpoint = this.endpointChanged.event;
+
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(
+      this.endpointChanged,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.endpoint`) || e.affectsConfiguration(`${SECTION}.models`)) {
+          this.endpointModelCache = undefined;
+          this.endpointChanged.fire();
+        }
+        if (e.affectsConfiguration(`${SECTION}.embeddings`) || (e.affectsConfiguration(`${SECTION}.endpoint`) && readEndpointSettings().embeddingsProvider === 'endpoint')) {
+          void this.reopenBank().catch((err) => this.log.error(`Reopening the memory bank failed: ${String(err)}`));
+        }
+      }),
+      context.secrets.onDidChange(() => this.endpointChanged.fire()),
+    );
+  }
+
+  /** Per-workspace bank folder (created on first use); a window without a folder gets a shared one. */
+  get bankFolder(): string {
+    const base = this.context.storageUri ?? vscode.Uri.joinPath(this.context.globalStorageUri, 'no-workspace');
+    return path.join(base.fsPath, 'bank');
+  }
+
+  get isTrusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
+  getBank(): Promise<MemoryBank> {
+    if (!this.bankPromise) {
+      this.bankPromise = this.openBank();
+      this.bankPromise.catch(() => (this.bankPromise = undefined));
+    }
+    return this.bankPromise;
+  }
+
+  /** The open bank, or undefined when nothing has opened it yet (no side effects). */
+  async peekBank(): Promise<MemoryBank | undefined> {
+    return this.bankPromise?.catch(() => undefined);
+  }
+
+  async reopenBank(): Promise<MemoryBank> {
+    const old = this.bankPromise;
+    this.bankPromise = undefined;
+    if (old) await (await old.catch(() => undefined))?.close();
+    return this.getBank();
+  }
+
+  private async openBank(): Promise<MemoryBank> {
+    const { MemoryBank } = await import('../core/bank/memoryBank');
+    const embedder = await this.createEmbedder();
+    let actor: string | undefined;
+    try {
+      actor = os.userInfo().username;
+    } catch {
+      actor = undefined;
+    }
+    const bank = await MemoryBank.open(this.bankFolder, { embedder, actor });
+    for (const m of bank.recovery.messages) this.log.warn(`Memory bank recovery: ${m}`);
+    this.log.info(`Memory bank opened at ${bank.folder} (${bank.size} memories, embedder ${embedder.id}).`);
+    return bank;
+  }
+
+  private async createEmbedder(): Promise<Embedder> {
+    const s = readEndpointSettings();
+    if (s.embeddingsProvider === 'endpoint') {
+      const ep = this.isTrusted && s.url && hasEndpointConsent(this.context.globalState, s.url) ? await this.endpointIfAllowed(false) : undefined;
+      if (ep && s.embeddingsModel) {
+        const { OpenAIEmbedder } = await import('../core/embeddings/openaiEmbedder');
+        return new OpenAIEmbedder({ baseURL: ep.url, apiKey: ep.apiKey, model: s.embeddingsModel });
+      }
+      this.log.warn('Endpoint embeddings are configured but the endpoint, its model or consent is missing (or the workspace is untrusted): using the local hashing embedder.');
+    }
+    const { HashingEmbedder } = await import('../core/embeddings/hashingEmbedder');
+    return new HashingEmbedder();
+  }
+
+  /** Model calls are off in an untrusted workspace. */
+  requireTrust(): void {
+    if (!this.isTrusted) {
+      throw new ActionableError(vscode.l10n.t('Project Memory makes no model calls and captures nothing in an untrusted workspace. Trust the workspace to use it.'), [
+        { title: vscode.l10n.t('Manage Workspace Trust'), command: 'workbench.trust.manage' },
+      ]);
+    }
+  }
+
+  /**
+   * The configured endpoint with its key, if one is configured, the workspace is trusted and the user
+   * allowed it. `interactive` may show the one-time consent prompt.
+   */
+  async endpointIfAllowed(interactive: boolean): Promise<ResolvedEndpoint | undefined> {
+    const s = readEndpointSettings();
+    if (!s.url || !this.isTrusted) return undefined;
+    const allowed = interactive ? await ensureEndpointConsent(this.context.globalState, s.url) : hasEndpointConsent(this.context.globalState, s.url);
+    if (!allowed) return undefined;
+    return { url: s.url, apiKey: await getApiKey(this.context.secrets, s.url) };
+  }
+
+  /**
+   * Models for the engine: the configured endpoint when there is one, otherwise VS Code's language
+   * models (the chat request's model when called from chat).
+   */
+  async getModels(requestModel?: vscode.LanguageModelChat, interactive = true): Promise<EngineModels> {
+    this.requireTrust();
+    const s = readEndpointSettings();
+    if (s.url) {
+      const ep = await this.endpointIfAllowed(interactive);
+      if (!ep) {
+        throw new ActionableError(vscode.l10n.t('Sending data to {0} was not allowed.', s.url), [
+          { title: vscode.l10n.t('Configure Endpoint'), command: 'projectMemory.configureEndpoint' },
+        ]);
+      }
+      const answerModel = s.answerModel || (await this.firstEndpointModel(ep));
+      const { OpenAIChatModel } = await import('../core/llm/openaiChatModel');
+      const make = (model: string) => new OpenAIChatModel({ baseURL: ep.url, apiKey: ep.apiKey, model });
+      const answerer = make(answerModel);
+      return {
+        answerer,
+        manager: s.managerModel && s.managerModel !== answerModel ? make(s.managerModel) : answerer,
+        extractor: s.extractorModel && s.extractorModel !== answerModel ? make(s.extractorModel) : answerer,
+      };
+    }
+    const { VsCodeLmChatModel } = await import('./models/vscodeLmChatModel');
+    let model = requestModel && requestModel.vendor !== 'project-memory' ? requestModel : undefined;
+    if (!model) {
+      const available = (await vscode.lm.selectChatModels()).filter((m) => m.vendor !== 'project-memory');
+      model = available[0];
+    }
+    if (!model) {
+      throw new ActionableError(vscode.l10n.t('No language model is available. Configure an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, LM Studio, OpenAI) or install a chat model provider.'), [
+        { title: vscode.l10n.t('Configure Endpoint'), command: 'projectMemory.configureEndpoint' },
+      ]);
+    }
+    const chat = new VsCodeLmChatModel(model);
+    return { answerer: chat, manager: chat, extractor: chat };
+  }
+
+  private async firstEndpointModel(ep: ResolvedEndpoint): Promise<string> {
+    if (this.endpointModelCache?.url === ep.url && this.endpointModelCache.models.length) return this.endpointModelCache.models[0];
+    const { testConnection } = await import('../core/llm/openaiChatModel');
+    const res = await testConnection(ep.url, ep.apiKey);
+    if (!res.ok) throw new ActionableError(res.error, [{ title: vscode.l10n.t('Configure Endpoint'), command: 'projectMemory.configureEndpoint' }]);
+    if (!res.models.length) {
+      throw new ActionableError(vscode.l10n.t('The endpoint {0} lists no models. Set projectMemory.models.answer.', ep.url), [
+        { title: vscode.l10n.t('Configure Endpoint'), command: 'projectMemory.configureEndpoint' },
+      ]);
+    }
+    this.endpointModelCache = { url: ep.url, models: res.models };
+    return res.models[0];
+  }
+
+  async getEngine(requestModel?: vscode.LanguageModelChat, interactive = true): Promise<MemoryEngine> {
+    const models = await this.getModels(requestModel, interactive);
+    const [{ MemoryEngine }, bank] = await Promise.all([import('../core/engine'), this.getBank()]);
+    return new MemoryEngine({ bank, ...models, options: { answerTopK: readAnswerTopK() } });
+  }
+
+  async dispose(): Promise<void> {
+    for (const d of this.disposables) d.dispose();
+    const bank = await this.peekBank();
+    this.bankPromise = undefined;
+    await bank?.close();
+  }
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { extractJson } from '../../src/core/util/jsonExtract';
+import { parseAnswerOutput, parseFacts, parseManagerOutput } from '../../src/core/agents/managerOutput';
+import type { CandidateView } from '../../src/core/types';
+
+const cands: CandidateView[] = [
+  { key: '0', memoryId: 'm-a', text: 'The API uses REST.' },
+  { key: '1', memoryId: 'm-b', text: 'Tests run with vitest.' },
+];
+
+describe('extractJson', () => {
+  it.each([
+    ['{"a":1}', { a: 1 }],
+    ['```json\n{"a":2}\n```', { a: 2 }],
+    ['<think>let me think {not json}</think>\n{"a":3}', { a: 3 }],
+    ['Sure! Here you go: {"a": "b}"} hope it helps', { a: 'b}' }],
+    ['[1,2,3] trailing', [1, 2, 3]],
+    ['prefix {"x": {"y": [1, {"z": 2}]}} suffix', { x: { y: [1, { z: 2 }] } }],
+  ])('extracts from %j', (input, expected) => {
+    expect(extractJson(input)).toEqual(expected);
+  });
+
+  it.each(['', 'no json here', '{"a": ', '{"a": 1', '<think>{"a":1}', '```json\n{"a":\n```'])('returns undefined for %j', (input) => {
+    expect(extractJson(input)).toBeUndefined();
+  });
+});
+
+describe('parseManagerOutput', () => {
+  it('maps small integer ids to candidate memories', () => {
+    const d = parseManagerOutput(
+      JSON.stringify({ memory: [{ id: '0', text: 'The API uses GraphQL.', event: 'UPDATE', old_memory: 'The API uses REST.' }, { id: 1, text: 'Tests run with vitest.', event: 'DELETE' }, { id: '7', text: 'New fact.', event: 'ADD' }] }),
+      cands,
+    );
+    expect(d.ops).toEqual([
+      { type: 'UPDATE', memoryId: 'm-a', text: 'The API uses GraphQL.', reason: undefined },
+      { type: 'DELETE', memoryId: 'm-b', reason: undefined },
+      { type: 'ADD', text: 'New fact.', reason: undefined },
+    ]);
+    expect(d.rejected).toEqual([]);
+  });
+
+  it('rejects invented ids, raw uuids, wrong types and a second op on one memory', () => {
+    const d = parseManagerOutput(
+      JSON.stringify({
+        memory: [
+          { id: '5', text: 'x', event: 'DELETE' },
+          { id: 'm-a', text: 'x', event: 'DELETE' },
+          { id: '0', text: 42, event: 'UPDATE' },
+          { id: '0', text: 'The API uses gRPC.', event: 'UPDATE' },
+          { id: '0', text: '', event: 'DELETE' },
+          { id: '1', text: 'x', event: 'EXPLODE' },
+          'just a string',
+          null,
+        ],
+      }),
+      cands,
+    );
+    expect(d.ops).toEqual([{ type: 'UPDATE', memoryId: 'm-a', text: 'The API uses gRPC.', reason: undefined }]);
+    expect(d.rejected.map((r) => r.reason)).toEqual([
+      'id "5" is not one of the candidate memories',
+      'id "m-a" is not one of the candidate memories',
+      'UPDATE without text',
+      'second operation on memory 0',
+      'unknown event "EXPLODE"',
+      'not an object',
+      'not an object',
+    ]);
+  });
+
+  it('turns an echo of an existing memory and a same-text UPDATE into NOOP', () => {
+    const d = parseManagerOutput('{"memory":[{"id":"9","text":"the api uses REST","event":"ADD"},{"id":"1","text":"Tests run with vitest!","event":"UPDATE"}]}', cands);
+    expect(d.ops.map((o) => [o.type, o.memoryId])).toEqual([
+      ['NOOP', 'm-a'],
+      ['NOOP', 'm-b'],
+    ]);
+  });
+
+  it('flags unusable output without throwing', () => {
+    for (const raw of ['', 'I think you should add it.', '{"memory": "nope"}', '{"memory": [', '\u0000\u0001']) {
+      const d = parseManagerOutput(raw, cands);
+      expect(d.ops).toEqual([]);
+      expect(d.unparseable).toBe(true);
+    }
+  });
+});
+
+describe('parseFacts', () => {
+  it('reads lists in several shapes, dropping empties and duplicates', () => {
+    expect(parseFacts('{"facts": ["A uses B.", "", "a uses b", 3, "C."]}')).toEqual(['A uses B.', 'C.']);
+    expect(parseFacts('```json\n["X."]\n```')).toEqual(['X.']);
+    expect(parseFacts('{"facts": [{"fact": "Y."}]}')).toEqual(['Y.']);
+    expect(parseFacts('nothing')).toEqual([]);
+  });
+});
+
+describe('parseAnswerOutput', () => {
+  const keys = new Set(['1', '2', '3']);
+  it('splits selected memories and the answer', () => {
+    expect(parseAnswerOutput('**Selected memories:** 1, 3, 9\n**Answer:** In May 2023.', keys)).toEqual({ answer: 'In May 2023.', selectedKeys: ['1', '3'] });
+  });
+  it('tolerates missing bold, think blocks and no selection', () => {
+    expect(parseAnswerOutput('<think>hmm</think>Selected memories: none\nAnswer: Blue', keys)).toEqual({ answer: 'Blue', selectedKeys: [] });
+    expect(parseAnswerOutput('Just prose.', keys)).toEqual({ answer: 'Just prose.', selectedKeys: [] });
+  });
+});
