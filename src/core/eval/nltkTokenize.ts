@@ -82,7 +82,7 @@ export function treebankTokenize(sentence: string): string[] {
 const ABBREVIATIONS = new Set(
   (
     'mr mrs ms dr prof sr jr st vs a.m p.m u.s u.k u.n inc co corp ltd jan feb aug sep sept oct nov dec wed fri ' +
-    'ft ave gen sen rep col lt yr calif fla n.y d.c l.a ph.d messrs conn ariz colo ill kan ky mich minn nev okla ' +
+    'ok tues ft ave gen sen rep col lt yr calif fla n.y d.c l.a ph.d messrs conn ariz colo ill kan ky mich minn nev okla ' +
     'ore pa tenn va wash wis bros cie'
   ).split(' '),
 );
