@@ -81,6 +81,8 @@ export interface AnswerOptions {
   topK?: number;
   signal?: AbortSignal;
   onDelta?: (delta: string) => void;
+  /** Streams only the answer text (after the `**Answer:**` marker), for showing to a user. */
+  onAnswerDelta?: (delta: string) => void;
   /** Called once retrieval is done, before the model call. */
   onRetrieved?: (hits: SearchHit[]) => void;
 }

@@ -177,8 +177,17 @@ export class MemoryEngine {
       date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.updatedAt.slice(0, 10),
     }));
     const req = { messages: answerMessages(question, view), temperature: this.options.temperature, signal: opts.signal };
-    const res = opts.onDelta ? await this.models.answerer.stream(req, opts.onDelta) : await this.models.answerer.complete(req);
+    const filter = opts.onAnswerDelta ? new AnswerStreamFilter(opts.onAnswerDelta) : undefined;
+    const onDelta =
+      opts.onDelta || filter
+        ? (d: string) => {
+            opts.onDelta?.(d);
+            filter?.push(d);
+          }
+        : undefined;
+    const res = onDelta ? await this.models.answerer.stream(req, onDelta) : await this.models.answerer.complete(req);
     const { answer, selectedKeys } = parseAnswerOutput(res.text, new Set(view.map((v) => v.key)));
+    filter?.end(answer);
     const citations = selectedKeys.map((k) => hits[Number(k) - 1].memory);
     const answerId = newId();
     if (this.options.recordTrajectories) {
@@ -201,6 +210,43 @@ export class MemoryEngine {
   private describe(o: PlannedOperation, fact: string, candidates: CandidateView[], held: boolean): AppliedOperation {
     const before = candidates.find((c) => c.memoryId === o.memoryId)?.text;
     return { type: o.type, memoryId: o.memoryId, before, after: o.text, fact, reason: o.reason, held };
+  }
+}
+
+/**
+ * Passes on only what follows the `**Answer:**` marker, so a user sees the answer stream without
+ * the memory-selection preamble. If the model never writes the marker, the parsed answer is sent at the end.
+ */
+export class AnswerStreamFilter {
+  private buffer = '';
+  private open = false;
+  private sent = false;
+  private static readonly MARKER = /^[ \t>#*_-]*answer[ \t*_]*:[ \t*_]*/im;
+
+  constructor(private readonly emit: (delta: string) => void) {}
+
+  push(delta: string): void {
+    if (this.open) {
+      this.send(delta);
+      return;
+    }
+    this.buffer += delta;
+    const m = AnswerStreamFilter.MARKER.exec(this.buffer);
+    // Wait for the rest of the line: the marker's trailing "**" may still be on its way.
+    if (m && this.buffer.length > m.index + m[0].length) {
+      this.open = true;
+      this.send(this.buffer.slice(m.index + m[0].length));
+    }
+  }
+
+  end(finalAnswer: string): void {
+    if (!this.sent && finalAnswer) this.send(finalAnswer);
+  }
+
+  private send(text: string): void {
+    if (!text) return;
+    this.sent = true;
+    this.emit(text);
   }
 }
 

@@ -25,6 +25,7 @@ export interface ResolvedEndpoint {
  */
 export class ProjectMemory implements vscode.Disposable {
   private bankPromise: Promise<MemoryBank> | undefined;
+  private openedBank: MemoryBank | undefined;
   private endpointModelCache: { url: string; models: string[] } | undefined;
   private readonly endpointChanged = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -73,10 +74,20 @@ export class ProjectMemory implements vscode.Disposable {
     return this.bankPromise?.catch(() => undefined);
   }
 
-  async reopenBank(): Promise<MemoryBank> {
+  /** The bank if it is already open. */
+  peekBankSync(): MemoryBank | undefined {
+    return this.openedBank;
+  }
+
+  async closeBank(): Promise<void> {
     const old = this.bankPromise;
     this.bankPromise = undefined;
+    this.openedBank = undefined;
     if (old) await (await old.catch(() => undefined))?.close();
+  }
+
+  async reopenBank(): Promise<MemoryBank> {
+    await this.closeBank();
     return this.getBank();
   }
 
@@ -90,6 +101,7 @@ export class ProjectMemory implements vscode.Disposable {
       actor = undefined;
     }
     const bank = await MemoryBank.open(this.bankFolder, { embedder, actor });
+    this.openedBank = bank;
     for (const m of bank.recovery.messages) this.log.warn(`Memory bank recovery: ${m}`);
     this.log.info(`Memory bank opened at ${bank.folder} (${bank.size} memories, embedder ${embedder.id}).`);
     return bank;
@@ -193,6 +205,7 @@ export class ProjectMemory implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     const bank = await this.peekBank();
     this.bankPromise = undefined;
+    this.openedBank = undefined;
     await bank?.close();
   }
 }

@@ -366,7 +366,6 @@ function appendRows(from: number): void {
   const frag = document.createDocumentFragment();
   for (let i = from; i < state.items.length; i++) frag.append(renderRow(state.items[i], i));
   listbox.append(frag);
-  markSelected();
 }
 
 function renderRow(m: MemoryView, index: number): HTMLLIElement {
@@ -382,11 +381,12 @@ function renderRow(m: MemoryView, index: number): HTMLLIElement {
     ? h('div', { className: 'tags' }, ...m.tags.map((t) => h('span', { className: 'tag', text: t })))
     : null;
   const label = `${m.pinned ? 'Pinned. ' : ''}${m.text} (${m.status}, ${m.source.kind}, updated ${formatTime(m.updatedAt)})`;
+  const selected = m.id === state.selectedId;
   return h(
     'li',
     {
-      className: `row${m.pinned ? ' pinned' : ''} status-${m.status}`,
-      attrs: { role: 'option', id: `opt-${index}`, 'data-index': index, 'aria-selected': 'false', 'aria-label': label },
+      className: `row${m.pinned ? ' pinned' : ''} status-${m.status}${selected ? ' selected' : ''}${index === state.activeIndex ? ' active' : ''}`,
+      attrs: { role: 'option', id: `opt-${index}`, 'data-index': index, 'aria-selected': selected ? 'true' : 'false', 'aria-label': label },
       on: {
         click: () => {
           setActive(index, false);
@@ -400,13 +400,17 @@ function renderRow(m: MemoryView, index: number): HTMLLIElement {
   );
 }
 
+/** Updates only the rows whose selection changed: touching every row restyles the whole list. */
 function markSelected(): void {
-  for (const li of Array.from(listbox.children)) {
-    const i = Number((li as HTMLElement).dataset.index);
-    const selected = state.items[i]?.id === state.selectedId;
-    li.setAttribute('aria-selected', selected ? 'true' : 'false');
-    li.classList.toggle('selected', selected);
-    li.classList.toggle('active', i === state.activeIndex);
+  for (const li of Array.from(listbox.querySelectorAll('[aria-selected="true"]'))) {
+    li.setAttribute('aria-selected', 'false');
+    li.classList.remove('selected');
+  }
+  const idx = state.selectedId ? state.items.findIndex((m) => m.id === state.selectedId) : -1;
+  const row = idx >= 0 ? listbox.children[idx] : undefined;
+  if (row) {
+    row.setAttribute('aria-selected', 'true');
+    row.classList.add('selected');
   }
   if (!state.selectedId) setAttrs(details, { hidden: true });
 }

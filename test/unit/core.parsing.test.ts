@@ -103,3 +103,22 @@ describe('parseAnswerOutput', () => {
     expect(parseAnswerOutput('Just prose.', keys)).toEqual({ answer: 'Just prose.', selectedKeys: [] });
   });
 });
+
+describe('AnswerStreamFilter', () => {
+  it('streams only the answer, however the marker is split across chunks', async () => {
+    const { AnswerStreamFilter } = await import('../../src/core/engine');
+    const raw = '**Selected memories:** 1, 2\n**Answer:** The build uses esbuild.';
+    for (const size of [1, 3, 7, 100]) {
+      const out: string[] = [];
+      const f = new AnswerStreamFilter((d) => out.push(d));
+      for (let i = 0; i < raw.length; i += size) f.push(raw.slice(i, i + size));
+      f.end('The build uses esbuild.');
+      expect(out.join('').replace(/^\*+\s*/, '')).toBe('The build uses esbuild.');
+    }
+    const out: string[] = [];
+    const f = new AnswerStreamFilter((d) => out.push(d));
+    f.push('No marker at all.');
+    f.end('No marker at all.');
+    expect(out.join('')).toBe('No marker at all.');
+  });
+});

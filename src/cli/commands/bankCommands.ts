@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../../core/bank/memoryBank';
 import { BankError } from '../../core/errors';
 import type { CaptureEvent } from '../../core/types';
 import { newId, nowIso } from '../../core/util/text';
+import { locomoIngestEvents } from './eval';
 
 export const listCommand: CliCommand = {
   name: 'list',
@@ -203,11 +204,11 @@ export function readTurns(file: string): CaptureEvent[] {
 export const ingestCommand: CliCommand = {
   name: 'ingest',
   summary: 'Feed a file of turns through extraction and the Memory Manager',
-  usage: `memory-r1 ingest <turns.json|turns.jsonl|notes.txt>\n${COMMON_FLAGS_HELP}`,
+  usage: `memory-r1 ingest <turns.json|turns.jsonl|notes.txt>\n       memory-r1 ingest --locomo <locomo10.json> --sample <id> [--max-turns N]\n${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const file = args.positionals[0];
-    if (!file) throw new UsageError('ingest needs a file');
-    const events = readTurns(file);
+    const events = locomoIngestEvents(args) ?? (file ? readTurns(file) : undefined);
+    if (!events) throw new UsageError('ingest needs a file (or --locomo <file> --sample <id>)');
     const engine = await openEngine(args);
     try {
       let n = 0;

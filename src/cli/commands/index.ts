@@ -11,6 +11,7 @@ import {
   searchCommand,
   undoCommand,
 } from './bankCommands';
+import { evalCommand } from './eval';
 
 /** Every `memory-r1` sub-command. Add new ones here. */
 export const COMMANDS: CliCommand[] = [
@@ -24,4 +25,5 @@ export const COMMANDS: CliCommand[] = [
   undoCommand,
   exportCommand,
   importCommand,
+  evalCommand,
 ];

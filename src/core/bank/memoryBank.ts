@@ -350,6 +350,29 @@ export class MemoryBank {
     return recs.length;
   }
 
+  /**
+   * Re-embeds every memory with the current embedder and rebuilds the search indexes. New vectors
+   * are appended (old slots stay, unused), so a cancelled rebuild leaves a working bank.
+   */
+  async rebuildIndex(opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal; batchSize?: number } = {}): Promise<number> {
+    const all = [...this.memories.values()];
+    const batch = opts.batchSize ?? 64;
+    for (let i = 0; i < all.length; i += batch) {
+      opts.signal?.throwIfAborted();
+      const chunk = all.slice(i, i + batch);
+      const vecs = await this.opts.embedder.embed(chunk.map((m) => m.text), opts.signal);
+      const entries = chunk.map((m, j) => ({ memoryId: m.id, textHash: textHash(m.text), vector: vecs[j] }));
+      await this.lock.withLock(() => this.vlog.append(entries));
+      this.vectorSlots += entries.length;
+      for (const e of entries) this.vectors.set(e.memoryId, e.vector);
+      opts.onProgress?.(Math.min(i + batch, all.length), all.length);
+    }
+    this.bm25 = new Bm25Index();
+    for (const m of this.memories.values()) this.bm25.set(m.id, m.text);
+    this.emit({ records: [] });
+    return all.length;
+  }
+
   // ---------------------------------------------------------------- feedback, pending, trajectories
 
   async recordFeedback(f: Feedback): Promise<void> {

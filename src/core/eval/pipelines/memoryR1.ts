@@ -1,0 +1,60 @@
+// The project's own engine, unchanged: extraction → Memory Manager per fact → Answer Agent with distillation.
+import { MemoryEngine } from '../../engine';
+import { openEvalBank, eventSource } from './common';
+import { type EvalPipeline, type IngestStats, countOp, emptyIngestStats, eventText, sumUsage } from './types';
+
+export const memoryR1Pipeline: EvalPipeline = {
+  name: 'memory-r1',
+  description: 'this engine: extract → Memory Manager (ADD/UPDATE/DELETE/NOOP per fact) → Answer Agent with memory distillation',
+  async open(env) {
+    const bank = await openEvalBank(env);
+    const { extractor, manager, answerer } = env.models;
+    const engine = new MemoryEngine({
+      bank,
+      extractor,
+      manager,
+      answerer,
+      // No held batches (nobody approves them here) and no training trajectories.
+      options: { answerTopK: env.topK, recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER },
+    });
+    return {
+      async ingest(event) {
+        const result = await engine.ingest({
+          id: `${env.sample.sampleId}-${event.index}`,
+          source: eventSource(env.sample.sampleId, event),
+          text: eventText(event),
+          time: event.eventTime ?? new Date().toISOString(),
+          eventTime: event.eventTime,
+        });
+        const stats: IngestStats = emptyIngestStats();
+        stats.facts = result.facts.length;
+        for (const op of result.operations) countOp(stats, op.type);
+        const ex = extractor.take();
+        const mg = manager.take();
+        stats.extractMs = ex.map((c) => c.ms);
+        stats.managerMs = mg.map((c) => c.ms);
+        stats.usage = sumUsage([...ex, ...mg]);
+        return stats;
+      },
+      async answer(question) {
+        const started = performance.now();
+        let retrievedAt = started;
+        const r = await engine.answer(question, {
+          onRetrieved: () => {
+            retrievedAt = performance.now();
+          },
+        });
+        const calls = answerer.take();
+        return {
+          prediction: r.answer,
+          raw: r.raw,
+          searchMs: retrievedAt - started,
+          answerMs: calls.reduce((s, c) => s + c.ms, 0),
+          usage: sumUsage(calls),
+          retrieved: r.retrieved.length,
+        };
+      },
+      close: () => bank.close(),
+    };
+  },
+};

@@ -1,0 +1,57 @@
+import * as vscode from 'vscode';
+import { ProjectMemory } from './projectMemory';
+import { CaptureService, type CaptureServiceOptions } from './capture/captureService';
+import { registerCommands } from './commands';
+import { createMemoryParticipant } from './chat/memoryParticipant';
+import { EndpointChatProvider } from './models/endpointChatProvider';
+import { MemoryPanelProvider } from './sidePanel/memoryPanelProvider';
+
+/** What `activate` returns: used by the tests and by other extensions that want the bank. */
+export interface ProjectMemoryApi {
+  pm: ProjectMemory;
+  capture: CaptureService;
+  panel: MemoryPanelProvider;
+}
+
+let current: ProjectMemoryApi | undefined;
+
+/** Test hook: capture timings (production uses the defaults). */
+export let captureOptionsForTests: CaptureServiceOptions | undefined;
+export function setCaptureOptionsForTests(opts: CaptureServiceOptions | undefined): void {
+  captureOptionsForTests = opts;
+}
+
+// Activation only wires things up: the bank, the engine and the openai client load on first use.
+export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
+  const log = vscode.window.createOutputChannel('Project Memory', { log: true });
+  const pm = new ProjectMemory(context, log);
+  const capture = new CaptureService(pm, captureOptionsForTests);
+  const panel = new MemoryPanelProvider(context.extensionUri, () => pm.getBank(), log);
+  context.subscriptions.push(
+    log,
+    { dispose: () => void pm.dispose() },
+    capture,
+    panel,
+    vscode.window.registerWebviewViewProvider(MemoryPanelProvider.viewType, panel, { webviewOptions: { retainContextWhenHidden: false } }),
+    ...registerCommands({ pm, capture, revealMemory: (id) => panel.reveal(id) }),
+  );
+  if ((vscode.chat as Partial<typeof vscode.chat> | undefined)?.createChatParticipant) context.subscriptions.push(createMemoryParticipant(pm, capture));
+  // Hosts older than 1.104 (or without chat) lack these APIs; the rest of the extension still works.
+  if ((vscode.lm as Partial<typeof vscode.lm> | undefined)?.registerLanguageModelChatProvider) {
+    const provider = new EndpointChatProvider({ resolve: (interactive) => pm.endpointIfAllowed(interactive), onDidChange: pm.onDidChangeEndpoint, log });
+    context.subscriptions.push(vscode.lm.registerLanguageModelChatProvider('project-memory', provider));
+  }
+  capture.start();
+  log.info(`Project Memory activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: capture and model calls are off'}).`);
+  current = { pm, capture, panel };
+  return current;
+}
+
+export async function deactivate(): Promise<void> {
+  const c = current;
+  current = undefined;
+  if (!c) return;
+  await c.capture.watcher.flushSaves().catch(() => undefined);
+  c.capture.flush();
+  await c.pm.dispose();
+}
