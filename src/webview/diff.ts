@@ -43,7 +43,48 @@ export function wordDiff(before: string, after: string): DiffPart[] {
     for (const p of lcsDiff(midA, midB)) push(p.kind, p.text);
   }
   for (let i = endA; i < a.length; i++) push('same', a[i]);
-  return parts.filter((p) => p.text.length > 0);
+  return groupChanges(parts.filter((p) => p.text.length > 0));
+}
+
+/**
+ * Readability pass: whitespace left unchanged between two changes joins the change, and each run of
+ * changes shows as one deletion followed by one insertion ("[-old words-]{+new words+}").
+ */
+function groupChanges(parts: DiffPart[]): DiffPart[] {
+  const out: DiffPart[] = [];
+  let del = '';
+  let add = '';
+  let carry = '';
+  const flush = (): void => {
+    // A replacement's shared trailing space belongs to the unchanged text after it.
+    const space = del && add ? (/\s+$/.exec(del)?.[0] ?? '') : '';
+    if (space && add.endsWith(space)) {
+      del = del.slice(0, -space.length);
+      add = add.slice(0, -space.length);
+      carry = space;
+    }
+    if (del) out.push({ kind: 'del', text: del });
+    if (add) out.push({ kind: 'add', text: add });
+    del = '';
+    add = '';
+  };
+  parts.forEach((p, i) => {
+    const inChange = del !== '' || add !== '';
+    const next = parts[i + 1];
+    if (p.kind === 'del') del += p.text;
+    else if (p.kind === 'add') add += p.text;
+    else if (inChange && next && next.kind !== 'same' && /^\s+$/.test(p.text)) {
+      del += p.text;
+      add += p.text;
+    } else {
+      flush();
+      out.push({ kind: 'same', text: carry + p.text });
+      carry = '';
+    }
+  });
+  flush();
+  if (carry) out.push({ kind: 'same', text: carry });
+  return out;
 }
 
 function lcsDiff(a: string[], b: string[]): DiffPart[] {

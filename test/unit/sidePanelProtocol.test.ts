@@ -157,3 +157,17 @@ describe('panelHtml', () => {
     expect(n1.length).toBeGreaterThanOrEqual(16);
   });
 });
+
+describe('wordDiff grouping', () => {
+  it('joins neighbouring changed words into one deletion and one insertion', () => {
+    const parts = wordDiff('Fact 23: caching uses setting value 161.', 'Fact 23: the database now uses connection pooling with 20 connections.');
+    expect(parts).toEqual([
+      { kind: 'same', text: 'Fact 23: ' },
+      { kind: 'del', text: 'caching' },
+      { kind: 'add', text: 'the database now' },
+      { kind: 'same', text: ' uses ' },
+      { kind: 'del', text: 'setting value 161.' },
+      { kind: 'add', text: 'connection pooling with 20 connections.' },
+    ]);
+  });
+});

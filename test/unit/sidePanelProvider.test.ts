@@ -40,7 +40,7 @@ function next<T extends HostMessage['type']>(type: T, from: number, pred: (m: Ms
 const q = (over: Partial<PanelQuery> = {}): PanelQuery => ({ text: '', status: 'active', offset: 0, limit: 100, ...over });
 
 async function openPanel(): Promise<Msg<'state'>> {
-  provider = new MemoryPanelProvider(Uri.file('/ext'), async () => bank, log as never);
+  provider = new MemoryPanelProvider(Uri.file('/ext') as never, async () => bank, log as never);
   view = new FakeWebviewView();
   provider.resolveWebviewView(view as never);
   view.fromPage({ type: 'ready', query: q() });
@@ -77,7 +77,7 @@ describe('MemoryPanelProvider page', () => {
 
   it('answers ready with the first state and nothing before it', async () => {
     await bank.addManual('The build uses esbuild.', { tags: ['build'] });
-    provider = new MemoryPanelProvider(Uri.file('/ext'), async () => bank, log as never);
+    provider = new MemoryPanelProvider(Uri.file('/ext') as never, async () => bank, log as never);
     view = new FakeWebviewView();
     provider.resolveWebviewView(view as never);
     await bank.addManual('Tests run with vitest.');
@@ -93,7 +93,7 @@ describe('MemoryPanelProvider page', () => {
 
   it('queues messages made before ready and delivers them after the first state', async () => {
     const m = await bank.addManual('Deploys go through staging first.');
-    provider = new MemoryPanelProvider(Uri.file('/ext'), async () => bank, log as never);
+    provider = new MemoryPanelProvider(Uri.file('/ext') as never, async () => bank, log as never);
     view = new FakeWebviewView();
     provider.resolveWebviewView(view as never);
     await provider.reveal(m.memoryId);
@@ -108,7 +108,7 @@ describe('MemoryPanelProvider page', () => {
   });
 
   it('reveal before the view exists focuses the view through its command', async () => {
-    provider = new MemoryPanelProvider(Uri.file('/ext'), async () => bank, log as never);
+    provider = new MemoryPanelProvider(Uri.file('/ext') as never, async () => bank, log as never);
     await provider.reveal('some-id');
     expect(executedCommands.map((c) => c.command)).toEqual(['projectMemory.panel.focus']);
   });
@@ -325,7 +325,7 @@ describe('MemoryPanelProvider actions', () => {
   });
 
   it('reports a missing bank to the page', async () => {
-    provider = new MemoryPanelProvider(Uri.file('/ext'), async () => {
+    provider = new MemoryPanelProvider(Uri.file('/ext') as never, async () => {
       throw new Error('Open a folder to use Project Memory.');
     }, log as never);
     view = new FakeWebviewView();

@@ -123,7 +123,7 @@ export async function openPanel(
   opts: { theme?: keyof typeof THEMES } = {},
 ): Promise<PanelSession> {
   const log = new FakeLog();
-  const provider = new MemoryPanelProvider(Uri.file('/ext'), async () => bank, log as never);
+  const provider = new MemoryPanelProvider(Uri.file('/ext') as never, async () => bank, log as never);
   const view = new FakeWebviewView(server.origin);
   provider.resolveWebviewView(view as never);
   server.setHtml(view.webview.html);

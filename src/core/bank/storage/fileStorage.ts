@@ -1,0 +1,176 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BankError } from '../../errors';
+import { FileLock } from '../fileLock';
+import { HistoryLog, type StoredRecord } from '../historyLog';
+import { VectorLog, type VectorEntry } from '../vectorLog';
+import type { BankStorage, RecordBatch, SideDocName, SideLogName, StorageTx, VectorBatch } from './types';
+
+const BANK_META = 'bank.json';
+const SIDE_FILES: Record<SideLogName, string> = { feedback: 'feedback.jsonl', trajectories: 'trajectories.jsonl' };
+const DOC_FILES: Record<SideDocName, string> = { pending: 'pending.json' };
+
+/**
+ * The default store: a folder with `history.jsonl` (CRC-checked lines, fsynced), one append-only
+ * vector slot file per embedder, a lock file, and side files. Record cursors are byte offsets,
+ * vector cursors slot numbers.
+ */
+export class FileStorage implements BankStorage {
+  readonly kind = 'file' as const;
+  readonly log: HistoryLog;
+  private vlog: VectorLog | undefined;
+  private readonly lock: FileLock;
+  private readonly tx: StorageTx;
+
+  constructor(
+    readonly folder: string,
+    private readonly vectorFileName: string,
+  ) {
+    this.log = new HistoryLog(path.join(folder, 'history.jsonl'));
+    this.lock = new FileLock(path.join(folder, 'bank.lock'));
+    this.tx = {
+      readRecords: (c) => this.readRecords(c),
+      readVectors: (c) => this.readVectors(c),
+      append: async (records, vectors) => {
+        const vectorCursor = this.appendVectorsNow(vectors);
+        return { recordCursor: records.length ? this.log.append(records) : this.log.size(), vectorCursor };
+      },
+      appendVectors: async (vectors) => this.appendVectorsNow(vectors),
+      cutTornTail: async (cursor) => this.log.truncate(cursor),
+      appendSide: async (name, entry) => appendLine(path.join(this.folder, SIDE_FILES[name]), JSON.stringify(entry)),
+      readDoc: async <T>(name: SideDocName) => this.sideDoc<T>(name),
+      writeDoc: async (name, value) => writeFileAtomic(path.join(this.folder, DOC_FILES[name]), JSON.stringify(value, null, 1)),
+    };
+  }
+
+  get location(): string {
+    return this.folder;
+  }
+
+  get vectorLog(): VectorLog {
+    if (!this.vlog) throw new Error('storage not initialised');
+    return this.vlog;
+  }
+
+  async init(meta: { embedder: string; dimensions: number }): Promise<void> {
+    try {
+      fs.mkdirSync(this.folder, { recursive: true });
+    } catch (err) {
+      throw new BankError('IO', `Cannot create the memory bank folder ${this.folder}: ${(err as Error).message}`);
+    }
+    writeBankMeta(this.folder, meta);
+    try {
+      this.vlog = VectorLog.open(path.join(this.folder, this.vectorFileName), meta.dimensions);
+    } catch (err) {
+      throw new BankError('CORRUPT', `The vector file of this bank cannot be used: ${(err as Error).message}. Run "Rebuild Index".`);
+    }
+  }
+
+  withLock<T>(fn: (tx: StorageTx) => Promise<T> | T): Promise<T> {
+    return this.lock.withLock(() => fn(this.tx));
+  }
+
+  async hasRecordsAfter(cursor: number): Promise<boolean> {
+    return this.log.size() !== cursor;
+  }
+
+  async readRecords(cursor: number): Promise<RecordBatch> {
+    if (cursor > 0 && this.log.size() < cursor) {
+      throw new BankError('CORRUPT', 'The history file shrank while the bank was open; reopen the bank.');
+    }
+    const res = this.log.read(cursor);
+    return { records: res.records, cursor: res.nextOffset, corrupt: res.corrupt, tornBytes: res.tornBytes };
+  }
+
+  async readVectors(cursor: number): Promise<VectorBatch> {
+    const res = this.vectorLog.read(cursor);
+    return { entries: res.entries, cursor: res.nextSlot, damaged: res.damaged };
+  }
+
+  sideLog<T>(name: SideLogName): T[] {
+    return readJsonLines<T>(path.join(this.folder, SIDE_FILES[name]));
+  }
+
+  sideDoc<T>(name: SideDocName): T | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.folder, DOC_FILES[name]), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async refreshSide(): Promise<void> {
+    /* side data is read from disk on every call */
+  }
+
+  async close(): Promise<void> {
+    /* nothing held open between calls */
+  }
+
+  /**
+   * Bulk path for setup (benchmarks, migrations): writes prepared records and vectors in the
+   * bank's own formats under the lock, as one append each. Not for use while a bank is open here.
+   */
+  async bulkAppend(records: StoredRecord[], vectors: VectorEntry[]): Promise<void> {
+    await this.withLock((tx) => tx.append(records, vectors));
+  }
+
+  private appendVectorsNow(vectors: VectorEntry[]): number {
+    this.vectorLog.append(vectors);
+    return this.vectorLog.slots();
+  }
+}
+
+function appendLine(file: string, line: string): void {
+  const fd = fs.openSync(file, 'a');
+  try {
+    fs.writeSync(fd, line + '\n');
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readJsonLines<T>(file: string): T[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: T[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      /* a torn last line from a crash */
+    }
+  }
+  return out;
+}
+
+/** Temp file, fsync, rename: a reader sees the old or the new content, never a mix. */
+function writeFileAtomic(file: string, content: string): void {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+function writeBankMeta(folder: string, m: { embedder: string; dimensions: number }): void {
+  const file = path.join(folder, BANK_META);
+  const meta = { format: 'project-memory-bank', version: 1, embedder: m.embedder, dimensions: m.dimensions };
+  try {
+    const cur = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (cur.embedder === meta.embedder && cur.dimensions === meta.dimensions) return;
+  } catch {
+    /* missing or damaged: rewrite */
+  }
+  writeFileAtomic(file, JSON.stringify(meta, null, 2));
+}

@@ -1,0 +1,69 @@
+import type { StoredRecord } from '../historyLog';
+import type { VectorEntry } from '../vectorLog';
+
+/** Records read from a cursor on. The cursor is opaque to the bank (a byte offset, a sequence number). */
+export interface RecordBatch {
+  records: StoredRecord[];
+  /** Where the next read starts. */
+  cursor: number;
+  /** Records that failed their checksum or did not parse (skipped, reported). */
+  corrupt: { offset: number; reason: string }[];
+  /** Bytes of a write cut off before it was acknowledged (file store only). */
+  tornBytes: number;
+}
+
+export interface VectorBatch {
+  /** In write order; a later entry for the same memory wins. */
+  entries: VectorEntry[];
+  cursor: number;
+  /** Entries that failed their checksum (skipped). */
+  damaged: number;
+}
+
+/** Append-style side logs kept beside the history (not part of it). */
+export type SideLogName = 'feedback' | 'trajectories';
+/** Small documents replaced as a whole. */
+export type SideDocName = 'pending';
+
+/** What may be done while holding the bank's cross-process write lock. */
+export interface StorageTx {
+  readRecords(cursor: number): Promise<RecordBatch>;
+  readVectors(cursor: number): Promise<VectorBatch>;
+  /**
+   * Appends vectors and records as one unit (the postgres store commits them in one transaction; the
+   * file store writes vectors first, so a crash leaves at worst an unused vector). Durable on return.
+   */
+  append(records: StoredRecord[], vectors: VectorEntry[]): Promise<{ recordCursor: number; vectorCursor: number }>;
+  appendVectors(vectors: VectorEntry[]): Promise<number>;
+  /** Cuts an unacknowledged torn tail at `cursor` (a crashed writer's partial line). */
+  cutTornTail(cursor: number): Promise<void>;
+  appendSide(name: SideLogName, entry: unknown): Promise<void>;
+  readDoc<T>(name: SideDocName): Promise<T | undefined>;
+  writeDoc(name: SideDocName, value: unknown): Promise<void>;
+}
+
+/**
+ * Where a bank keeps its history, vectors and side data. The bank folds state in memory from
+ * `readRecords`/`readVectors` and catches up by cursor; every write goes through `withLock`.
+ */
+export interface BankStorage {
+  readonly kind: 'file' | 'postgres';
+  /** A folder, or the database URL without its password. */
+  readonly location: string;
+  /** Creates what is missing and checks that the store holds vectors of this embedder's size. */
+  init(meta: { embedder: string; dimensions: number }): Promise<void>;
+  withLock<T>(fn: (tx: StorageTx) => Promise<T> | T): Promise<T>;
+  /** Cheap check for records past `cursor` (polled to see other processes' writes). */
+  hasRecordsAfter(cursor: number): Promise<boolean>;
+  readRecords(cursor: number): Promise<RecordBatch>;
+  readVectors(cursor: number): Promise<VectorBatch>;
+  /** Side data as last read or written (sync for the bank's sync getters). */
+  sideLog<T>(name: SideLogName): T[];
+  sideDoc<T>(name: SideDocName): T | undefined;
+  /** Re-reads side data written by other processes (no-op where reads go to disk anyway). */
+  refreshSide(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How `MemoryBank.open` stores the bank: the default file store, or a shared postgres database. */
+export type StorageOption = 'file' | { kind: 'postgres'; url: string; bankId: string; poolSize?: number };
