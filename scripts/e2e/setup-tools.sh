@@ -65,11 +65,15 @@ step_done "node $NODE_VERSION"
 export PATH="$TOOLS_DIR/node_modules/.bin:$PATH"
 export npm_config_nodedir="$NODE_HEADERS"
 STAMP="$TOOLS_DIR/.code-server-installed"
-if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$CODE_SERVER_VERSION" ]; then
+if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$CODE_SERVER_VERSION" ] || [ ! -x "$TOOLS_DIR/node_modules/.bin/code-server" ]; then
   rm -f "$STAMP"
   echo "[setup-tools] installing code-server@$CODE_SERVER_VERSION (builds native modules; a few minutes)"
   npm install --no-audit --no-fund --save-exact "code-server@$CODE_SERVER_VERSION"
-  installed="$("$TOOLS_DIR/node_modules/.bin/code-server" --version | head -1 | cut -d' ' -f1)"
+  # A first run writes a default config (with a password) under XDG_CONFIG_HOME: keep that in a temp dir.
+  probe_home="$(mktemp -d)"
+  installed="$(XDG_CONFIG_HOME="$probe_home" XDG_DATA_HOME="$probe_home" \
+    "$TOOLS_DIR/node_modules/.bin/code-server" --version | grep -oE '^[0-9]+\.[0-9]+\.[0-9]+' | head -1 || true)"
+  rm -rf "$probe_home"
   if [ "$installed" != "$CODE_SERVER_VERSION" ]; then
     echo "[setup-tools] code-server reports '$installed', expected $CODE_SERVER_VERSION" >&2
     exit 1

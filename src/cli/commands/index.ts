@@ -12,6 +12,7 @@ import {
   undoCommand,
 } from './bankCommands';
 import { evalCommand } from './eval';
+import { buildTrainingDataCommand, exportTrainingCommand, rewardCommand } from './training';
 
 /** Every `memory-r1` sub-command. Add new ones here. */
 export const COMMANDS: CliCommand[] = [
@@ -26,4 +27,7 @@ export const COMMANDS: CliCommand[] = [
   exportCommand,
   importCommand,
   evalCommand,
+  exportTrainingCommand,
+  buildTrainingDataCommand,
+  rewardCommand,
 ];

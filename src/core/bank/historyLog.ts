@@ -5,6 +5,8 @@ import type { HistoryRecord } from '../types';
 /** A history record as stored (imports may carry the memory's original creation time). */
 export interface StoredRecord extends HistoryRecord {
   createdAt?: string;
+  /** Who wrote the record (the bank's `actor`), for per-user attribution in a shared bank. */
+  actor?: string;
 }
 
 export interface LogReadResult {

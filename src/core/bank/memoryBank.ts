@@ -25,9 +25,9 @@ import { BankError } from '../errors';
 import { Bm25Index, reciprocalRankFusion } from '../retrieval/bm25';
 import { VectorIndex } from '../retrieval/vectorIndex';
 import { newId, nowIso, textHash } from '../util/text';
-import { FileLock } from './fileLock';
-import { HistoryLog, type StoredRecord } from './historyLog';
-import { VectorLog, type VectorEntry } from './vectorLog';
+import type { StoredRecord } from './historyLog';
+import type { VectorEntry } from './vectorLog';
+import { createStorage, type BankStorage, type StorageOption, type StorageTx } from './storage';
 import { type BankBundle, parseBundle } from './bundle';
 
 export type { BankBundle } from './bundle';
@@ -44,6 +44,8 @@ export interface MemoryBankOptions {
   limits?: Partial<BankLimits>;
   /** Poll the history file for other processes' writes (ms; 0 disables). */
   watchIntervalMs?: number;
+  /** Where the bank lives: files in the folder (default), or a postgres database shared by a team. */
+  storage?: StorageOption;
 }
 
 /** What opening the bank found and repaired; shown to the user when not empty. */
@@ -65,8 +67,6 @@ export interface PendingBatch {
 
 const DEFAULT_LIMITS: BankLimits = { maxMemoryChars: 2000, maxMemories: 200_000 };
 
-const BANK_META = 'bank.json';
-
 /**
  * One workspace's memory bank. The history log is the source of truth: every change is appended
  * (and fsynced) there first, then applied to the in-memory state in one synchronous step, so readers
@@ -75,10 +75,15 @@ const BANK_META = 'bank.json';
  */
 export class MemoryBank {
   private memories = new Map<string, Memory>();
-  private vectorSlots = 0;
+  private vectorCursor = 0;
   private records: StoredRecord[] = [];
   private byMemory = new Map<string, StoredRecord[]>();
   private byOpId = new Map<string, StoredRecord>();
+  /** opId -> the UNDO record's opId that compensated it. */
+  private undoneBy = new Map<string, string>();
+  private activeCount = 0;
+  /** All memories in list order (pinned first, newest first); rebuilt lazily after a change. */
+  private listOrder: Memory[] | undefined;
   private hashToId = new Map<string, string>();
   private vectors: VectorIndex;
   private bm25 = new Bm25Index();
@@ -87,9 +92,7 @@ export class MemoryBank {
   private listeners = new Set<(e: BankChange) => void>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private readonly log: HistoryLog;
-  private readonly vlog: VectorLog;
-  private readonly lock: FileLock;
+  private readonly storage: BankStorage;
   private readonly limits: BankLimits;
   private watchTimer: NodeJS.Timeout | undefined;
   private feedbackCache: Feedback[] | undefined;
@@ -98,24 +101,27 @@ export class MemoryBank {
   private constructor(
     readonly folder: string,
     private readonly opts: MemoryBankOptions,
+    storage: BankStorage,
   ) {
-    this.log = new HistoryLog(path.join(folder, 'history.jsonl'));
-    const dims = opts.embedder.dimensions;
-    this.vlog = VectorLog.open(path.join(folder, `vectors-${safeName(opts.embedder.id)}.bin`), dims);
-    this.lock = new FileLock(path.join(folder, 'bank.lock'));
-    this.vectors = new VectorIndex(dims);
+    this.storage = storage;
+    this.vectors = new VectorIndex(opts.embedder.dimensions);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
   }
 
+  /**
+   * Opens (creating if needed) the bank in `folder`, or with `opts.storage` the postgres bank
+   * `{ kind: 'postgres', url, bankId }` (then `folder` is only a label).
+   */
   static async open(folder: string, opts: MemoryBankOptions): Promise<MemoryBank> {
+    const storage = await createStorage(folder, opts.storage, `vectors-${safeName(opts.embedder.id)}.bin`);
+    const bank = new MemoryBank(folder, opts, storage);
     try {
-      fs.mkdirSync(folder, { recursive: true });
+      await storage.init({ embedder: opts.embedder.id, dimensions: opts.embedder.dimensions });
+      await bank.load();
     } catch (err) {
-      throw new BankError('IO', `Cannot create the memory bank folder ${folder}: ${(err as Error).message}`);
+      await storage.close().catch(() => undefined);
+      throw err;
     }
-    writeBankMeta(folder, opts.embedder);
-    const bank = new MemoryBank(folder, opts);
-    await bank.load();
     const interval = opts.watchIntervalMs ?? 1000;
     if (interval > 0) bank.startWatching(interval);
     return bank;
@@ -127,6 +133,11 @@ export class MemoryBank {
 
   get embedder(): Embedder {
     return this.opts.embedder;
+  }
+
+  /** Which store holds the bank, and where (a folder, or the database URL without password). */
+  get storageInfo(): { kind: 'file' | 'postgres'; location: string } {
+    return { kind: this.storage.kind, location: this.storage.location };
   }
 
   // ---------------------------------------------------------------- reading
@@ -147,7 +158,11 @@ export class MemoryBank {
     const needle = q.text?.toLowerCase().trim();
     const status = q.status ?? 'active';
     const matches: Memory[] = [];
-    for (const m of this.memories.values()) {
+    // Sorting 100k memories on every call costs ~100 ms; the order only changes with a write.
+    this.listOrder ??= [...this.memories.values()].sort(
+      (a, b) => Number(b.pinned) - Number(a.pinned) || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : a.id < b.id ? -1 : 1),
+    );
+    for (const m of this.listOrder) {
       counts[m.status]++;
       if (status !== 'all' && m.status !== status) continue;
       if (q.pinned !== undefined && m.pinned !== q.pinned) continue;
@@ -156,7 +171,6 @@ export class MemoryBank {
       if (needle && !m.text.toLowerCase().includes(needle) && !m.tags.some((t) => t.toLowerCase().includes(needle))) continue;
       matches.push(m);
     }
-    matches.sort((a, b) => Number(b.pinned) - Number(a.pinned) || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
     const offset = Math.max(0, q.offset ?? 0);
     const limit = Math.max(0, q.limit ?? matches.length);
     return { items: matches.slice(offset, offset + limit).map((m) => ({ ...m, tags: [...m.tags] })), total: matches.length, counts };
@@ -309,8 +323,7 @@ export class MemoryBank {
       const target = this.byOpId.get(opId);
       if (!target) throw new BankError('NOT_FOUND', `No operation ${opId} in the history.`);
       if (target.action === 'NOOP') throw new BankError('INVALID_INPUT', 'A NOOP changed nothing, so there is nothing to undo.');
-      const undoneBy = this.records.find((r) => r.action === 'UNDO' && r.undoes === opId);
-      if (undoneBy) throw new BankError('CONFLICT', 'This operation was already undone.');
+      if (this.undoneBy.has(opId)) throw new BankError('CONFLICT', 'This operation was already undone.');
       const cur = this.memories.get(target.memoryId);
       if (!cur || !target.after || !sameSnapshot(snap(cur), target.after)) {
         throw new BankError('CONFLICT', 'The memory changed after this operation; undo the later operations first.');
@@ -329,10 +342,9 @@ export class MemoryBank {
 
   /** The newest operation that can still be undone, if any. */
   lastUndoable(): HistoryRecord | undefined {
-    const undone = new Set(this.records.filter((r) => r.action === 'UNDO').map((r) => r.undoes));
     for (let i = this.records.length - 1; i >= 0; i--) {
       const r = this.records[i];
-      if (r.action === 'NOOP' || r.action === 'UNDO' || undone.has(r.opId) || !r.after) continue;
+      if (r.action === 'NOOP' || r.action === 'UNDO' || this.undoneBy.has(r.opId) || !r.after) continue;
       const cur = this.memories.get(r.memoryId);
       if (cur && sameSnapshot(snap(cur), r.after)) return publicRecord(r);
     }
@@ -362,9 +374,7 @@ export class MemoryBank {
       const chunk = all.slice(i, i + batch);
       const vecs = await this.opts.embedder.embed(chunk.map((m) => m.text), opts.signal);
       const entries = chunk.map((m, j) => ({ memoryId: m.id, textHash: textHash(m.text), vector: vecs[j] }));
-      await this.lock.withLock(() => this.vlog.append(entries));
-      this.vectorSlots += entries.length;
-      for (const e of entries) this.vectors.set(e.memoryId, e.vector);
+      await this.appendVectors(entries);
       opts.onProgress?.(Math.min(i + batch, all.length), all.length);
     }
     this.bm25 = new Bm25Index();
@@ -380,50 +390,47 @@ export class MemoryBank {
       throw new BankError('INVALID_INPUT', 'Feedback needs an answer id and a kind.');
     }
     const entry: Feedback = { ...f, time: f.time ?? nowIso() };
-    await this.appendSideFile('feedback.jsonl', entry);
+    await this.storage.withLock((tx) => tx.appendSide('feedback', entry));
     this.feedbackCache?.push(entry);
   }
 
   feedback(): Feedback[] {
-    if (!this.feedbackCache) this.feedbackCache = readJsonLines<Feedback>(path.join(this.folder, 'feedback.jsonl'));
+    if (!this.feedbackCache) this.feedbackCache = this.storage.sideLog<Feedback>('feedback');
     return [...this.feedbackCache];
   }
 
   /** Appends one training trajectory (manager call or answer) for `export-training`. */
   async recordTrajectory(entry: Record<string, unknown>): Promise<void> {
-    await this.appendSideFile('trajectories.jsonl', { time: nowIso(), ...entry });
+    await this.storage.withLock((tx) => tx.appendSide('trajectories', { time: nowIso(), ...entry }));
   }
 
   trajectories(): Record<string, unknown>[] {
-    return readJsonLines(path.join(this.folder, 'trajectories.jsonl'));
+    return this.storage.sideLog<Record<string, unknown>>('trajectories');
   }
 
   async holdBatch(ops: PlannedOperation[], ctx: BatchContext, reason: string): Promise<PendingBatch> {
     const batch: PendingBatch = { id: newId(), ops, ctx, reason, time: nowIso() };
-    await this.lock.withLock(() => {
-      const all = this.pendingBatches();
+    await this.storage.withLock(async (tx) => {
+      const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
       all.push(batch);
-      writeFileAtomic(path.join(this.folder, 'pending.json'), JSON.stringify(all, null, 1));
+      await tx.writeDoc('pending', all);
     });
     this.emit({ records: [] });
     return batch;
   }
 
   pendingBatches(): PendingBatch[] {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(this.folder, 'pending.json'), 'utf8')) as PendingBatch[];
-    } catch {
-      return [];
-    }
+    const all = this.storage.sideDoc<PendingBatch[]>('pending');
+    return Array.isArray(all) ? all : [];
   }
 
   async resolvePending(id: string, approve: boolean): Promise<HistoryRecord[]> {
     const batch = this.pendingBatches().find((b) => b.id === id);
     if (!batch) throw new BankError('NOT_FOUND', 'That held batch no longer exists.');
     const recs = approve ? await this.applyBatch(batch.ops, { ...batch.ctx, model: batch.ctx.model }) : [];
-    await this.lock.withLock(() => {
-      const rest = this.pendingBatches().filter((b) => b.id !== id);
-      writeFileAtomic(path.join(this.folder, 'pending.json'), JSON.stringify(rest, null, 1));
+    await this.storage.withLock(async (tx) => {
+      const rest = ((await tx.readDoc<PendingBatch[]>('pending')) ?? []).filter((b) => b.id !== id);
+      await tx.writeDoc('pending', rest);
     });
     this.emit({ records: recs });
     return recs;
@@ -507,6 +514,7 @@ export class MemoryBank {
     if (this.watchTimer) clearInterval(this.watchTimer);
     await this.queue.catch(() => undefined);
     this.listeners.clear();
+    await this.storage.close();
   }
 
   // ---------------------------------------------------------------- internals
@@ -543,14 +551,14 @@ export class MemoryBank {
   private write(prepare: () => Promise<(stage: Stage) => void>): Promise<HistoryRecord[]> {
     if (this.closed) return Promise.reject(new BankError('IO', 'The memory bank is closed.'));
     const run = async (): Promise<HistoryRecord[]> => {
-      await this.lock.withLock(() => this.catchUp(true));
+      await this.storage.withLock((tx) => this.catchUp(tx));
       const stageFn = await prepare();
-      return this.lock.withLock(() => {
-        this.catchUp(true);
+      const committed = await this.storage.withLock(async (tx) => {
+        await this.catchUp(tx);
         const stage = new Stage(this);
         stageFn(stage);
-        if (stage.entries.length === 0) return [];
-        const activeAfter = this.countActive() + stage.activeDelta();
+        if (stage.entries.length === 0) return undefined;
+        const activeAfter = this.activeCount + stage.activeDelta();
         if (activeAfter > this.limits.maxMemories && stage.activeDelta() > 0) {
           throw new BankError('LIMIT', `The memory bank is full (${this.limits.maxMemories} memories). Delete or export old memories first.`);
         }
@@ -558,25 +566,22 @@ export class MemoryBank {
         const vecEntries: VectorEntry[] = stage.entries
           .filter((e) => e.vector && e.record.after)
           .map((e) => ({ memoryId: e.record.memoryId, textHash: textHash(e.record.after!.text), vector: e.vector! }));
-        this.vlog.append(vecEntries);
-        this.vectorSlots += vecEntries.length;
-        const recs = stage.entries.map((e) => e.record);
-        this.offset = this.log.append(recs);
-        stage.entries.forEach((e) => this.applyRecord(e.record, e.vector));
-        const pub = recs.map(publicRecord);
-        this.emit({ records: pub });
-        return pub;
+        const cursors = await tx.append(stage.entries.map((e) => e.record), vecEntries);
+        return { stage, cursors };
       });
+      if (!committed) return [];
+      // Applied only once durable (committed): in-process readers and writers are serialized by the queue.
+      this.offset = committed.cursors.recordCursor;
+      this.vectorCursor = committed.cursors.vectorCursor;
+      const { stage } = committed;
+      stage.entries.forEach((e) => this.applyRecord(e.record, e.vector));
+      const pub = stage.entries.map((e) => publicRecord(e.record));
+      this.emit({ records: pub });
+      return pub;
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
-  }
-
-  private countActive(): number {
-    let n = 0;
-    for (const m of this.memories.values()) if (m.status === 'active') n++;
-    return n;
   }
 
   /** @internal used by Stage */
@@ -591,7 +596,7 @@ export class MemoryBank {
   }
 
   private async load(): Promise<void> {
-    const res = this.log.read(0);
+    const res = await this.storage.readRecords(0);
     if (res.corrupt.length) {
       this.recovery.corruptRecords = res.corrupt.length;
       this.recovery.messages.push(`${res.corrupt.length} damaged history record(s) were skipped (${res.corrupt.map((c) => c.reason).join(', ')}).`);
@@ -599,22 +604,22 @@ export class MemoryBank {
     if (res.tornBytes) {
       this.recovery.tornBytes = res.tornBytes;
       this.recovery.messages.push(`An unfinished write (${res.tornBytes} bytes) from a crash was discarded; no acknowledged operation was lost.`);
-      await this.lock.withLock(() => {
+      await this.storage.withLock(async (tx) => {
         // Re-check under the lock: another live writer may have completed the line meanwhile.
-        const again = this.log.read(res.nextOffset);
-        if (again.records.length === 0 && again.tornBytes > 0) this.log.truncate(res.nextOffset);
+        const again = await tx.readRecords(res.cursor);
+        if (again.records.length === 0 && again.tornBytes > 0) await tx.cutTornTail(res.cursor);
       });
     }
     for (const r of res.records) this.applyRecord(r, undefined);
-    this.offset = res.nextOffset;
-    this.loadVectors();
+    this.offset = res.cursor;
+    await this.loadVectors(this.storage);
     await this.repairMissingVectors();
   }
 
   /** Takes vectors from the slot file (from the last slot read on) whose text hash matches the memory. */
-  private loadVectors(): void {
-    const { entries, nextSlot } = this.vlog.read(this.vectorSlots);
-    this.vectorSlots = nextSlot;
+  private async loadVectors(from: Pick<StorageTx, 'readVectors'>): Promise<void> {
+    const { entries, cursor } = await from.readVectors(this.vectorCursor);
+    this.vectorCursor = cursor;
     for (const e of entries) {
       const m = this.memories.get(e.memoryId);
       if (m && textHash(m.text).startsWith(e.textHash)) this.vectors.set(m.id, e.vector);
@@ -629,9 +634,16 @@ export class MemoryBank {
     this.recovery.messages.push(`${missing.length} memory vector(s) were missing or out of date and were recomputed.`);
     const vecs = await this.opts.embedder.embed(missing.map((m) => m.text));
     const entries = missing.map((m, i) => ({ memoryId: m.id, textHash: textHash(m.text), vector: vecs[i] }));
-    await this.lock.withLock(() => this.vlog.append(entries));
-    this.vectorSlots += entries.length;
-    entries.forEach((e) => this.vectors.set(e.memoryId, e.vector));
+    await this.appendVectors(entries);
+  }
+
+  /** Appends vectors (repair, rebuild) after taking other processes' vectors, so the cursor stays exact. */
+  private async appendVectors(entries: VectorEntry[]): Promise<void> {
+    this.vectorCursor = await this.storage.withLock(async (tx) => {
+      await this.loadVectors(tx);
+      return tx.appendVectors(entries);
+    });
+    for (const e of entries) this.vectors.set(e.memoryId, e.vector);
   }
 
   private applyRecord(r: StoredRecord, vec: Float32Array | undefined): void {
@@ -639,6 +651,7 @@ export class MemoryBank {
     this.records.push(r);
     this.byOpId.set(r.opId, r);
     if (r.seq >= this.nextSeq) this.nextSeq = r.seq + 1;
+    if (r.action === 'UNDO' && r.undoes) this.undoneBy.set(r.undoes, r.opId);
     if (r.memoryId) {
       let list = this.byMemory.get(r.memoryId);
       if (!list) this.byMemory.set(r.memoryId, (list = []));
@@ -663,6 +676,8 @@ export class MemoryBank {
       if (this.hashToId.get(oldHash) === prev.id) this.hashToId.delete(oldHash);
     }
     this.memories.set(m.id, m);
+    this.activeCount += Number(m.status === 'active') - Number(prev?.status === 'active');
+    this.listOrder = undefined;
     if (m.status === 'active') this.hashToId.set(textHash(m.text), m.id);
     if (vec) this.vectors.set(m.id, vec);
     else if (prev && prev.text !== m.text) this.vectors.delete(m.id); // its vector comes from the slot file
@@ -670,24 +685,20 @@ export class MemoryBank {
   }
 
   /** Reads records other processes appended since our last read. */
-  private catchUp(underLock: boolean): boolean {
-    const size = this.log.size();
-    if (size === this.offset) return false;
-    if (size < this.offset) {
-      throw new BankError('CORRUPT', 'The history file shrank while the bank was open; reopen the bank.');
-    }
-    const res = this.log.read(this.offset);
-    if (underLock && res.tornBytes) {
+  private async catchUp(tx: StorageTx | undefined): Promise<boolean> {
+    if (!(await this.storage.hasRecordsAfter(this.offset))) return false;
+    const res = await (tx ?? this.storage).readRecords(this.offset);
+    if (tx && res.tornBytes) {
       // A writer died mid-line while holding the lock: cut its unacknowledged bytes.
-      this.log.truncate(res.nextOffset);
+      await tx.cutTornTail(res.cursor);
     }
     if (!res.records.length) {
-      this.offset = res.nextOffset;
+      this.offset = res.cursor;
       return false;
     }
     for (const r of res.records) this.applyRecord(r, undefined);
-    this.offset = res.nextOffset;
-    this.loadVectors();
+    this.offset = res.cursor;
+    await this.loadVectors(tx ?? this.storage);
     this.emit({ records: res.records.map(publicRecord), external: true });
     return true;
   }
@@ -695,9 +706,10 @@ export class MemoryBank {
   private startWatching(intervalMs: number): void {
     this.watchTimer = setInterval(() => {
       if (this.closed) return;
-      this.queue = this.queue.then(() => {
+      this.queue = this.queue.then(async () => {
         try {
-          this.catchUp(false);
+          await this.catchUp(undefined);
+          await this.storage.refreshSide();
         } catch {
           /* reported on the next write */
         }
@@ -716,17 +728,6 @@ export class MemoryBank {
     }
   }
 
-  private async appendSideFile(name: string, entry: unknown): Promise<void> {
-    await this.lock.withLock(() => {
-      const fd = fs.openSync(path.join(this.folder, name), 'a');
-      try {
-        fs.writeSync(fd, JSON.stringify(entry) + '\n');
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    });
-  }
 }
 
 /** Records staged for one atomic batch, checked against state as it will be after earlier entries. */
@@ -803,25 +804,6 @@ function safeName(s: string): string {
   return s.replace(/[^a-zA-Z0-9._-]+/g, '_').slice(0, 80);
 }
 
-function readJsonLines<T>(file: string): T[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: T[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      /* a torn last line from a crash */
-    }
-  }
-  return out;
-}
-
 /** Temp file, fsync, rename: a reader sees the old or the new content, never a mix. */
 export function writeFileAtomic(file: string, content: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
@@ -833,18 +815,6 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
-}
-
-function writeBankMeta(folder: string, embedder: Embedder): void {
-  const file = path.join(folder, BANK_META);
-  const meta = { format: 'project-memory-bank', version: 1, embedder: embedder.id, dimensions: embedder.dimensions };
-  try {
-    const cur = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (cur.embedder === meta.embedder && cur.dimensions === meta.dimensions) return;
-  } catch {
-    /* missing or damaged: rewrite */
-  }
-  writeFileAtomic(file, JSON.stringify(meta, null, 2));
 }
 
 export type { SourceRef };

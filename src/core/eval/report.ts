@@ -145,7 +145,7 @@ function pct(v: number | undefined): string {
 
 function ms(v: number | null): string {
   if (v === null) return '—';
-  return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`;
+  return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : v < 10 ? `${v.toFixed(1)} ms` : `${v.toFixed(0)} ms`;
 }
 
 function num(v: number | null): string {

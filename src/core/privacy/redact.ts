@@ -289,12 +289,12 @@ const ASSIGNMENTS: RegexDetector[] = [
 // ---- The detector table, most specific first (a lower index wins the label when findings overlap) ---------
 
 const DETECTORS: Detector[] = [
-  { kind: 'private-key', keywords: ['private key'], scan: scanPrivateKeys },
   {
     kind: 'gcp-service-account-private-key',
     keywords: ['private_key'],
     regex: /"private_key"\s{0,5}:\s{0,5}"(?<s>(?:[^"\\\r\n]|\\.){16,10000})"/g,
   },
+  { kind: 'private-key', keywords: ['private key'], scan: scanPrivateKeys },
   tok('aws-access-key-id', ['akia', 'asia', 'abia', 'acca'], '(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}'),
   named('aws-secret-access-key', ['secret'], '(?:aws[_\\-.]?)?secret[_\\-.]?(?:access[_\\-.]?)?key', '[A-Za-z0-9/+]{40}', '(?![A-Za-z0-9/+=])'),
   {
@@ -362,7 +362,7 @@ const DETECTORS: Detector[] = [
     validate: (s) => /\d/.test(s.slice(0, s.indexOf('.'))) && /[a-z]/.test(s) && /[A-Z]/.test(s.slice(1)),
   },
   { kind: 'discord-webhook-url', keywords: ['discord'], regex: /(?<s>https?:\/\/(?:(?:canary|ptb)\.)?discord(?:app)?\.com\/api\/webhooks\/\d{5,30}\/[A-Za-z0-9_\-]{40,100})/g },
-  { kind: 'telegram-bot-token', keywords: [':aa'], regex: /(?<![0-9A-Za-z:_\-])(?<s>\d{8,10}:AA[A-Za-z0-9_\-]{33})(?![A-Za-z0-9_\-])/g },
+  { kind: 'telegram-bot-token', keywords: [':aa'], regex: /(?<![0-9:_\-])(?<s>\d{8,10}:AA[A-Za-z0-9_\-]{33})(?![A-Za-z0-9_\-])/g },
   tok('heroku-api-key', ['hrku-'], 'HRKU-[A-Za-z0-9_\\-]{40,80}'),
   named('heroku-api-key', ['heroku'], 'heroku[A-Za-z0-9_\\-.]{0,30}', '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '(?![0-9a-fA-F\\-])'),
   tok('digitalocean-token', ['_v1_'], 'do[opr]_v1_[a-f0-9]{64}'),
@@ -404,7 +404,8 @@ const DETECTORS: Detector[] = [
     keywords: ['password', 'pwd'],
     regex: /(?:^|[;"'\s])(?:Password|Pwd)[ \t]{0,5}=[ \t]{0,5}(?<s>[^;"'\r\n]{1,256})(?=;|"|'|$)/gim,
     validate: (secret, ctx) =>
-      !isPlaceholderValue(secret) && /(?:server|host|data source|database|user id|uid|initial catalog|driver|dsn|port|address)\s*=/i.test(lineAround(ctx.text, ctx.start, ctx.end)),
+      !isPlaceholderValue(secret) &&
+      /(?:server|host|data source|database|databasename|user id|user|uid|initial catalog|driver|dsn|port|address)\s*=/i.test(lineAround(ctx.text, ctx.start, ctx.end)),
   },
   {
     kind: 'basic-auth-header',
@@ -465,6 +466,9 @@ for (const d of DETECTORS) {
   if ('regex' in d && !d.regex.flags.includes('d')) d.regex = new RegExp(d.regex.source, d.regex.flags + 'd');
 }
 
+/** Vendor-documented sample credentials (AKIAIOSFODNN7EXAMPLE, .../XXXXXXXX) are not secrets. */
+const DOCUMENTATION_MARKERS = /example|placeholder|dummy|redacted|xxxxxxxx|your[_-]?(?:api[_-]?)?(?:key|token|secret)/i;
+
 interface Candidate extends RedactionFinding {
   priority: number;
 }
@@ -495,6 +499,7 @@ function collect(text: string): Candidate[] {
       while (end > start && /\s/.test(text[end - 1])) end--;
       if (end <= start) continue;
       const secret = text.slice(start, end);
+      if (DOCUMENTATION_MARKERS.test(secret)) continue;
       let kind: SecretKind = d.kind;
       if (d.validate) {
         const verdict = d.validate(secret, { text, start, end, groups });
