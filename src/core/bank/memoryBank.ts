@@ -22,7 +22,9 @@ import type {
 } from '../types';
 import type { Embedder } from '../embeddings/embedder';
 import { BankError } from '../errors';
-import { Bm25Index, reciprocalRankFusion } from '../retrieval/bm25';
+import { Bm25Index } from '../retrieval/bm25';
+import { SourceNeighbours, expandWithNeighbours, fuseNormalized, hybridWeights, sourceEventKey } from '../retrieval/hybrid';
+import { memoryTimeTerms, queryTimeTerms } from '../retrieval/temporal';
 import { VectorIndex } from '../retrieval/vectorIndex';
 import { newId, nowIso, textHash } from '../util/text';
 import type { StoredRecord } from './historyLog';
@@ -87,6 +89,8 @@ export class MemoryBank {
   private hashToId = new Map<string, string>();
   private vectors: VectorIndex;
   private bm25 = new Bm25Index();
+  /** Memories created one after another from the same source event; search expands hits to them. */
+  private sourceNeighbours = new SourceNeighbours();
   private offset = 0;
   private nextSeq = 1;
   private listeners = new Set<(e: BankChange) => void>();
@@ -197,11 +201,16 @@ export class MemoryBank {
       if (!opts.includeInactive && m.status !== 'active') return false;
       return !tagSet || m.tags.some((t) => tagSet.has(t));
     };
-    const pool = Math.max(topK * 2, 50);
+    const weights = hybridWeights(this.opts.embedder);
+    const pool = Math.max(topK * 2, 100);
     const dense = this.vectors.search(qv, pool, accept);
-    const lexical = this.bm25.search(query, pool, accept);
-    const fused = reciprocalRankFusion([dense, lexical]).slice(0, topK);
-    return fused.map((f) => ({ memory: this.get(f.id)!, score: f.score }));
+    const lexical = this.bm25.search(query, pool, accept, queryTimeTerms(query));
+    const fused = fuseNormalized([
+      { hits: dense, weight: weights.dense },
+      { hits: lexical, weight: weights.lexical },
+    ]);
+    const expanded = expandWithNeighbours(fused, (id) => this.sourceNeighbours.neighbours(id), accept, weights.neighbour);
+    return expanded.slice(0, topK).map((f) => ({ memory: this.get(f.id)!, score: f.score }));
   }
 
   /** Dense-only search, exposed for benchmarks and for the manager's candidate retrieval. */
@@ -209,6 +218,13 @@ export class MemoryBank {
     const [qv] = await this.opts.embedder.embed([query], signal);
     return this.vectors
       .search(qv, topK, (id) => this.memories.get(id)?.status === 'active')
+      .map((h) => ({ memory: this.get(h.id)!, score: h.score }));
+  }
+
+  /** BM25-only search over active memories, exposed for benchmarks. */
+  searchLexical(query: string, topK: number): SearchHit[] {
+    return this.bm25
+      .search(query, topK, (id) => this.memories.get(id)?.status === 'active', queryTimeTerms(query))
       .map((h) => ({ memory: this.get(h.id)!, score: h.score }));
   }
 
@@ -378,7 +394,7 @@ export class MemoryBank {
       opts.onProgress?.(Math.min(i + batch, all.length), all.length);
     }
     this.bm25 = new Bm25Index();
-    for (const m of this.memories.values()) this.bm25.set(m.id, m.text);
+    for (const m of this.memories.values()) this.bm25.set(m.id, m.text, memoryTimeTerms(m.text, m.eventTime));
     this.emit({ records: [] });
     return all.length;
   }
@@ -591,11 +607,14 @@ export class MemoryBank {
       opId: newId(),
       batchId,
       time: nowIso(),
+      // Per-user attribution (a shared postgres bank has several writers); imports keep theirs.
+      ...(this.opts.actor ? { actor: this.opts.actor } : {}),
       ...partial,
     } as StoredRecord;
   }
 
   private async load(): Promise<void> {
+    this.recovery.messages.push(...this.storage.recoveryNotes);
     const res = await this.storage.readRecords(0);
     if (res.corrupt.length) {
       this.recovery.corruptRecords = res.corrupt.length;
@@ -681,7 +700,8 @@ export class MemoryBank {
     if (m.status === 'active') this.hashToId.set(textHash(m.text), m.id);
     if (vec) this.vectors.set(m.id, vec);
     else if (prev && prev.text !== m.text) this.vectors.delete(m.id); // its vector comes from the slot file
-    if (!prev || prev.text !== m.text) this.bm25.set(m.id, m.text);
+    if (!prev || prev.text !== m.text || prev.eventTime !== m.eventTime) this.bm25.set(m.id, m.text, memoryTimeTerms(m.text, m.eventTime));
+    if (!prev) this.sourceNeighbours.add(m.id, sourceEventKey(m.source));
   }
 
   /** Reads records other processes appended since our last read. */

@@ -15,7 +15,7 @@
 // - Every regex has bounded quantifiers and no nested ambiguous repetition, so matching is linear in the input.
 //   Input beyond MAX_SCAN_CHARS is not scanned and is therefore dropped (replaced by a marker), never passed through.
 import { isHighEntropySecret } from './entropy';
-import { classifySecretName, isCodeLikeUnquotedValue, isPlaceholderValue } from './secretNames';
+import { classifySecretName, isCodeLikeUnquotedValue, isPlaceholderValue, isTokenOnlyName } from './secretNames';
 
 export interface RedactionFinding {
   kind: string;
@@ -161,6 +161,8 @@ function named(kind: SecretKind, keywords: string[], namePattern: string, valueP
 }
 
 const notPlaceholder = (secret: string): boolean => !isPlaceholderValue(secret);
+/** `this.apiKey`, `config.auth.token`: code that reads a secret, not the secret. */
+const MEMBER_PATH = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/;
 
 function lineAround(text: string, start: number, end: number): string {
   const from = text.lastIndexOf('\n', start) + 1;
@@ -172,7 +174,7 @@ function lineAround(text: string, start: number, end: number): string {
 // ---- URL credentials ------------------------------------------------------------------------------------
 
 const URL_USER = `[^\\s:/?#@'"\`<>\\\\]{0,256}`;
-const URL_PASSWORD = `[^\\s/?#'"\`<>\\\\]{1,256}`;
+const URL_PASSWORD = `[^\\s/?'"\`<>\\\\]{1,256}`;
 
 function urlPassword(kind: SecretKind, schemes: string): RegexDetector {
   return {
@@ -187,7 +189,7 @@ function urlPassword(kind: SecretKind, schemes: string): RegexDetector {
 
 const PEM_BEGIN = /-----BEGIN (?<label>(?:[A-Z0-9]{1,12} ){0,3})PRIVATE KEY(?<block> BLOCK)?-----/g;
 // Base64, whitespace, escaped newlines (keys inside JSON strings) and `Proc-Type: ...` header lines.
-const PEM_BODY = /(?:[A-Za-z0-9+/=\s]|\\[nr]|[A-Za-z\-]{1,40}: [^\n\\]{0,200})*/y;
+const PEM_BODY = /(?:(?<=\n|\\n)[A-Za-z\-]{1,40}: [^\n\\]{0,200}|[A-Za-z0-9+/=\s]|\\[nr])*/y;
 
 function scanPrivateKeys(text: string): Array<{ kind: SecretKind; start: number; end: number }> {
   const out: Array<{ kind: SecretKind; start: number; end: number }> = [];
@@ -215,7 +217,9 @@ function scanPrivateKeys(text: string): Array<{ kind: SecretKind; start: number;
 // ---- Generic `name = value` assignments -------------------------------------------------------------------
 
 const NAME = `(?<name>[A-Za-z_$@][A-Za-z0-9_.\\-]{0,80})`;
-const NAME_START = `(?<![A-Za-z0-9_.\\-$@])`;
+const NAME_START = `(?<![A-Za-z0-9_.\\-$@/])`;
+/** Shell-style names have no dots (`t.token=p` in minified code is not an assignment to redact). */
+const SHELL_NAME = `(?<name>[A-Za-z_][A-Za-z0-9_\\-]{0,80})`;
 const DQ = `"(?<s1>(?:[^"\\\\\\r\\n]|\\\\.){1,1000})"`;
 const SQ = `'(?<s2>(?:[^'\\\\\\r\\n]|\\\\.){1,1000})'`;
 const BQ = '`(?<s3>(?:[^`\\\\\\r\\n$]|\\\\.){1,1000})`';
@@ -230,6 +234,8 @@ function assignmentKind(name: string, value: string, quoted: boolean, nextChar: 
   if (!quoted && isCodeLikeUnquotedValue(v, nextChar)) return false;
   if (quoted && /^[A-Za-z][A-Za-z ,.'!?:-]*$/.test(v) && /\s\S+\s/.test(v)) return false; // prose: "Enter your password"
   if (quoted && /^[A-Z][A-Z_]*$/.test(v) && v.length <= 24) return false; // enum constant: token: "IDENT"
+  // Names that are secret only because they say "token" also name lexer tokens (`token: "ident"`): want a token-shaped value.
+  if (strength === 'strong' && isTokenOnlyName(name) && !(v.length >= 20 || (v.length >= 8 && /\d/.test(v)))) return false;
   if (strength === 'strong') return 'secret-assignment';
   return isHighEntropySecret(v) ? 'high-entropy-assignment' : false;
 }
@@ -237,7 +243,7 @@ function assignmentKind(name: string, value: string, quoted: boolean, nextChar: 
 function validateAssignment(quotedByDefault: boolean) {
   return (secret: string, ctx: MatchContext): boolean | SecretKind => {
     const quoted = quotedByDefault || ctx.groups.s1 !== undefined || ctx.groups.s2 !== undefined || ctx.groups.s3 !== undefined;
-    return assignmentKind(ctx.groups.name ?? '', secret, quoted, ctx.text[ctx.end] ?? '');
+    return assignmentKind(ctx.groups.name ?? ctx.groups.name2 ?? '', secret, quoted, ctx.text[ctx.end] ?? '');
   };
 }
 
@@ -253,14 +259,14 @@ const ASSIGNMENTS: RegexDetector[] = [
   {
     kind: 'secret-assignment',
     keywords: ASSIGNMENT_KEYWORDS,
-    regex: new RegExp(`(?<![^\\s;&|(])${NAME}=(?<s>[^\\s"'\`;&|<>()]{1,1000})`, 'g'),
+    regex: new RegExp(`(?<![^\\s;&|("'])${SHELL_NAME}=(?<s>[^\\s"'\`;&|<>()]{1,1000})`, 'g'),
     validate: validateAssignment(false),
   },
   // name = value  (INI, TOML-ish, properties) at line start, value to end of line or comment
   {
     kind: 'secret-assignment',
     keywords: ASSIGNMENT_KEYWORDS,
-    regex: new RegExp(`^[ \\t]{0,40}${NAME}[ \\t]{1,20}=[ \\t]{0,20}(?<s>[^\\s"'\`#;]{1,1000})(?=[ \\t]{0,20}(?:$|[#;]))`, 'gm'),
+    regex: new RegExp(`^[ \\t]{0,40}${NAME}[ \\t]{0,20}=[ \\t]{0,20}(?<s>[^\\s"'\`#;][^\\s"'\`]{0,999})(?=[ \\t]{0,20}(?:$|[#;]))`, 'gm'),
     validate: validateAssignment(false),
   },
   // YAML: name: value  at line start (optionally a list item), plain scalar to end of line / comment
@@ -276,6 +282,33 @@ const ASSIGNMENTS: RegexDetector[] = [
     keywords: ['value'],
     regex: /name:[ \t]{0,5}["']?(?<name>[A-Za-z_][A-Za-z0-9_.-]{0,80})["']?[ \t]{0,20}\r?\n[ \t]{0,40}value:[ \t]{0,5}(?:"(?<s1>[^"\r\n]{1,1000})"|'(?<s2>[^'\r\n]{1,1000})'|(?<s>[^\s"'#][^\r\n]{0,999}?))[ \t]{0,20}(?=$|[ \t]#)/gm,
     validate: validateAssignment(false),
+  },
+  // Keyed APIs: setProperty("password", "x"), config.set('api_key', 'x'), os.environ["API_TOKEN"] = "x"
+  {
+    kind: 'secret-assignment',
+    keywords: ASSIGNMENT_KEYWORDS,
+    regex: /(?:(?:[sS]et|[pP]ut|[aA]dd|[sS]tore|[wW]rite|[sS]ave)[A-Za-z]{0,20}\([ \t]{0,5}["'](?<name>[A-Za-z_][A-Za-z0-9_.\-]{0,80})["'][ \t]{0,5},|\[[ \t]{0,5}["'](?<name2>[A-Za-z_][A-Za-z0-9_.\-]{0,80})["'][ \t]{0,5}\][ \t]{0,5}=)[ \t]{0,5}(?:"(?<s1>(?:[^"\\\r\n]|\\.){1,1000})"|'(?<s2>(?:[^'\\\r\n]|\\.){1,1000})')/g,
+    validate: validateAssignment(true),
+  },
+  // XML / HTML-ish config: <password>x</password>, <add key="ApiKey" value="x" />
+  {
+    kind: 'secret-assignment',
+    keywords: ASSIGNMENT_KEYWORDS,
+    regex: /<(?<name>[A-Za-z_][A-Za-z0-9_.\-]{0,60})>(?<s>[^<>\s][^<>\r\n]{0,500})<\/\k<name>>/g,
+    validate: validateAssignment(true),
+  },
+  {
+    kind: 'secret-assignment',
+    keywords: ASSIGNMENT_KEYWORDS,
+    regex: /key[ \t]{0,5}=[ \t]{0,5}"(?<name>[A-Za-z_][A-Za-z0-9_.:\-]{0,80})"[ \t]{1,5}value[ \t]{0,5}=[ \t]{0,5}"(?<s1>[^"\r\n]{1,1000})"/g,
+    validate: validateAssignment(true),
+  },
+  // .netrc: machine host login user password secret
+  {
+    kind: 'secret-assignment',
+    keywords: ['machine', 'login'],
+    regex: /(?:^|[ \t])(?<name>password|passwd)[ \t]{1,20}(?<s>[^\s"'$][^\s]{2,500})/gm,
+    validate: (s, ctx) => /\b(?:machine|login|default)\b/.test(lineAround(ctx.text, ctx.start, ctx.end)) && !isPlaceholderValue(s),
   },
   // JSON env lists: {"name": "API_TOKEN", "value": "x"}
   {
@@ -323,10 +356,10 @@ const DETECTORS: Detector[] = [
   tok('gitlab-deploy-token', ['gldt-'], 'gldt-[A-Za-z0-9_\\-]{20,64}'),
   tok('gitlab-runner-token', ['glrt-', 'gr1348941'], '(?:glrt-|GR1348941)[A-Za-z0-9_\\-]{20,64}'),
   tok('gitlab-other-token', ['glptt-', 'glft-', 'glsoat-', 'glimt-', 'glagent-', 'gloas-', 'glcbt-', 'glffct-'], '(?:glptt|glft|glsoat|glimt|glagent|gloas|glcbt|glffct)-[A-Za-z0-9_\\-]{20,80}'),
+  tok('slack-legacy-token', ['xoxa-', 'xoxr-', 'xoxs-', 'xoxe'], 'xox(?:a|r|s|e(?:\\.xox[bp])?)-[0-9A-Za-z\\-]{20,255}'),
   tok('slack-bot-token', ['xoxb-'], 'xoxb-[0-9A-Za-z\\-]{20,255}'),
   tok('slack-user-token', ['xoxp-'], 'xoxp-[0-9A-Za-z\\-]{20,255}'),
   tok('slack-app-token', ['xapp-'], 'xapp-\\d-[A-Z0-9]{6,20}-\\d{6,20}-[A-Za-z0-9]{32,128}'),
-  tok('slack-legacy-token', ['xoxa-', 'xoxr-', 'xoxs-', 'xoxe'], 'xox(?:a|r|s|e(?:\\.xox[bp])?)-[0-9A-Za-z\\-]{20,255}'),
   { kind: 'slack-webhook-url', keywords: ['hooks.slack.com'], regex: /(?<s>https?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/_\-]{20,200})/g },
   tok('stripe-secret-key', ['sk_live_', 'sk_test_'], 'sk_(?:live|test)_[0-9A-Za-z]{16,247}'),
   tok('stripe-restricted-key', ['rk_live_', 'rk_test_'], 'rk_(?:live|test)_[0-9A-Za-z]{16,247}'),
@@ -385,7 +418,7 @@ const DETECTORS: Detector[] = [
   tok('grafana-token', ['glc_', 'glsa_'], '(?:glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})'),
   tok('databricks-token', ['dapi'], 'dapi[a-f0-9]{32}(?:-\\d)?'),
   tok('pulumi-token', ['pul-'], 'pul-[a-f0-9]{40}'),
-  tok('doppler-token', ['dp.'], 'dp\\.(?:pt|st|sa|ct|scim|audit)\\.[A-Za-z0-9]{40,44}'),
+  tok('doppler-token', ['dp.'], 'dp\\.(?:pt|st|sa|ct|scim|audit)\\.(?:[a-z0-9_\\-]{1,40}\\.)?[A-Za-z0-9]{40,44}'),
   tok('jwt', ['eyj'], 'eyJ[A-Za-z0-9_\\-]{8,4000}\\.ey[A-Za-z0-9_\\-]{8,8000}\\.[A-Za-z0-9_\\-]{0,2000}'),
   urlPassword('postgres-url-password', 'postgres(?:ql)?(?:\\+[a-z0-9]{1,20})?'),
   urlPassword('mysql-url-password', '(?:mysql|mariadb)(?:\\+[a-z0-9]{1,20})?'),
@@ -394,18 +427,18 @@ const DETECTORS: Detector[] = [
   urlPassword('amqp-url-password', 'amqps?'),
   urlPassword('url-password', '[A-Za-z][A-Za-z0-9+.\\-]{0,30}'),
   {
-    kind: 'url-query-secret',
-    keywords: ['pass', 'pwd', 'token', 'secret', 'key', 'auth'],
-    regex: /[?&;](?<name>[A-Za-z_\-]{0,30}(?:password|passwd|pwd|token|secret|api_?key|apikey|api-key|auth))=(?<s>[^&\s#"'<>]{4,2000})/gi,
-    validate: (secret, ctx) => !isPlaceholderValue(decodeURIComponentSafe(secret)) && classifySecretName(ctx.groups.name ?? '') !== null,
-  },
-  {
     kind: 'connection-string-password',
     keywords: ['password', 'pwd'],
     regex: /(?:^|[;"'\s])(?:Password|Pwd)[ \t]{0,5}=[ \t]{0,5}(?<s>[^;"'\r\n]{1,256})(?=;|"|'|$)/gim,
     validate: (secret, ctx) =>
       !isPlaceholderValue(secret) &&
       /(?:server|host|data source|database|databasename|user id|user|uid|initial catalog|driver|dsn|port|address)\s*=/i.test(lineAround(ctx.text, ctx.start, ctx.end)),
+  },
+  {
+    kind: 'url-query-secret',
+    keywords: ['pass', 'pwd', 'token', 'secret', 'key', 'auth'],
+    regex: /[?&;](?<name>[A-Za-z_\-]{0,30}(?:password|passwd|pwd|token|secret|api_?key|apikey|api-key|auth))=(?<s>[^&\s#"'<>]{4,2000})/gi,
+    validate: (secret, ctx) => !isPlaceholderValue(decodeURIComponentSafe(secret)) && classifySecretName(ctx.groups.name ?? '') !== null,
   },
   {
     kind: 'basic-auth-header',
@@ -428,13 +461,19 @@ const DETECTORS: Detector[] = [
   {
     kind: 'api-key-header',
     keywords: ['api-key', 'token', 'apim'],
-    regex: /(?:X-Api-Key|Api-Key|X-Auth-Token|X-Access-Token|X-Goog-Api-Key|Ocp-Apim-Subscription-Key|PRIVATE-TOKEN|X-Vault-Token|X-Figma-Token|X-Shopify-Access-Token|X-Gitlab-Token|X-Postmark-Server-Token)["']?[ \t]{0,5}:[ \t]{0,5}["']?(?<s>[A-Za-z0-9\-._~+/=]{8,1000})/gi,
-    validate: notPlaceholder,
+    regex: /(?:X-Api-Key|Api-Key|X-Auth-Token|X-Access-Token|X-Goog-Api-Key|Ocp-Apim-Subscription-Key|PRIVATE-TOKEN|X-Vault-Token|X-Figma-Token|X-Shopify-Access-Token|X-Gitlab-Token|X-Postmark-Server-Token|X-Insert-Key)["']?[ \t]{0,5}:[ \t]{0,5}["']?(?<s>[A-Za-z0-9\-._~+/=]{8,1000})/gi,
+    validate: (s) => !isPlaceholderValue(s) && !MEMBER_PATH.test(s),
   },
   {
     kind: 'cli-password-flag',
     keywords: ['--'],
-    regex: /(?<![A-Za-z0-9])--(?:password|passwd|pass|token|api-key|apikey|api-token|secret|client-secret|access-token|auth-token|private-key-passphrase|passphrase|secret-key|access-key)(?:=|[ \t]{1,5})["']?(?<s>[^\s"'$<{\-][^\s"']{2,500})/gi,
+    regex: /(?<![A-Za-z0-9])--(?<name>[A-Za-z][A-Za-z0-9\-]{0,40})(?:=|[ \t]{1,5})["']?(?<s>[^\s"'$<{\-][^\s"']{2,500})/g,
+    validate: (s, ctx) => classifySecretName(ctx.groups.name ?? '') === 'strong' && !isPlaceholderValue(s) && !MEMBER_PATH.test(s) && !(isTokenOnlyName(ctx.groups.name ?? '') && !/\d/.test(s) && s.length < 20),
+  },
+  {
+    kind: 'cli-password-flag',
+    keywords: ['securestring'],
+    regex: /ConvertTo-SecureString[ \t]{1,5}(?:-String[ \t]{1,5})?["'](?<s>[^"'\r\n]{1,500})["'][ \t]{1,5}-AsPlainText/gi,
     validate: notPlaceholder,
   },
   {

@@ -7,13 +7,15 @@ export type SecretNameStrength = 'strong' | 'weak';
 /** Substrings of the compacted name (separators removed, lower case) that make it a strong secret name. */
 const STRONG_FRAGMENTS = ['password', 'passwd', 'passphrase', 'secret', 'apikey', 'privatekey', 'accesskey', 'secretkey', 'signingkey', 'encryptionkey', 'masterkey', 'sessionkey', 'accountkey', 'credential', 'authkey'];
 /** Whole words that make a name strong (kept word-level so `tokenizer`, `max_tokens`, `passage` don't count). */
-const STRONG_WORDS = new Set(['pwd', 'pass', 'pw', 'token', 'creds', 'pat']);
+const STRONG_WORDS = new Set(['pwd', 'pass', 'token', 'creds', 'pat']);
+/** Strong words too common alone in code (`pass: "passed"`, `pat: pattern`) to count without another word. */
+const STRONG_ONLY_WITH_CONTEXT = new Set(['pass', 'pat']);
 /** A word ending in `token` (authtoken, pgtoken) also counts. */
 const TOKEN_SUFFIX = /token$/;
 /** Last words that turn a secret-looking name into metadata about the secret (TOKEN_URL, PASSWORD_MIN_LENGTH). */
 const NON_SECRET_LAST_WORDS = new Set([
   'url', 'uri', 'urls', 'endpoint', 'host', 'path', 'file', 'filename', 'files', 'dir', 'directory', 'name', 'names', 'type', 'types', 'kind',
-  'length', 'len', 'size', 'ttl', 'expiry', 'expires', 'expiration', 'lifetime', 'timeout', 'age', 'header', 'headers', 'prefix', 'suffix',
+  'length', 'len', 'size', 'ttl', 'seconds', 'secs', 'sec', 'ms', 'millis', 'minutes', 'mins', 'hours', 'days', 'in', 'expiry', 'expires', 'expiration', 'lifetime', 'timeout', 'age', 'header', 'headers', 'prefix', 'suffix',
   'field', 'fields', 'env', 'var', 'variable', 'count', 'limit', 'min', 'max', 'policy', 'rotation', 'id', 'ids', 'arn', 'version', 'enabled',
   'enable', 'disabled', 'required', 'mode', 'label', 'hint', 'placeholder', 'message', 'msg', 'text', 'title', 'error', 'errors', 'prompt',
   'description', 'desc', 'regex', 'pattern', 'format', 'hash', 'hashed', 'digest', 'input', 'button', 'btn', 'icon', 'link', 'route', 'page', 'component',
@@ -63,10 +65,17 @@ export function classifySecretName(name: string): SecretNameStrength | null {
   if (words.length > 1 && NON_SECRET_FIRST_WORDS.has(first)) return null;
   const compact = words.join('');
   if (STRONG_FRAGMENTS.some((f) => compact.includes(f))) return 'strong';
-  if (words.some((w) => STRONG_WORDS.has(w) || (TOKEN_SUFFIX.test(w) && w.length <= 16))) return 'strong';
-  if (words.length >= 2 && WEAK_LAST_WORDS.has(last) && !NON_SECRET_KEY_FIRST_WORDS.has(words[words.length - 2])) return 'weak';
+  if (words.some((w) => (STRONG_WORDS.has(w) && (words.length > 1 || !STRONG_ONLY_WITH_CONTEXT.has(w))) || (TOKEN_SUFFIX.test(w) && w.length <= 16))) return 'strong';
+  if (words.length >= 2 && WEAK_LAST_WORDS.has(last) && !(last === 'key' && NON_SECRET_KEY_FIRST_WORDS.has(words[words.length - 2]))) return 'weak';
   if (words.length === 1 && (last === 'auth' || last === 'salt')) return 'weak';
   return null;
+}
+
+/** True when a strong name is strong only through the word "token" (no password/secret/key in it). */
+export function isTokenOnlyName(name: string): boolean {
+  const words = nameWords(name);
+  const compact = words.join('');
+  return words.some((w) => TOKEN_SUFFIX.test(w)) && !STRONG_FRAGMENTS.some((f) => compact.includes(f)) && !words.some((w) => w !== 'token' && STRONG_WORDS.has(w));
 }
 
 /** Values that are documentation, references or templates, never real secrets. Documented policy, see redact.ts. */
@@ -76,6 +85,8 @@ const PLACEHOLDER_WORDS = new Set([
   'optional', 'string', 'str', 'number', 'int', 'bool', 'boolean', 'any', 'unknown', 'object', 'bytes', 'text', 'value', 'secretstr',
   'hidden', 'masked', 'redacted', 'omitted', 'unset', 'default', 'mypassword', 'yourpassword', 'my-password', 'your-password', 'mysecret',
   'supersecret', 'secretpassword', 'foobar', 'foo', 'bar', 'baz', 'test', 'testing', 'abc', 'abc123', 'string?', 'str?', 'env',
+  // fetch() credentials modes and GitHub Actions permission levels
+  'include', 'omit', 'same-origin', 'read', 'write', 'read-all', 'write-all', 'passed', 'failed', 'skip', 'skipped',
 ]);
 const PLACEHOLDER_SHAPES: RegExp[] = [
   /^\$\{.*\}$/s, // ${VAR}
@@ -93,6 +104,10 @@ const PLACEHOLDER_SHAPES: RegExp[] = [
   /(example|placeholder|dummy|sample|redacted|xxxxx|not[-_ ]?a[-_ ]?real|fake[-_ ]?(key|token|secret|password))/i,
   /^(process\.env|os\.environ|os\.getenv|env\(|getenv\(|secrets\.|vault:|ref\+|arn:aws:secretsmanager|projects\/[^/]+\/secrets\/|keyvault:|op:\/\/|!vault|!secret|!Ref|!Sub|!GetAtt)/i,
   /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/, // ANOTHER_ENV_NAME (a reference to a variable, not a value)
+  /^(mock|fake|test|testing|dummy|sample|stub|demo)[-_ ]/i, // mock-token, test_password
+  /[-_ ](token|password|passwd|secret|key|pass|pwd)$/i, // db-password (a name, not a value)
+  /^[\^~<>=v]{0,2}\d+(\.\d+){1,3}[-+.\w]*(\s*(\|\||<=?|>=?|-)\s*[\^~<>=v]{0,2}\d+(\.\d+){0,3}[-+.\w]*)*$/, // ^10.1.2, >=3.9 <4
+  /^\d{1,5}$/, // small numbers are counts and ports, not secrets
 ];
 
 export function isPlaceholderValue(value: string): boolean {
@@ -102,7 +117,7 @@ export function isPlaceholderValue(value: string): boolean {
   return PLACEHOLDER_SHAPES.some((re) => re.test(v));
 }
 
-const TYPE_ANNOTATION = /^(string|number|boolean|str|int|bool|bytes|any|unknown|SecretStr|Optional\[.*\]|Option<.*>|String|&str|\[\]byte|char\s*\*)\s*[;,]?$/;
+const TYPE_ANNOTATION = /^(string|number|boolean|str|int|bool|bytes|any|unknown|null|undefined|SecretStr|Optional\[.*\]|Option<.*>|String|&str|\[\]byte|char\s*\*)(\s*[|;,=)]|\s*$)/;
 
 /**
  * True when an unquoted value is code rather than data: a call, a member path (`config.apiKey`), a
@@ -111,7 +126,9 @@ const TYPE_ANNOTATION = /^(string|number|boolean|str|int|bool|bytes|any|unknown|
 export function isCodeLikeUnquotedValue(value: string, nextChar: string): boolean {
   const v = value.trim();
   if (TYPE_ANNOTATION.test(v)) return true;
-  if (/^[A-Za-z_$][\w$]*\s*\(/.test(v)) return true; // getToken(
+  if (/^[A-Za-z_$][\w$.]*\s*\(/.test(v)) return true; // getToken(, key.trim(
+  if (/^[A-Za-z_$][\w$.]*(\[[^\]]*\])*\s*(\|\||&&|\?\?|[-+*/%?<>|=]|[=!]==?)\s/.test(v)) return true; // opts.apiKey || 'x', Foo.Key | null
+  if (/,[A-Za-z_$][\w$.]*=/.test(v) || /^![01](?!\w)/.test(v)) return true; // minified code: a=1,b.c=2
   if (/^(new|await|this|self|require|import|function|lambda|fn|async)\b/.test(v)) return true;
   if (/^[A-Za-z_$][\w$]*(\??\.[A-Za-z_$][\w$]*)+[;,)]?$/.test(v)) return true; // config.apiKey
   if (/^[A-Za-z_$][\w$]*(\[[^\]]*\])+[;,]?$/.test(v)) return true; // env["X"]

@@ -1,4 +1,4 @@
-import { tokenize } from './tokenize';
+import { indexTerms } from './tokenize';
 
 /** An incrementally updated BM25 index: add/remove cost O(document length), not O(corpus). */
 export class Bm25Index {
@@ -16,9 +16,10 @@ export class Bm25Index {
     return this.docLen.size;
   }
 
-  set(id: string, text: string): void {
+  /** Indexes `text`; `extraTerms` (e.g. date terms) are indexed as given, without analysis. */
+  set(id: string, text: string, extraTerms: readonly string[] = []): void {
     this.remove(id);
-    const terms = tokenize(text);
+    const terms = [...indexTerms(text), ...extraTerms];
     const tf = new Map<string, number>();
     for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
     for (const [t, n] of tf) {
@@ -43,12 +44,17 @@ export class Bm25Index {
     this.totalLen -= len;
   }
 
-  search(query: string, topK: number, accept?: (id: string) => boolean): { id: string; score: number }[] {
+  search(
+    query: string,
+    topK: number,
+    accept?: (id: string) => boolean,
+    extraTerms: readonly string[] = [],
+  ): { id: string; score: number }[] {
     const n = this.docLen.size;
     if (n === 0) return [];
     const avgdl = this.totalLen / n || 1;
     const scores = new Map<string, number>();
-    for (const t of new Set(tokenize(query))) {
+    for (const t of new Set([...indexTerms(query), ...extraTerms])) {
       const p = this.postings.get(t);
       if (!p) continue;
       const idf = Math.log(1 + (n - p.size + 0.5) / (p.size + 0.5));

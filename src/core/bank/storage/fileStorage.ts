@@ -17,6 +17,7 @@ const DOC_FILES: Record<SideDocName, string> = { pending: 'pending.json' };
  */
 export class FileStorage implements BankStorage {
   readonly kind = 'file' as const;
+  readonly recoveryNotes: string[] = [];
   readonly log: HistoryLog;
   private vlog: VectorLog | undefined;
   private readonly lock: FileLock;
@@ -59,10 +60,16 @@ export class FileStorage implements BankStorage {
       throw new BankError('IO', `Cannot create the memory bank folder ${this.folder}: ${(err as Error).message}`);
     }
     writeBankMeta(this.folder, meta);
+    const file = path.join(this.folder, this.vectorFileName);
     try {
-      this.vlog = VectorLog.open(path.join(this.folder, this.vectorFileName), meta.dimensions);
+      this.vlog = VectorLog.open(file, meta.dimensions);
     } catch (err) {
-      throw new BankError('CORRUPT', `The vector file of this bank cannot be used: ${(err as Error).message}. Run "Rebuild Index".`);
+      // Vectors are derived data: keep the damaged file aside for inspection and start a new one;
+      // the bank re-embeds what is missing.
+      const aside = `${file}.damaged-${Date.now()}`;
+      fs.renameSync(file, aside);
+      this.recoveryNotes.push(`The vector file ${path.basename(file)} was damaged (${(err as Error).message}); it was moved to ${path.basename(aside)} and the vectors are recomputed.`);
+      this.vlog = VectorLog.open(file, meta.dimensions);
     }
   }
 

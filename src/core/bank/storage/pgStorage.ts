@@ -62,6 +62,7 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  */
 export class PgStorage implements BankStorage {
   readonly kind = 'postgres' as const;
+  readonly recoveryNotes: string[] = [];
   readonly location: string;
   private readonly pool: pg.Pool;
   private embedderId = '';

@@ -50,6 +50,8 @@ export interface BankStorage {
   readonly kind: 'file' | 'postgres';
   /** A folder, or the database URL without its password. */
   readonly location: string;
+  /** What `init` found damaged and repaired (shown with the bank's recovery report). */
+  readonly recoveryNotes: string[];
   /** Creates what is missing and checks that the store holds vectors of this embedder's size. */
   init(meta: { embedder: string; dimensions: number }): Promise<void>;
   withLock<T>(fn: (tx: StorageTx) => Promise<T> | T): Promise<T>;

