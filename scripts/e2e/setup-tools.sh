@@ -11,6 +11,16 @@ NODE_VERSION=24.9.0          # code-server 4.x declares engines.node "24" and it
 CODE_SERVER_VERSION=4.139.1  # the version the harness was verified against
 APT_PACKAGES=(chromium libkrb5-dev pkg-config g++ make python3)
 
+# Under `npm run`, npm exports its own settings (npm_config_user_agent naming the outer Node,
+# npm_config_nodedir, ...); code-server's postinstall reads the user agent to check the Node
+# version, so drop them and let the installs below compute their own.
+for var in $(compgen -e); do
+  case "$var" in
+    npm_config_cache|npm_config_registry|npm_config_cafile|npm_config_userconfig) ;;
+    npm_*) unset "$var" ;;
+  esac
+done
+
 started=$(date +%s.%N)
 step_started=$started
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }

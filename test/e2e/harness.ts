@@ -132,6 +132,8 @@ function codeServerEnv(home: string, extra: Record<string, string> = {}): NodeJS
     XDG_CONFIG_HOME: path.join(home, 'config'),
     XDG_DATA_HOME: path.join(home, 'data'),
     XDG_CACHE_HOME: path.join(home, 'cache'),
+    // No extension gallery: tests never reach a marketplace (it is unreachable on CI anyway).
+    EXTENSIONS_GALLERY: '{}',
     ...extra,
   };
   // Variables of the test runner that would confuse the Node inside code-server.
@@ -429,7 +431,7 @@ export async function waitForWorkbench(page: Page): Promise<void> {
 
 /** Clicks away a trust dialog, a welcome editor or a stray modal that is on screen right now. */
 export async function dismissPrompts(page: Page): Promise<void> {
-  const trust = page.locator(WORKBENCH.dialog).getByRole('button', { name: /trust/i }).first();
+  const trust = page.locator(WORKBENCH.dialog).getByRole('button', { name: /^Yes, I trust/i }).first();
   if (await trust.isVisible()) await trust.click();
   const welcomeTabs = page.locator('.tabs-container .tab', { hasText: /^(Welcome|Get Started)/ });
   for (const tab of await welcomeTabs.all()) {
@@ -627,6 +629,8 @@ export interface ExtensionHostSuiteResult {
   exitCode: number;
   /** Console output of the extension host and the workbench's automation log, in order. */
   log: string[];
+  /** The same log, saved in the run folder. */
+  logFile: string;
 }
 
 /**
@@ -641,11 +645,13 @@ export async function runExtensionHostSuite(options: ExtensionHostSuiteOptions):
     settings: options.settings,
     env: options.env,
     vsix: options.vsix,
-    name: 'extension-host-suite',
+    name: `code-server-suite-${safeFileName(path.basename(options.extensionTestsPath))}`,
     args: ['--vscode-option', 'enable-smoke-test-driver'],
   });
   const session = await launchBrowser();
   const log: string[] = [];
+  const suiteName = path.basename(options.extensionTestsPath).replace(/\.[cm]?js$/, '');
+  const logFile = path.join(runDir(), `extension-host-suite-${safeFileName(suiteName)}-${Date.now()}.log`);
   try {
     let resolveExit!: (code: number) => void;
     const exit = new Promise<number>((resolve) => (resolveExit = resolve));
@@ -677,8 +683,10 @@ export async function runExtensionHostSuite(options: ExtensionHostSuiteOptions):
       throw new Error(
         `${(error as Error).message}\n--- suite log ---\n${log.join('\n')}\n--- server log ---\n${server.log()}`,
       );
+    } finally {
+      fs.writeFileSync(logFile, `${log.join('\n')}\n`);
     }
-    return { exitCode, log };
+    return { exitCode, log, logFile };
   } finally {
     await session.close();
     await server.stop();

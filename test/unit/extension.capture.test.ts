@@ -112,7 +112,7 @@ describe('workspace capture in the extension', () => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, 'export const port = 5432;\n');
     const doc = testing.openDocument(file, 'export const port = 5432;\n');
-    const key = 'AKIA' + 'IOSFODNN7EXAMPLE';
+    const key = 'AKIA' + 'Q3EGRLWZ5TX7KB4N';
     testing.saveDocument(doc, `export const port = 5433;\nexport const awsKey = '${key}';\n`);
 
     const hidden = path.join(h.workspace, 'secret', 'notes.ts');

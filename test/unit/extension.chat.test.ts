@@ -81,7 +81,7 @@ describe('@memory chat participant', () => {
 
   it('captures the finished turn into the queue, redacted, without delaying the reply', async () => {
     h = await startHarness({ reply: agentReplies({ answer: () => '**Selected memories:** none\n**Answer:** Use the staging key.' }) });
-    const secret = 'AKIA' + 'IOSFODNN7EXAMPLE';
+    const secret = 'AKIA' + 'Q3EGRLWZ5TX7KB4N';
     await h.chat(`My AWS key is ${secret}, where is staging?`);
     await waitFor(() => fs.existsSync(path.join(h!.api.pm.bankFolder, 'capture-queue.jsonl')), 3000, 'queue file');
     await waitFor(() => fs.readFileSync(path.join(h!.api.pm.bankFolder, 'capture-queue.jsonl'), 'utf8').includes('"chat"'), 3000, 'chat event');

@@ -64,12 +64,15 @@ describe('SourceNeighbours and expandWithNeighbours', () => {
     n.add('a3', 'chat\u0000t1');
     n.add('m1', undefined);
     n.add('m2', undefined);
-    expect(n.neighbours('a1')).toEqual(['a2']);
-    expect(n.neighbours('a2')).toEqual(['a1', 'a3']);
-    expect(n.neighbours('b1')).toEqual([]);
-    expect(n.neighbours('m1')).toEqual([]);
+    const ids = (id: string, radius?: number) => n.neighbours(id, radius).map((x) => `${x.id}@${x.distance}`);
+    expect(ids('a1')).toEqual(['a2@1']);
+    expect(ids('a2')).toEqual(['a1@1', 'a3@1']);
+    expect(ids('b1')).toEqual([]);
+    expect(ids('m1')).toEqual([]);
     n.add('a2', 'chat\u0000t1'); // re-adding changes nothing
-    expect(n.neighbours('a3')).toEqual(['a2']);
+    expect(ids('a3')).toEqual(['a2@1']);
+    expect(ids('a1', 2)).toEqual(['a2@1', 'a3@2']);
+    expect(ids('a3', 5)).toEqual(['a2@1', 'a1@2']);
   });
 
   it('sourceEventKey needs a ref: sourceless manual memories are not one event', () => {
@@ -79,15 +82,17 @@ describe('SourceNeighbours and expandWithNeighbours', () => {
     expect(sourceEventKey({ kind: 'save', ref: 't1' })).not.toBe(sourceEventKey({ kind: 'chat', ref: 't1' }));
   });
 
-  it('gives neighbours a share of the hit score, keeps higher own scores and respects accept', () => {
-    const links: Record<string, string[]> = { a: ['b', 'x'], c: ['b'], d: ['e'] };
+  it('gives neighbours a share of the hit score per step, keeps higher own scores and respects accept', () => {
+    const near = (...ids: string[]) => ids.map((id) => ({ id, distance: 1 }));
+    const links: Record<string, { id: string; distance: number }[]> = { a: [...near('b', 'x'), { id: 'f', distance: 2 }], c: near('b'), d: near('e') };
     const hits = [{ id: 'a', score: 1 }, { id: 'c', score: 0.9 }, { id: 'd', score: 0.2 }, { id: 'e', score: 0.5 }];
     const out = expandWithNeighbours(hits, (id) => links[id] ?? [], (id) => id !== 'x', 0.7);
     const score = Object.fromEntries(out.map((h) => [h.id, h.score]));
     expect(score.b).toBeCloseTo(0.7);
     expect(score.e).toBeCloseTo(0.5); // its own score beats 0.7 × 0.2
     expect(score.x).toBeUndefined();
-    expect(out.map((h) => h.id)).toEqual(['a', 'c', 'b', 'e', 'd']);
+    expect(score.f).toBeCloseTo(0.49);
+    expect(out.map((h) => h.id)).toEqual(['a', 'c', 'b', 'e', 'f', 'd']);
     expect(expandWithNeighbours(hits, (id) => links[id] ?? [], () => true, 0)).toEqual(hits);
   });
 

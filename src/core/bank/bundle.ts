@@ -16,6 +16,7 @@ export interface BankBundle {
 const STATUSES = new Set(['active', 'superseded', 'deleted']);
 const ACTIONS = new Set(['ADD', 'UPDATE', 'DELETE', 'NOOP', 'RESTORE', 'EDIT', 'PIN', 'UNPIN', 'UNDO', 'IMPORT']);
 const MAX_ID = 64;
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Validates an import file completely before anything is written; throws with the first problem found. */
 export function parseBundle(data: unknown): BankBundle {
@@ -35,6 +36,8 @@ export function parseBundle(data: unknown): BankBundle {
     if (!isObj(m)) fail(where, 'is not an object');
     const o = m as Record<string, unknown>;
     if (!isStr(o.id) || !o.id || Buffer.byteLength(o.id as string) > MAX_ID) fail(`${where}.id`, `must be a string of 1-${MAX_ID} bytes`);
+    // Control characters would not survive the vector file's NUL-padded id field.
+    if (CONTROL.test(o.id as string)) fail(`${where}.id`, 'must not contain control characters');
     if (ids.has(o.id as string)) fail(`${where}.id`, 'is duplicated');
     ids.add(o.id as string);
     if (!isStr(o.text) || !(o.text as string).trim()) fail(`${where}.text`, 'must be a non-empty string');
@@ -69,7 +72,15 @@ export function parseBundle(data: unknown): BankBundle {
     if (!isStr(o.memoryId)) fail(`${where}.memoryId`, 'must be a string');
     if (!isTime(o.time)) fail(`${where}.time`, 'must be an ISO time');
     for (const k of ['before', 'after'] as const) if (o[k] !== undefined && !isSnapshot(o[k])) fail(`${where}.${k}`, 'is not a memory snapshot');
-    return o as unknown as HistoryRecord;
+    for (const k of ['batchId', 'fact', 'reason', 'model', 'undoes'] as const) if (o[k] !== undefined && !isStr(o[k])) fail(`${where}.${k}`, 'must be a string');
+    if (o.source !== undefined && !isSource(o.source)) fail(`${where}.source`, 'must be an object with a "kind"');
+    if (o.candidates !== undefined && !(Array.isArray(o.candidates) && o.candidates.every(isCandidate))) {
+      fail(`${where}.candidates`, 'must be a list of {key, memoryId, text}');
+    }
+    // Only the record's own fields are kept: unknown keys in a file never reach the history log.
+    const rec: Record<string, unknown> = { seq: 0, opId: o.opId, batchId: isStr(o.batchId) ? o.batchId : o.opId, action: o.action, memoryId: o.memoryId, time: o.time };
+    for (const k of ['before', 'after', 'fact', 'candidates', 'reason', 'model', 'source', 'undoes'] as const) if (o[k] !== undefined) rec[k] = o[k];
+    return rec as unknown as HistoryRecord;
   });
   const feedback = ((d.feedback as unknown[] | undefined) ?? []).filter(
     (f): f is Feedback => isObj(f) && isStr((f as Feedback).answerId) && ((f as Feedback).kind === 'helpful' || (f as Feedback).kind === 'unhelpful'),
@@ -99,6 +110,11 @@ function isTime(x: unknown): boolean {
 }
 function isSource(x: unknown): boolean {
   return isObj(x) && isStr((x as SourceRef).kind);
+}
+function isCandidate(x: unknown): boolean {
+  if (!isObj(x)) return false;
+  const c = x as Record<string, unknown>;
+  return isStr(c.key) && isStr(c.memoryId) && isStr(c.text);
 }
 function isSnapshot(x: unknown): boolean {
   if (!isObj(x)) return false;

@@ -31,6 +31,7 @@ import type { StoredRecord } from './historyLog';
 import type { VectorEntry } from './vectorLog';
 import { createStorage, type BankStorage, type StorageOption, type StorageTx } from './storage';
 import { type BankBundle, parseBundle } from './bundle';
+import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
 
 export type { BankBundle } from './bundle';
 
@@ -67,7 +68,7 @@ export interface PendingBatch {
   time: string;
 }
 
-const DEFAULT_LIMITS: BankLimits = { maxMemoryChars: 2000, maxMemories: 200_000 };
+const DEFAULT_BANK_LIMITS: BankLimits = { maxMemoryChars: PRIVACY_LIMITS.maxMemoryChars, maxMemories: PRIVACY_LIMITS.maxBankMemories };
 
 /**
  * One workspace's memory bank. The history log is the source of truth: every change is appended
@@ -87,6 +88,8 @@ export class MemoryBank {
   /** All memories in list order (pinned first, newest first); rebuilt lazily after a change. */
   private listOrder: Memory[] | undefined;
   private hashToId = new Map<string, string>();
+  /** Each memory's text hash, computed once per text (open hashes 100k texts otherwise twice). */
+  private hashOf = new Map<string, string>();
   private vectors: VectorIndex;
   private bm25 = new Bm25Index();
   /** Memories created one after another from the same source event; search expands hits to them. */
@@ -109,7 +112,7 @@ export class MemoryBank {
   ) {
     this.storage = storage;
     this.vectors = new VectorIndex(opts.embedder.dimensions);
-    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.limits = { ...DEFAULT_BANK_LIMITS, ...opts.limits };
   }
 
   /**
@@ -163,9 +166,7 @@ export class MemoryBank {
     const status = q.status ?? 'active';
     const matches: Memory[] = [];
     // Sorting 100k memories on every call costs ~100 ms; the order only changes with a write.
-    this.listOrder ??= [...this.memories.values()].sort(
-      (a, b) => Number(b.pinned) - Number(a.pinned) || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : a.id < b.id ? -1 : 1),
-    );
+    this.listOrder ??= [...this.memories.values()].sort(listOrderCompare);
     for (const m of this.listOrder) {
       counts[m.status]++;
       if (status !== 'all' && m.status !== status) continue;
@@ -209,7 +210,7 @@ export class MemoryBank {
       { hits: dense, weight: weights.dense },
       { hits: lexical, weight: weights.lexical },
     ]);
-    const expanded = expandWithNeighbours(fused, (id) => this.sourceNeighbours.neighbours(id), accept, weights.neighbour);
+    const expanded = expandWithNeighbours(fused, (id) => this.sourceNeighbours.neighbours(id, weights.neighbourRadius), accept, weights.neighbour);
     return expanded.slice(0, topK).map((f) => ({ memory: this.get(f.id)!, score: f.score }));
   }
 
@@ -496,6 +497,7 @@ export class MemoryBank {
   async importBundle(data: unknown, mode: 'merge' | 'replace'): Promise<{ imported: number; skipped: number }> {
     const bundle = parseBundle(data);
     for (const m of bundle.memories) this.checkText(m.text);
+    for (const r of bundle.history) for (const t of [r.before?.text, r.after?.text, r.fact]) this.checkText(t);
     let imported = 0;
     let skipped = 0;
     await this.write(async () => {
@@ -511,7 +513,7 @@ export class MemoryBank {
         }
         const ids = new Set(incoming.map((m) => m.id));
         for (const r of bundle.history) {
-          if (!ids.has(r.memoryId)) continue;
+          if (!ids.has(r.memoryId) || this.byOpId.has(r.opId)) continue;
           stage.addImported(r);
         }
         incoming.forEach((m, i) => {
@@ -520,7 +522,10 @@ export class MemoryBank {
         });
       };
     });
-    if (bundle.feedback.length) for (const f of bundle.feedback) await this.recordFeedback(f);
+    // Feedback already here (the same file imported twice) is not recorded again.
+    const feedbackKey = (f: Feedback) => JSON.stringify([f.answerId, f.kind, f.time ?? '']);
+    const knownFeedback = new Set(this.feedback().map(feedbackKey));
+    for (const f of bundle.feedback) if (!knownFeedback.has(feedbackKey(f))) await this.recordFeedback(f);
     return { imported, skipped };
   }
 
@@ -639,9 +644,10 @@ export class MemoryBank {
   private async loadVectors(from: Pick<StorageTx, 'readVectors'>): Promise<void> {
     const { entries, cursor } = await from.readVectors(this.vectorCursor);
     this.vectorCursor = cursor;
+    if (entries.length > 1024) this.vectors.reserve(this.vectors.size + entries.length);
     for (const e of entries) {
-      const m = this.memories.get(e.memoryId);
-      if (m && textHash(m.text).startsWith(e.textHash)) this.vectors.set(m.id, e.vector);
+      const h = this.hashOf.get(e.memoryId);
+      if (h !== undefined && h.startsWith(e.textHash)) this.vectors.set(e.memoryId, e.vector);
     }
   }
 
@@ -690,14 +696,14 @@ export class MemoryBank {
       updatedAt: r.time,
       source: prev?.source ?? r.source ?? { kind: 'manual' },
     };
-    if (prev) {
-      const oldHash = textHash(prev.text);
-      if (this.hashToId.get(oldHash) === prev.id) this.hashToId.delete(oldHash);
-    }
+    const oldHash = this.hashOf.get(m.id);
+    if (oldHash !== undefined && this.hashToId.get(oldHash) === m.id) this.hashToId.delete(oldHash);
+    const hash = prev && prev.text === m.text && oldHash !== undefined ? oldHash : textHash(m.text);
+    this.hashOf.set(m.id, hash);
     this.memories.set(m.id, m);
     this.activeCount += Number(m.status === 'active') - Number(prev?.status === 'active');
-    this.listOrder = undefined;
-    if (m.status === 'active') this.hashToId.set(textHash(m.text), m.id);
+    if (this.listOrder) placeInOrder(this.listOrder, prev, m);
+    if (m.status === 'active') this.hashToId.set(hash, m.id);
     if (vec) this.vectors.set(m.id, vec);
     else if (prev && prev.text !== m.text) this.vectors.delete(m.id); // its vector comes from the slot file
     if (!prev || prev.text !== m.text || prev.eventTime !== m.eventTime) this.bm25.set(m.id, m.text, memoryTimeTerms(m.text, m.eventTime));
@@ -788,16 +794,35 @@ class Stage {
     this.entries.push({ record: rec });
   }
 
+  /** Change in active memories: each touched memory's final status against its current one (an import's history + IMPORT record count once). */
   activeDelta(): number {
+    const finalStatus = new Map<string, MemoryStatus>();
+    for (const e of this.entries) if (e.record.after && e.record.memoryId) finalStatus.set(e.record.memoryId, e.record.after.status);
     let d = 0;
-    for (const e of this.entries) {
-      const before = e.record.before?.status === 'active';
-      const after = e.record.after?.status === 'active';
-      if (e.record.action === 'ADD' || e.record.action === 'IMPORT') d += after ? 1 : 0;
-      else d += Number(after) - Number(before);
-    }
+    for (const [id, status] of finalStatus) d += Number(status === 'active') - Number(this.bank.get(id)?.status === 'active');
     return d;
   }
+}
+
+/** List order: pinned first, then newest first, then by id. */
+function listOrderCompare(a: Memory, b: Memory): number {
+  return Number(b.pinned) - Number(a.pinned) || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Keeps the sorted list current after one change: O(n) memmove instead of an O(n log n) re-sort. */
+function placeInOrder(order: Memory[], prev: Memory | undefined, next: Memory): void {
+  if (prev) {
+    const at = order.indexOf(prev);
+    if (at >= 0) order.splice(at, 1);
+  }
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (listOrderCompare(order[mid], next) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  order.splice(lo, 0, next);
 }
 
 function snap(m: Memory | MemorySnapshot): MemorySnapshot {

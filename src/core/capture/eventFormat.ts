@@ -1,9 +1,10 @@
 // Turns raw workspace activity into compact event texts for the fact extractor. Never imports vscode.
 import type { CaptureEvent, SourceKind, SourceRef } from '../types';
 import { newId } from '../util/text';
+import { DEFAULT_LIMITS, clampEventText } from '../privacy/limits';
 
 /** Longest event text handed to the extractor; longer texts are cut with a marker. */
-export const MAX_EVENT_CHARS = 4000;
+export const MAX_EVENT_CHARS = DEFAULT_LIMITS.maxEventChars;
 
 export function makeEvent(kind: SourceKind, text: string, ref?: string, actor?: string, time = new Date()): CaptureEvent {
   const source: SourceRef = { kind };
@@ -13,8 +14,7 @@ export function makeEvent(kind: SourceKind, text: string, ref?: string, actor?: 
 }
 
 export function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return text.slice(0, max - 20) + `\n… [${text.length - max + 20} chars cut]`;
+  return clampEventText(text, max).text;
 }
 
 export interface LineChange {

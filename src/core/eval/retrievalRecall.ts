@@ -19,8 +19,12 @@ export interface TurnBank {
 export type RetrievalMethod = 'lexical' | 'dense' | 'hybrid';
 export const RETRIEVAL_METHODS: readonly RetrievalMethod[] = ['lexical', 'dense', 'hybrid'];
 
-/** Builds a fresh bank (in a temporary folder) with one memory per turn; the memory's eventTime is its session date. */
-export async function buildTurnBank(sample: LocomoSample, embedder: Embedder): Promise<TurnBank> {
+/**
+ * Builds a fresh bank (in a temporary folder) with one memory per turn; the memory's eventTime is its
+ * session date and its source the session (one conversation = one source event). `sessionSource: false`
+ * leaves the source ref out, so search has no source neighbours to expand to (for ablation).
+ */
+export async function buildTurnBank(sample: LocomoSample, embedder: Embedder, opts: { sessionSource?: boolean } = {}): Promise<TurnBank> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), `recall-${sample.sampleId}-`));
   const bank = await MemoryBank.open(folder, { embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
   const diaIdOf = new Map<string, string>();
@@ -30,7 +34,10 @@ export async function buildTurnBank(sample: LocomoSample, embedder: Embedder): P
       if (!turns.length) continue;
       const recs = await bank.applyBatch(
         turns.map((t) => ({ type: 'ADD' as const, text: turnText(t) })),
-        { source: { kind: 'dialogue', ref: `${sample.sampleId}/session_${session.index}` }, eventTime: session.isoDate },
+        {
+          source: opts.sessionSource === false ? { kind: 'dialogue' } : { kind: 'dialogue', ref: `${sample.sampleId}/session_${session.index}` },
+          eventTime: session.isoDate,
+        },
       );
       recs.forEach((r, i) => diaIdOf.set(r.memoryId, turns[i].diaId));
     }

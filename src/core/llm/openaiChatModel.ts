@@ -79,26 +79,53 @@ export class OpenAIChatModel implements ChatModel {
         usage: { promptTokens: res.usage?.prompt_tokens ?? 0, completionTokens: res.usage?.completion_tokens ?? 0 },
       };
     }
-    const stream = await this.client.chat.completions.create(
-      { ...body, stream: true, stream_options: { include_usage: true } },
-      { signal: req.signal },
-    );
+    // The client's timeout ends once headers arrive; a stream that then stalls would hang forever.
+    // So the same timeout also bounds each silence between chunks.
+    const idleMs = this.opts.timeoutMs ?? 120_000;
+    const stalled = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stalled.abort(), idleMs);
+    };
+    const signal = req.signal ? AbortSignal.any([req.signal, stalled.signal]) : stalled.signal;
     let text = '';
     let model = this.opts.model;
     let usage = { promptTokens: 0, completionTokens: 0 };
-    for await (const chunk of stream) {
-      if (chunk.model) model = chunk.model;
-      const delta = chunk.choices?.[0]?.delta?.content;
-      if (delta) {
-        text += delta;
-        onDelta(delta);
+    let finished = false;
+    try {
+      const stream = await this.client.chat.completions.create(
+        { ...body, stream: true, stream_options: { include_usage: true } },
+        { signal },
+      );
+      rearm();
+      for await (const chunk of stream) {
+        rearm();
+        if (chunk.model) model = chunk.model;
+        const delta = chunk.choices?.[0]?.delta?.content;
+        if (delta) {
+          text += delta;
+          onDelta(delta);
+        }
+        if (chunk.choices?.[0]?.finish_reason) finished = true;
+        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens ?? 0 };
       }
-      if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens ?? 0 };
+    } catch (err) {
+      if (stalled.signal.aborted && !req.signal?.aborted) throw stallError(this.opts.baseURL, idleMs);
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
     // The SDK ends the iteration quietly on abort; a cut-short answer must not pass for a whole one.
     if (req.signal?.aborted) throw new LlmError('CANCELLED', 'The model request was cancelled.', false);
+    if (stalled.signal.aborted) throw stallError(this.opts.baseURL, idleMs);
+    if (!finished) throw new LlmError('BAD_OUTPUT', `The model endpoint ${this.opts.baseURL} ended its reply before it was complete.`, true);
     return { text, model, usage };
   }
+}
+
+function stallError(baseURL: string, idleMs: number): LlmError {
+  return new LlmError('TIMEOUT', `The model endpoint ${baseURL} did not answer in time (its reply stalled for ${Math.round(idleMs / 1000)} s).`, true);
 }
 
 /** Maps the openai package's errors to one error type with a message a user can act on. */

@@ -164,11 +164,13 @@ const notPlaceholder = (secret: string): boolean => !isPlaceholderValue(secret);
 /** `this.apiKey`, `config.auth.token`: code that reads a secret, not the secret. */
 const MEMBER_PATH = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/;
 
+/** The line around [start, end), at most 500 characters either side (bounded, so it stays linear on huge lines). */
 function lineAround(text: string, start: number, end: number): string {
-  const from = text.lastIndexOf('\n', start) + 1;
-  let to = text.indexOf('\n', end);
-  if (to < 0) to = text.length;
-  return text.slice(Math.max(from, start - 500), Math.min(to, end + 500));
+  const windowStart = Math.max(0, start - 500);
+  const before = text.slice(windowStart, start);
+  const after = text.slice(end, end + 500);
+  const nl = after.indexOf('\n');
+  return before.slice(before.lastIndexOf('\n') + 1) + text.slice(start, end) + (nl < 0 ? after : after.slice(0, nl));
 }
 
 // ---- URL credentials ------------------------------------------------------------------------------------
@@ -191,14 +193,38 @@ const PEM_BEGIN = /-----BEGIN (?<label>(?:[A-Z0-9]{1,12} ){0,3})PRIVATE KEY(?<bl
 // Base64, whitespace, escaped newlines (keys inside JSON strings) and `Proc-Type: ...` header lines.
 const PEM_BODY = /(?:(?<=\n|\\n)[A-Za-z\-]{1,40}: [^\n\\]{0,200}|[A-Za-z0-9+/=\s]|\\[nr])*/y;
 
+/**
+ * End of a key block that has no END line: body lines (base64, armor headers) up to the first blank line after the
+ * body started, so a shell prompt or log line after a blank line survives. Trailing whitespace is kept out.
+ */
+function truncatedKeyEnd(text: string, bodyStart: number, limit: number): number {
+  let end = bodyStart;
+  let seenBody = false;
+  for (let pos = bodyStart; pos < limit; ) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0 || nl > limit) nl = limit;
+    const line = text.slice(pos, nl).trim();
+    if (line === '') {
+      if (seenBody) break;
+    } else {
+      if (!/^[A-Za-z\-]{1,40}: /.test(line)) seenBody = true;
+      end = nl;
+    }
+    pos = nl + 1;
+  }
+  while (end > bodyStart && /\s/.test(text[end - 1])) end--;
+  return end;
+}
+
 function scanPrivateKeys(text: string): Array<{ kind: SecretKind; start: number; end: number }> {
   const out: Array<{ kind: SecretKind; start: number; end: number }> = [];
   PEM_BEGIN.lastIndex = 0;
   let m: RegExpExecArray | null;
+  let endMarker = -2; // next '-----END ' at or after the current body; -1 once none is left (keeps this linear)
   while ((m = PEM_BEGIN.exec(text))) {
     const kind: SecretKind = m.groups?.label?.includes('PGP') ? 'pgp-private-key' : 'private-key';
     const bodyStart = m.index + m[0].length;
-    const endMarker = text.indexOf('-----END ', bodyStart);
+    if (endMarker === -2 || (endMarker >= 0 && endMarker < bodyStart)) endMarker = text.indexOf('-----END ', bodyStart);
     PEM_BODY.lastIndex = bodyStart;
     const body = PEM_BODY.exec(text);
     let end = bodyStart + (body ? body[0].length : 0);
@@ -206,7 +232,7 @@ function scanPrivateKeys(text: string): Array<{ kind: SecretKind; start: number;
       const close = text.indexOf('-----', endMarker + 9);
       end = close >= 0 && close - endMarker < 80 ? close + 5 : endMarker + 9;
     } else {
-      while (end > bodyStart && /\s/.test(text[end - 1])) end--; // truncated key: keep the following line break
+      end = truncatedKeyEnd(text, bodyStart, end);
     }
     out.push({ kind, start: m.index, end });
     PEM_BEGIN.lastIndex = Math.max(end, PEM_BEGIN.lastIndex);
@@ -437,7 +463,7 @@ const DETECTORS: Detector[] = [
   {
     kind: 'url-query-secret',
     keywords: ['pass', 'pwd', 'token', 'secret', 'key', 'auth'],
-    regex: /[?&;](?<name>[A-Za-z_\-]{0,30}(?:password|passwd|pwd|token|secret|api_?key|apikey|api-key|auth))=(?<s>[^&\s#"'<>]{4,2000})/gi,
+    regex: /[?&;](?<name>[A-Za-z_\-]{0,30}(?:password|passwd|pwd|token|secret|api_?key|apikey|api-key|auth))=(?<s>[^&\s#"'<>;]{4,2000})/gi,
     validate: (secret, ctx) => !isPlaceholderValue(decodeURIComponentSafe(secret)) && classifySecretName(ctx.groups.name ?? '') !== null,
   },
   {

@@ -87,6 +87,8 @@ const PLACEHOLDER_WORDS = new Set([
   'supersecret', 'secretpassword', 'foobar', 'foo', 'bar', 'baz', 'test', 'testing', 'abc', 'abc123', 'string?', 'str?', 'env',
   // fetch() credentials modes and GitHub Actions permission levels
   'include', 'omit', 'same-origin', 'read', 'write', 'read-all', 'write-all', 'passed', 'failed', 'skip', 'skipped',
+  // dummy keys for local OpenAI-compatible servers (Ollama, LM Studio, vLLM, llama.cpp) that ignore the key
+  'unused', 'not-needed', 'not-used', 'notneeded', 'ignored', 'n/a', 'anything', 'no-key', 'nokey', 'ollama', 'lm-studio', 'lmstudio', 'sk-no-key-required', 'local',
 ]);
 const PLACEHOLDER_SHAPES: RegExp[] = [
   /^\$\{.*\}$/s, // ${VAR}

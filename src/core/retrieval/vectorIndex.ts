@@ -27,6 +27,14 @@ export class VectorIndex {
     return r === undefined ? undefined : this.data.subarray(r * this.dims, (r + 1) * this.dims);
   }
 
+  /** Grows the storage once for `rows` rows (bulk load), instead of doubling step by step. */
+  reserve(rows: number): void {
+    if (rows * this.dims <= this.data.length) return;
+    const grown = new Float32Array(Math.max(rows, Math.ceil((this.data.length / this.dims) * 1.5)) * this.dims);
+    grown.set(this.data.subarray(0, this.ids.length * this.dims));
+    this.data = grown;
+  }
+
   set(id: string, vector: ArrayLike<number>): void {
     if (vector.length !== this.dims) throw new Error(`vector has ${vector.length} dimensions, index has ${this.dims}`);
     let r = this.rowOf.get(id);
@@ -66,11 +74,26 @@ export class VectorIndex {
     let n = 0;
     const d = this.dims;
     const data = this.data;
-    for (let r = 0; r < this.ids.length; r++) {
-      if (accept && !accept(this.ids[r])) continue;
+    const ids = this.ids;
+    // Heap order: the worst hit at the root; worse = lower score, or the same score and a larger id,
+    // so ties are broken by id exactly as in the final sort.
+    const worse = (a: number, b: number): boolean =>
+      heapScore[a] < heapScore[b] || (heapScore[a] === heapScore[b] && ids[heapRow[a]] > ids[heapRow[b]]);
+    for (let r = 0; r < ids.length; r++) {
       let s = 0;
       const off = r * d;
-      for (let j = 0; j < d; j++) s += data[off + j] * query[j];
+      // Unrolled, but summed in the same order as a plain loop, so scores are bit-identical to one.
+      let j = 0;
+      for (; j + 4 <= d; j += 4) {
+        s += data[off + j] * query[j];
+        s += data[off + j + 1] * query[j + 1];
+        s += data[off + j + 2] * query[j + 2];
+        s += data[off + j + 3] * query[j + 3];
+      }
+      for (; j < d; j++) s += data[off + j] * query[j];
+      // The filter is asked only for rows that would enter the top-k: ~k·log(n) calls, not n.
+      if (n === k && (s < heapScore[0] || (s === heapScore[0] && ids[r] > ids[heapRow[0]]))) continue;
+      if (accept && !accept(ids[r])) continue;
       if (n < k) {
         // sift up
         let i = n++;
@@ -78,11 +101,11 @@ export class VectorIndex {
         heapRow[i] = r;
         while (i > 0) {
           const p = (i - 1) >> 1;
-          if (heapScore[p] <= heapScore[i]) break;
+          if (!worse(i, p)) break;
           swap(heapScore, heapRow, i, p);
           i = p;
         }
-      } else if (s > heapScore[0]) {
+      } else {
         heapScore[0] = s;
         heapRow[0] = r;
         let i = 0;
@@ -90,8 +113,8 @@ export class VectorIndex {
           const l = 2 * i + 1;
           const rr = l + 1;
           let m = i;
-          if (l < n && heapScore[l] < heapScore[m]) m = l;
-          if (rr < n && heapScore[rr] < heapScore[m]) m = rr;
+          if (l < n && worse(l, m)) m = l;
+          if (rr < n && worse(rr, m)) m = rr;
           if (m === i) break;
           swap(heapScore, heapRow, i, m);
           i = m;

@@ -185,7 +185,7 @@ export class PgStorage implements BankStorage {
   async searchInDatabase(query: Float32Array, topK: number): Promise<{ id: string; score: number }[]> {
     const r = await this.pool.query(
       `SELECT memory_id, -(embedding <#> $3::vector) AS score FROM pm_vectors
-       WHERE bank_id = $1 AND embedder = $2 ORDER BY embedding <#> $3::vector LIMIT $4`,
+       WHERE bank_id = $1 AND embedder = $2 ORDER BY embedding <#> $3::vector, memory_id LIMIT $4`,
       [this.bankId, this.embedderId, vectorToSql(Array.from(query)), topK],
     );
     return r.rows.map((row) => ({ id: row.memory_id as string, score: Number(row.score) }));

@@ -1,0 +1,38 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root, from this file's place in test/integration/. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MODELS_DIR = path.join(REPO_ROOT, '.cache', 'models');
+export const CHAT_MODEL_PATH = path.join(MODELS_DIR, 'smollm2-135m-instruct', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+export const EMBEDDER_DIR = path.join(MODELS_DIR, 'all-MiniLM-L6-v2');
+
+/**
+ * Makes sure the local test models are installed by running scripts/setup-models.sh (a no-op
+ * taking milliseconds when they are; minutes on a fresh machine). Tests never skip for want of
+ * models: a failed setup fails the test run.
+ */
+export function ensureTestModels(): { chatModelPath: string; embedderDir: string } {
+  execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'setup-models.sh')], { stdio: ['ignore', 'inherit', 'inherit'], cwd: REPO_ROOT });
+  for (const f of [CHAT_MODEL_PATH, path.join(EMBEDDER_DIR, 'model.onnx'), path.join(EMBEDDER_DIR, 'reference.json')]) {
+    if (!fs.existsSync(f)) throw new Error(`scripts/setup-models.sh finished but ${f} is missing.`);
+  }
+  return { chatModelPath: CHAT_MODEL_PATH, embedderDir: EMBEDDER_DIR };
+}
+
+/** Setup on a cold machine downloads wheels and PyTorch: give beforeAll this long. */
+export const SETUP_TIMEOUT_MS = 20 * 60_000;
+
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb);
+}
