@@ -65,8 +65,9 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo = {}): 
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   io.signal?.addEventListener('abort', onSignal, { once: true });
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: signal-exit (used by dependencies) re-raises a signal that no other listener is left to take.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let server: ModelServer | undefined;
   try {
     const port = intOpt('port', 8089, 0);

@@ -89,28 +89,49 @@ function safeFileName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'unnamed';
 }
 
-/** A fresh temporary directory that is removed when the test process exits. */
-export function makeTempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pm-e2e-${prefix}-`));
-  tempDirs.push(dir);
-  return dir;
+/**
+ * The folder all temp folders of this run go under. The vitest global setup creates it and
+ * removes it at the end (test forks may be killed without running exit handlers).
+ */
+export function tempRoot(): string {
+  if (!process.env.E2E_TEMP_ROOT) {
+    process.env.E2E_TEMP_ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-e2e-'));
+  }
+  fs.mkdirSync(path.join(process.env.E2E_TEMP_ROOT, 'process-groups'), { recursive: true });
+  return process.env.E2E_TEMP_ROOT;
 }
-const tempDirs: string[] = [];
 
-// Process groups still running are killed when the test process goes away, even on a crash.
+/** A fresh temporary directory under tempRoot(). */
+export function makeTempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(tempRoot(), `${prefix}-`));
+}
+
+// Each running server's process group is recorded as a file, so the global teardown can kill
+// what a crashed test left behind; the exit handler covers a normal exit of the test process.
 const liveProcessGroups = new Set<number>();
+function trackProcessGroup(pgid: number, alive: boolean): void {
+  const marker = path.join(tempRoot(), 'process-groups', String(pgid));
+  if (alive) {
+    liveProcessGroups.add(pgid);
+    fs.writeFileSync(marker, '');
+  } else {
+    liveProcessGroups.delete(pgid);
+    fs.rmSync(marker, { force: true });
+  }
+}
 process.once('exit', () => {
-  for (const pgid of liveProcessGroups) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  if (!process.env.E2E_KEEP_TEMP) {
-    for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-  }
+  for (const pgid of liveProcessGroups) killProcessGroup(pgid, 'SIGKILL');
 });
+
+/** Signals a whole process group; false when it no longer exists. */
+export function killProcessGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // code-server
@@ -239,7 +260,7 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
   });
   const pgid = child.pid;
   if (pgid === undefined) throw new Error(`Could not start ${CODE_SERVER_BIN}`);
-  liveProcessGroups.add(pgid);
+  trackProcessGroup(pgid, true);
   const exited = once(child, 'exit');
 
   const listening = new Promise<string>((resolve, reject) => {
@@ -259,28 +280,14 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-pgid, 'SIGTERM');
-      } catch {
-        // group already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-pgid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }, TIMEOUTS.stop);
+      killProcessGroup(pgid, 'SIGTERM');
+      const timer = setTimeout(() => killProcessGroup(pgid, 'SIGKILL'), TIMEOUTS.stop);
       await exited.catch(() => undefined);
       clearTimeout(timer);
     }
-    // Children (extension host, file watcher) may outlive the parent for a moment.
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // no member left
-    }
-    liveProcessGroups.delete(pgid);
+    // Children (extension host, file watcher, pty host) may outlive the parent for a moment.
+    killProcessGroup(pgid, 'SIGKILL');
+    trackProcessGroup(pgid, false);
     logStream.end();
   };
 

@@ -52,6 +52,7 @@ describe('durability: a writer killed at random points', () => {
     let killedBeforeReady = 0;
     let tornTails = 0;
     let staleLocks = 0;
+    let recordsBefore = 0; // history length after the previous run
     for (let run = 0; run < RUNS; run++) {
       const w = runWriter(script, dir, SEED + run, 0, `run${run}`);
       if (rand() < 0.2) {
@@ -76,10 +77,11 @@ describe('durability: a writer killed at random points', () => {
         // A batch is all or nothing: if the history ends with the unacknowledged call, it is whole.
         const hist = bank.history();
         const last = hist.at(-1);
-        if (last && w.openIntent() > 0 && !acked.some((a) => a.opId === last.opId)) {
-          expect(hist.filter((r) => r.batchId === last.batchId).length, `run ${run}: a batch was applied in part`).toBe(w.openIntent());
+        if (last && hist.length > recordsBefore && w.openIntent() > 0 && !acked.some((a) => a.opId === last.opId)) {
+          expect(hist.filter((r) => r.batchId === last.batchId).length, `run ${run} (seed ${SEED + run}): a batch was applied in part`).toBe(w.openIntent());
         }
         for (const m of bank.recovery.messages) expect(m).toMatch(/unfinished write|recomputed/);
+        recordsBefore = hist.length;
       } finally {
         await bank.close();
       }
@@ -139,18 +141,44 @@ describe('durability: damaged files are repaired on open and reported', () => {
     const lastStart = text.lastIndexOf('\n', size - 2) + 1;
     const cut = lastStart + Math.floor((size - lastStart) / 2);
     fs.truncateSync(file, cut);
-    const lastOp = readHistoryFile(dir).records.length; // complete records left
+    // What an independent reader expects: the cut line goes, and with it the rest of its batch.
+    const expected = readHistoryFile(dir);
+    expect(expected.tornBytes).toBeGreaterThanOrEqual(cut - lastStart);
     const bank = await openBank(dir);
     try {
-      expect(bank.recovery.tornBytes).toBe(cut - lastStart);
+      expect(bank.recovery.tornBytes).toBe(expected.tornBytes);
       expect(bank.recovery.messages.join(' ')).toMatch(/unfinished write \(\d+ bytes\) from a crash was discarded/);
-      expect(fs.statSync(file).size).toBe(lastStart);
-      expect(bank.history().length).toBe(lastOp);
+      expect(fs.statSync(file).size).toBe(cut - expected.tornBytes);
+      expect(bank.history().map((r) => r.opId)).toEqual(expected.records.map((r) => r.opId));
       const kept = new Set(bank.history().map((r) => r.opId));
       await verifyBank(bank, dir, acked.filter((a) => kept.has(a.opId)));
       expect(acked.filter((a) => !kept.has(a.opId)).length).toBeGreaterThanOrEqual(1);
     } finally {
       await bank.close();
+    }
+  });
+
+  it('drops every line of a batch whose write was cut short, not just the torn one', async () => {
+    const dir = tmp('batch');
+    const bank = await openBank(dir);
+    const a = await bank.addManual('Before the batch.');
+    await bank.close();
+    const file = path.join(dir, 'history.jsonl');
+    const sizeBefore = fs.statSync(file).size;
+    const again = await openBank(dir);
+    await again.applyBatch([{ type: 'ADD', text: 'Batch one.' }, { type: 'ADD', text: 'Batch two.' }, { type: 'DELETE', memoryId: a.memoryId }], { fact: 'f' });
+    await again.close();
+    // Cut inside the third line: the first two lines are whole, but the batch was never finished.
+    const full = fs.readFileSync(file);
+    const third = full.indexOf(0x0a, full.indexOf(0x0a, sizeBefore) + 1) + 1;
+    fs.truncateSync(file, third + 30);
+    const reopened = await openBank(dir);
+    try {
+      expect(reopened.list().items.map((m) => m.text)).toEqual(['Before the batch.']);
+      expect(reopened.recovery.tornBytes).toBe(third + 30 - sizeBefore);
+      expect(fs.statSync(file).size).toBe(sizeBefore);
+    } finally {
+      await reopened.close();
     }
   });
 

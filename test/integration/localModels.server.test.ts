@@ -1,3 +1,5 @@
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import OpenAI from 'openai';
@@ -31,7 +33,8 @@ function matchesMemorySchema(v: unknown): string | undefined {
   return undefined;
 }
 
-describe('local OpenAI-compatible model server (node-llama-cpp + SmolLM2-135M)', () => {
+// Generation on a busy 2-core machine can be slow: each test gets two minutes.
+describe('local OpenAI-compatible model server (node-llama-cpp + SmolLM2-135M)', { timeout: 120_000 }, () => {
   let server: ModelServer;
   let client: OpenAI;
   const progress: string[] = [];
@@ -278,6 +281,27 @@ describe('model server with a GGUF embedding model', () => {
       expect(cosine(a, b)).toBeGreaterThan(0.9999);
       expect(cosine(a, c)).toBeLessThan(0.9999);
       expect(res.usage.prompt_tokens).toBeGreaterThanOrEqual(6);
+
+      // close() during a generation stops it, ends the client's stream and frees the model.
+      const stream = await client.chat.completions.create({
+        model: server.model,
+        messages: [{ role: 'user', content: 'Count from 1 to 1000, one number per line.' }],
+        max_tokens: 400,
+        temperature: 0,
+        stream: true,
+      });
+      const received: string[] = [];
+      const reading = (async () => {
+        for await (const chunk of stream) {
+          received.push(chunk.choices[0]?.delta.content ?? '');
+          if (received.length === 3) void server.close();
+        }
+      })().catch((e: unknown) => e);
+      await reading;
+      await server.close();
+      expect(server.stats().aborted).toBe(1);
+      expect(server.stats().lastAborted!.completionTokens).toBeLessThan(400);
+      await expect(fetch(`${server.url}/models`)).rejects.toThrow();
     } finally {
       await server.close();
     }
@@ -329,6 +353,40 @@ describe('memory-r1 serve', () => {
     expect(lines).toContain(`Loading ${chatModelPath}`);
     expect(lines.some((l) => l.includes('Embedding model all-MiniLM-L6-v2 loaded') && l.includes(path.basename(embedderDir)))).toBe(true);
     await expect(fetch(`${url}/models`)).rejects.toThrow();
+  }, 120_000);
+
+  it('stops cleanly on SIGINT in a real process (bundled as the CLI is)', async () => {
+    ensureTestModels();
+    fs.mkdirSync(path.join(REPO_ROOT, '.cache'), { recursive: true });
+    const out = fs.mkdtempSync(path.join(REPO_ROOT, '.cache', 'serve-bundle-'));
+    try {
+      const bundle = path.join(out, 'serve.cjs');
+      execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'), [
+        path.join(REPO_ROOT, 'src/server/serveCommand.ts'),
+        '--bundle', '--platform=node', '--format=cjs', '--target=node20', `--outfile=${bundle}`, '--log-level=warning',
+        '--external:node-llama-cpp', '--external:onnxruntime-node',
+      ]);
+      const child = spawn(
+        path.join(REPO_ROOT, 'node_modules', '.bin', 'node'),
+        ['-e', `require(${JSON.stringify(bundle)}).runServeCommand(process.argv.slice(1)).then((c) => { process.exitCode = c; })`, '--', '--port', '0', '--cpu', '--context-size', '512', '--embedding-model', 'none'],
+        { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          output += d.toString();
+          if (output.includes('Model server listening on')) resolve();
+        });
+        child.on('exit', () => reject(new Error(`serve exited early:\n${output}`)));
+      });
+      child.kill('SIGINT');
+      expect(await exit).toBe(0);
+      expect(output).toContain('Model server stopped.');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('exits 2 on a bad flag and 1 when the host is not loopback', async () => {

@@ -111,19 +111,36 @@ export function readHistoryFile(bankDir: string): { records: HistoryRecord[]; da
     return { records: [], damaged: 0, tornBytes: 0 };
   }
   const lines = text.split('\n');
-  const tail = lines.pop()!; // text after the last newline: an unfinished write
+  let tornBytes = Buffer.byteLength(lines.pop()!); // text after the last newline: an unfinished write
   const records: HistoryRecord[] = [];
   let damaged = 0;
+  // A line with commitSize n starts n lines written as one unit: all of them count, or none (torn).
+  let group: { lines: string[]; left: number; records: HistoryRecord[]; damaged: number } | undefined;
   for (const line of lines) {
-    if (!line.trim()) continue;
-    const m = /^([0-9a-f]{8}) (.*)$/.exec(line);
-    if (!m || parseInt(m[1], 16) !== crc32(m[2])) {
-      damaged++;
+    if (!line.trim()) {
+      group?.lines.push(line);
       continue;
     }
-    records.push(JSON.parse(m[2]) as HistoryRecord);
+    const m = /^([0-9a-f]{8}) (.*)$/.exec(line);
+    const ok = !!m && parseInt(m[1], 16) === crc32(m[2]);
+    const rec = ok ? (JSON.parse(m![2]) as HistoryRecord & { commitSize?: number }) : undefined;
+    if (!group && rec?.commitSize && rec.commitSize > 1) group = { lines: [], left: rec.commitSize, records: [], damaged: 0 };
+    if (rec) delete rec.commitSize;
+    const into = group ?? { records, damaged: 0 };
+    if (rec) into.records.push(rec);
+    else if (group) group.damaged++;
+    else damaged++;
+    if (group) {
+      group.lines.push(line);
+      if (--group.left === 0) {
+        records.push(...group.records);
+        damaged += group.damaged;
+        group = undefined;
+      }
+    }
   }
-  return { records, damaged, tornBytes: Buffer.byteLength(tail) };
+  if (group) tornBytes += group.lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+  return { records, damaged, tornBytes };
 }
 
 /** The memories as the history says they are: the last after-state of each memory id. */

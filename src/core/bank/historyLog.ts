@@ -5,6 +5,8 @@ import type { HistoryRecord } from '../types';
 /** A history record as stored (imports may carry the memory's original creation time). */
 export interface StoredRecord extends HistoryRecord {
   createdAt?: string;
+  /** On disk only, on the first line of a multi-record append: how many lines form that atomic unit. */
+  commitSize?: number;
   /** Who wrote the record (the bank's `actor`), for per-user attribution in a shared bank. */
   actor?: string;
 }
@@ -44,23 +46,38 @@ export class HistoryLog {
     const records: StoredRecord[] = [];
     const corrupt: LogReadResult['corrupt'] = [];
     let pos = 0;
+    // A multi-record append is one unit: its lines count only once all are there. A crash can cut a
+    // write at a page boundary, leaving whole lines of an unacknowledged batch before the torn bytes.
+    let group: { start: number; left: number; records: StoredRecord[]; corrupt: LogReadResult['corrupt'] } | undefined;
     for (;;) {
       const nl = buf.indexOf(0x0a, pos);
       if (nl < 0) break;
       const line = buf.toString('utf8', pos, nl);
       const lineOffset = fromOffset + pos;
+      const lineStart = pos;
       pos = nl + 1;
       if (!line.trim()) continue;
       const rec = parseLine(line);
-      if (typeof rec === 'string') corrupt.push({ offset: lineOffset, reason: rec });
-      else records.push(rec);
+      if (!group && typeof rec !== 'string' && rec.commitSize && rec.commitSize > 1) {
+        group = { start: lineStart, left: rec.commitSize, records: [], corrupt: [] };
+      }
+      if (typeof rec !== 'string') delete rec.commitSize;
+      const into = group ?? { records, corrupt };
+      if (typeof rec === 'string') into.corrupt.push({ offset: lineOffset, reason: rec });
+      else into.records.push(rec);
+      if (group && --group.left === 0) {
+        records.push(...group.records);
+        corrupt.push(...group.corrupt);
+        group = undefined;
+      }
     }
+    if (group) pos = group.start; // an unfinished batch is part of the torn tail
     return { records, nextOffset: fromOffset + pos, corrupt, tornBytes: buf.length - pos };
   }
 
   /** Appends and fsyncs; the caller holds the bank's write lock. */
   append(records: StoredRecord[]): number {
-    const text = records.map(formatLine).join('');
+    const text = records.map((r, i) => formatLine(i === 0 && records.length > 1 ? { ...r, commitSize: records.length } : r)).join('');
     const fd = fs.openSync(this.path, 'a');
     try {
       fs.writeSync(fd, text);
