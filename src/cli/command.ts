@@ -11,5 +11,7 @@ export interface CliCommand {
   usage: string;
   /** Flags that take no value. */
   switches?: string[];
-  run(args: ParsedArgs, io: CliIo): Promise<number>;
+  /** The command parses its own arguments, `--help` included. */
+  ownsArguments?: boolean;
+  run(args: ParsedArgs, io: CliIo, argv?: string[]): Promise<number>;
 }

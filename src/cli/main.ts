@@ -30,12 +30,12 @@ export async function main(argv: string[]): Promise<number> {
     io.err(`memory-r1: unknown command "${name}"\n\n${help()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!cmd.ownsArguments && (rest.includes('--help') || rest.includes('-h'))) {
     io.out(cmd.usage);
     return 0;
   }
   try {
-    return await cmd.run(parseArgs(rest, new Set(cmd.switches ?? [])), io);
+    return await cmd.run(cmd.ownsArguments ? { positionals: [], flags: new Map() } : parseArgs(rest, new Set(cmd.switches ?? [])), io, rest);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`memory-r1 ${name}: ${err.message}`);

@@ -4,6 +4,7 @@ import type { ChatModel } from './llm/chatModel';
 import type { CandidateView, CaptureEvent, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
 import {
   EXTRACTION_SCHEMA,
+  EXTRACTION_SYSTEM,
   MANAGER_SCHEMA,
   answerMessages,
   extractionMessages,
@@ -27,6 +28,8 @@ export interface EngineOptions {
   recordTrajectories: boolean;
   /** Temperature for the manager and answer calls (greedy by default, as in the paper's evaluation). */
   temperature: number;
+  /** Output token caps per role, so a rambling model cannot stall the queue. */
+  maxTokens: { extractor: number; manager: number; answer: number };
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -36,6 +39,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   minDestructiveOps: 3,
   recordTrajectories: true,
   temperature: 0,
+  maxTokens: { extractor: 512, manager: 768, answer: 512 },
 };
 
 export interface EngineModels {
@@ -57,7 +61,7 @@ export class MemoryEngine {
   constructor(opts: { bank: MemoryBank; options?: Partial<EngineOptions> } & EngineModels) {
     this.bank = opts.bank;
     this.models = { extractor: opts.extractor, manager: opts.manager, answerer: opts.answerer };
-    this.options = { ...DEFAULT_ENGINE_OPTIONS, ...opts.options };
+    this.options = { ...DEFAULT_ENGINE_OPTIONS, ...opts.options, maxTokens: { ...DEFAULT_ENGINE_OPTIONS.maxTokens, ...opts.options?.maxTokens } };
   }
 
   /** Swaps the models (settings changed) without reopening the bank. */
@@ -70,9 +74,12 @@ export class MemoryEngine {
       messages: extractionMessages(event.text, event.eventTime),
       json: { schema: EXTRACTION_SCHEMA, name: 'facts' },
       temperature: 0,
+      maxTokens: this.options.maxTokens.extractor,
       signal,
     });
-    return { facts: parseFacts(res.text), usage: res.usage, raw: res.text };
+    // Small models copy the prompt's worked examples; such facts were never in the event.
+    const facts = parseFacts(res.text).filter((f) => !EXTRACTION_SYSTEM.includes(f) || event.text.includes(f));
+    return { facts, usage: res.usage, raw: res.text };
   }
 
   async ingest(event: CaptureEvent, signal?: AbortSignal): Promise<IngestResult> {
@@ -114,6 +121,7 @@ export class MemoryEngine {
       messages: managerMessages(fact, candidates),
       json: { schema: MANAGER_SCHEMA, name: 'memory_operations' },
       temperature: this.options.temperature,
+      maxTokens: this.options.maxTokens.manager,
       signal,
     });
     addUsage(usage, res.usage);
@@ -176,7 +184,7 @@ export class MemoryEngine {
       text: h.memory.text,
       date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.updatedAt.slice(0, 10),
     }));
-    const req = { messages: answerMessages(question, view), temperature: this.options.temperature, signal: opts.signal };
+    const req = { messages: answerMessages(question, view), temperature: this.options.temperature, maxTokens: this.options.maxTokens.answer, signal: opts.signal };
     const filter = opts.onAnswerDelta ? new AnswerStreamFilter(opts.onAnswerDelta) : undefined;
     const onDelta =
       opts.onDelta || filter

@@ -121,6 +121,19 @@ describe('Memory-R1 pipeline over the real openai client and a real bank on disk
     bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256), watchIntervalMs: 0 });
   });
 
+  it('drops facts copied from the prompt examples and placeholder texts from the manager', async () => {
+    server.setReply((req) => {
+      const role = roleOf(req);
+      if (role === 'extractor') return JSON.stringify({ facts: ['Caroline attended an LGBTQ support group on 7 May 2023.', 'The linter is ESLint.'] });
+      if (role === 'manager') return JSON.stringify({ memory: [{ id: '0', text: '<memory text>', event: 'ADD' }, { id: '1', text: factIn(req), event: 'ADD' }] });
+      return script(req);
+    });
+    const r = await engine.ingest(event('e', 'We lint with ESLint.', '04'));
+    expect(r.facts).toEqual(['The linter is ESLint.']);
+    expect(bank.list().items.map((m) => m.text)).toEqual(['The linter is ESLint.']);
+    expect(r.operations.filter((o) => o.rejected).map((o) => o.rejected)).toEqual(['ADD without text']);
+  });
+
   it('rejects invented ids from the manager and applies nothing to the wrong memory', async () => {
     await bank.addManual('The CI runs on GitHub Actions.');
     server.setReply((req) =>

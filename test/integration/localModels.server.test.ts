@@ -4,10 +4,13 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildJudgeMessages, JUDGE_SCHEMA } from '../../src/core/eval/judge';
+import { OpenAIEmbedder } from '../../src/core/embeddings/openaiEmbedder';
+import { OpenAIChatModel } from '../../src/core/llm/openaiChatModel';
 import { startModelServer, type ModelServer } from '../../src/server/llamaServer';
 import { isLoopbackHost } from '../../src/server/loopback';
 import { runServeCommand } from '../../src/server/serveCommand';
-import { cosine, ensureTestModels, REPO_ROOT, SETUP_TIMEOUT_MS } from './localModelsSetup';
+import { cosine, ensureTestModels, REPO_ROOT, SETUP_TIMEOUT_MS, startTestModelServer } from './localModelsSetup';
 
 const MEMORY_SCHEMA = {
   type: 'object',
@@ -40,15 +43,7 @@ describe('local OpenAI-compatible model server (node-llama-cpp + SmolLM2-135M)',
   const progress: string[] = [];
 
   beforeAll(async () => {
-    const { chatModelPath, embedderDir } = ensureTestModels();
-    server = await startModelServer({
-      modelPath: chatModelPath,
-      port: 0,
-      contextSize: 2048,
-      gpu: false,
-      embeddingModelPath: embedderDir,
-      onProgress: (m) => progress.push(m),
-    });
+    server = await startTestModelServer({ contextSize: 2048, onProgress: (m) => progress.push(m) });
     client = new OpenAI({ baseURL: server.url, apiKey: 'unused', maxRetries: 0, timeout: 120_000 });
   }, SETUP_TIMEOUT_MS);
 
@@ -251,6 +246,27 @@ describe('local OpenAI-compatible model server (node-llama-cpp + SmolLM2-135M)',
     const results = await Promise.all([ask('What is 2 + 2?'), ask('Name a fruit.'), ask('Say hello.')]);
     for (const r of results) expect(r.choices[0].message.content?.length).toBeGreaterThan(0);
     expect(server.stats().queued).toBe(0);
+  });
+
+  it("serves the project's own OpenAIChatModel and OpenAIEmbedder (judge schema, streaming, embeddings)", async () => {
+    const chat = new OpenAIChatModel({ baseURL: server.url, model: server.model, maxRetries: 0 });
+    // The judge's schema keeps the answer short; SmolLM2 writes long free strings under the manager's.
+    const res = await chat.complete({
+      messages: buildJudgeMessages('Which database does the project use?', 'PostgreSQL 16', 'It uses Postgres 16.'),
+      json: { schema: JUDGE_SCHEMA, name: 'judge_label' },
+      maxTokens: 50,
+    });
+    expect(['CORRECT', 'WRONG']).toContain((JSON.parse(res.text) as { label: string }).label);
+    expect(res.usage.promptTokens).toBeGreaterThan(100);
+
+    const deltas: string[] = [];
+    const streamed = await chat.stream({ messages: [{ role: 'user', content: 'Say hello.' }], maxTokens: 10 }, (d) => deltas.push(d));
+    expect(deltas.join('')).toBe(streamed.text);
+    expect(streamed.usage.completionTokens).toBeGreaterThan(0);
+
+    const embedder = new OpenAIEmbedder({ baseURL: server.url, model: server.embeddingModel!, maxRetries: 0 });
+    const [v] = await embedder.embed(['The project uses PostgreSQL 16.']);
+    expect(v.length).toBe(384);
   });
 
   it('answers only clients that address it by a loopback name (no DNS rebinding)', async () => {

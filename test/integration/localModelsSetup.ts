@@ -36,3 +36,17 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return dot / Math.sqrt(na * nb);
 }
+
+/**
+ * Starts the local OpenAI-compatible server on SmolLM2-135M (chat) and all-MiniLM-L6-v2
+ * (/v1/embeddings) on a free loopback port, installing the models first if needed. For pipeline
+ * tests: point `OpenAIChatModel`/`OpenAIEmbedder` at `server.url` with `server.model` /
+ * `server.embeddingModel`, and `await server.close()` in afterAll.
+ */
+export async function startTestModelServer(
+  overrides: Partial<import('../../src/server/llamaServer').ModelServerOptions> = {},
+): Promise<import('../../src/server/llamaServer').ModelServer> {
+  const { chatModelPath, embedderDir } = ensureTestModels();
+  const { startModelServer } = await import('../../src/server/llamaServer');
+  return startModelServer({ modelPath: chatModelPath, embeddingModelPath: embedderDir, port: 0, gpu: false, contextSize: 4096, ...overrides });
+}

@@ -12,6 +12,8 @@ import {
   undoCommand,
 } from './bankCommands';
 import { evalCommand } from './eval';
+import { demoCommand } from './demo';
+import { serveCommand } from './serve';
 import { buildTrainingDataCommand, exportTrainingCommand, rewardCommand } from './training';
 
 /** Every `memory-r1` sub-command. Add new ones here. */
@@ -30,4 +32,6 @@ export const COMMANDS: CliCommand[] = [
   exportTrainingCommand,
   buildTrainingDataCommand,
   rewardCommand,
+  serveCommand,
+  demoCommand,
 ];

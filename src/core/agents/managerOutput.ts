@@ -49,7 +49,9 @@ export function parseManagerOutput(raw: string, candidates: CandidateView[], max
       rejected.push({ item: truncate(it), reason: `unknown event ${JSON.stringify(truncate(it.event))}` });
       continue;
     }
-    const text = typeof it.text === 'string' ? it.text.trim() : undefined;
+    const rawText = typeof it.text === 'string' ? it.text.trim() : undefined;
+    // A template placeholder copied from the prompt ("<memory text>") is no text at all.
+    const text = rawText && /^<[^<>]*>$/.test(rawText) ? '' : rawText;
     const reason = typeof it.reason === 'string' ? it.reason.slice(0, 500) : undefined;
     const key = typeof it.id === 'string' || typeof it.id === 'number' ? String(it.id).trim() : undefined;
     if (type === 'ADD') {

@@ -13,7 +13,7 @@ export interface OnnxEmbedderOptions {
   maxTokens?: number;
   /** Texts per forward pass. */
   batchSize?: number;
-  /** Threads inside one operator; default: the cores, at most 4. */
+  /** Threads inside one operator; default: cores − 1, at least 1, at most 4 (measured: on a busy 2-core machine 1 thread embeds 1.6× faster than 2). */
   threads?: number;
 }
 
@@ -57,7 +57,7 @@ export async function createOnnxEmbedder(modelDir: string, opts: OnnxEmbedderOpt
   const tokenizerConfig = fs.existsSync(tokenizerConfigPath) ? readJson(tokenizerConfigPath) : {};
   const tokenizer: HfTokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
 
-  const threads = opts.threads ?? Math.max(1, Math.min(4, os.availableParallelism()));
+  const threads = opts.threads ?? Math.max(1, Math.min(4, os.availableParallelism() - 1));
   let session: OrtSession;
   try {
     session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), {

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The main job: on a fresh machine with no GPU and no API key, install what is needed, start the
+# local model server (SmolLM2-135M-Instruct via node-llama-cpp) and the local embedder, and run the
+# Memory-R1 pipeline on a short project history: operations, history, answers with citations.
+# Pass `--endpoint URL --model NAME` to use another OpenAI-compatible server instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x node_modules/.bin/vitest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+bash scripts/setup-models.sh
+node_modules/.bin/node scripts/build.mjs
+exec node_modules/.bin/node dist/cli.js demo "$@"

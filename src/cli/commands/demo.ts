@@ -1,0 +1,77 @@
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import type { CliCommand } from '../command';
+import { flag } from '../args';
+import { readTurns } from './bankCommands';
+import { formatOperation, formatRecord } from '../format';
+import { MemoryBank } from '../../core/bank/memoryBank';
+import { MemoryEngine } from '../../core/engine';
+import { createEmbedder, createModels } from '../../core/config';
+
+const QUESTIONS = [
+  'Which database does the billing service use?',
+  'How are money amounts stored?',
+  'Who owns the payments webhook handler?',
+  'Where was the double rounding bug fixed?',
+];
+
+/**
+ * The main job on a machine with no GPU and no API key: starts the local model server (SmolLM2)
+ * and the local embedder, ingests a short project history through the Memory-R1 pipeline, prints
+ * every operation and the history, then answers questions with citations.
+ */
+export const demoCommand: CliCommand = {
+  name: 'demo',
+  summary: 'Run the Memory-R1 pipeline end to end on a short project history with local models',
+  usage: `memory-r1 demo [--history <turns.jsonl>] [--bank <dir>] [--endpoint <url> --model <name>]
+  Without --endpoint, starts the local model server (SmolLM2-135M-Instruct) on a free loopback port.`,
+  async run(args, io) {
+    const historyFile = path.resolve(flag(args, 'history') ?? path.join(__dirname, '..', 'examples', 'project-history.jsonl'));
+    const events = readTurns(historyFile);
+    const bankDir = flag(args, 'bank') ?? fs.mkdtempSync(path.join(os.tmpdir(), 'memory-r1-demo-'));
+    let endpoint = flag(args, 'endpoint');
+    let model = flag(args, 'model') ?? 'default';
+    let closeServer: (() => Promise<void>) | undefined;
+    let embeddingModel: string | undefined;
+    if (!endpoint) {
+      io.out('Starting the local model server…');
+      const { startModelServer } = await import('../../server/llamaServer');
+      const { ensureModel } = await import('../../core/models/modelStore');
+      const { DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL } = await import('../../core/models/catalog');
+      const modelPath = await ensureModel(DEFAULT_CHAT_MODEL, { onProgress: io.out });
+      const embPath = await ensureModel(DEFAULT_EMBEDDING_MODEL, { onProgress: io.out }).catch(() => undefined);
+      const server = await startModelServer({ modelPath, port: 0, embeddingModelPath: embPath && path.dirname(embPath), onProgress: io.out });
+      endpoint = server.url;
+      model = server.model;
+      embeddingModel = server.embeddingModel;
+      closeServer = () => server.close();
+      io.out(`Model server ready at ${endpoint} (${model}${embeddingModel ? `, embeddings ${embeddingModel}` : ''})`);
+    }
+    const embedder = await createEmbedder(embeddingModel ? { provider: 'openai', model: embeddingModel, baseURL: endpoint } : { provider: 'hashing' });
+    const bank = await MemoryBank.open(bankDir, { embedder, watchIntervalMs: 0 });
+    try {
+      const engine = new MemoryEngine({ bank, ...createModels({ baseURL: endpoint, models: { extractor: model, manager: model, answer: model } }) });
+      io.out(`\nBank: ${bankDir}\n\n== Ingesting ${events.length} events from ${historyFile}`);
+      for (const [i, e] of events.entries()) {
+        io.out(`\n[${i + 1}/${events.length}] ${e.text}`);
+        const r = await engine.ingest(e);
+        io.out(`  facts: ${r.facts.length ? r.facts.map((f) => JSON.stringify(f)).join(', ') : '(none)'}`);
+        for (const o of r.operations) io.out(`  ${formatOperation(o)}`);
+      }
+      io.out('\n== History');
+      for (const r of bank.history()) io.out(formatRecord(r));
+      io.out('\n== Questions');
+      for (const q of QUESTIONS) {
+        const a = await engine.answer(q, { topK: 20 });
+        io.out(`\nQ: ${q}\nA: ${a.answer || '(no answer)'}`);
+        for (const c of a.citations) io.out(`   cites: ${c.text}`);
+      }
+      io.out(`\n${bank.list().counts.active} active memories; ${bank.history().length} history records. Inspect with: memory-r1 history --bank ${bankDir}`);
+      return 0;
+    } finally {
+      await bank.close();
+      await closeServer?.();
+    }
+  },
+};
