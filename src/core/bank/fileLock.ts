@@ -28,9 +28,16 @@ export class FileLock {
     }
   }
 
+  /** Set when our last acquire had to wait: another process wants the lock too. */
+  private contended = false;
+
   private async acquire(): Promise<void> {
+    // Fairness: after a contended hold, step aside briefly so a waiting process gets its turn
+    // instead of this one re-taking the lock in a tight loop.
+    if (this.contended) await new Promise((r) => setTimeout(r, 6));
+    this.contended = false;
     const deadline = Date.now() + this.timeoutMs;
-    let delay = 2;
+    let delay = 1;
     for (;;) {
       try {
         const fd = fs.openSync(this.path, 'wx');
@@ -55,8 +62,9 @@ export class FileLock {
       if (Date.now() > deadline) {
         throw new BankError('LOCKED', `The memory bank is locked by another process (${this.path}). Try again in a moment.`);
       }
+      this.contended = true;
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 50);
+      delay = Math.min(delay * 2, 4);
     }
   }
 

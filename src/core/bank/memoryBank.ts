@@ -91,6 +91,7 @@ export class MemoryBank {
   /** Each memory's text hash, computed once per text (open hashes 100k texts otherwise twice). */
   private hashOf = new Map<string, string>();
   private vectors: VectorIndex;
+  private earlyVectors = new Map<string, Float32Array>();
   private bm25 = new Bm25Index();
   /** Memories created one after another from the same source event; search expands hits to them. */
   private sourceNeighbours = new SourceNeighbours();
@@ -648,7 +649,17 @@ export class MemoryBank {
     for (const e of entries) {
       const h = this.hashOf.get(e.memoryId);
       if (h !== undefined && h.startsWith(e.textHash)) this.vectors.set(e.memoryId, e.vector);
+      else this.keepEarlyVector(e);
     }
+  }
+
+  /**
+   * Another process writes a vector before its history record, so a reader can meet the vector
+   * first. Keep it until the record arrives (bounded; a crash leaves orphans that are never claimed).
+   */
+  private keepEarlyVector(e: VectorEntry): void {
+    this.earlyVectors.set(`${e.memoryId}:${e.textHash}`, e.vector);
+    if (this.earlyVectors.size > 4096) this.earlyVectors.delete(this.earlyVectors.keys().next().value!);
   }
 
   /** Memories without a usable vector (damaged slot, new embedder, crash between files) get one again. */
@@ -704,7 +715,9 @@ export class MemoryBank {
     this.activeCount += Number(m.status === 'active') - Number(prev?.status === 'active');
     if (this.listOrder) placeInOrder(this.listOrder, prev, m);
     if (m.status === 'active') this.hashToId.set(hash, m.id);
-    if (vec) this.vectors.set(m.id, vec);
+    const early = vec ? undefined : this.earlyVectors.get(`${m.id}:${hash.slice(0, 32)}`);
+    if (early) this.earlyVectors.delete(`${m.id}:${hash.slice(0, 32)}`);
+    if (vec ?? early) this.vectors.set(m.id, (vec ?? early)!);
     else if (prev && prev.text !== m.text) this.vectors.delete(m.id); // its vector comes from the slot file
     if (!prev || prev.text !== m.text || prev.eventTime !== m.eventTime) this.bm25.set(m.id, m.text, memoryTimeTerms(m.text, m.eventTime));
     if (!prev) this.sourceNeighbours.add(m.id, sourceEventKey(m.source));
