@@ -20,6 +20,11 @@ if [ "${SKIP_MODELS:-}" != 1 ] && [ -f scripts/setup-models.sh ]; then
   bash scripts/setup-models.sh
 fi
 
+if [ "${SKIP_POSTGRES:-}" != 1 ]; then
+  stage "PostgreSQL + pgvector for the shared-bank backend"
+  bash scripts/setup-postgres.sh
+fi
+
 stage "type check"
 npx tsc --noEmit -p .
 
