@@ -2,15 +2,9 @@ import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
 import type { CandidateView, CaptureEvent, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
-import {
-  EXTRACTION_SCHEMA,
-  EXTRACTION_SYSTEM,
-  MANAGER_SCHEMA,
-  answerMessages,
-  extractionMessages,
-  managerMessages,
-} from './agents/prompts';
-import { parseAnswerOutput, parseFacts, parseManagerOutput } from './agents/managerOutput';
+import { MANAGER_SCHEMA, answerMessages, managerMessages } from './agents/prompts';
+import { parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
+import { extractFactsFromText } from './agents/extraction';
 import { newId, nowIso } from './util/text';
 
 export interface EngineOptions {
@@ -69,17 +63,8 @@ export class MemoryEngine {
     this.models = models;
   }
 
-  async extractFacts(event: CaptureEvent, signal?: AbortSignal): Promise<{ facts: string[]; usage: TokenUsage; raw: string }> {
-    const res = await this.models.extractor.complete({
-      messages: extractionMessages(event.text, event.eventTime),
-      json: { schema: EXTRACTION_SCHEMA, name: 'facts' },
-      temperature: 0,
-      maxTokens: this.options.maxTokens.extractor,
-      signal,
-    });
-    // Small models copy the prompt's worked examples; such facts were never in the event.
-    const facts = parseFacts(res.text).filter((f) => !EXTRACTION_SYSTEM.includes(f) || event.text.includes(f));
-    return { facts, usage: res.usage, raw: res.text };
+  extractFacts(event: CaptureEvent, signal?: AbortSignal): Promise<{ facts: string[]; usage: TokenUsage; raw: string }> {
+    return extractFactsFromText(this.models.extractor, event.text, { eventTime: event.eventTime, maxTokens: this.options.maxTokens.extractor, signal });
   }
 
   async ingest(event: CaptureEvent, signal?: AbortSignal): Promise<IngestResult> {

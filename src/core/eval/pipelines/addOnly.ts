@@ -1,7 +1,6 @@
 // ADD-only memory (Mem0's newer algorithm): every extracted fact is added, nothing is updated or
 // deleted; answers come from hybrid retrieval (dense + BM25) over all of them.
-import { extractAnswer } from '../scoring';
-import { eventSource, extractFacts, openEvalBank } from './common';
+import { answerFrom, eventSource, extractFacts, openEvalBank } from './common';
 import { mem0StyleAnswerMessages } from './prompts';
 import { type EvalPipeline, countOp, emptyIngestStats, sumUsage } from './types';
 
@@ -34,22 +33,15 @@ export const addOnlyPipeline: EvalPipeline = {
         const started = performance.now();
         const hits = await bank.search(question, { topK: env.topK });
         const searchMs = performance.now() - started;
-        const res = await answerer.complete({
-          messages: mem0StyleAnswerMessages(
+        return answerFrom(
+          answerer,
+          mem0StyleAnswerMessages(
             question,
             hits.map((h) => ({ text: h.memory.text, date: (h.memory.eventTime ?? h.memory.updatedAt).slice(0, 10) })),
           ),
-          temperature: 0,
-        });
-        const calls = answerer.take();
-        return {
-          prediction: extractAnswer(res.text),
-          raw: res.text,
           searchMs,
-          answerMs: calls.reduce((s, c) => s + c.ms, 0),
-          usage: sumUsage(calls),
-          retrieved: hits.length,
-        };
+          hits.length,
+        );
       },
       close: () => bank.close(),
     };

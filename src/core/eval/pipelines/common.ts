@@ -1,24 +1,38 @@
 // Pieces the memory pipelines share: opening a bank for a sample, extraction with the engine's prompt.
 import { MemoryBank } from '../../bank/memoryBank';
-import { EXTRACTION_SCHEMA, extractionMessages } from '../../agents/prompts';
-import { parseFacts } from '../../agents/managerOutput';
+import { extractFactsFromText } from '../../agents/extraction';
+import { DEFAULT_ENGINE_OPTIONS } from '../../engine';
 import type { ChatModel } from '../../llm/chatModel';
-import type { SourceRef, TokenUsage } from '../../types';
-import { type DialogueEvent, type PipelineEnv, eventText } from './types';
+import type { ChatMessage, SourceRef, TokenUsage } from '../../types';
+import { extractAnswer } from '../scoring';
+import { type DialogueEvent, type MeteredChatModel, type PipelineAnswer, type PipelineEnv, eventText, sumUsage } from './types';
 
 export async function openEvalBank(env: PipelineEnv): Promise<MemoryBank> {
   // Long LoCoMo turns and merged memories must not hit the interactive bank's size guard.
   return MemoryBank.open(env.folder, { embedder: env.embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
 }
 
-/** Extraction exactly as `MemoryEngine.extractFacts` does it (same prompt, schema and parser). */
+/** Extraction exactly as `MemoryEngine.extractFacts` does it (same function, prompt, schema, parser and caps). */
 export async function extractFacts(model: ChatModel, event: DialogueEvent): Promise<{ facts: string[]; usage: TokenUsage }> {
-  const res = await model.complete({
-    messages: extractionMessages(eventText(event), event.eventTime),
-    json: { schema: EXTRACTION_SCHEMA, name: 'facts' },
-    temperature: 0,
+  const { facts, usage } = await extractFactsFromText(model, eventText(event), {
+    eventTime: event.eventTime,
+    maxTokens: DEFAULT_ENGINE_OPTIONS.maxTokens.extractor,
   });
-  return { facts: parseFacts(res.text), usage: res.usage };
+  return { facts, usage };
+}
+
+/** The answer step of the baselines: one call with the given prompt, metered. */
+export async function answerFrom(answerer: MeteredChatModel, messages: ChatMessage[], searchMs: number, retrieved: number): Promise<PipelineAnswer> {
+  const res = await answerer.complete({ messages, temperature: 0, maxTokens: DEFAULT_ENGINE_OPTIONS.maxTokens.answer });
+  const calls = answerer.take();
+  return {
+    prediction: extractAnswer(res.text),
+    raw: res.text,
+    searchMs,
+    answerMs: calls.reduce((s, c) => s + c.ms, 0),
+    usage: sumUsage(calls),
+    retrieved,
+  };
 }
 
 export function eventSource(sampleId: string, event: DialogueEvent): SourceRef {

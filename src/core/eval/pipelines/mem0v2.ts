@@ -4,8 +4,7 @@
 import { MANAGER_SCHEMA, MANAGER_SYSTEM } from '../../agents/prompts';
 import { parseManagerOutput } from '../../agents/managerOutput';
 import type { CandidateView } from '../../types';
-import { extractAnswer } from '../scoring';
-import { eventSource, extractFacts, openEvalBank } from './common';
+import { answerFrom, eventSource, extractFacts, openEvalBank } from './common';
 import { batchManagerUserPrompt, mem0StyleAnswerMessages } from './prompts';
 import { type EvalPipeline, countOp, emptyIngestStats, sumUsage } from './types';
 
@@ -72,22 +71,15 @@ export const mem0V2Pipeline: EvalPipeline = {
         const started = performance.now();
         const hits = await bank.searchDense(question, env.topK);
         const searchMs = performance.now() - started;
-        const res = await answerer.complete({
-          messages: mem0StyleAnswerMessages(
+        return answerFrom(
+          answerer,
+          mem0StyleAnswerMessages(
             question,
             hits.map((h) => ({ text: h.memory.text, date: (h.memory.eventTime ?? h.memory.updatedAt).slice(0, 10) })),
           ),
-          temperature: 0,
-        });
-        const calls = answerer.take();
-        return {
-          prediction: extractAnswer(res.text),
-          raw: res.text,
           searchMs,
-          answerMs: calls.reduce((s, c) => s + c.ms, 0),
-          usage: sumUsage(calls),
-          retrieved: hits.length,
-        };
+          hits.length,
+        );
       },
       close: () => bank.close(),
     };

@@ -1,9 +1,8 @@
 // Naive RAG over the raw dialogue: every turn is indexed as is, with its session date; the answer
 // model sees the top-k turns by embedding similarity. No extraction, no manager.
-import { extractAnswer } from '../scoring';
-import { eventSource, openEvalBank } from './common';
+import { answerFrom, eventSource, openEvalBank } from './common';
 import { ragAnswerMessages } from './prompts';
-import { type EvalPipeline, countOp, emptyIngestStats, sumUsage } from './types';
+import { type EvalPipeline, countOp, emptyIngestStats } from './types';
 
 export const ragPipeline: EvalPipeline = {
   name: 'rag',
@@ -28,22 +27,15 @@ export const ragPipeline: EvalPipeline = {
         const started = performance.now();
         const hits = await bank.searchDense(question, env.topK);
         const searchMs = performance.now() - started;
-        const res = await answerer.complete({
-          messages: ragAnswerMessages(
+        return answerFrom(
+          answerer,
+          ragAnswerMessages(
             question,
             hits.map((h) => ({ text: h.memory.text, date: h.memory.eventTime?.slice(0, 10) })),
           ),
-          temperature: 0,
-        });
-        const calls = answerer.take();
-        return {
-          prediction: extractAnswer(res.text),
-          raw: res.text,
           searchMs,
-          answerMs: calls.reduce((s, c) => s + c.ms, 0),
-          usage: sumUsage(calls),
-          retrieved: hits.length,
-        };
+          hits.length,
+        );
       },
       close: () => bank.close(),
     };
