@@ -48,11 +48,22 @@ export class FileLock {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      if (this.isStale()) {
-        // Rename first so two processes that both saw it stale don't both delete a fresh lock.
+      const stale = this.staleContent();
+      if (stale !== undefined) {
+        // Move it aside, then check that what moved is the lock judged stale: another process may
+        // have taken the stale lock over in between, and its fresh lock must go back in place.
         const grave = `${this.path}.stale-${process.pid}-${Date.now()}`;
         try {
           fs.renameSync(this.path, grave);
+          if (fs.readFileSync(grave, 'utf8') !== stale) {
+            try {
+              fs.linkSync(grave, this.path);
+            } catch {
+              /* a newer lock is already in place */
+            }
+          } else {
+            this.tookOverStale = true;
+          }
           fs.rmSync(grave, { force: true });
         } catch {
           /* another process took it over first */
@@ -68,22 +79,31 @@ export class FileLock {
     }
   }
 
-  private isStale(): boolean {
+  /** The lock file's content when its holder is gone, else undefined. */
+  private staleContent(): string | undefined {
+    let raw: string;
     let info: LockInfo;
     try {
-      info = JSON.parse(fs.readFileSync(this.path, 'utf8')) as LockInfo;
+      raw = fs.readFileSync(this.path, 'utf8');
+      info = JSON.parse(raw) as LockInfo;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       // Empty or half-written lock file: stale only once it is old enough.
       try {
-        return Date.now() - fs.statSync(this.path).mtimeMs > 2_000;
+        const content = fs.readFileSync(this.path, 'utf8');
+        return Date.now() - fs.statSync(this.path).mtimeMs > 2_000 ? content : undefined;
       } catch {
-        return false;
+        return undefined;
       }
     }
-    if (info.host === os.hostname() && info.pid !== process.pid && !processAlive(info.pid)) return true;
-    return Date.now() - info.time > this.staleMs;
+    // On this machine a live holder keeps its lock however long it takes; elsewhere (a shared
+    // folder) only age can tell.
+    if (info.host === os.hostname()) return info.pid !== process.pid && !processAlive(info.pid) ? raw : undefined;
+    return Date.now() - info.time > this.staleMs ? raw : undefined;
   }
+
+  /** True once a lock left by a crashed process was taken over (reported by the bank). */
+  tookOverStale = false;
 
   private release(): void {
     try {

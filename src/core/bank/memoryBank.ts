@@ -442,14 +442,31 @@ export class MemoryBank {
     return Array.isArray(all) ? all : [];
   }
 
+  /**
+   * Approves (applies) or rejects a held batch. The batch is claimed under the lock first, so two
+   * windows approving at once apply it once; if applying fails, it goes back to the pending list.
+   */
   async resolvePending(id: string, approve: boolean): Promise<HistoryRecord[]> {
-    const batch = this.pendingBatches().find((b) => b.id === id);
-    if (!batch) throw new BankError('NOT_FOUND', 'That held batch no longer exists.');
-    const recs = approve ? await this.applyBatch(batch.ops, { ...batch.ctx, model: batch.ctx.model }) : [];
-    await this.storage.withLock(async (tx) => {
-      const rest = ((await tx.readDoc<PendingBatch[]>('pending')) ?? []).filter((b) => b.id !== id);
-      await tx.writeDoc('pending', rest);
+    const batch = await this.storage.withLock(async (tx) => {
+      const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
+      const found = all.find((b) => b.id === id);
+      if (found) await tx.writeDoc('pending', all.filter((b) => b.id !== id));
+      return found;
     });
+    if (!batch) throw new BankError('NOT_FOUND', 'That held batch no longer exists.');
+    let recs: HistoryRecord[] = [];
+    if (approve) {
+      try {
+        recs = await this.applyBatch(batch.ops, batch.ctx);
+      } catch (err) {
+        await this.storage.withLock(async (tx) => {
+          const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
+          await tx.writeDoc('pending', [...all, batch]);
+        });
+        this.emit({ records: [] });
+        throw err;
+      }
+    }
     this.emit({ records: recs });
     return recs;
   }
@@ -620,7 +637,6 @@ export class MemoryBank {
   }
 
   private async load(): Promise<void> {
-    this.recovery.messages.push(...this.storage.recoveryNotes);
     const res = await this.storage.readRecords(0);
     if (res.corrupt.length) {
       this.recovery.corruptRecords = res.corrupt.length;
@@ -639,6 +655,8 @@ export class MemoryBank {
     this.offset = res.cursor;
     await this.loadVectors(this.storage);
     await this.repairMissingVectors();
+    // Storage notes (damaged vector file, stale lock taken over) come from the steps above.
+    this.recovery.messages.unshift(...this.storage.recoveryNotes);
   }
 
   /** Takes vectors from the slot file (from the last slot read on) whose text hash matches the memory. */

@@ -74,7 +74,13 @@ export class FileStorage implements BankStorage {
   }
 
   withLock<T>(fn: (tx: StorageTx) => Promise<T> | T): Promise<T> {
-    return this.lock.withLock(() => fn(this.tx));
+    return this.lock.withLock(() => {
+      if (this.lock.tookOverStale) {
+        this.lock.tookOverStale = false;
+        this.recoveryNotes.push('A lock left by a process that had stopped (a crashed window) was taken over.');
+      }
+      return fn(this.tx);
+    });
   }
 
   async hasRecordsAfter(cursor: number): Promise<boolean> {
