@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import type { MemoryBank } from '../core/bank/memoryBank';
 import type { MemoryEngine, EngineModels } from '../core/engine';
 import type { Embedder } from '../core/embeddings/embedder';
-import { ActionableError } from './errors';
+import { ActionableError, errorMessage } from './errors';
 import {
   ensureEndpointConsent,
   getApiKey,
@@ -117,8 +117,43 @@ export class ProjectMemory implements vscode.Disposable {
       }
       this.log.warn('Endpoint embeddings are configured but the endpoint, its model or consent is missing (or the workspace is untrusted): using the local hashing embedder.');
     }
+    if (s.embeddingsProvider === 'local') {
+      try {
+        return await this.createLocalNeuralEmbedder();
+      } catch (err) {
+        const msg = vscode.l10n.t('The local embedding model is unavailable ({0}); Project Memory uses its lexical embedder instead.', errorMessage(err));
+        this.log.warn(msg);
+        void vscode.window.showWarningMessage(msg);
+      }
+    }
     const { HashingEmbedder } = await import('../core/embeddings/hashingEmbedder');
     return new HashingEmbedder();
+  }
+
+  /** all-MiniLM-L6-v2 in process through ONNX Runtime; downloaded once into global storage, with progress. */
+  private async createLocalNeuralEmbedder(): Promise<Embedder> {
+    const { ensureModel, modelSearchDirs } = await import('../core/models/modelStore');
+    const { DEFAULT_EMBEDDING_MODEL } = await import('../core/models/catalog');
+    const downloadDir = path.join(this.context.globalStorageUri.fsPath, 'models');
+    const file = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Project Memory: preparing the local embedding model'), cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
+        try {
+          return await ensureModel(DEFAULT_EMBEDDING_MODEL, {
+            searchDirs: [downloadDir, ...modelSearchDirs()],
+            downloadDir,
+            onProgress: (message) => progress.report({ message }),
+            signal: abort.signal,
+          });
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    const { createOnnxEmbedder } = await import('../core/embeddings/onnxEmbedder');
+    return createOnnxEmbedder(path.dirname(file));
   }
 
   /** Model calls are off in an untrusted workspace. */

@@ -8,7 +8,7 @@ export interface EndpointSettings {
   extractorModel: string;
   managerModel: string;
   answerModel: string;
-  embeddingsProvider: 'hashing' | 'endpoint';
+  embeddingsProvider: 'hashing' | 'local' | 'endpoint';
   embeddingsModel: string;
 }
 
@@ -46,7 +46,7 @@ export function readEndpointSettings(): EndpointSettings {
     answerModel,
     managerModel: String(machineSetting('models.manager', '')).trim(),
     extractorModel: String(machineSetting('models.extractor', '')).trim(),
-    embeddingsProvider: provider === 'endpoint' ? 'endpoint' : 'hashing',
+    embeddingsProvider: provider === 'endpoint' || provider === 'local' ? provider : 'hashing',
     embeddingsModel: String(machineSetting('embeddings.model', '')).trim(),
   };
 }
