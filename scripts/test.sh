@@ -9,7 +9,10 @@ stage() { printf '\n=== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
 
 stage "npm dependencies"
 if [ ! -x node_modules/.bin/vitest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: node-llama-cpp lists optional per-platform packages that the registry does not
+  # serve for every platform, and `npm ci` refuses a lock file without them. `npm install` keeps
+  # to the lock file for everything it can install.
+  npm install --no-audit --no-fund
 fi
 NODE22="$PWD/node_modules/.bin/node"
 export PATH="$PWD/node_modules/.bin:$PATH"
