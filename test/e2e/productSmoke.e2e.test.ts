@@ -63,6 +63,7 @@ describe('Project Memory in code-server', () => {
   });
 
   it('activates: the Memories side panel renders its page', async () => {
+    await setTheme(session!.page, 'Default Dark Modern');
     const panel = await webviewFrame(session!.page, 'Memories');
     await panel.locator('input').first().waitFor({ state: 'visible', timeout: 60_000 });
     await screenshot(session!.page, 'panel-empty-dark');
