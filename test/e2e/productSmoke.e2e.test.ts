@@ -18,7 +18,31 @@ import {
   startCodeServer,
   webviewFrame,
 } from './harness';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+import { roleOf, factIn, startFakeOpenAIServer, type FakeOpenAIServer, type FakeChatRequest } from '../support/fakeOpenAIServer';
+
+// Synthetic, shaped like a GitHub token; assembled at run time so no token-shaped literal sits in the repo.
+const SECRET = 'ghp_' + 'Zq7Lm2Xc9Vb4Nw8Rt1Yp5Hs3Kd6Fg0Jx2Ae4';
+
+/** Extractor: every line starting with "Decision:" is a fact; manager: ADD; answer: nothing. */
+function scriptedModel(req: FakeChatRequest): string {
+  const role = roleOf(req);
+  if (role === 'extractor') {
+    const text = req.messages.at(-1)!.content;
+    return JSON.stringify({ facts: [...text.matchAll(/Decision: ([^\n]+)/g)].map((m) => m[1].trim()) });
+  }
+  if (role === 'manager') return JSON.stringify({ memory: [{ id: 'new', text: factIn(req), event: 'ADD' }] });
+  return '**Selected memories:** none\n**Answer:** I do not know.';
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
 
 const VSIX = path.join(REPO_ROOT, 'dist', 'project-memory.vsix');
 const FACT = 'The build is bundled with esbuild into dist/extension.js.';
@@ -32,20 +56,26 @@ describe('Project Memory in code-server', () => {
     // The .vsix under test is built from this checkout.
     execFileSync('npm', ['run', 'package'], { cwd: REPO_ROOT, stdio: 'inherit' });
     expect(fs.existsSync(VSIX)).toBe(true);
-    endpoint = await startFakeOpenAIServer({ reply: () => '{"facts": []}' });
+    endpoint = await startFakeOpenAIServer({ reply: scriptedModel });
+    const endpointSettings = {
+      'projectMemory.endpoint.url': endpoint.url,
+      'projectMemory.models.extractor': 'fake-model',
+      'projectMemory.models.manager': 'fake-model',
+      'projectMemory.models.answer': 'fake-model',
+    };
     const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-e2e-ws-'));
     fs.writeFileSync(path.join(workspace, 'README.md'), '# Sample project\n');
+    fs.writeFileSync(path.join(workspace, 'notes.md'), '# Notes\n');
     server = await startCodeServer({
       workspace,
       vsix: [VSIX],
       name: 'product',
-      settings: {
-        'projectMemory.endpoint.url': endpoint.url,
-        'projectMemory.models.extractor': 'fake-model',
-        'projectMemory.models.manager': 'fake-model',
-        'projectMemory.models.answer': 'fake-model',
-      },
+      settings: endpointSettings,
     });
+    // In a remote window (code-server) machine-scoped settings come from the machine's settings file,
+    // not the user's: that is where a user of code-server sets the endpoint too.
+    fs.mkdirSync(path.join(server.userDataDir, 'Machine'), { recursive: true });
+    fs.writeFileSync(path.join(server.userDataDir, 'Machine', 'settings.json'), JSON.stringify(endpointSettings, null, 2));
     session = await launchBrowser();
     await openWorkbench(session.page, server);
   });
@@ -86,5 +116,26 @@ describe('Project Memory in code-server', () => {
     await screenshot(page, 'panel-memory-history-light');
     // Adding by hand makes no model call.
     expect(endpoint.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(0);
+  });
+
+  it('captures a saved file as a memory, and the secret in it reaches neither the bank nor the model server', async () => {
+    const page = session!.page;
+    await page.keyboard.press('Control+P');
+    await quickInput(page, 'notes.md', { pick: true });
+    const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+    await lines.waitFor({ state: 'visible', timeout: 30_000 });
+    await lines.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(`\nDecision: we deploy the docs site with GitHub Pages.\nGITHUB_TOKEN=${SECRET}\n`);
+    await page.keyboard.press('Control+S');
+    const panel = await webviewFrame(page, 'Memories');
+    await panel.getByText('we deploy the docs site with GitHub Pages.').first().waitFor({ state: 'visible', timeout: 90_000 });
+    await screenshot(page, 'captured-save-light');
+    const sent = JSON.stringify(endpoint.requests.map((r) => r.body));
+    expect(sent).toContain('GitHub Pages');
+    expect(sent).not.toContain(SECRET);
+    const bankFiles = filesUnder(server!.userDataDir).filter((f) => /project-memory/i.test(f));
+    expect(bankFiles.some((f) => f.endsWith('history.jsonl'))).toBe(true);
+    for (const f of bankFiles) expect(fs.readFileSync(f, 'latin1').includes(SECRET), f).toBe(false);
   });
 });
