@@ -34,6 +34,7 @@ import { type BankBundle, parseBundle } from './bundle';
 import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
 
 export type { BankBundle } from './bundle';
+export { writeFileAtomic } from '../util/atomicFile';
 
 export interface BankLimits {
   maxMemoryChars: number;
@@ -880,17 +881,5 @@ function safeName(s: string): string {
   return s.replace(/[^a-zA-Z0-9._-]+/g, '_').slice(0, 80);
 }
 
-/** Temp file, fsync, rename: a reader sees the old or the new content, never a mix. */
-export function writeFileAtomic(file: string, content: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
 
 export type { SourceRef };

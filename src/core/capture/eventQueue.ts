@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { writeFileAtomic } from '../util/atomicFile';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { CaptureEvent } from '../types';
@@ -146,7 +147,7 @@ export class EventQueue {
       pos += Buffer.byteLength(line);
       entries.push({ event: e.event, end: pos });
     }
-    writeAtomic(this.queuePath, content);
+    writeFileAtomic(this.queuePath, content);
     this.header = header;
     this.entries = entries;
     this.fileSize = pos;
@@ -212,7 +213,7 @@ export class EventQueue {
   }
 
   private writeAck(state: AckState): void {
-    writeAtomic(path.join(this.folder, ACK_FILE), JSON.stringify(state));
+    writeFileAtomic(path.join(this.folder, ACK_FILE), JSON.stringify(state));
     this.ackState = state;
   }
 }
@@ -243,14 +244,3 @@ function validateEvent(e: unknown): CaptureEvent {
   return ev;
 }
 
-function writeAtomic(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}

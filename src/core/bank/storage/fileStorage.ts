@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { writeFileAtomic } from '../../util/atomicFile';
 import * as path from 'node:path';
 import { BankError } from '../../errors';
 import { FileLock } from '../fileLock';
@@ -163,18 +164,6 @@ function readJsonLines<T>(file: string): T[] {
   return out;
 }
 
-/** Temp file, fsync, rename: a reader sees the old or the new content, never a mix. */
-function writeFileAtomic(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
 
 function writeBankMeta(folder: string, m: { embedder: string; dimensions: number }): void {
   const file = path.join(folder, BANK_META);
