@@ -31,10 +31,11 @@ export function sourceIcon(kind: string): string {
   return SOURCE_ICONS[kind as SourceKind] ?? 'info';
 }
 
-export function sourceLabel(src: SourceRef | undefined): string {
+/** A source as one line; a commit's full sha is cut to 7 characters like git's short form. */
+export function sourceLabel(src: SourceRef | undefined, options: { full?: boolean } = {}): string {
   if (!src) return '';
   const parts: string[] = [src.kind];
-  if (src.ref) parts.push(src.ref);
+  if (src.ref) parts.push(!options.full && src.kind === 'commit' && /^[0-9a-f]{40}$/i.test(src.ref) ? src.ref.slice(0, 7) : src.ref);
   if (src.actor) parts.push(`by ${src.actor}`);
   return parts.join(' · ');
 }

@@ -334,11 +334,11 @@ function renderList(): void {
   const showEmpty = state.items.length === 0 && (state.received || !!state.noBank);
   setAttrs(emptyState, { hidden: !showEmpty });
   setAttrs(listbox, { hidden: showEmpty });
-  if (showEmpty) renderEmpty(filtered && !bankEmpty);
+  if (showEmpty) renderEmpty(filtered && !bankEmpty, bankEmpty);
   markSelected();
 }
 
-function renderEmpty(filtered: boolean): void {
+function renderEmpty(filtered: boolean, bankEmpty: boolean): void {
   clear(emptyState);
   if (state.noBank) {
     emptyState.append(icon('database', 'empty-icon'), h('p', { className: 'empty-title', text: 'No memory bank' }), h('p', { className: 'hint', text: state.noBank }));
@@ -347,6 +347,19 @@ function renderEmpty(filtered: boolean): void {
       icon('search', 'empty-icon'),
       h('p', { className: 'empty-title', text: 'No memories match these filters.' }),
       textButton('Clear filters', () => clearFilters(), true),
+    );
+  } else if (!bankEmpty) {
+    // Only deleted or superseded memories are left: "No memories yet" would be wrong.
+    const c = state.counts;
+    emptyState.append(
+      icon('archive', 'empty-icon'),
+      h('p', { className: 'empty-title', text: 'No active memories' }),
+      h('p', { className: 'hint', text: `${formatCount(c.deleted)} deleted and ${formatCount(c.superseded)} superseded memories keep their history.` }),
+      textButton('Show all', () => {
+        state.query = { ...state.query, status: 'all' };
+        syncFilterControls();
+        sendQuery();
+      }, true),
     );
   } else {
     emptyState.append(
@@ -374,7 +387,7 @@ function renderRow(m: MemoryView, index: number): HTMLLIElement {
     'div',
     { className: 'row-meta' },
     statusBadge,
-    h('span', { className: 'source', attrs: { title: sourceLabel(m.source) } }, icon(sourceIcon(m.source.kind)), h('span', { text: m.source.ref ? `${m.source.kind} · ${m.source.ref}` : m.source.kind })),
+    h('span', { className: 'source', attrs: { title: sourceLabel(m.source, { full: true }) } }, icon(sourceIcon(m.source.kind)), h('span', { text: sourceLabel({ kind: m.source.kind, ref: m.source.ref }) })),
     h('span', { className: 'date', text: formatTime(m.updatedAt), attrs: { title: `Created ${formatTime(m.createdAt)}, updated ${formatTime(m.updatedAt)}` } }),
   );
   const tags = m.tags.length
@@ -569,7 +582,7 @@ function renderDetails(): void {
     dl.append(h('dt', { text: k }), h('dd', {}, v));
   };
   row('Status', h('span', { className: `badge status status-${m.status}`, text: m.status }));
-  row('Source', h('span', { className: 'source' }, icon(sourceIcon(m.source.kind)), h('span', { text: sourceLabel(m.source) })));
+  row('Source', h('span', { className: 'source', attrs: { title: sourceLabel(m.source, { full: true }) } }, icon(sourceIcon(m.source.kind)), h('span', { text: sourceLabel(m.source) })));
   row('Created', formatTime(m.createdAt));
   row('Updated', formatTime(m.updatedAt));
   if (m.eventTime) row('Refers to', formatTime(m.eventTime));
@@ -663,12 +676,12 @@ function renderRecord(r: HistoryRecordView): HTMLLIElement {
   if (before && after && before.tags.join(',') !== after.tags.join(',')) changes.push(`tags: ${before.tags.join(', ') || '—'} → ${after.tags.join(', ') || '—'}`);
   if (changes.length) body.append(h('div', { className: 'change', text: changes.join(' · ') }));
   const meta = h('dl', { className: 'record-meta' });
-  const add = (k: string, v: string | undefined): void => {
-    if (v) meta.append(h('dt', { text: k }), h('dd', { text: v }));
+  const add = (k: string, v: string | undefined, title?: string): void => {
+    if (v) meta.append(h('dt', { text: k }), h('dd', { text: v, attrs: title ? { title } : {} }));
   };
   add('Reason', r.reason);
   add('Fact', r.fact);
-  add('Source', sourceLabel(r.source));
+  add('Source', sourceLabel(r.source), sourceLabel(r.source, { full: true }));
   add('Model', r.model);
   if (meta.childElementCount) body.append(meta);
   return h('li', { className: `record action-${r.action}${r.undoneBy ? ' is-undone' : ''}` }, head, body);

@@ -540,10 +540,11 @@ export async function openView(page: Page, viewTitle: string): Promise<void> {
 /**
  * The content frame of the webview view titled `viewTitle`: opens the view, finds the webview
  * iframe laid over that view's pane (`iframe.webview.ready`) and returns its inner `#active-frame`,
- * where the extension's HTML lives.
+ * where the extension's HTML lives. With `open: false` the view must already be showing (for
+ * example because the product revealed it, which is what a test then checks).
  */
-export async function webviewFrame(page: Page, viewTitle: string): Promise<FrameLocator> {
-  await openView(page, viewTitle);
+export async function webviewFrame(page: Page, viewTitle: string, options: { open?: boolean } = {}): Promise<FrameLocator> {
+  if (options.open ?? true) await openView(page, viewTitle);
   const pane = page
     .locator('.pane')
     .filter({ has: page.locator('.pane-header h3.title', { hasText: new RegExp(`^${escapeRegExp(viewTitle)}$`, 'i') }) })

@@ -569,9 +569,9 @@ export const env = { language: 'en', appName: 'vscode-shim' };
 
 /** A recording `ChatResponseStream`. */
 export class TestChatResponseStream {
-  parts: { kind: string; value: unknown; title?: string }[] = [];
+  parts: { kind: string; value: unknown; title?: string; trusted?: MarkdownString['isTrusted'] }[] = [];
   markdown(v: string | MarkdownString): void {
-    this.parts.push({ kind: 'markdown', value: typeof v === 'string' ? v : v.value });
+    this.parts.push(typeof v === 'string' ? { kind: 'markdown', value: v } : { kind: 'markdown', value: v.value, trusted: v.isTrusted });
   }
   progress(v: string): void {
     this.parts.push({ kind: 'progress', value: v });

@@ -42,11 +42,14 @@ describe('@memory chat participant', () => {
     const deltas = stream.parts.filter((p) => p.kind === 'markdown').map((p) => p.value as string);
     expect(deltas.length).toBeGreaterThan(3); // streamed in pieces, not one block
     expect(stream.text).toContain('PostgreSQL 16');
-    const anchors = stream.parts.filter((p) => p.kind === 'anchor');
-    expect(anchors).toHaveLength(1);
-    const uri = String(anchors[0].value);
-    expect(uri).toMatch(/^command:projectMemory\.revealMemory\?/);
-    expect(JSON.parse(decodeURIComponent(uri.split('?')[1]))).toEqual([pg.memoryId]);
+    // Citations are trusted markdown command links labelled with the memory's text.
+    const links = stream.parts.filter((p) => p.kind === 'markdown' && p.trusted);
+    expect(links).toHaveLength(1);
+    expect(links[0].trusted).toEqual({ enabledCommands: ['projectMemory.revealMemory'] });
+    const m = /^1\. \[(.*)\]\((command:projectMemory\.revealMemory\?[^)]*)\)\n$/.exec(String(links[0].value));
+    expect(m).not.toBeNull();
+    expect(m![1]).toContain('PostgreSQL 16');
+    expect(JSON.parse(decodeURIComponent(m![2].split('?')[1]))).toEqual([pg.memoryId]);
 
     const meta = result.metadata as { answerId: string; memoryIds: string[] };
     expect(meta.memoryIds).toEqual([pg.memoryId]);

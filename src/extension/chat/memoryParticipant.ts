@@ -26,6 +26,22 @@ function short(text: string, max = 80): string {
   return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }
 
+/**
+ * Markdown link text that reveals a memory in the side panel. It must go out inside one trusted
+ * MarkdownString (see `trusted`): VS Code renders a command anchor with the command id as its label
+ * and does not run it, and separate markdown parts render as separate blocks.
+ */
+function revealLink(memoryId: string, label: string): string {
+  return `[${esc(label)}](${revealUri(memoryId).toString()})`;
+}
+
+/** Markdown whose only enabled command is revealing a memory. */
+function trusted(markdown: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(markdown);
+  md.isTrusted = { enabledCommands: ['projectMemory.revealMemory'] };
+  return md;
+}
+
 /** Markdown-safe inline text. */
 function esc(text: string): string {
   return text.replace(/([\\`*_{}[\]<>#|])/g, '\\$1');
@@ -124,9 +140,7 @@ async function answer(
   if (res.citations.length) {
     stream.markdown('\n\n' + vscode.l10n.t('**Memories used:**') + '\n');
     res.citations.forEach((m, i) => {
-      stream.markdown(`${i + 1}. `);
-      stream.anchor(revealUri(m.id), short(m.text));
-      stream.markdown('\n');
+      stream.markdown(trusted(`${i + 1}. ${revealLink(m.id, short(m.text))}\n`));
       const file = sourceFileUri(m);
       if (file) stream.reference(file);
     });
@@ -170,12 +184,8 @@ async function remember(pm: ProjectMemory, text: string, request: vscode.ChatReq
   const res = await engine.remember(text, { kind: 'chat', ref: 'remember' }, signal);
   if (!res.operations.length) stream.markdown(vscode.l10n.t('The memory manager made no change.'));
   for (const op of res.operations) {
-    stream.markdown(`- ${describeOperation(op)}${op.reason ? ` — _${esc(op.reason)}_` : ''}`);
-    if (op.memoryId && op.type !== 'DELETE') {
-      stream.markdown(' ');
-      stream.anchor(revealUri(op.memoryId), vscode.l10n.t('show'));
-    }
-    stream.markdown('\n');
+    const show = op.memoryId && op.type !== 'DELETE' ? ' ' + revealLink(op.memoryId, vscode.l10n.t('show')) : '';
+    stream.markdown(trusted(`- ${describeOperation(op)}${op.reason ? ` — _${esc(op.reason)}_` : ''}${show}\n`));
   }
   if (res.operations.some((o) => o.type !== 'NOOP' && !o.held && !o.rejected)) {
     stream.button({ title: vscode.l10n.t('Undo'), command: 'projectMemory.undo' });
@@ -234,9 +244,7 @@ async function search(pm: ProjectMemory, query: string, stream: vscode.ChatRespo
   }
   stream.markdown(vscode.l10n.t('{0} memories match:', hits.length) + '\n\n');
   for (const h of hits) {
-    stream.markdown('- ');
-    stream.anchor(revealUri(h.memory.id), short(h.memory.text, 120));
-    stream.markdown(` _(${h.memory.source.kind}, ${h.memory.updatedAt.slice(0, 10)})_\n`);
+    stream.markdown(trusted(`- ${revealLink(h.memory.id, short(h.memory.text, 120))} _(${h.memory.source.kind}, ${h.memory.updatedAt.slice(0, 10)})_\n`));
   }
   return { metadata: { command: 'search', memoryIds: hits.map((h) => h.memory.id) } };
 }
@@ -260,7 +268,7 @@ async function history(pm: ProjectMemory, target: string, stream: vscode.ChatRes
   for (const id of ids) {
     const m = bank.get(id)!;
     stream.markdown(`### ${esc(short(m.text, 100))}\n`);
-    stream.anchor(revealUri(id), vscode.l10n.t('Show in the Memories panel'));
+    stream.markdown(trusted(revealLink(id, vscode.l10n.t('Show in the Memories panel'))));
     stream.markdown('\n\n' + bank.history(id).map(formatRecord).join('\n') + '\n\n');
   }
   return { metadata: { command: 'history', memoryIds: ids } };

@@ -1,0 +1,395 @@
+// The packaged extension (dist/project-memory.vsix) in a real code-server, driven through Chromium the
+// way a user drives it. The models behind it are the project's OpenAI-protocol test server with a
+// scripted reply: the extractor returns the "Decision:" lines of an event, the manager decides
+// ADD/UPDATE/DELETE by rule, the answer agent cites the memory that mentions the question's key word.
+// Every scenario asserts on what the user sees and leaves dark and light screenshots in the run folder.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { build } from 'esbuild';
+import type { FrameLocator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserSession,
+  type CodeServer,
+  REPO_ROOT,
+  TIMEOUTS,
+  launchBrowser,
+  makeTempDir,
+  openWorkbench,
+  quickInput,
+  runCommand,
+  runExtensionHostSuite,
+  screenshot,
+  setTheme,
+  startCodeServer,
+  webviewFrame,
+} from './harness';
+import { candidatesIn, factIn, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+
+const VSIX = path.join(REPO_ROOT, 'dist', 'project-memory.vsix');
+const MODEL = 'fake-model';
+/** Capture debounces saves (4 s) and commits (1.5 s), batches (2 s), then calls the models. */
+const CAPTURE_TIMEOUT = 90_000;
+
+const MANUAL_FACT = 'The build is bundled with esbuild into dist/extension.js.';
+const MANUAL_FACT_EDITED = 'The build is bundled with esbuild into dist/extension.js and dist/webview.js.';
+const DOCS_FACT = 'The docs site deploys with GitHub Pages.';
+const DOCS_UPDATED = 'The docs site now deploys with Netlify.';
+const DOCS_GONE = 'The project no longer publishes a docs site.';
+const TESTS_FACT = 'Tests run with vitest in CI.';
+const RELEASE_FACT = 'Releases are tagged from the main branch.';
+
+// Synthetic secrets, random per run, so no secret-shaped literal sits in the repository.
+function randomAlphanumeric(length: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(crypto.randomBytes(length), (b) => alphabet[b % alphabet.length]).join('');
+}
+const GITHUB_TOKEN = 'ghp_' + randomAlphanumeric(36);
+const AWS_SECRET = randomAlphanumeric(40);
+
+/** The scripted models behind the endpoint. */
+function scriptedModel(req: FakeChatRequest): string {
+  const role = roleOf(req);
+  if (role === 'extractor') {
+    const text = req.messages.at(-1)!.content;
+    return JSON.stringify({ facts: [...text.matchAll(/Decision: ([^\n]+)/g)].map((m) => m[1].trim()) });
+  }
+  if (role === 'manager') {
+    const fact = factIn(req);
+    const candidates = candidatesIn(req);
+    const docs = candidates.find((c) => /docs site/i.test(c.text));
+    if (/no longer publishes a docs site/i.test(fact) && docs) {
+      return JSON.stringify({ memory: [{ id: docs.id, text: docs.text, event: 'DELETE', reason: 'the docs site was dropped' }] });
+    }
+    if (/docs site now deploys/i.test(fact) && docs) {
+      return JSON.stringify({ memory: [{ id: docs.id, text: fact, event: 'UPDATE', old_memory: docs.text, reason: 'the docs host changed' }] });
+    }
+    return JSON.stringify({ memory: [...candidates.map((c) => ({ id: c.id, text: c.text, event: 'NONE' })), { id: 'new', text: fact, event: 'ADD' }] });
+  }
+  if (role === 'answer') {
+    const user = req.messages.at(-1)!.content;
+    const question = /Question: (.*)/.exec(user)?.[1] ?? '';
+    const word = /tests|build|releases/i.exec(question)?.[0].toLowerCase() ?? 'none';
+    const line = user.split('\n').find((l) => /^\[\d+\]/.test(l) && l.toLowerCase().includes(word));
+    if (!line) return '**Selected memories:** none\n**Answer:** I do not know.';
+    const key = /^\[(\d+)\]/.exec(line)![1];
+    return `**Selected memories:** ${key}\n**Answer:** From the project memory: ${line.replace(/^\[\d+\]( \([^)]*\))? /, '')}`;
+  }
+  return '{}';
+}
+
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(p));
+    else if (entry.isFile()) out.push(p);
+  }
+  return out;
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=E2E Tester', '-c', 'user.email=e2e@example.invalid', '-c', 'commit.gpgsign=false', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
+}
+
+describe('Project Memory in code-server: what the user sees', () => {
+  let endpoint: FakeOpenAIServer;
+  let server: CodeServer | undefined;
+  let session: BrowserSession | undefined;
+  let workspace: string;
+  let theme: 'dark' | 'light' = 'dark';
+
+  const page = (): Page => session!.page;
+  const panel = (): Promise<FrameLocator> => webviewFrame(page(), 'Memories');
+  const row = (frame: FrameLocator, text: string) => frame.locator('.memory-list .row', { hasText: text }).first();
+  const historyBadges = (frame: FrameLocator) => frame.locator('.details .timeline .record-head .badge.action').allTextContents();
+
+  /** Screenshot in the current theme, switch theme, screenshot again (the webview follows the theme). */
+  async function shootBothThemes(name: string, frame?: FrameLocator): Promise<void> {
+    await screenshot(page(), `${name}-${theme}`);
+    theme = theme === 'dark' ? 'light' : 'dark';
+    await setTheme(page(), theme === 'dark' ? 'Default Dark Modern' : 'Default Light Modern');
+    if (frame) {
+      await expect.poll(() => frame.locator('body').getAttribute('class'), { timeout: TIMEOUTS.ui }).toContain(`vscode-${theme}`);
+    }
+    await screenshot(page(), `${name}-${theme}`);
+  }
+
+  /** Opens a workspace file in the editor, appends `text` at its end and saves it. */
+  async function appendAndSave(file: string, text: string): Promise<void> {
+    await page().keyboard.press('Control+P');
+    await quickInput(page(), file, { pick: true });
+    const tab = page().locator('.tabs-container .tab.active', { hasText: file });
+    await tab.waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    const lines = page().locator('.editor-instance .monaco-editor .view-lines').first();
+    await lines.click();
+    await page().keyboard.press('Control+End');
+    await page().keyboard.type(text);
+    await page().keyboard.press('Control+S');
+    // The save reaches the server's disk asynchronously.
+    await expect.poll(() => fs.readFileSync(path.join(workspace, file), 'utf8'), { timeout: TIMEOUTS.ui }).toContain(text.trim());
+  }
+
+  beforeAll(async () => {
+    // The .vsix under test is built from this checkout.
+    execFileSync('npm', ['run', 'package'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    expect(fs.existsSync(VSIX)).toBe(true);
+    endpoint = await startFakeOpenAIServer({ reply: scriptedModel, modelName: MODEL });
+
+    workspace = makeTempDir('product-ws');
+    fs.writeFileSync(path.join(workspace, 'README.md'), '# Sample project\n');
+    fs.writeFileSync(path.join(workspace, 'notes.md'), '# Notes\n');
+    fs.writeFileSync(path.join(workspace, 'deploy.md'), '# Deployment\n');
+    git(workspace, 'init', '-q', '-b', 'main');
+    git(workspace, 'add', '-A');
+    git(workspace, 'commit', '-q', '-m', 'Initial commit');
+
+    const endpointSettings = {
+      'projectMemory.endpoint.url': endpoint.url,
+      'projectMemory.models.extractor': MODEL,
+      'projectMemory.models.manager': MODEL,
+      'projectMemory.models.answer': MODEL,
+    };
+    server = await startCodeServer({
+      workspace,
+      vsix: [VSIX],
+      name: 'product',
+      settings: { ...endpointSettings, 'chat.disableAIFeatures': false, 'git.enabled': true },
+    });
+    // In a remote window (code-server) machine-overridable settings come from the machine's settings
+    // file, not the user's: that is where a user of code-server sets the endpoint too.
+    fs.mkdirSync(path.join(server.userDataDir, 'Machine'), { recursive: true });
+    fs.writeFileSync(path.join(server.userDataDir, 'Machine', 'settings.json'), JSON.stringify(endpointSettings, null, 2));
+    session = await launchBrowser();
+    await openWorkbench(session.page, server);
+    await setTheme(session.page, 'Default Dark Modern');
+  });
+
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail' && session) {
+      console.log(`[e2e] failure screenshot: ${await screenshot(session.page, `failed-${context.task.name}`)}\n${session.errors.slice(-20).join('\n')}`);
+    }
+  });
+
+  afterAll(async () => {
+    await session?.close();
+    await server?.stop();
+    await endpoint?.close();
+  });
+
+  it('1. activates: the Project Memory activity bar container opens the "Memories" side panel', async () => {
+    const container = page().locator('.part.activitybar .action-item [aria-label^="Project Memory"]').first();
+    await container.waitFor({ state: 'visible', timeout: TIMEOUTS.workbench });
+    await container.click();
+    // The click leaves focus in the panel's webview; give it back to the workbench before using the palette.
+    await page().locator('.part.sidebar .composite.title').first().click();
+    await expect.poll(() => page().locator('.part.sidebar .composite.title').first().textContent(), { timeout: TIMEOUTS.ui }).toMatch(/Project Memory/i);
+    const frame = await panel();
+    await frame.getByText('No memories yet').waitFor({ state: 'visible', timeout: 60_000 });
+    await expect(frame.locator('.summary').textContent()).resolves.toContain('0 active');
+    await shootBothThemes('1-activated-empty-panel', frame);
+  });
+
+  it('2. "Project Memory: Add Memory" from the command palette shows in the panel with an ADD record', async () => {
+    await runCommand(page(), 'Project Memory: Add Memory');
+    await quickInput(page(), MANUAL_FACT);
+    const frame = await panel();
+    await row(frame, MANUAL_FACT).waitFor({ state: 'visible', timeout: 60_000 });
+    await row(frame, MANUAL_FACT).click();
+    await frame.locator('.details .timeline .badge.action-ADD').waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    expect(await historyBadges(frame)).toEqual(['ADD']);
+    await expect(frame.locator('.details .memory-text').textContent()).resolves.toBe(MANUAL_FACT);
+    await expect(frame.locator('.details .meta-grid').textContent()).resolves.toContain('manual');
+    // Adding by hand makes no model call.
+    expect(endpoint.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(0);
+    await shootBothThemes('2-added-from-palette', frame);
+  });
+
+  it('3. a saved file and git commits become memories; a later commit UPDATEs one, a contradiction DELETEs it', async () => {
+    await appendAndSave('notes.md', `\nDecision: ${DOCS_FACT}\nDecision: ${TESTS_FACT}\n`);
+    let frame = await panel();
+    await row(frame, DOCS_FACT).waitFor({ state: 'visible', timeout: CAPTURE_TIMEOUT });
+    await row(frame, TESTS_FACT).waitFor({ state: 'visible', timeout: CAPTURE_TIMEOUT });
+    await expect(row(frame, DOCS_FACT).locator('.source').textContent()).resolves.toContain('save · notes.md');
+
+    // A commit made outside the editor (the extension watches HEAD): its message changes the docs host.
+    git(workspace, 'add', '-A');
+    git(workspace, 'commit', '-q', '-m', `Decision: ${DOCS_UPDATED}`);
+    await row(frame, DOCS_UPDATED).waitFor({ state: 'visible', timeout: CAPTURE_TIMEOUT });
+    await expect(row(frame, DOCS_FACT).count()).resolves.toBe(0);
+    await row(frame, DOCS_UPDATED).click();
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['UPDATE', 'ADD']);
+    const update = frame.locator('.details .timeline .record.action-UPDATE');
+    await expect(update.locator('del').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('GitHub Pages')]));
+    await expect(update.locator('ins').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('Netlify')]));
+    await expect(update.textContent()).resolves.toContain('the docs host changed');
+    await shootBothThemes('3-commit-update-history', frame);
+
+    // A contradiction: the memory is deleted (it leaves the active list; its history keeps it).
+    git(workspace, 'commit', '-q', '--allow-empty', '-m', `Decision: ${DOCS_GONE}`);
+    await row(frame, DOCS_UPDATED).waitFor({ state: 'detached', timeout: CAPTURE_TIMEOUT });
+    frame = await panel();
+    await frame.locator('.filter-row select').selectOption('deleted');
+    await row(frame, DOCS_UPDATED).click();
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['DELETE', 'UPDATE', 'ADD']);
+    await expect(frame.locator('.details .timeline .record.action-DELETE').textContent()).resolves.toContain('the docs site was dropped');
+    await expect(frame.locator('.details .meta-grid').textContent()).resolves.toContain('deleted');
+    await shootBothThemes('3-contradiction-delete-history', frame);
+    await frame.locator('.filter-row select').selectOption('active');
+    await row(frame, TESTS_FACT).waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+  });
+
+  it('4. edit, delete, restore and undo from the side panel; the history shows each step', async () => {
+    const frame = await panel();
+    await row(frame, MANUAL_FACT).click();
+    await frame.getByRole('button', { name: 'Edit memory' }).click();
+    await frame.locator('.details .editor textarea').fill(MANUAL_FACT_EDITED);
+    await frame.locator('.details .editor button', { hasText: 'Save' }).click();
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['EDIT', 'ADD']);
+    await expect(frame.locator('.details .memory-text').textContent()).resolves.toBe(MANUAL_FACT_EDITED);
+    await expect(row(frame, MANUAL_FACT_EDITED).isVisible()).resolves.toBe(true);
+    await expect(frame.locator('.details .timeline .record.action-EDIT ins').allTextContents()).resolves.toEqual(
+      expect.arrayContaining([expect.stringContaining('webview.js')]),
+    );
+    await shootBothThemes('4-edited', frame);
+
+    await frame.getByRole('button', { name: 'Delete memory' }).click();
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['DELETE', 'EDIT', 'ADD']);
+    await expect(row(frame, MANUAL_FACT_EDITED).count()).resolves.toBe(0);
+
+    await frame.getByRole('button', { name: 'Restore memory' }).click();
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['RESTORE', 'DELETE', 'EDIT', 'ADD']);
+    await row(frame, MANUAL_FACT_EDITED).waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+
+    // Undo the restore from its timeline entry: the memory is deleted again and the RESTORE is marked undone.
+    const restore = frame.locator('.details .timeline .record.action-RESTORE');
+    await restore.locator('.undo-button').click();
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['UNDO', 'RESTORE', 'DELETE', 'EDIT', 'ADD']);
+    await restore.locator('.badge.undone').waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    await row(frame, MANUAL_FACT_EDITED).waitFor({ state: 'detached', timeout: TIMEOUTS.ui });
+    await expect(frame.locator('.details .meta-grid').textContent()).resolves.toContain('deleted');
+    await shootBothThemes('4-restored-then-undone', frame);
+  });
+
+  it('5. @memory answers in the chat view with the endpoint model and cites a memory', async () => {
+    const p = page();
+    // Opening the language models editor makes VS Code ask every provider for its models; until
+    // then the picker only offers a Copilot sign-in (code-server's product names Copilot as default).
+    await runCommand(p, 'Chat: Manage Language Models');
+    // That editor opens as a modal over the workbench and lists the endpoint's model.
+    const modelsEditor = p.locator('.monaco-workbench').getByText('Language Models', { exact: true }).first();
+    await modelsEditor.waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    await p.getByText(MODEL, { exact: true }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    await p.keyboard.press('Escape');
+    await modelsEditor.waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
+    await p.keyboard.press('Control+Alt+I');
+    const chatInput = p.locator('.interactive-input-part').last();
+    await chatInput.waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    const modelPicker = chatInput.locator('.model-picker-name, .chat-model-picker-item .action-label').first();
+    await expect.poll(() => modelPicker.textContent(), { timeout: 60_000 }).toContain(MODEL);
+
+    // A first-run tip about utility models may sit over the input.
+    const tip = p.locator('.part.auxiliarybar').getByText('Set BYOK utility models').locator('xpath=ancestor::*[.//*[contains(@class,"codicon-close")]][1]').locator('.codicon-close').first();
+    if (await tip.isVisible()) await tip.click();
+    const editor = chatInput.locator('.monaco-editor').first();
+    await editor.click();
+    await chatInput.locator('.monaco-editor.focused').waitFor({ state: 'attached', timeout: TIMEOUTS.ui });
+    await p.keyboard.press('Control+A');
+    await p.keyboard.press('Backspace');
+    // "@mem" opens the participant suggestions; the @memory row proves the participant is registered.
+    await p.keyboard.type('@mem');
+    await p.locator('.suggest-widget .monaco-list-row', { hasText: /^@memory$/ }).first().waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    await p.keyboard.type('ory How do the tests run?');
+    // Monaco renders spaces as no-break spaces.
+    await expect.poll(async () => (await editor.locator('.view-lines').textContent())?.replace(/\s+/g, ' '), { timeout: TIMEOUTS.ui }).toContain('@memory How do the tests run?');
+    const requestsBefore = endpoint.requests.length;
+    await chatInput.locator('.chat-submit-button .action-label').first().click();
+    const response = p.locator('.interactive-item-container.interactive-response').last();
+    await response
+      .getByText(`From the project memory: ${TESTS_FACT}`)
+      .waitFor({ state: 'visible', timeout: 60_000 })
+      .catch((error: Error) => {
+        const roles = endpoint.requests.slice(requestsBefore).map((r) => `${r.path} ${r.body?.messages ? roleOf(r.body) : ''}`);
+        throw new Error(`${error.message}\nRequests to the endpoint after sending: ${JSON.stringify(roles)}`);
+      });
+    await expect(response.textContent()).resolves.toContain('Memories used:');
+    // The citation is a trusted command link labelled with the memory's text.
+    const citation = response.getByRole('link', { name: TESTS_FACT });
+    await citation.first().waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    await expect(citation.count()).resolves.toBe(1);
+    // The answer came from the endpoint's model, through the answer agent.
+    expect(endpoint.requests.some((r) => r.path.endsWith('/chat/completions') && r.body.model === MODEL && roleOf(r.body) === 'answer')).toBe(true);
+    await shootBothThemes('5-chat-answer-with-citation');
+  });
+
+  it('5b. clicking a citation reveals the memory in the panel', async () => {
+    // Another view takes the side bar first, so only the click can bring the Memories panel back.
+    await runCommand(page(), 'View: Show Explorer');
+    const memoriesPane = page().locator('.pane').filter({ has: page().locator('.pane-header h3.title', { hasText: /^Memories$/i }) });
+    await memoriesPane.locator('.pane-body').waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
+    const response = page().locator('.interactive-item-container.interactive-response').last();
+    await response.getByRole('link', { name: TESTS_FACT }).click();
+    // The click itself must bring the panel up: look for it without opening it.
+    const frame = await webviewFrame(page(), 'Memories', { open: false });
+    await expect.poll(() => row(frame, TESTS_FACT).getAttribute('aria-selected'), { timeout: TIMEOUTS.ui }).toBe('true');
+    await expect.poll(() => frame.locator('.details .memory-text').textContent(), { timeout: TIMEOUTS.ui }).toBe(TESTS_FACT);
+    await shootBothThemes('5-citation-revealed-in-panel', frame);
+  });
+
+  it('6. secrets in a saved file reach neither the bank files, the history, the panel nor the model server', async () => {
+    await appendAndSave('deploy.md', `\nDecision: ${RELEASE_FACT}\nGITHUB_TOKEN=${GITHUB_TOKEN}\nAWS_SECRET_ACCESS_KEY=${AWS_SECRET}\n`);
+    expect(fs.readFileSync(path.join(workspace, 'deploy.md'), 'utf8')).toContain(GITHUB_TOKEN);
+    const frame = await panel();
+    await row(frame, RELEASE_FACT).waitFor({ state: 'visible', timeout: CAPTURE_TIMEOUT });
+    await row(frame, RELEASE_FACT).click();
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['ADD']);
+    const panelText = (await frame.locator('body').textContent()) ?? '';
+    expect(panelText).toContain(RELEASE_FACT);
+
+    // The save reached the model server (so the check below is not vacuous), without the secrets.
+    const sent = JSON.stringify(endpoint.requests.map((r) => r.body));
+    expect(sent).toContain(RELEASE_FACT);
+    // The bank: memories, history, capture queue and index under the workspace storage.
+    const bankFiles = filesUnder(path.join(server!.userDataDir, 'User', 'workspaceStorage')).filter((f) => f.includes(`${path.sep}project-memory.project-memory${path.sep}`));
+    expect(bankFiles.some((f) => f.endsWith('history.jsonl')), bankFiles.join('\n')).toBe(true);
+    expect(bankFiles.map((f) => fs.readFileSync(f, 'latin1')).join('\n')).toContain(RELEASE_FACT);
+    for (const secret of [GITHUB_TOKEN, AWS_SECRET]) {
+      expect(sent.includes(secret), 'a request to the model server carries a secret').toBe(false);
+      expect(panelText.includes(secret), 'the panel shows a secret').toBe(false);
+      for (const f of bankFiles) expect(fs.readFileSync(f, 'latin1').includes(secret), `${f} holds a secret`).toBe(false);
+    }
+    await shootBothThemes('6-secret-redacted', frame);
+  });
+});
+
+describe("the project's @vscode/test-electron suite inside code-server", () => {
+  it('passes (its run() rejects on any failed case)', async () => {
+    // The harness runs plain CommonJS: bundle the suite the way test/vscode-electron/runTest.ts does.
+    const outDir = makeTempDir('electron-suite');
+    const suite = path.join(outDir, 'suite.js');
+    await build({
+      entryPoints: [path.join(REPO_ROOT, 'test/vscode-electron/suite/index.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['vscode'],
+      outfile: suite,
+      logLevel: 'warning',
+    });
+    const workspace = makeTempDir('electron-suite-ws');
+    fs.writeFileSync(path.join(workspace, 'README.md'), '# test workspace\n');
+    // extensionDevelopmentPath is the checkout: beforeAll of the file above built dist/ (npm run package).
+    expect(fs.existsSync(path.join(REPO_ROOT, 'dist/extension.js'))).toBe(true);
+    const result = await runExtensionHostSuite({ extensionDevelopmentPath: REPO_ROOT, extensionTestsPath: suite, workspace });
+    const log = result.log.join('\n');
+    expect(result.exitCode, log).toBe(0);
+    expect(log).toMatch(/\b4 passed, 0 failed\b/);
+  });
+});
