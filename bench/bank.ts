@@ -3,7 +3,7 @@
 // PostgreSQL + pgvector, beside vectra 0.15 used naively. Prints Markdown tables.
 //
 //   node scripts/run-ts.mjs bench/bank.ts [--sizes 1000,10000,100000] [--dims 384] [--backends file,postgres]
-//        [--big 100000x1536] [--vectra-max 10000] [--queries 200] [--writes 60]
+//        [--big 100000x1536|none] [--vectra-max 10000] [--queries 200] [--writes 60]
 //
 // Setup writes the bank in bulk through the store's own append path (`FileStorage.bulkAppend`,
 // `PgStorage.withLock(tx => tx.append(...))`) with records and vectors made exactly as the bank makes
@@ -132,6 +132,7 @@ async function setupBank(c: Case, dir: string, url: string | undefined): Promise
 
 interface Measured {
   openMs: number;
+  stallMs: number;
   rssMb: number;
   heapMb: number;
   searchHybrid: Stat;
@@ -163,6 +164,14 @@ async function measure(c: Case, dir: string, url: string | undefined): Promise<M
   gc();
   const before = process.memoryUsage();
   const t0 = performance.now();
+  // The longest time the event loop waited during open: what an extension host would freeze for.
+  let lastTick = t0;
+  let stallMs = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - lastTick);
+    lastTick = now;
+  }, 1);
   const bank = await MemoryBank.open(dir, {
     embedder,
     watchIntervalMs: 0,
@@ -170,6 +179,8 @@ async function measure(c: Case, dir: string, url: string | undefined): Promise<M
     storage: c.backend === 'file' ? 'file' : { kind: 'postgres', url: url!, bankId: bankIdOf(c) },
   });
   const openMs = performance.now() - t0;
+  clearInterval(ticker);
+  stallMs = Math.max(stallMs, performance.now() - lastTick);
   gc();
   const after = process.memoryUsage();
   if (bank.size !== c.size) throw new Error(`bank has ${bank.size} memories, expected ${c.size}`);
@@ -279,6 +290,7 @@ async function measure(c: Case, dir: string, url: string | undefined): Promise<M
   }
   return {
     openMs,
+    stallMs,
     rssMb: (after.rss - before.rss) / 2 ** 20,
     heapMb: (after.heapUsed - before.heapUsed) / 2 ** 20,
     searchHybrid: stat(tHybrid),
@@ -421,7 +433,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const cases: Case[] = [];
   for (const backend of args.backends) for (const dims of args.dims) for (const size of args.sizes) cases.push({ backend, size, dims });
-  if (args.big) {
+  if (args.big && args.big !== 'none') {
     const [size, dims] = args.big.split('x').map(Number);
     if (!cases.some((c) => c.backend === 'file' && c.size === size && c.dims === dims)) cases.push({ backend: 'file', size, dims });
   }
@@ -466,10 +478,10 @@ const ps = (s: Stat | undefined) => (s ? `${ms(s.p50)} / ${ms(s.p95)}` : '—');
 function printTables(rows: { c: Case; setupMs: number; m: Measured }[], vectra: { size: number; dims: number; v: VectraResult }[]): void {
   const label = (c: Case) => `${c.backend} ${c.size / 1000}k×${c.dims}`;
   console.log('## Open and memory\n');
-  console.log('| bank | bulk setup s | open ms | RSS Δ MB | heap Δ MB | history MB | vectors MB |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| bank | bulk setup s | open ms | longest event-loop stall ms | RSS Δ MB | heap Δ MB | history MB | vectors MB |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const { c, setupMs, m } of rows) {
-    console.log(`| ${label(c)} | ${(setupMs / 1000).toFixed(1)} | ${ms(m.openMs)} | ${m.rssMb.toFixed(0)} | ${m.heapMb.toFixed(0)} | ${m.historyMb?.toFixed(1) ?? '—'} | ${m.vectorsMb?.toFixed(1) ?? '—'} |`);
+    console.log(`| ${label(c)} | ${(setupMs / 1000).toFixed(1)} | ${ms(m.openMs)} | ${ms(m.stallMs)} | ${m.rssMb.toFixed(0)} | ${m.heapMb.toFixed(0)} | ${m.historyMb?.toFixed(1) ?? '—'} | ${m.vectorsMb?.toFixed(1) ?? '—'} |`);
   }
   console.log('\n## Search, top-60, ms p50 / p95\n');
   console.log('| bank | hybrid (dense+BM25, RRF) | dense (bank) | plain Float32Array scan | dense / plain p50 | same ranking | BM25 only | embed query | pgvector `<#>` in SQL (agrees) |');

@@ -36,6 +36,48 @@ describe('VectorIndex', () => {
     expect(idx.search(q, 5, (id) => id.endsWith('1')).every((h) => h.id.endsWith('1'))).toBe(true);
   });
 
+  it('uses WebAssembly SIMD here, and its results equal the plain float64 scan exactly', () => {
+    const r = rand(11);
+    // Odd dims exercise the padded stride; near-duplicate and identical rows exercise ties and
+    // float32 near-ties, where only the exact rescoring keeps the order right.
+    for (const dims of [3, 16, 37, 384]) {
+      const simd = new VectorIndex(dims, 8);
+      const plain = new VectorIndex(dims, 8, { simd: false });
+      expect(simd.simd).toBe(true);
+      expect(plain.simd).toBe(false);
+      const base = Float32Array.from({ length: dims }, () => r() - 0.5);
+      for (let i = 0; i < 3000; i++) {
+        const kind = i % 10;
+        const v =
+          kind === 0 ? base // identical rows: ties broken by id
+          : kind === 1 ? base.map((x) => x + (r() - 0.5) * 1e-6) // float32 near-ties
+          : Float32Array.from({ length: dims }, () => (r() - 0.5) * (kind === 2 ? 40 : 1)); // uneven norms
+        simd.set(`m${i}`, v);
+        plain.set(`m${i}`, v);
+      }
+      for (let i = 0; i < 3000; i += 13) {
+        simd.delete(`m${i}`);
+        plain.delete(`m${i}`);
+      }
+      for (let t = 0; t < 20; t++) {
+        const q = t % 4 === 0 ? base : Float32Array.from({ length: dims }, () => r() - 0.5);
+        const accept = t % 3 === 0 ? (id: string) => !id.endsWith('7') : undefined;
+        for (const k of [1, 10, 60, 5000]) {
+          expect(simd.search(q, k, accept)).toEqual(plain.search(q, k, accept));
+        }
+      }
+    }
+  });
+
+  it('a filter that rejects almost everything still fills the top k from what it accepts', () => {
+    const r = rand(3);
+    const idx = new VectorIndex(8);
+    for (let i = 0; i < 1000; i++) idx.set(`m${String(i).padStart(4, '0')}`, Float32Array.from({ length: 8 }, () => r() - 0.5));
+    const q = Float32Array.from({ length: 8 }, () => r() - 0.5);
+    const hits = idx.search(q, 60, (id) => id.endsWith('00'));
+    expect(hits.map((h) => h.id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m${String(i * 100).padStart(4, '0')}`));
+  });
+
   it('refuses vectors of the wrong size', () => {
     expect(() => new VectorIndex(4).set('x', [1, 2, 3])).toThrow(/3 dimensions/);
   });

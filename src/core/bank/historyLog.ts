@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { crc32 } from '../util/text';
 import type { HistoryRecord } from '../types';
+import { runSteps, runStepsYielding } from '../util/steps';
 
 /** A history record as stored (imports may carry the memory's original creation time). */
 export interface StoredRecord extends HistoryRecord {
@@ -21,6 +22,10 @@ export interface LogReadResult {
   tornBytes: number;
 }
 
+
+/** Lines parsed between pauses when reading asynchronously. */
+const READ_SLICE = 1000;
+
 /**
  * The append-only history: one line per record, `<crc32 hex> <json>\n`. A record is acknowledged
  * only after its line is fsynced, so a torn tail is never an acknowledged operation.
@@ -29,6 +34,15 @@ export class HistoryLog {
   constructor(readonly path: string) {}
 
   read(fromOffset = 0): LogReadResult {
+    return runSteps(this.readSteps(fromOffset));
+  }
+
+  /** `read`, giving the event loop a turn every few thousand lines. */
+  readAsync(fromOffset = 0): Promise<LogReadResult> {
+    return runStepsYielding(this.readSteps(fromOffset));
+  }
+
+  private *readSteps(fromOffset: number): Generator<void, LogReadResult> {
     let buf: Buffer;
     try {
       const fd = fs.openSync(this.path, 'r');
@@ -49,7 +63,8 @@ export class HistoryLog {
     // A multi-record append is one unit: its lines count only once all are there. A crash can cut a
     // write at a page boundary, leaving whole lines of an unacknowledged batch before the torn bytes.
     let group: { start: number; left: number; records: StoredRecord[]; corrupt: LogReadResult['corrupt'] } | undefined;
-    for (;;) {
+    for (let lines = 1; ; lines++) {
+      if (lines % READ_SLICE === 0) yield;
       const nl = buf.indexOf(0x0a, pos);
       if (nl < 0) break;
       const line = buf.toString('utf8', pos, nl);

@@ -26,12 +26,17 @@ import { Bm25Index } from '../retrieval/bm25';
 import { SourceNeighbours, expandWithNeighbours, fuseNormalized, hybridWeights, sourceEventKey } from '../retrieval/hybrid';
 import { memoryTimeTerms, queryTimeTerms } from '../retrieval/temporal';
 import { VectorIndex } from '../retrieval/vectorIndex';
+import { yieldToEventLoop } from '../util/steps';
 import { newId, nowIso, textHash } from '../util/text';
 import type { StoredRecord } from './historyLog';
 import type { VectorEntry } from './vectorLog';
 import { createStorage, type BankStorage, type StorageOption, type StorageTx } from './storage';
 import { type BankBundle, parseBundle } from './bundle';
 import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
+
+
+/** Records (or vectors) applied between turns of the event loop while a bank opens. */
+const LOAD_SLICE = 1000;
 
 export type { BankBundle } from './bundle';
 export { writeFileAtomic } from '../util/atomicFile';
@@ -652,23 +657,30 @@ export class MemoryBank {
         if (again.records.length === 0 && again.tornBytes > 0) await tx.cutTornTail(res.cursor);
       });
     }
-    for (const r of res.records) this.applyRecord(r, undefined);
+    // A large bank takes seconds to load: give the event loop (the extension host) a turn now and then.
+    for (let i = 0; i < res.records.length; i++) {
+      this.applyRecord(res.records[i], undefined);
+      if (i % LOAD_SLICE === LOAD_SLICE - 1) await yieldToEventLoop();
+    }
     this.offset = res.cursor;
-    await this.loadVectors(this.storage);
+    await this.loadVectors(this.storage, true);
     await this.repairMissingVectors();
     // Storage notes (damaged vector file, stale lock taken over) come from the steps above.
     this.recovery.messages.unshift(...this.storage.recoveryNotes);
   }
 
   /** Takes vectors from the slot file (from the last slot read on) whose text hash matches the memory. */
-  private async loadVectors(from: Pick<StorageTx, 'readVectors'>): Promise<void> {
+  private async loadVectors(from: Pick<StorageTx, 'readVectors'>, opening = false): Promise<void> {
     const { entries, cursor } = await from.readVectors(this.vectorCursor);
     this.vectorCursor = cursor;
     if (entries.length > 1024) this.vectors.reserve(this.vectors.size + entries.length);
-    for (const e of entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
       const h = this.hashOf.get(e.memoryId);
       if (h !== undefined && h.startsWith(e.textHash)) this.vectors.set(e.memoryId, e.vector);
       else this.keepEarlyVector(e);
+      // Only while opening: nothing else can use the bank yet, so yielding cannot interleave with it.
+      if (opening && i % LOAD_SLICE === LOAD_SLICE - 1) await yieldToEventLoop();
     }
   }
 

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { crc32 } from '../util/text';
+import { runSteps, runStepsYielding } from '../util/steps';
 
 const MAGIC = 0x32564d50; // "PMV2"
 const HEADER = 16;
@@ -18,6 +19,13 @@ export interface VectorEntry {
  * [crc32][memory id, 64 bytes][text hash, 16 bytes][dims × float32]. Later slots win. A vector
  * is only used while its text hash matches the memory's text, so a stale or orphan slot is harmless.
  */
+
+export interface VectorReadResult {
+  entries: VectorEntry[];
+  nextSlot: number;
+  damaged: number;
+}
+
 export class VectorLog {
   private constructor(
     readonly path: string,
@@ -84,16 +92,26 @@ export class VectorLog {
   }
 
   /** Reads slots from `fromSlot` on, in file order; damaged slots are skipped and counted. */
-  read(fromSlot = 0): { entries: VectorEntry[]; nextSlot: number; damaged: number } {
+  read(fromSlot = 0): VectorReadResult {
+    return runSteps(this.readSteps(fromSlot));
+  }
+
+  /** `read`, giving the event loop a turn after each 2 MB chunk. */
+  readAsync(fromSlot = 0): Promise<VectorReadResult> {
+    return runStepsYielding(this.readSteps(fromSlot));
+  }
+
+  private *readSteps(fromSlot: number): Generator<void, VectorReadResult> {
     const total = this.slots();
     const entries: VectorEntry[] = [];
     let damaged = 0;
     if (fromSlot >= total) return { entries, nextSlot: total, damaged };
     const fd = fs.openSync(this.path, 'r');
     try {
-      const chunkSlots = Math.max(1, Math.floor((8 << 20) / this.slotBytes));
+      const chunkSlots = Math.max(1, Math.floor((2 << 20) / this.slotBytes));
       const buf = Buffer.alloc(chunkSlots * this.slotBytes);
       for (let s = fromSlot; s < total; s += chunkSlots) {
+        if (s > fromSlot) yield;
         const n = Math.min(chunkSlots, total - s);
         fs.readSync(fd, buf, 0, n * this.slotBytes, HEADER + s * this.slotBytes);
         for (let i = 0; i < n; i++) {

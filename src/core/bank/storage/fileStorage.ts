@@ -92,12 +92,12 @@ export class FileStorage implements BankStorage {
     if (cursor > 0 && this.log.size() < cursor) {
       throw new BankError('CORRUPT', 'The history file shrank while the bank was open; reopen the bank.');
     }
-    const res = this.log.read(cursor);
+    const res = await this.log.readAsync(cursor);
     return { records: res.records, cursor: res.nextOffset, corrupt: res.corrupt, tornBytes: res.tornBytes };
   }
 
   async readVectors(cursor: number): Promise<VectorBatch> {
-    const res = this.vectorLog.read(cursor);
+    const res = await this.vectorLog.readAsync(cursor);
     return { entries: res.entries, cursor: res.nextSlot, damaged: res.damaged };
   }
 
