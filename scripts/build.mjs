@@ -10,6 +10,8 @@ const exists = (p) => fs.existsSync(p);
 
 /** Optional native or heavy packages stay outside the bundle and load lazily at run time. */
 const nodeExternals = ['vscode', 'node-llama-cpp', '@huggingface/transformers', 'onnxruntime-node', 'pg', 'playwright-core'];
+/** The .vsix ships without node_modules, so the extension bundles the pure-JS postgres client. */
+const extensionExternals = [...nodeExternals.filter((m) => m !== 'pg'), 'pg-native'];
 
 const targets = [];
 if (exists('src/extension/extension.ts')) {
@@ -19,7 +21,7 @@ if (exists('src/extension/extension.ts')) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: nodeExternals,
+    external: extensionExternals,
     outdir: 'dist',
     sourcemap: !production,
     minify: production,

@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import { MemoryBank } from '../core/bank/memoryBank';
+import { defaultBankId } from '../core/bank/bankId';
+import type { StorageOption } from '../core/bank/storage/types';
 import { createEmbedder, createModels, endpointFromEnv, type EmbeddingConfig, type EndpointConfig } from '../core/config';
 import { MemoryEngine } from '../core/engine';
 import type { Embedder } from '../core/embeddings/embedder';
@@ -10,7 +12,11 @@ export const COMMON_FLAGS_HELP = `Common options:
   --endpoint <url>        OpenAI-compatible base URL, e.g. http://127.0.0.1:8089/v1 ($MEMORY_R1_BASE_URL)
   --model <name>          model for all roles ($MEMORY_R1_MODEL); per role: --extractor-model, --manager-model, --answer-model
   --api-key <key>         API key ($MEMORY_R1_API_KEY; prefer the variable, flags show up in process lists)
-  --embedder <spec>       hashing (default) | openai:<model> | onnx:<model dir>`;
+  --embedder <spec>       hashing (default) | openai:<model> | onnx:<model dir>
+  --postgres <url>        keep the bank in a shared PostgreSQL + pgvector database ($MEMORY_R1_POSTGRES_URL;
+                          put the password in ~/.pgpass or $PGPASSWORD rather than the URL)
+  --bank-id <id>          which bank in that database ($MEMORY_R1_BANK_ID; default: the git origin of the
+                          current folder, e.g. github.com/org/repo, else the folder's name)`;
 
 export function bankDir(args: ParsedArgs): string {
   return path.resolve(flag(args, 'bank') ?? process.env.MEMORY_R1_BANK ?? '.memory-r1');
@@ -43,9 +49,17 @@ export function embeddingConfig(args: ParsedArgs): EmbeddingConfig {
   throw new UsageError(`Unknown --embedder "${spec}": use hashing, openai:<model> or onnx:<dir>.`);
 }
 
+/** Files in the bank folder, or a shared postgres bank when --postgres / $MEMORY_R1_POSTGRES_URL is set. */
+export function storageOption(args: ParsedArgs): StorageOption {
+  const url = flag(args, 'postgres') ?? process.env.MEMORY_R1_POSTGRES_URL;
+  if (!url) return 'file';
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new UsageError(`--postgres takes a postgres:// URL, not "${url}".`);
+  return { kind: 'postgres', url, bankId: flag(args, 'bank-id') ?? process.env.MEMORY_R1_BANK_ID ?? defaultBankId(process.cwd()) };
+}
+
 export async function openBank(args: ParsedArgs, endpoint?: EndpointConfig): Promise<MemoryBank> {
   const embedder: Embedder = await createEmbedder(embeddingConfig(args), endpoint);
-  const bank = await MemoryBank.open(bankDir(args), { embedder, watchIntervalMs: 0, actor: process.env.USER });
+  const bank = await MemoryBank.open(bankDir(args), { embedder, watchIntervalMs: 0, actor: process.env.USER, storage: storageOption(args) });
   for (const m of bank.recovery.messages) process.stderr.write(`memory-r1: ${m}\n`);
   return bank;
 }

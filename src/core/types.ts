@@ -56,6 +56,8 @@ export interface HistoryRecord {
   source?: SourceRef;
   /** For UNDO records: the operation being compensated. */
   undoes?: string;
+  /** Who wrote the record (the bank's `actor`), for per-user attribution in a shared bank. */
+  actor?: string;
   time: string;
 }
 

@@ -11,8 +11,11 @@ import {
   hasEndpointConsent,
   readAnswerTopK,
   readEndpointSettings,
+  readStorageSettings,
   SECTION,
 } from './settings';
+import { defaultBankId } from '../core/bank/bankId';
+import type { StorageOption } from '../core/bank/storage/types';
 
 export interface ResolvedEndpoint {
   url: string;
@@ -43,7 +46,7 @@ export class ProjectMemory implements vscode.Disposable {
           this.endpointModelCache = undefined;
           this.endpointChanged.fire();
         }
-        if (e.affectsConfiguration(`${SECTION}.embeddings`) || (e.affectsConfiguration(`${SECTION}.endpoint`) && readEndpointSettings().embeddingsProvider === 'endpoint')) {
+        if (e.affectsConfiguration(`${SECTION}.storage`) || e.affectsConfiguration(`${SECTION}.embeddings`) || (e.affectsConfiguration(`${SECTION}.endpoint`) && readEndpointSettings().embeddingsProvider === 'endpoint')) {
           void this.reopenBank().catch((err) => this.log.error(`Reopening the memory bank failed: ${String(err)}`));
         }
       }),
@@ -100,11 +103,26 @@ export class ProjectMemory implements vscode.Disposable {
     } catch {
       actor = undefined;
     }
-    const bank = await MemoryBank.open(this.bankFolder, { embedder, actor });
+    const bank = await MemoryBank.open(this.bankFolder, { embedder, actor, storage: this.storageOption() });
     this.openedBank = bank;
     for (const m of bank.recovery.messages) this.log.warn(`Memory bank recovery: ${m}`);
-    this.log.info(`Memory bank opened at ${bank.folder} (${bank.size} memories, embedder ${embedder.id}).`);
+    this.log.info(`Memory bank opened: ${bank.storageInfo.kind === 'file' ? bank.folder : bank.storageInfo.location} (${bank.size} memories, embedder ${embedder.id}).`);
     return bank;
+  }
+
+  /** Files in the workspace storage, or the shared postgres bank of this repository. */
+  private storageOption(): StorageOption {
+    const s = readStorageSettings();
+    if (!s.postgresUrl) return 'file';
+    if (!/^postgres(ql)?:\/\//i.test(s.postgresUrl)) {
+      throw new Error(vscode.l10n.t('projectMemory.storage.postgresUrl must be a postgres:// URL.'));
+    }
+    if (/^[^:]+:\/\/[^/@]*:[^/@]+@/.test(s.postgresUrl)) {
+      this.log.warn('projectMemory.storage.postgresUrl holds a password, which settings keep in plain text: prefer ~/.pgpass or PGPASSWORD.');
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const bankId = s.bankId || (folder ? defaultBankId(folder) : 'no-workspace');
+    return { kind: 'postgres', url: s.postgresUrl, bankId };
   }
 
   private async createEmbedder(): Promise<Embedder> {

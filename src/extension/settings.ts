@@ -51,6 +51,20 @@ export function readEndpointSettings(): EndpointSettings {
   };
 }
 
+export interface StorageSettings {
+  /** Empty: files in the workspace storage. */
+  postgresUrl: string;
+  /** Empty: derived from the repository (see core/bank/bankId). */
+  bankId: string;
+}
+
+/** Where the bank lives. The database URL is read from user/machine settings only (scope "machine"). */
+export function readStorageSettings(): StorageSettings {
+  const i = vscode.workspace.getConfiguration(SECTION).inspect<string>('storage.postgresUrl');
+  const postgresUrl = String(i?.globalValue ?? i?.defaultValue ?? '').trim();
+  return { postgresUrl, bankId: String(machineSetting('storage.bankId', '')).trim() };
+}
+
 export function readCaptureSettings(): CaptureSettings {
   const cfg = vscode.workspace.getConfiguration(SECTION);
   const exclude = cfg.get<unknown>('capture.exclude', []);

@@ -682,6 +682,7 @@ function renderRecord(r: HistoryRecordView): HTMLLIElement {
   add('Reason', r.reason);
   add('Fact', r.fact);
   add('Source', sourceLabel(r.source), sourceLabel(r.source, { full: true }));
+  if (r.actor && r.actor !== r.source?.actor) add('By', r.actor);
   add('Model', r.model);
   if (meta.childElementCount) body.append(meta);
   return h('li', { className: `record action-${r.action}${r.undoneBy ? ' is-undone' : ''}` }, head, body);

@@ -86,6 +86,8 @@ export interface HistoryRecordView {
   reason?: string;
   model?: string;
   source?: SourceRef;
+  /** Who made the change (shared banks have several writers). */
+  actor?: string;
   undoes?: string;
   /** opId of the UNDO record that reverted this one. */
   undoneBy?: string;

@@ -8,8 +8,6 @@ export interface StoredRecord extends HistoryRecord {
   createdAt?: string;
   /** On disk only, on the first line of a multi-record append: how many lines form that atomic unit. */
   commitSize?: number;
-  /** Who wrote the record (the bank's `actor`), for per-user attribution in a shared bank. */
-  actor?: string;
 }
 
 export interface LogReadResult {

@@ -386,6 +386,7 @@ export function historyViews(records: HistoryRecord[], current: Memory | undefin
     reason: r.reason,
     model: r.model,
     source: r.source && { ...r.source },
+    actor: r.actor,
     undoes: r.undoes,
     undoneBy: undoneBy.get(r.opId),
     undoable:

@@ -1,0 +1,98 @@
+// The extension on a shared PostgreSQL + pgvector bank, chosen by one machine setting; the bank id
+// comes from the repository's origin, so every clone of the repository meets the same memories.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { testing } from '../support/vscodeShim';
+import { agentReplies, startHarness, waitFor, type Harness } from '../support/extensionHarness';
+import { startPostgres, type PostgresServer } from '../support/postgres';
+import { MemoryBank } from '../../src/core/bank/memoryBank';
+import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
+
+/** The built CLI (the test command builds before it runs vitest). */
+const CLI = path.resolve(__dirname, '../../dist/cli.js');
+let server: PostgresServer;
+let h: Harness | undefined;
+
+beforeAll(async () => {
+  server = await startPostgres();
+}, 180_000);
+afterAll(async () => {
+  await server?.stop();
+});
+afterEach(async () => {
+  await h?.dispose();
+  h = undefined;
+});
+
+async function addByHand(harness: Harness, text: string): Promise<string> {
+  testing.answer(() => text); // input box
+  testing.answer(() => undefined); // dismiss the confirmation toast
+  return harness.command<string>('projectMemory.addMemory');
+}
+
+describe('shared bank on PostgreSQL (projectMemory.storage.postgresUrl)', () => {
+  it("stores the workspace's memories in the repository's bank, which another clone then reads", async () => {
+    h = await startHarness({ reply: agentReplies({}) });
+    testing.setConfig('projectMemory.storage.postgresUrl', server.url);
+    execFileSync('git', ['init', '-q'], { cwd: h.workspace });
+    execFileSync('git', ['remote', 'add', 'origin', 'https://ada:ghp_tok3n@github.com/acme/shared-service.git'], { cwd: h.workspace });
+
+    const id = await addByHand(h, 'Deploys go through the staging cluster first.');
+    const bank = await h.api.pm.getBank();
+    expect(bank.storageInfo.kind).toBe('postgres');
+    expect(bank.storageInfo.location).toContain('#github.com/acme/shared-service');
+    expect(bank.storageInfo.location).not.toContain('ghp_tok3n');
+
+    // Another machine's clone: the same bank id, straight from the database.
+    const other = await MemoryBank.open('unused', {
+      embedder: new HashingEmbedder(),
+      watchIntervalMs: 0,
+      storage: { kind: 'postgres', url: server.url, bankId: 'github.com/acme/shared-service' },
+    });
+    try {
+      expect(other.get(id)?.text).toBe('Deploys go through the staging cluster first.');
+      expect(other.history(id).map((r) => r.action)).toEqual(['ADD']);
+      expect(other.history(id)[0].actor).toBeTruthy(); // per-user attribution
+      expect((await other.search('how do deploys work', { topK: 5 })).map((hit) => hit.memory.id)).toContain(id);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('ignores a database URL from workspace settings: a repository cannot send memories elsewhere', async () => {
+    h = await startHarness({ reply: agentReplies({}) });
+    testing.setConfig('projectMemory.storage.postgresUrl', server.url, 'workspace');
+    await addByHand(h, 'The API uses cursor pagination.');
+    const bank = await h.api.pm.getBank();
+    expect(bank.storageInfo.kind).toBe('file');
+  });
+
+  it('switches stores when the setting changes, reopening the bank', async () => {
+    h = await startHarness({ reply: agentReplies({}) });
+    await addByHand(h, 'Local only memory.');
+    expect((await h.api.pm.getBank()).storageInfo.kind).toBe('file');
+    testing.setConfig('projectMemory.storage.bankId', 'team/explicit-bank');
+    testing.setConfig('projectMemory.storage.postgresUrl', server.url); // the change reopens the bank
+    await waitFor(async () => (await h!.api.pm.getBank()).storageInfo.kind === 'postgres', 10_000, 'the bank reopened on postgres');
+    const bank = await h.api.pm.getBank();
+    expect(bank.storageInfo.location).toContain('#team/explicit-bank');
+    expect(bank.size).toBe(0); // a different store: the local memory stays in its files
+  });
+
+  it('the CLI reaches the same shared bank with --postgres, its id taken from the git origin', () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-cli-pg-'));
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    execFileSync('git', ['remote', 'add', 'origin', 'git@github.com:acme/cli-shared.git'], { cwd: repo });
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, [CLI, ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, MEMORY_R1_POSTGRES_URL: server.url, USER: 'bob' } });
+    cli('add', 'Feature flags live in config/flags.yaml.');
+    // A second process, a different folder, the explicit id: the same bank.
+    const listed = execFileSync(process.execPath, [CLI, 'list', '--postgres', server.url, '--bank-id', 'github.com/acme/cli-shared'], { cwd: os.tmpdir(), encoding: 'utf8' });
+    expect(listed).toContain('Feature flags live in config/flags.yaml.');
+    expect(() => execFileSync(process.execPath, [CLI, 'list', '--postgres', 'mysql://x'], { cwd: repo, encoding: 'utf8', stdio: 'pipe' })).toThrow(/postgres:\/\/ URL/);
+    fs.rmSync(repo, { recursive: true, force: true });
+  });
+});
