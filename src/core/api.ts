@@ -64,6 +64,8 @@ export interface IngestResult {
   facts: string[];
   operations: AppliedOperation[];
   usage: TokenUsage;
+  /** Why the rest of the event was not applied (another window had captured it already). */
+  skipped?: string;
 }
 
 export interface AnswerResult {

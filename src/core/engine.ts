@@ -6,6 +6,7 @@ import { MANAGER_SCHEMA, answerMessages, managerMessages } from './agents/prompt
 import { parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { extractFactsFromText } from './agents/extraction';
 import { newId, nowIso } from './util/text';
+import { BankError } from './errors';
 
 export interface EngineOptions {
   /** Memories the answer agent sees (Memory-R1 uses 60). */
@@ -70,11 +71,21 @@ export class MemoryEngine {
   async ingest(event: CaptureEvent, signal?: AbortSignal): Promise<IngestResult> {
     const { facts, usage } = await this.extractFacts(event, signal);
     const result: IngestResult = { facts, operations: [], usage: { ...usage } };
+    // Records carry the event's id. A commit is one event however many windows see it: the first
+    // event to write records for its sha owns it, and the others stop here.
+    const source: SourceRef = { ...event.source, event: event.id };
+    const exclusive = event.source.kind === 'commit' && !!event.source.ref;
     for (const fact of facts) {
       signal?.throwIfAborted();
-      const r = await this.manageFact(fact, event.source, event.eventTime, signal);
-      result.operations.push(...r.operations);
-      addUsage(result.usage, r.usage);
+      try {
+        const r = await this.manageFact(fact, source, event.eventTime, signal, { exclusive });
+        result.operations.push(...r.operations);
+        addUsage(result.usage, r.usage);
+      } catch (err) {
+        if (!(err instanceof BankError && err.code === 'DUPLICATE')) throw err;
+        result.skipped = err.message;
+        break;
+      }
     }
     return result;
   }
@@ -92,12 +103,13 @@ export class MemoryEngine {
     source: SourceRef,
     eventTime: string | undefined,
     signal?: AbortSignal,
+    claim: { exclusive?: boolean } = {},
   ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[] }> {
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     const dup = this.bank.findDuplicate(fact);
     if (dup) {
       // An exact duplicate needs no model call: record the NOOP so the history shows it was seen.
-      const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe' });
+      const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe', exclusive: claim.exclusive });
       return { operations: [{ type: 'NOOP', memoryId: dup.id, fact, reason: 'exact duplicate' }], usage, records };
     }
     const hits = await this.bank.search(fact, { topK: this.options.managerTopK, signal });
@@ -125,7 +137,7 @@ export class MemoryEngine {
     } else {
       ops = changes;
     }
-    const ctx = { fact, candidates, model: res.model, source, eventTime };
+    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive };
     const destructive = ops.filter((o) => o.type === 'DELETE' || o.type === 'UPDATE').length;
     let records: HistoryRecord[] = [];
     if (

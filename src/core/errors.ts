@@ -6,6 +6,8 @@ export type BankErrorCode =
   | 'LOCKED'
   | 'CORRUPT'
   | 'LIMIT'
+  /** The event was already captured (by another window on the same bank). */
+  | 'DUPLICATE'
   | 'IO';
 
 export class BankError extends Error {

@@ -11,6 +11,8 @@ export interface SourceRef {
   ref?: string;
   /** Who caused it (user name, speaker); used for per-user attribution. */
   actor?: string;
+  /** The capture event that produced it (a queue id, stable across restarts). */
+  event?: string;
 }
 
 export interface Memory {
@@ -86,6 +88,11 @@ export interface BatchContext {
   model?: string;
   source?: SourceRef;
   eventTime?: string;
+  /**
+   * The source (kind + ref, e.g. a commit sha) is captured once per bank: refuse with DUPLICATE when
+   * records of another capture event of it exist, as when two windows on one workspace see a commit.
+   */
+  exclusive?: boolean;
 }
 
 export interface SearchHit {

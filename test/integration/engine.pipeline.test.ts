@@ -97,7 +97,7 @@ describe('Memory-R1 pipeline over the real openai client and a real bank on disk
     expect(hist[1].fact).toContain('switched the database');
     expect(hist[1].candidates!.some((c) => c.memoryId === dbId)).toBe(true);
     expect(hist[1].model).toBe('mgr');
-    expect(hist[1].source).toEqual({ kind: 'chat', ref: 's2' });
+    expect(hist[1].source).toEqual({ kind: 'chat', ref: 's2', event: 's2' }); // the capture event's id rides along
     expect(hist[1].reason).toBe('database changed');
 
     const tabsId = s1.operations[1].memoryId!;
@@ -223,5 +223,66 @@ describe('Memory-R1 pipeline over the real openai client and a real bank on disk
     const err = await e2.answer('How do the tests run?', { onDelta: () => undefined }).catch((e) => e);
     expect(err).toBeInstanceOf(LlmError);
     expect(bank.size).toBe(1);
+  });
+});
+
+describe('a commit seen by two windows on one workspace', () => {
+  let server: FakeOpenAIServer;
+  let dir: string;
+  const banks: MemoryBank[] = [];
+
+  beforeEach(async () => {
+    server = await startFakeOpenAIServer({ reply: script });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-two-windows-'));
+  });
+  afterEach(async () => {
+    for (const b of banks.splice(0)) await b.close();
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function window(): Promise<{ bank: MemoryBank; engine: MemoryEngine }> {
+    const bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256), watchIntervalMs: 0 });
+    banks.push(bank);
+    const models = createModels({ baseURL: server.url, models: { extractor: 'ex', manager: 'mgr', answer: 'ans' }, maxRetries: 0, timeoutMs: 5000 });
+    return { bank, engine: new MemoryEngine({ bank, ...models }) };
+  }
+
+  const commit = (eventId: string, sha: string) => ({
+    id: eventId,
+    source: { kind: 'commit' as const, ref: sha },
+    text: `commit ${sha}\nFACT: The build is bundled with esbuild.\nFACT: Tests run with vitest.`,
+    time: new Date().toISOString(),
+  });
+
+  it('is captured once: the second window stops, and says why', async () => {
+    const a = await window();
+    const b = await window();
+    const first = await a.engine.ingest(commit('window-a-1', 'c0ffee1'));
+    expect(first.operations.map((o) => o.type)).toEqual(['ADD', 'ADD']);
+    expect(first.skipped).toBeUndefined();
+
+    const second = await b.engine.ingest(commit('window-b-7', 'c0ffee1'));
+    expect(second.skipped).toMatch(/already captured, by another window/);
+    expect(second.operations).toEqual([]);
+    expect(b.bank.history().filter((r) => r.source?.ref === 'c0ffee1').every((r) => r.source?.event === 'window-a-1')).toBe(true);
+    expect(b.bank.list().counts.active).toBe(2);
+
+    // The owning window may replay its own event (a restart after a crash): not refused.
+    const replay = await a.engine.ingest(commit('window-a-1', 'c0ffee1'));
+    expect(replay.skipped).toBeUndefined();
+    // A different commit is a different event, and saves are never exclusive.
+    expect((await b.engine.ingest(commit('window-b-8', 'beefcafe'))).skipped).toBeUndefined();
+  });
+
+  it('when both windows process it at the same time, only one event writes records', async () => {
+    const a = await window();
+    const b = await window();
+    const results = await Promise.all([a.engine.ingest(commit('window-a', 'd00d')), b.engine.ingest(commit('window-b', 'd00d'))]);
+    expect(results.filter((r) => r.skipped)).toHaveLength(1);
+    const reader = await window(); // a third window opening the bank afterwards
+    const records = reader.bank.history().filter((r) => r.source?.ref === 'd00d');
+    expect(records.length).toBeGreaterThan(0);
+    expect(new Set(records.map((r) => r.source?.event)).size).toBe(1);
   });
 });

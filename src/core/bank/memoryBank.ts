@@ -35,6 +35,8 @@ import { type BankBundle, parseBundle } from './bundle';
 import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
 
 
+const sourceKey = (s: SourceRef): string => `${s.kind}\u0000${s.ref ?? ''}`;
+
 /** Records (or vectors) applied between turns of the event loop while a bank opens. */
 const LOAD_SLICE = 1000;
 
@@ -97,6 +99,8 @@ export class MemoryBank {
   /** Each memory's text hash, computed once per text (open hashes 100k texts otherwise twice). */
   private hashOf = new Map<string, string>();
   private vectors: VectorIndex;
+  /** "kind\0ref" → the first capture event that wrote records for that source (see BatchContext.exclusive). */
+  private eventBySource = new Map<string, string>();
   private earlyVectors = new Map<string, Float32Array>();
   private bm25 = new Bm25Index();
   /** Memories created one after another from the same source event; search expands hits to them. */
@@ -256,6 +260,11 @@ export class MemoryBank {
       const texts = ops.filter((o) => o.type === 'ADD' || o.type === 'UPDATE').map((o) => o.text!.trim());
       const vecs = await this.opts.embedder.embed(texts);
       return (stage) => {
+        // Under the lock, caught up with other processes: a claim by another window is visible here.
+        const claimedBy = ctx.exclusive && ctx.source?.ref && ctx.source.event ? this.eventBySource.get(sourceKey(ctx.source)) : undefined;
+        if (claimedBy && claimedBy !== ctx.source!.event) {
+          throw new BankError('DUPLICATE', `This ${ctx.source!.kind} (${ctx.source!.ref}) was already captured, by another window on this workspace.`);
+        }
         let vi = 0;
         const seen = new Set<string>();
         for (const op of ops) {
@@ -719,6 +728,7 @@ export class MemoryBank {
     this.byOpId.set(r.opId, r);
     if (r.seq >= this.nextSeq) this.nextSeq = r.seq + 1;
     if (r.action === 'UNDO' && r.undoes) this.undoneBy.set(r.undoes, r.opId);
+    if (r.source?.ref && r.source.event && !this.eventBySource.has(sourceKey(r.source))) this.eventBySource.set(sourceKey(r.source), r.source.event);
     if (r.memoryId) {
       let list = this.byMemory.get(r.memoryId);
       if (!list) this.byMemory.set(r.memoryId, (list = []));

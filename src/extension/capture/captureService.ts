@@ -179,6 +179,7 @@ export class CaptureService implements vscode.Disposable {
         onProcessed: (event, res) => {
           const ops = res.operations.map((o) => o.type).join(', ') || 'no facts';
           this.pm.log.info(`Captured ${event.source.kind} event → ${res.facts.length} fact(s): ${ops}`);
+          if (res.skipped) this.pm.log.info(`Skipped the rest of that ${event.source.kind} event: ${res.skipped}`);
         },
         onFailed: (event, error, willRetry) => {
           if (willRetry) this.pm.log.warn(`Processing a ${event.source.kind} event failed, will retry: ${error}`);
