@@ -35,6 +35,12 @@ import { type BankBundle, parseBundle } from './bundle';
 import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
 
 
+function withoutEvent(s: SourceRef | undefined): SourceRef | undefined {
+  if (!s?.event) return s;
+  const { event: _event, ...rest } = s;
+  return rest;
+}
+
 const sourceKey = (s: SourceRef): string => `${s.kind}\u0000${s.ref ?? ''}`;
 
 /** Records (or vectors) applied between turns of the event loop while a bank opens. */
@@ -746,7 +752,8 @@ export class MemoryBank {
       eventTime: r.after.eventTime,
       createdAt: prev?.createdAt ?? created ?? r.time,
       updatedAt: r.time,
-      source: prev?.source ?? r.source ?? { kind: 'manual' },
+      // The capture event's id is bookkeeping for the history (see BatchContext.exclusive), not the memory's.
+      source: prev?.source ?? withoutEvent(r.source) ?? { kind: 'manual' },
     };
     const oldHash = this.hashOf.get(m.id);
     if (oldHash !== undefined && this.hashToId.get(oldHash) === m.id) this.hashToId.delete(oldHash);

@@ -3,6 +3,11 @@ export interface Embedder {
   /** Stable identifier stored with the bank; a different id means the vectors must be rebuilt. */
   readonly id: string;
   readonly dimensions: number;
+  /**
+   * Whether its vectors only encode the words of the text (a hashing embedder), so its ranking mostly
+   * repeats BM25's and search fusion gives it less weight. Neural embedders leave it unset.
+   */
+  readonly lexical?: boolean;
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 

@@ -1,5 +1,6 @@
 // Pieces of hybrid retrieval that sit on top of the dense and BM25 rankings: score fusion, and
 // expansion to neighbouring memories of the same source event.
+import type { Embedder } from '../embeddings/embedder';
 
 export interface Ranked {
   id: string;
@@ -131,7 +132,6 @@ export interface HybridWeights {
  * For a neural embedder (all-MiniLM-L6-v2) dense weights 0.5–1 and neighbour shares 0.5–0.8 all
  * landed within 0.01 recall@60 of each other.
  */
-export function hybridWeights(embedder: { id: string }): HybridWeights {
-  const lexicalEmbedder = embedder.id.startsWith('hashing-');
-  return { dense: lexicalEmbedder ? 0.3 : 0.7, lexical: 1, neighbour: 0.7, neighbourRadius: 2 };
+export function hybridWeights(embedder: Pick<Embedder, 'lexical'>): HybridWeights {
+  return { dense: embedder.lexical ? 0.3 : 0.7, lexical: 1, neighbour: 0.7, neighbourRadius: 2 };
 }
