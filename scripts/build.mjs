@@ -9,9 +9,12 @@ const production = process.argv.includes('--production');
 const exists = (p) => fs.existsSync(p);
 
 /** Optional native or heavy packages stay outside the bundle and load lazily at run time. */
-const nodeExternals = ['vscode', 'node-llama-cpp', '@huggingface/transformers', 'onnxruntime-node', 'pg', 'playwright-core'];
-/** The .vsix ships without node_modules, so the extension bundles the pure-JS postgres client. */
-const extensionExternals = [...nodeExternals.filter((m) => m !== 'pg'), 'pg-native'];
+const nodeExternals = ['vscode', 'node-llama-cpp', '@huggingface/transformers', 'onnxruntime-node', 'onnxruntime-web', 'pg', 'playwright-core'];
+/**
+ * The .vsix ships without node_modules, so the extension bundles the pure-JS postgres client and
+ * onnxruntime-web (its WebAssembly goes to dist/ort), the runtime it can always load.
+ */
+const extensionExternals = [...nodeExternals.filter((m) => m !== 'pg' && m !== 'onnxruntime-web'), 'pg-native'];
 
 const targets = [];
 if (exists('src/extension/extension.ts')) {
@@ -22,6 +25,8 @@ if (exists('src/extension/extension.ts')) {
     format: 'cjs',
     target: 'node20',
     external: extensionExternals,
+    // onnxruntime-web's Node build as CommonJS (its ESM build needs import.meta.url, which a CJS bundle lacks).
+    alias: { 'onnxruntime-web': './node_modules/onnxruntime-web/dist/ort.node.min.js' },
     outdir: 'dist',
     sourcemap: !production,
     minify: production,
@@ -51,7 +56,15 @@ if (exists('src/webview/main.ts')) {
   });
 }
 
+/** onnxruntime-web's WebAssembly (the local embedder in the packaged extension); loaded from dist/ort. */
+const ORT_WASM_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
+
 function copyAssets() {
+  const ort = 'node_modules/onnxruntime-web/dist';
+  if (exists(ort)) {
+    fs.mkdirSync('dist/ort', { recursive: true });
+    for (const f of ORT_WASM_FILES) fs.copyFileSync(path.join(ort, f), path.join('dist/ort', f));
+  }
   const codicons = 'node_modules/@vscode/codicons/dist';
   if (exists(codicons)) {
     fs.mkdirSync('dist/codicons', { recursive: true });

@@ -171,7 +171,10 @@ export class ProjectMemory implements vscode.Disposable {
       },
     );
     const { createOnnxEmbedder } = await import('../core/embeddings/onnxEmbedder');
-    return createOnnxEmbedder(path.dirname(file));
+    // The .vsix carries no native binaries: onnxruntime-web's WebAssembly from dist/ort runs the model.
+    const embedder = await createOnnxEmbedder(path.dirname(file), { wasmDir: path.join(this.context.extensionPath, 'dist', 'ort') });
+    this.log.info(`Local embedding model ${embedder.id} runs on ONNX Runtime (${embedder.runtime}).`);
+    return embedder;
   }
 
   /** Model calls are off in an untrusted workspace. */

@@ -393,3 +393,35 @@ describe("the project's @vscode/test-electron suite inside code-server", () => {
     expect(log).toMatch(/\b4 passed, 0 failed\b/);
   });
 });
+
+describe('the local embedding model in the packaged extension', () => {
+  it('runs all-MiniLM-L6-v2 on the WebAssembly runtime the .vsix carries (it has no native binaries)', async () => {
+    // dist/project-memory.vsix was built by the first describe's beforeAll.
+    expect(fs.existsSync(VSIX)).toBe(true);
+    const modelsDir = path.join(REPO_ROOT, '.cache', 'models'); // installed by scripts/setup-models.sh
+    expect(fs.existsSync(path.join(modelsDir, 'all-MiniLM-L6-v2', 'model.onnx'))).toBe(true);
+    const ws = makeTempDir('local-embeddings-ws');
+    fs.writeFileSync(path.join(ws, 'README.md'), '# Sample project\n');
+    const settings = { 'projectMemory.embeddings.provider': 'local' };
+    const srv = await startCodeServer({ workspace: ws, vsix: [VSIX], name: 'local-embeddings', settings, env: { PROJECT_MEMORY_MODELS_DIR: modelsDir } });
+    fs.mkdirSync(path.join(srv.userDataDir, 'Machine'), { recursive: true });
+    fs.writeFileSync(path.join(srv.userDataDir, 'Machine', 'settings.json'), JSON.stringify(settings, null, 2));
+    const browser = await launchBrowser();
+    try {
+      await openWorkbench(browser.page, srv);
+      await runCommand(browser.page, 'Project Memory: Add Memory');
+      await quickInput(browser.page, MANUAL_FACT);
+      // The bank keeps one vector file per embedder: MiniLM's, not the lexical fallback's.
+      const vectorFiles = () => filesUnder(path.join(srv.userDataDir, 'User', 'workspaceStorage')).map((f) => path.basename(f)).filter((f) => f.startsWith('vectors-'));
+      await expect.poll(vectorFiles, { timeout: 120_000 }).toEqual([expect.stringMatching(/^vectors-onnx.all-MiniLM-L6-v2.384/)]);
+      const frame = await webviewFrame(browser.page, 'Memories');
+      await frame.locator('.memory-list .row', { hasText: MANUAL_FACT }).first().waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+      // No "local embedding model is unavailable" warning: the fallback did not happen.
+      await expect(browser.page.locator('.notifications-toasts').textContent()).resolves.not.toMatch(/embedding model is unavailable/);
+      await screenshot(browser.page, '7-local-embeddings');
+    } finally {
+      await browser.close();
+      await srv.stop();
+    }
+  });
+});

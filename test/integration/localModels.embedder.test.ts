@@ -126,3 +126,34 @@ describe('ONNX embedder (all-MiniLM-L6-v2, onnxruntime-node)', () => {
     }
   });
 });
+
+describe('ONNX embedder on the WebAssembly runtime (onnxruntime-web, what the .vsix ships)', () => {
+  let wasm: OnnxEmbedder;
+  let native: OnnxEmbedder;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = ensureTestModels().embedderDir;
+    [wasm, native] = await Promise.all([createOnnxEmbedder(dir, { runtime: 'wasm' }), createOnnxEmbedder(dir, { runtime: 'native', threads: 1 })]);
+  }, SETUP_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await wasm?.close();
+    await native?.close();
+  });
+
+  it('runs on WebAssembly, under the same id as the native runtime', () => {
+    expect(wasm.runtime).toBe('wasm');
+    expect(native.runtime).toBe('native');
+    expect(wasm.id).toBe(native.id);
+  });
+
+  it('matches the PyTorch reference and the native runtime (cosine > 0.9999)', async () => {
+    const ref = JSON.parse(fs.readFileSync(path.join(dir, 'reference.json'), 'utf8')) as Reference;
+    const [fromWasm, fromNative] = await Promise.all([wasm.embed(ref.sentences), native.embed(ref.sentences)]);
+    ref.sentences.forEach((s, i) => {
+      expect(cosine(fromWasm[i], ref.embeddings[i]), `reference, ${JSON.stringify(s.slice(0, 40))}`).toBeGreaterThan(0.9999);
+      expect(cosine(fromWasm[i], Array.from(fromNative[i])), `native, ${JSON.stringify(s.slice(0, 40))}`).toBeGreaterThan(0.9999);
+    });
+  });
+});

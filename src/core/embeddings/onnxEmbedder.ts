@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type Embedder, normalize } from './embedder';
 
 /** Types of the lazily loaded modules; `import type` keeps them out of the bundle's startup path. */
@@ -15,9 +16,18 @@ export interface OnnxEmbedderOptions {
   batchSize?: number;
   /** Threads inside one operator; default: cores − 1, at least 1, at most 4 (measured: on a busy 2-core machine 1 thread embeds 1.6× faster than 2). */
   threads?: number;
+  /**
+   * `native`: onnxruntime-node only. `wasm`: onnxruntime-web's WebAssembly build only (what the
+   * packaged extension ships: no native binaries). `auto` (default): native, else WebAssembly.
+   */
+  runtime?: 'auto' | 'native' | 'wasm';
+  /** Folder holding onnxruntime-web's `ort-wasm-*.wasm`/`.mjs` when they are not beside its module (a bundle). */
+  wasmDir?: string;
 }
 
 export interface OnnxEmbedder extends Embedder {
+  /** Which ONNX Runtime build runs the model. */
+  readonly runtime: 'native' | 'wasm';
   /** Token counts as the model sees them (after truncation), for usage reports. */
   countTokens(texts: string[]): number[];
   close(): Promise<void>;
@@ -48,10 +58,7 @@ export async function createOnnxEmbedder(modelDir: string, opts: OnnxEmbedderOpt
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   if (maxTokens < 3) throw new Error(`maxTokens must be at least 3, got ${maxTokens}.`);
 
-  const [ort, { Tokenizer }] = await Promise.all([
-    import('onnxruntime-node') as Promise<Ort>,
-    import('@huggingface/tokenizers'),
-  ]);
+  const [{ ort, runtime }, { Tokenizer }] = await Promise.all([loadRuntime(opts), import('@huggingface/tokenizers')]);
   const tokenizerJson = readJson(path.join(dir, 'tokenizer.json'));
   const tokenizerConfigPath = path.join(dir, 'tokenizer_config.json');
   const tokenizerConfig = fs.existsSync(tokenizerConfigPath) ? readJson(tokenizerConfigPath) : {};
@@ -60,11 +67,10 @@ export async function createOnnxEmbedder(modelDir: string, opts: OnnxEmbedderOpt
   const threads = opts.threads ?? Math.max(1, Math.min(4, os.availableParallelism() - 1));
   let session: OrtSession;
   try {
-    session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
+    session = await ort.InferenceSession.create(
+      path.join(dir, 'model.onnx'),
+      runtime === 'native' ? { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' } : { executionProviders: ['wasm'], graphOptimizationLevel: 'all' },
+    );
   } catch (err) {
     throw new Error(`Cannot load ${path.join(dir, 'model.onnx')} with onnxruntime: ${(err as Error).message}`);
   }
@@ -127,8 +133,10 @@ export async function createOnnxEmbedder(modelDir: string, opts: OnnxEmbedderOpt
   let closed = false;
 
   return {
+    // The same id on both runtimes: their vectors agree to float precision, so a bank moves freely.
     id: `onnx:${modelName}:${dimensions}:mean-l2:${maxTokens}`,
     dimensions,
+    runtime,
     countTokens: (texts) => texts.map((t) => encode(t).length),
     async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
       if (closed) throw new Error('This ONNX embedder was closed.');
@@ -160,5 +168,33 @@ function readJson(file: string): object {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as object;
   } catch (err) {
     throw new Error(`Cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * onnxruntime-node when it loads (fast native code, but per-platform binaries), else onnxruntime-web's
+ * WebAssembly build, which runs anywhere Node does and is what the packaged extension carries.
+ */
+async function loadRuntime(opts: OnnxEmbedderOptions): Promise<{ ort: Ort; runtime: 'native' | 'wasm' }> {
+  const want = opts.runtime ?? 'auto';
+  let nativeError: unknown;
+  if (want !== 'wasm') {
+    try {
+      return { ort: (await import('onnxruntime-node')) as Ort, runtime: 'native' };
+    } catch (err) {
+      if (want === 'native') throw err;
+      nativeError = err;
+    }
+  }
+  try {
+    const web = (await import('onnxruntime-web')) as unknown as Ort & { env: { wasm: { numThreads?: number; wasmPaths?: string } } };
+    // One thread: the threaded build would start web workers, which a bundled extension cannot locate.
+    web.env.wasm.numThreads = 1;
+    // A file URL prefix (it loads `<prefix>ort-wasm-simd-threaded.mjs`), which works on Windows paths too.
+    if (opts.wasmDir) web.env.wasm.wasmPaths = pathToFileURL(path.resolve(opts.wasmDir)).href.replace(/\/?$/, '/');
+    return { ort: web, runtime: 'wasm' };
+  } catch (err) {
+    const why = nativeError ? ` (native runtime: ${(nativeError as Error).message})` : '';
+    throw new Error(`No ONNX Runtime could be loaded: ${(err as Error).message}${why}`);
   }
 }
