@@ -21,7 +21,6 @@ export const ENDPOINT_PRESETS: { label: string; url: string }[] = [
   { label: 'OpenAI', url: 'https://api.openai.com/v1' },
 ];
 
-const t = vscode.l10n.t;
 
 function short(text: string, max = 90): string {
   const s = text.replace(/\s+/g, ' ').trim();
@@ -44,7 +43,7 @@ async function pickMemory(deps: CommandDeps, placeHolder: string, includeInactiv
   const bank = await deps.pm.getBank();
   const list = bank.list({ status: includeInactive ? 'all' : 'active', limit: 5000 });
   if (!list.items.length) {
-    void vscode.window.showInformationMessage(t('The memory bank is empty.'));
+    void vscode.window.showInformationMessage(vscode.l10n.t('The memory bank is empty.'));
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -60,68 +59,68 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(`projectMemory.${id}`, guarded(deps, title, fn));
 
   return [
-    reg('addMemory', t('Add memory failed'), async (text?: string) => {
+    reg('addMemory', vscode.l10n.t('Add memory failed'), async (text?: string) => {
       const editor = vscode.window.activeTextEditor;
       const selection = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
       const value =
         typeof text === 'string' && text.trim()
           ? text
           : await vscode.window.showInputBox({
-              prompt: t('What should Project Memory remember?'),
+              prompt: vscode.l10n.t('What should Project Memory remember?'),
               value: selection.trim(),
-              validateInput: (v) => (v.trim() ? undefined : t('Enter the fact to remember.')),
+              validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter the fact to remember.')),
             });
       if (!value?.trim()) return undefined;
       const bank = await pm.getBank();
       const rec = await bank.addManual(value.trim(), { source: { kind: 'manual', ref: editor && selection ? vscode.workspace.asRelativePath(editor.document.uri) : undefined } });
       // Toasts are not awaited: their promise only settles when the user closes them.
-      void vscode.window.showInformationMessage(t('Remembered: {0}', short(value)), t('Show'), t('Undo')).then(async (choice) => {
-        if (choice === t('Show')) await deps.revealMemory(rec.memoryId);
-        if (choice === t('Undo')) await bank.undo(rec.opId).catch((err) => showError(pm.log, t('Undo failed'), err));
+      void vscode.window.showInformationMessage(vscode.l10n.t('Remembered: {0}', short(value)), vscode.l10n.t('Show'), vscode.l10n.t('Undo')).then(async (choice) => {
+        if (choice === vscode.l10n.t('Show')) await deps.revealMemory(rec.memoryId);
+        if (choice === vscode.l10n.t('Undo')) await bank.undo(rec.opId).catch((err) => showError(pm.log, vscode.l10n.t('Undo failed'), err));
       });
       return rec.memoryId;
     }),
 
-    reg('search', t('Search failed'), async (query?: string) => {
-      const q = typeof query === 'string' ? query : await vscode.window.showInputBox({ prompt: t('Search project memories') });
+    reg('search', vscode.l10n.t('Search failed'), async (query?: string) => {
+      const q = typeof query === 'string' ? query : await vscode.window.showInputBox({ prompt: vscode.l10n.t('Search project memories') });
       if (!q?.trim()) return undefined;
       const bank = await pm.getBank();
       const hits = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: t('Searching memories…') },
+        { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Searching memories…') },
         () => bank.search(q, { topK: 30 }),
       );
       if (!hits.length) {
-        void vscode.window.showInformationMessage(t('No memory matches "{0}".', q));
+        void vscode.window.showInformationMessage(vscode.l10n.t('No memory matches "{0}".', q));
         return undefined;
       }
       const picked = await vscode.window.showQuickPick(
         hits.map((h) => ({ label: short(h.memory.text), description: h.memory.source.kind, detail: h.memory.updatedAt.slice(0, 10), id: h.memory.id })),
-        { placeHolder: t('{0} memories match "{1}"', hits.length, q), matchOnDetail: true },
+        { placeHolder: vscode.l10n.t('{0} memories match "{1}"', hits.length, q), matchOnDetail: true },
       );
       if (picked) await deps.revealMemory(picked.id);
       return picked?.id;
     }),
 
-    reg('forget', t('Forget failed'), async (id?: string) => {
+    reg('forget', vscode.l10n.t('Forget failed'), async (id?: string) => {
       const bank = await pm.getBank();
-      const memory = typeof id === 'string' ? bank.get(id) : await pickMemory(deps, t('Pick the memory to forget'));
+      const memory = typeof id === 'string' ? bank.get(id) : await pickMemory(deps, vscode.l10n.t('Pick the memory to forget'));
       if (!memory) return undefined;
       if (memory.status !== 'active') {
-        void vscode.window.showInformationMessage(t('That memory is already {0}.', memory.status));
+        void vscode.window.showInformationMessage(vscode.l10n.t('That memory is already {0}.', memory.status));
         return undefined;
       }
       const rec = await bank.delete(memory.id, 'forgotten by the user');
-      void vscode.window.showInformationMessage(t('Forgot: {0}', short(memory.text)), t('Undo')).then(async (choice) => {
-        if (choice === t('Undo')) await bank.undo(rec.opId).catch((err) => showError(pm.log, t('Undo failed'), err));
+      void vscode.window.showInformationMessage(vscode.l10n.t('Forgot: {0}', short(memory.text)), vscode.l10n.t('Undo')).then(async (choice) => {
+        if (choice === vscode.l10n.t('Undo')) await bank.undo(rec.opId).catch((err) => showError(pm.log, vscode.l10n.t('Undo failed'), err));
       });
       return memory.id;
     }),
 
-    reg('showHistory', t('Show history failed'), async (id?: string) => {
+    reg('showHistory', vscode.l10n.t('Show history failed'), async (id?: string) => {
       const bank = await pm.getBank();
-      const memory = typeof id === 'string' ? bank.get(id) : await pickMemory(deps, t('Pick a memory to see its history'), true);
+      const memory = typeof id === 'string' ? bank.get(id) : await pickMemory(deps, vscode.l10n.t('Pick a memory to see its history'), true);
       if (!memory) return undefined;
-      const content = `# ${t('History of a memory')}\n\n> ${memory.text}\n\n${t('Status')}: ${memory.status} · id \`${memory.id}\`\n\n${bank
+      const content = `# ${vscode.l10n.t('History of a memory')}\n\n> ${memory.text}\n\n${vscode.l10n.t('Status')}: ${memory.status} · id \`${memory.id}\`\n\n${bank
         .history(memory.id)
         .map(formatRecord)
         .join('\n')}\n`;
@@ -130,11 +129,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       return memory.id;
     }),
 
-    reg('undo', t('Undo failed'), async () => {
+    reg('undo', vscode.l10n.t('Undo failed'), async () => {
       const bank = await pm.getBank();
       const last = bank.lastUndoable();
       if (!last) {
-        void vscode.window.showInformationMessage(t('Nothing to undo.'));
+        void vscode.window.showInformationMessage(vscode.l10n.t('Nothing to undo.'));
         return undefined;
       }
       // Operations applied together (a manager batch, "clear", an import) are undone together.
@@ -151,19 +150,19 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
           pm.log.warn(`Undo skipped ${r.action} of ${r.memoryId}: ${errorMessage(err)}`);
         }
       }
-      const what = undone > 1 ? t('{0} operations', undone) : short((last.after ?? last.before)?.text ?? '');
-      void vscode.window.showInformationMessage(t('Undid {0}: {1}', last.action, what));
+      const what = undone > 1 ? vscode.l10n.t('{0} operations', undone) : short((last.after ?? last.before)?.text ?? '');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Undid {0}: {1}', last.action, what));
       return undone;
     }),
 
-    reg('export', t('Export failed'), async () => {
+    reg('export', vscode.l10n.t('Export failed'), async () => {
       const bank = await pm.getBank();
       const format = await vscode.window.showQuickPick(
         [
-          { label: 'JSON', description: t('Complete bank with history; can be imported again'), ext: 'json' },
-          { label: 'Markdown', description: t('Readable list of memories'), ext: 'md' },
+          { label: 'JSON', description: vscode.l10n.t('Complete bank with history; can be imported again'), ext: 'json' },
+          { label: 'Markdown', description: vscode.l10n.t('Readable list of memories'), ext: 'md' },
         ],
-        { placeHolder: t('Export format') },
+        { placeHolder: vscode.l10n.t('Export format') },
       );
       if (!format) return undefined;
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -174,67 +173,67 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!target) return undefined;
       const text = format.ext === 'json' ? JSON.stringify(bank.exportBundle(), null, 2) : bank.toMarkdown();
       await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
-      void vscode.window.showInformationMessage(t('Exported {0} memories to {1}.', bank.size, target.fsPath));
+      void vscode.window.showInformationMessage(vscode.l10n.t('Exported {0} memories to {1}.', bank.size, target.fsPath));
       return target.fsPath;
     }),
 
-    reg('import', t('Import failed'), async (file?: vscode.Uri) => {
+    reg('import', vscode.l10n.t('Import failed'), async (file?: vscode.Uri) => {
       const uri =
         file ??
-        (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { JSON: ['json'] }, openLabel: t('Import') }))?.[0];
+        (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { JSON: ['json'] }, openLabel: vscode.l10n.t('Import') }))?.[0];
       if (!uri) return undefined;
       let data: unknown;
       try {
         data = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
       } catch (err) {
-        throw new Error(t('{0} is not valid JSON: {1}', path.basename(uri.fsPath), errorMessage(err)));
+        throw new Error(vscode.l10n.t('{0} is not valid JSON: {1}', path.basename(uri.fsPath), errorMessage(err)));
       }
       const count = Array.isArray((data as { memories?: unknown[] })?.memories) ? (data as { memories: unknown[] }).memories.length : undefined;
       const mode = await vscode.window.showQuickPick(
         [
-          { label: t('Merge'), description: t('Add the imported memories to this bank'), mode: 'merge' as const },
-          { label: t('Replace'), description: t('Delete the current memories first (undoable)'), mode: 'replace' as const },
+          { label: vscode.l10n.t('Merge'), description: vscode.l10n.t('Add the imported memories to this bank'), mode: 'merge' as const },
+          { label: vscode.l10n.t('Replace'), description: vscode.l10n.t('Delete the current memories first (undoable)'), mode: 'replace' as const },
         ],
-        { placeHolder: t('How should the import be applied?') },
+        { placeHolder: vscode.l10n.t('How should the import be applied?') },
       );
       if (!mode) return undefined;
-      const go = t('Import');
+      const go = vscode.l10n.t('Import');
       const confirm = await vscode.window.showWarningMessage(
-        count === undefined ? t('Import {0}?', path.basename(uri.fsPath)) : t('Import {0} memories from {1}?', count, path.basename(uri.fsPath)),
-        { modal: true, detail: mode.mode === 'replace' ? t('The current memories are deleted first; the history keeps them.') : undefined },
+        count === undefined ? vscode.l10n.t('Import {0}?', path.basename(uri.fsPath)) : vscode.l10n.t('Import {0} memories from {1}?', count, path.basename(uri.fsPath)),
+        { modal: true, detail: mode.mode === 'replace' ? vscode.l10n.t('The current memories are deleted first; the history keeps them.') : undefined },
         go,
       );
       if (confirm !== go) return undefined;
       const bank = await pm.getBank();
       const res = await bank.importBundle(data, mode.mode);
-      void vscode.window.showInformationMessage(t('Imported {0} memories.', res.imported));
+      void vscode.window.showInformationMessage(vscode.l10n.t('Imported {0} memories.', res.imported));
       return res.imported;
     }),
 
-    reg('clear', t('Clear failed'), async () => {
+    reg('clear', vscode.l10n.t('Clear failed'), async () => {
       const bank = await pm.getBank();
       const active = bank.list({ limit: 0 }).counts.active;
       if (!active) {
-        void vscode.window.showInformationMessage(t('The memory bank is already empty.'));
+        void vscode.window.showInformationMessage(vscode.l10n.t('The memory bank is already empty.'));
         return 0;
       }
-      const yes = t('Delete All');
+      const yes = vscode.l10n.t('Delete All');
       const choice = await vscode.window.showWarningMessage(
-        t('Delete all {0} memories of this workspace?', active),
-        { modal: true, detail: t('The history is kept, and "Project Memory: Undo Last Operation" brings them back.') },
+        vscode.l10n.t('Delete all {0} memories of this workspace?', active),
+        { modal: true, detail: vscode.l10n.t('The history is kept, and "Project Memory: Undo Last Operation" brings them back.') },
         yes,
       );
       if (choice !== yes) return undefined;
       const n = await bank.clear();
-      void vscode.window.showInformationMessage(t('Deleted {0} memories.', n), t('Undo')).then(async (undo) => {
-        if (undo === t('Undo')) await vscode.commands.executeCommand('projectMemory.undo');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Deleted {0} memories.', n), vscode.l10n.t('Undo')).then(async (undo) => {
+        if (undo === vscode.l10n.t('Undo')) await vscode.commands.executeCommand('projectMemory.undo');
       });
       return n;
     }),
 
-    reg('rebuildIndex', t('Rebuilding the index failed'), async () => {
+    reg('rebuildIndex', vscode.l10n.t('Rebuilding the index failed'), async () => {
       return vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: t('Rebuilding the memory index…'), cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Rebuilding the memory index…'), cancellable: true },
         async (progress, token) => {
           const bank = await pm.getBank();
           const abort = new AbortController();
@@ -245,11 +244,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
               signal: abort.signal,
               onProgress: (done, total) => {
                 const pct = total ? Math.round((done / total) * 100) : 100;
-                progress.report({ increment: pct - last, message: t('{0} of {1} memories', done, total) });
+                progress.report({ increment: pct - last, message: vscode.l10n.t('{0} of {1} memories', done, total) });
                 last = pct;
               },
             });
-            void vscode.window.showInformationMessage(t('Rebuilt the index of {0} memories.', n));
+            void vscode.window.showInformationMessage(vscode.l10n.t('Rebuilt the index of {0} memories.', n));
             return n;
           } finally {
             sub.dispose();
@@ -258,51 +257,51 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       );
     }),
 
-    reg('pauseCapture', t('Pause failed'), async () => {
+    reg('pauseCapture', vscode.l10n.t('Pause failed'), async () => {
       await capture.pause();
-      void vscode.window.showInformationMessage(t('Project Memory capture paused.'));
+      void vscode.window.showInformationMessage(vscode.l10n.t('Project Memory capture paused.'));
     }),
 
-    reg('resumeCapture', t('Resume failed'), async () => {
+    reg('resumeCapture', vscode.l10n.t('Resume failed'), async () => {
       await capture.resume();
-      void vscode.window.showInformationMessage(t('Project Memory capture resumed.'));
+      void vscode.window.showInformationMessage(vscode.l10n.t('Project Memory capture resumed.'));
     }),
 
-    reg('captureMenu', t('Capture'), async () => {
+    reg('captureMenu', vscode.l10n.t('Capture'), async () => {
       const s = capture.state;
       const items: { label: string; command: string }[] = [];
-      if (s?.error) items.push({ label: t('$(refresh) Retry now'), command: 'projectMemory.retryCapture' });
-      items.push(capture.paused ? { label: t('$(play) Resume capture'), command: 'projectMemory.resumeCapture' } : { label: t('$(debug-pause) Pause capture'), command: 'projectMemory.pauseCapture' });
-      items.push({ label: t('$(output) Show log'), command: 'projectMemory.showLog' }, { label: t('$(gear) Configure endpoint'), command: 'projectMemory.configureEndpoint' });
+      if (s?.error) items.push({ label: vscode.l10n.t('$(refresh) Retry now'), command: 'projectMemory.retryCapture' });
+      items.push(capture.paused ? { label: vscode.l10n.t('$(play) Resume capture'), command: 'projectMemory.resumeCapture' } : { label: vscode.l10n.t('$(debug-pause) Pause capture'), command: 'projectMemory.pauseCapture' });
+      items.push({ label: vscode.l10n.t('$(output) Show log'), command: 'projectMemory.showLog' }, { label: vscode.l10n.t('$(gear) Configure endpoint'), command: 'projectMemory.configureEndpoint' });
       const picked = await vscode.window.showQuickPick(items, {
-        placeHolder: s?.error ? t('Last error: {0}', s.error) : t('{0} captured event(s) queued', capture.pending),
+        placeHolder: s?.error ? vscode.l10n.t('Last error: {0}', s.error) : vscode.l10n.t('{0} captured event(s) queued', capture.pending),
       });
       if (picked) await vscode.commands.executeCommand(picked.command);
     }),
 
-    reg('retryCapture', t('Retry failed'), async () => {
+    reg('retryCapture', vscode.l10n.t('Retry failed'), async () => {
       await capture.retry();
     }),
 
-    reg('configureEndpoint', t('Configuring the endpoint failed'), () => configureEndpoint(deps)),
+    reg('configureEndpoint', vscode.l10n.t('Configuring the endpoint failed'), () => configureEndpoint(deps)),
 
-    reg('setApiKey', t('Setting the API key failed'), async () => {
+    reg('setApiKey', vscode.l10n.t('Setting the API key failed'), async () => {
       const url = readEndpointSettings().url;
       if (!url) {
-        const choice = await vscode.window.showWarningMessage(t('Configure an endpoint first.'), t('Configure Endpoint'));
+        const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Configure an endpoint first.'), vscode.l10n.t('Configure Endpoint'));
         if (choice) await vscode.commands.executeCommand('projectMemory.configureEndpoint');
         return undefined;
       }
-      const key = await vscode.window.showInputBox({ prompt: t('API key for {0} (stored in VS Code secret storage; leave empty to remove)', url), password: true, ignoreFocusOut: true });
+      const key = await vscode.window.showInputBox({ prompt: vscode.l10n.t('API key for {0} (stored in VS Code secret storage; leave empty to remove)', url), password: true, ignoreFocusOut: true });
       if (key === undefined) return undefined;
       await storeApiKey(pm.context.secrets, url, key.trim());
-      void vscode.window.showInformationMessage(key.trim() ? t('API key saved for {0}.', url) : t('API key removed for {0}.', url));
+      void vscode.window.showInformationMessage(key.trim() ? vscode.l10n.t('API key saved for {0}.', url) : vscode.l10n.t('API key removed for {0}.', url));
       return true;
     }),
 
-    reg('showLog', t('Show log'), async () => pm.log.show()),
+    reg('showLog', vscode.l10n.t('Show log'), async () => pm.log.show()),
 
-    reg('revealMemory', t('Reveal memory failed'), async (id?: string) => deps.revealMemory(typeof id === 'string' ? id : undefined)),
+    reg('revealMemory', vscode.l10n.t('Reveal memory failed'), async (id?: string) => deps.revealMemory(typeof id === 'string' ? id : undefined)),
   ];
 }
 
@@ -312,21 +311,21 @@ async function configureEndpoint(deps: CommandDeps): Promise<string | undefined>
   const picked = await vscode.window.showQuickPick(
     [
       ...ENDPOINT_PRESETS.map((p) => ({ label: p.label, description: p.url, url: p.url })),
-      { label: t('Custom URL…'), description: t('Any OpenAI-compatible server'), url: '' },
-      { label: t("Use VS Code's language models"), description: t('No endpoint; uses the chat model you pick in VS Code'), url: '-' },
+      { label: vscode.l10n.t('Custom URL…'), description: vscode.l10n.t('Any OpenAI-compatible server'), url: '' },
+      { label: vscode.l10n.t("Use VS Code's language models"), description: vscode.l10n.t('No endpoint; uses the chat model you pick in VS Code'), url: '-' },
     ],
-    { placeHolder: current ? t('Current endpoint: {0}', current) : t('Where should Project Memory send model requests?') },
+    { placeHolder: current ? vscode.l10n.t('Current endpoint: {0}', current) : vscode.l10n.t('Where should Project Memory send model requests?') },
   );
   if (!picked) return undefined;
   const cfg = vscode.workspace.getConfiguration(SECTION);
   if (picked.url === '-') {
     await cfg.update('endpoint.url', undefined, vscode.ConfigurationTarget.Global);
-    void vscode.window.showInformationMessage(t("Project Memory now uses VS Code's language models."));
+    void vscode.window.showInformationMessage(vscode.l10n.t("Project Memory now uses VS Code's language models."));
     return '';
   }
   let url = picked.url;
   if (!url) {
-    url = (await vscode.window.showInputBox({ prompt: t('OpenAI-compatible base URL (ending in /v1)'), value: current || 'http://localhost:8000/v1', validateInput: validateEndpointUrl })) ?? '';
+    url = (await vscode.window.showInputBox({ prompt: vscode.l10n.t('OpenAI-compatible base URL (ending in /v1)'), value: current || 'http://localhost:8000/v1', validateInput: validateEndpointUrl })) ?? '';
     if (!url) return undefined;
   }
   url = url.trim().replace(/\/+$/, '');
@@ -335,7 +334,7 @@ async function configureEndpoint(deps: CommandDeps): Promise<string | undefined>
   const { testConnection } = await import('../core/llm/openaiChatModel');
   for (;;) {
     const res = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: t('Testing {0}…', url), cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Testing {0}…', url), cancellable: true },
       (_p, token) => {
         const ctl = new AbortController();
         token.onCancellationRequested(() => ctl.abort());
@@ -345,15 +344,15 @@ async function configureEndpoint(deps: CommandDeps): Promise<string | undefined>
     if (res.ok) {
       await cfg.update('endpoint.url', url, vscode.ConfigurationTarget.Global);
       await chooseModels(res.models);
-      void vscode.window.showInformationMessage(t('Project Memory uses {0} ({1} models).', url, res.models.length));
+      void vscode.window.showInformationMessage(vscode.l10n.t('Project Memory uses {0} ({1} models).', url, res.models.length));
       return url;
     }
-    const retry = t('Retry');
-    const setKey = t('Enter API Key');
-    const saveAnyway = t('Save Anyway');
-    const choice = await vscode.window.showErrorMessage(t('Cannot use {0}: {1}', url, res.error), retry, setKey, saveAnyway);
+    const retry = vscode.l10n.t('Retry');
+    const setKey = vscode.l10n.t('Enter API Key');
+    const saveAnyway = vscode.l10n.t('Save Anyway');
+    const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Cannot use {0}: {1}', url, res.error), retry, setKey, saveAnyway);
     if (choice === setKey) {
-      const key = await vscode.window.showInputBox({ prompt: t('API key for {0}', url), password: true, ignoreFocusOut: true });
+      const key = await vscode.window.showInputBox({ prompt: vscode.l10n.t('API key for {0}', url), password: true, ignoreFocusOut: true });
       if (key === undefined) return undefined;
       apiKey = key.trim();
       await storeApiKey(pm.context.secrets, url, apiKey);
@@ -369,12 +368,12 @@ async function configureEndpoint(deps: CommandDeps): Promise<string | undefined>
 async function chooseModels(models: string[]): Promise<void> {
   if (!models.length) return;
   const cfg = vscode.workspace.getConfiguration(SECTION);
-  const answer = models.length === 1 ? { label: models[0] } : await vscode.window.showQuickPick(models.map((m) => ({ label: m })), { placeHolder: t('Model for answers (and, unless you pick others, for extraction and memory management)') });
+  const answer = models.length === 1 ? { label: models[0] } : await vscode.window.showQuickPick(models.map((m) => ({ label: m })), { placeHolder: vscode.l10n.t('Model for answers (and, unless you pick others, for extraction and memory management)') });
   if (!answer) return;
   await cfg.update('models.answer', answer.label, vscode.ConfigurationTarget.Global);
   if (models.length === 1) return;
-  const same = t('Same model for everything');
-  const manager = await vscode.window.showQuickPick([{ label: same }, ...models.map((m) => ({ label: m }))], { placeHolder: t('Model for the memory manager and fact extraction') });
+  const same = vscode.l10n.t('Same model for everything');
+  const manager = await vscode.window.showQuickPick([{ label: same }, ...models.map((m) => ({ label: m }))], { placeHolder: vscode.l10n.t('Model for the memory manager and fact extraction') });
   const value = !manager || manager.label === same ? undefined : manager.label;
   await cfg.update('models.manager', value, vscode.ConfigurationTarget.Global);
   await cfg.update('models.extractor', value, vscode.ConfigurationTarget.Global);

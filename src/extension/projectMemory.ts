@@ -103,7 +103,11 @@ export class ProjectMemory implements vscode.Disposable {
     } catch {
       actor = undefined;
     }
-    const bank = await MemoryBank.open(this.bankFolder, { embedder, actor, storage: this.storageOption() });
+    const storage = this.storageOption();
+    // A large bank takes seconds to load (it never blocks the extension host): show it in the status bar.
+    const bank = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Opening the memory bank') }, () =>
+      MemoryBank.open(this.bankFolder, { embedder, actor, storage }),
+    );
     this.openedBank = bank;
     for (const m of bank.recovery.messages) this.log.warn(`Memory bank recovery: ${m}`);
     this.log.info(`Memory bank opened: ${bank.storageInfo.kind === 'file' ? bank.folder : bank.storageInfo.location} (${bank.size} memories, embedder ${embedder.id}).`);
