@@ -64,10 +64,16 @@ export const demoCommand: CliCommand = {
       io.out('\n== Questions');
       for (const q of QUESTIONS) {
         const a = await engine.answer(q, { topK: 20 });
-        io.out(`\nQ: ${q}\nA: ${a.answer || '(no answer)'}`);
+        io.out(`\nQ: ${q}\nA: ${clip(a.answer) || '(no answer)'}`);
         for (const c of a.citations) io.out(`   cites: ${c.text}`);
       }
       io.out(`\n${bank.list().counts.active} active memories; ${bank.history().length} history records. Inspect with: memory-r1 history --bank ${bankDir}`);
+      if (closeServer) {
+        io.out(
+          `\nThe built-in ${model} (135M parameters) only shows the plumbing: expect few facts, NOOPs and weak answers.\n` +
+            'For real results: bash scripts/demo.sh --endpoint http://127.0.0.1:11434/v1 --model qwen2.5:3b (any OpenAI-compatible server).',
+        );
+      }
       return 0;
     } finally {
       await bank.close();
@@ -75,3 +81,12 @@ export const demoCommand: CliCommand = {
     }
   },
 };
+
+/** Tiny models can loop until the token limit: show the start of such an answer, not pages of it. */
+function clip(text: string, maxChars = 300, maxLines = 3): string {
+  const t = text.trim();
+  const lines = t.split('\n');
+  let head = lines.slice(0, maxLines).join('\n');
+  if (head.length > maxChars) head = head.slice(0, maxChars);
+  return head.length < t.length ? `${head}… (${t.length - head.length} more characters)` : t;
+}

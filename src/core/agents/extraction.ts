@@ -19,7 +19,24 @@ export async function extractFactsFromText(
     maxTokens: opts.maxTokens,
     signal: opts.signal,
   });
-  // Small models copy the prompt's worked examples; such facts were never in the event.
-  const facts = parseFacts(res.text).filter((f) => !EXTRACTION_SYSTEM.includes(f) || text.includes(f));
+  const facts = parseFacts(res.text).filter((f) => !copiedFromPrompt(f, text));
   return { facts, usage: res.usage, raw: res.text };
+}
+
+const words = (text: string): Set<string> => new Set(text.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []);
+const PROMPT_WORDS = words(EXTRACTION_SYSTEM);
+
+/**
+ * Small models copy the prompt's worked examples, verbatim or reworded; such facts were never in
+ * the event. A fact counts as copied when it is in the prompt and not in the event, or when nearly
+ * all its words come from the prompt and most of them are missing from the event.
+ */
+export function copiedFromPrompt(fact: string, eventText: string): boolean {
+  if (EXTRACTION_SYSTEM.includes(fact)) return !eventText.includes(fact);
+  const factWords = [...words(fact)];
+  if (factWords.length < 3) return false;
+  const event = words(eventText);
+  const fromPrompt = factWords.filter((w) => PROMPT_WORDS.has(w)).length / factWords.length;
+  const fromEvent = factWords.filter((w) => event.has(w)).length / factWords.length;
+  return fromPrompt >= 0.8 && fromEvent < 0.5;
 }
