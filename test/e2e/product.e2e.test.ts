@@ -418,7 +418,9 @@ describe('the local embedding model in the packaged extension', () => {
       await frame.locator('.memory-list .row', { hasText: MANUAL_FACT }).first().waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
       // No "local embedding model is unavailable" warning: the fallback did not happen.
       await expect(browser.page.locator('.notifications-toasts').textContent()).resolves.not.toMatch(/embedding model is unavailable/);
-      await screenshot(browser.page, '7-local-embeddings');
+      await screenshot(browser.page, '7-local-embeddings-light');
+      await setTheme(browser.page, 'Default Dark Modern');
+      await screenshot(browser.page, '7-local-embeddings-dark');
     } finally {
       await browser.close();
       await srv.stop();
