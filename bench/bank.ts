@@ -95,6 +95,8 @@ async function setupBank(c: Case, dir: string, url: string | undefined): Promise
   const r = rng(c.size * 31 + c.dims);
   const chunk = 5000;
   const base = Date.parse('2026-01-01T00:00:00Z');
+  const ids: string[] = [];
+  const allTexts: string[] = [];
   try {
     for (let i = 0; i < c.size; i += chunk) {
       const recs: StoredRecord[] = [];
@@ -102,6 +104,11 @@ async function setupBank(c: Case, dir: string, url: string | undefined): Promise
       for (let j = i; j < Math.min(c.size, i + chunk); j++) {
         const text = factText(r, j);
         texts.push(text);
+        // Like the manager's records: the related memories it was shown (up to 10 earlier ones).
+        const candidates = Array.from({ length: Math.min(10, j) }, (_, k) => {
+          const at = Math.floor(r() * j);
+          return { key: String(k), memoryId: ids[at], text: allTexts[at] };
+        });
         const time = new Date(base + j * 1000).toISOString();
         recs.push({
           seq: j + 1,
@@ -111,12 +118,15 @@ async function setupBank(c: Case, dir: string, url: string | undefined): Promise
           memoryId: newId(),
           after: { text, status: 'active', tags: j % 10 === 0 ? ['infra'] : [], pinned: j % 500 === 0 },
           fact: text,
+          candidates,
           reason: 'bench setup',
           model: 'bench',
           source: { kind: 'chat', ref: `turn-${j}`, actor: 'bench' },
           actor: 'bench',
           time,
         });
+        ids.push(recs[recs.length - 1].memoryId);
+        allTexts.push(text);
       }
       const vecs = await embedder.embed(texts);
       const vectors = recs.map((rec, k) => ({ memoryId: rec.memoryId, textHash: textHash(rec.after!.text), vector: vecs[k] }));

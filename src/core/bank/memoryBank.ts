@@ -728,8 +728,31 @@ export class MemoryBank {
     for (const e of entries) this.vectors.set(e.memoryId, e.vector);
   }
 
+  /**
+   * Records repeat strings that memories already hold: the candidates the manager was shown, the text
+   * before a change, the fact, the ids. Parsed from the log they are separate copies; pointing them at
+   * the memory's own string keeps each text in memory once (about half the heap of a large bank).
+   */
+  private shareTexts(r: StoredRecord): void {
+    if (r.candidates) {
+      for (const c of r.candidates) {
+        const m = this.memories.get(c.memoryId);
+        if (!m) continue;
+        c.memoryId = m.id;
+        if (c.text === m.text) c.text = m.text;
+      }
+    }
+    const prev = r.memoryId ? this.memories.get(r.memoryId) : undefined;
+    if (prev) {
+      r.memoryId = prev.id;
+      if (r.before && r.before.text === prev.text) r.before.text = prev.text;
+    }
+    if (r.after && r.fact === r.after.text) r.fact = r.after.text;
+  }
+
   private applyRecord(r: StoredRecord, vec: Float32Array | undefined): void {
     if (this.byOpId.has(r.opId)) return;
+    this.shareTexts(r);
     this.records.push(r);
     this.byOpId.set(r.opId, r);
     if (r.seq >= this.nextSeq) this.nextSeq = r.seq + 1;
