@@ -102,6 +102,7 @@ const addToggle = iconButton('add', 'Add a memory', () => toggleAddForm(!state.a
 const clearAllButton = iconButton('clear-all', 'Delete all active memories…', () => post({ type: 'clearAll' }));
 
 const summary = h('div', { className: 'summary', attrs: { 'aria-live': 'polite' } });
+const sharedBankLine = h('div', { className: 'shared-bank', attrs: { hidden: true } });
 const errorBanner = h('div', { className: 'banner error', attrs: { role: 'alert', hidden: true } });
 const noticeLine = h('div', { className: 'notice', attrs: { role: 'status', 'aria-live': 'polite' } });
 
@@ -135,6 +136,7 @@ app.append(
     { className: 'toolbar' },
     h('div', { className: 'search-row' }, h('div', { className: 'search-box' }, icon('search', 'search-icon'), searchInput), addToggle, clearAllButton),
     h('div', { className: 'filter-row' }, statusSelect, tagInput, pinnedToggle),
+    sharedBankLine,
     summary,
   ),
   errorBanner,
@@ -252,6 +254,7 @@ function onState(msg: Extract<HostMessage, { type: 'state' }>): void {
     syncFilterControls();
   }
   state.received = true;
+  renderSharedBank(msg.sharedBank);
   state.total = msg.total;
   state.counts = msg.counts;
   state.pending = msg.pending;
@@ -303,6 +306,13 @@ function onReveal(id: string): void {
 }
 
 // ------------------------------------------------------------------ list rendering
+
+/** A team's shared bank says so, so nobody mistakes it for a private one. */
+function renderSharedBank(shared: { id: string; location: string } | undefined): void {
+  setAttrs(sharedBankLine, { hidden: !shared, title: shared ? `Shared bank on ${shared.location}` : undefined });
+  clear(sharedBankLine);
+  if (shared) sharedBankLine.append(icon('organization'), h('span', { text: `Shared bank: ${shared.id}` }));
+}
 
 function renderSummary(): void {
   const c = state.counts;

@@ -120,6 +120,8 @@ export type HostMessage =
       counts: Record<MemoryStatus, number>;
       offset: number;
       pending: PendingBatchView[];
+      /** Set when the bank is a team's shared one (postgres): which bank, and where (no password). */
+      sharedBank?: { id: string; location: string };
     }
   | { type: 'history'; memoryId: string; memory?: MemoryView; records: HistoryRecordView[] }
   | { type: 'error'; message: string }

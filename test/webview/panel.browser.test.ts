@@ -191,6 +191,27 @@ describe('memory side panel in Chromium', () => {
     await page.getByText('No memories match these filters.').waitFor();
   });
 
+  it("says when the bank is a team's shared one, and where", async () => {
+    const bank = await newBank();
+    await bank.addManual('Deploys go through staging first.');
+    // The same bank seen as a postgres-backed shared bank: only where it lives differs for the panel.
+    const shared = Object.create(bank, {
+      storageInfo: { value: { kind: 'postgres', location: 'postgres://ada@db.example.com:5432/memory#github.com/acme/shop' } },
+    }) as typeof bank;
+    session = await openPanel(context, server, shared);
+    const line = session.page.locator('.shared-bank');
+    await line.waitFor();
+    await expect(line.textContent()).resolves.toBe('Shared bank: github.com/acme/shop');
+    await expect(line.getAttribute('title')).resolves.toBe('Shared bank on postgres://ada@db.example.com:5432/memory#github.com/acme/shop');
+    await session.page.screenshot({ path: path.join(SCREENSHOT_DIR, 'panel-shared-bank.png') });
+    await session.close();
+
+    // A bank of files on this machine shows no such line.
+    session = await openPanel(context, server, bank);
+    await session.page.locator('[role=option]').first().waitFor();
+    await expect(session.page.locator('.shared-bank').isVisible()).resolves.toBe(false);
+  });
+
   it('renders HTML and script payloads as text and runs none of them', async () => {
     const bank = await newBank();
     const payloads = [

@@ -300,6 +300,7 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
       counts: res.counts,
       offset,
       pending: pendingViews(bank),
+      sharedBank: sharedBankView(bank),
     });
   }
 
@@ -392,6 +393,12 @@ export function historyViews(records: HistoryRecord[], current: Memory | undefin
     undoable:
       r.action !== 'NOOP' && r.action !== 'UNDO' && !undoneBy.has(r.opId) && !!r.after && !!current && sameSnapshot(r.after, current),
   }));
+}
+
+function sharedBankView(bank: MemoryBank): { id: string; location: string } | undefined {
+  const { kind, location } = bank.storageInfo;
+  if (kind === 'file') return undefined;
+  return { id: location.slice(location.lastIndexOf('#') + 1), location };
 }
 
 function pendingViews(bank: MemoryBank): PendingBatchView[] {
