@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { MemoryBank } from '../core/bank/memoryBank';
 import { defaultBankId } from '../core/bank/bankId';
-import type { StorageOption } from '../core/bank/storage/types';
+import { sharedBankStorage, type StorageOption } from '../core/bank/storage';
 import { createEmbedder, createModels, endpointFromEnv, type EmbeddingConfig, type EndpointConfig } from '../core/config';
 import { MemoryEngine } from '../core/engine';
 import type { Embedder } from '../core/embeddings/embedder';
@@ -53,8 +53,7 @@ export function embeddingConfig(args: ParsedArgs): EmbeddingConfig {
 export function storageOption(args: ParsedArgs): StorageOption {
   const url = flag(args, 'postgres') ?? process.env.MEMORY_R1_POSTGRES_URL;
   if (!url) return 'file';
-  if (!/^postgres(ql)?:\/\//i.test(url)) throw new UsageError(`--postgres takes a postgres:// URL, not "${url}".`);
-  return { kind: 'postgres', url, bankId: flag(args, 'bank-id') ?? process.env.MEMORY_R1_BANK_ID ?? defaultBankId(process.cwd()) };
+  return sharedBankStorage(url, flag(args, 'bank-id') ?? process.env.MEMORY_R1_BANK_ID ?? defaultBankId(process.cwd()));
 }
 
 export async function openBank(args: ParsedArgs, endpoint?: EndpointConfig): Promise<MemoryBank> {

@@ -15,7 +15,7 @@ import {
   SECTION,
 } from './settings';
 import { defaultBankId } from '../core/bank/bankId';
-import type { StorageOption } from '../core/bank/storage/types';
+import { sharedBankStorage, type StorageOption } from '../core/bank/storage';
 
 export interface ResolvedEndpoint {
   url: string;
@@ -118,15 +118,12 @@ export class ProjectMemory implements vscode.Disposable {
   private storageOption(): StorageOption {
     const s = readStorageSettings();
     if (!s.postgresUrl) return 'file';
-    if (!/^postgres(ql)?:\/\//i.test(s.postgresUrl)) {
-      throw new Error(vscode.l10n.t('projectMemory.storage.postgresUrl must be a postgres:// URL.'));
-    }
     if (/^[^:]+:\/\/[^/@]*:[^/@]+@/.test(s.postgresUrl)) {
       this.log.warn('projectMemory.storage.postgresUrl holds a password, which settings keep in plain text: prefer ~/.pgpass or PGPASSWORD.');
     }
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const bankId = s.bankId || (folder ? defaultBankId(folder) : 'no-workspace');
-    return { kind: 'postgres', url: s.postgresUrl, bankId };
+    return sharedBankStorage(s.postgresUrl, bankId);
   }
 
   private async createEmbedder(): Promise<Embedder> {

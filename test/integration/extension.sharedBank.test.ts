@@ -92,7 +92,15 @@ describe('shared bank on PostgreSQL (projectMemory.storage.postgresUrl)', () => 
     // A second process, a different folder, the explicit id: the same bank.
     const listed = execFileSync(process.execPath, [CLI, 'list', '--postgres', server.url, '--bank-id', 'github.com/acme/cli-shared'], { cwd: os.tmpdir(), encoding: 'utf8' });
     expect(listed).toContain('Feature flags live in config/flags.yaml.');
-    expect(() => execFileSync(process.execPath, [CLI, 'list', '--postgres', 'mysql://x'], { cwd: repo, encoding: 'utf8', stdio: 'pipe' })).toThrow(/postgres:\/\/ URL/);
+    // A wrong URL is refused without being echoed: it may hold a password.
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [CLI, 'list', '--postgres', 'mysql://ada:s3cr3t-pw@db.example.com/x'], { cwd: repo, encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      stderr = String((err as { stderr?: string }).stderr);
+    }
+    expect(stderr).toMatch(/needs a postgres:\/\/ \(or postgresql:\/\/\) URL/);
+    expect(stderr).not.toContain('s3cr3t-pw');
     fs.rmSync(repo, { recursive: true, force: true });
   });
 });

@@ -733,7 +733,7 @@ export class MemoryBank {
    * before a change, the fact, the ids. Parsed from the log they are separate copies; pointing them at
    * the memory's own string keeps each text in memory once (about half the heap of a large bank).
    */
-  private shareTexts(r: StoredRecord): void {
+  private shareTexts(r: StoredRecord, prev: Memory | undefined): void {
     if (r.candidates) {
       for (const c of r.candidates) {
         const m = this.memories.get(c.memoryId);
@@ -742,7 +742,6 @@ export class MemoryBank {
         if (c.text === m.text) c.text = m.text;
       }
     }
-    const prev = r.memoryId ? this.memories.get(r.memoryId) : undefined;
     if (prev) {
       r.memoryId = prev.id;
       if (r.before && r.before.text === prev.text) r.before.text = prev.text;
@@ -752,7 +751,8 @@ export class MemoryBank {
 
   private applyRecord(r: StoredRecord, vec: Float32Array | undefined): void {
     if (this.byOpId.has(r.opId)) return;
-    this.shareTexts(r);
+    const prev = r.memoryId ? this.memories.get(r.memoryId) : undefined;
+    this.shareTexts(r, prev);
     this.records.push(r);
     this.byOpId.set(r.opId, r);
     if (r.seq >= this.nextSeq) this.nextSeq = r.seq + 1;
@@ -764,7 +764,6 @@ export class MemoryBank {
       list.push(r);
     }
     if (!r.after || !r.memoryId) return;
-    const prev = this.memories.get(r.memoryId);
     const created = r.createdAt;
     const m: Memory = {
       id: r.memoryId,

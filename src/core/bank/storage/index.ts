@@ -1,8 +1,18 @@
+import { BankError } from '../../errors';
 import { FileStorage } from './fileStorage';
 import type { BankStorage, StorageOption } from './types';
 
 export type { BankStorage, StorageOption, StorageTx, RecordBatch, VectorBatch, SideLogName, SideDocName } from './types';
 export { FileStorage } from './fileStorage';
+
+/**
+ * The option for a team's shared bank. Anything but a postgres URL is refused, without repeating the
+ * value: a mistyped URL may still hold a password.
+ */
+export function sharedBankStorage(url: string, bankId: string): StorageOption {
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new BankError('INVALID_INPUT', 'A shared bank needs a postgres:// (or postgresql://) URL.');
+  return { kind: 'postgres', url, bankId };
+}
 
 /**
  * The store `MemoryBank.open` uses for `folder` and the `storage` option (default: files in
