@@ -6,6 +6,8 @@ export type BankErrorCode =
   | 'LOCKED'
   | 'CORRUPT'
   | 'LIMIT'
+  /** A database refused the login (no password, or a wrong one). */
+  | 'AUTH'
   /** The event was already captured (by another window on the same bank). */
   | 'DUPLICATE'
   | 'IO';

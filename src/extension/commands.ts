@@ -5,7 +5,7 @@ import type { ProjectMemory } from './projectMemory';
 import type { CaptureService } from './capture/captureService';
 import { errorMessage, showError } from './errors';
 import { describeOperation, formatRecord } from './chat/memoryParticipant';
-import { readEndpointSettings, SECTION, storeApiKey, validateEndpointUrl } from './settings';
+import { readEndpointSettings, readStorageSettings, SECTION, storeApiKey, storeDatabasePassword, validateEndpointUrl } from './settings';
 
 export interface CommandDeps {
   pm: ProjectMemory;
@@ -299,6 +299,25 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       return true;
     }),
 
+    reg('setDatabasePassword', vscode.l10n.t('Setting the database password failed'), async () => {
+      const url = readStorageSettings().postgresUrl;
+      if (!url) {
+        void vscode.window.showWarningMessage(vscode.l10n.t('No shared bank is configured: set projectMemory.storage.postgresUrl in your user settings first.'));
+        return undefined;
+      }
+      const where = redactedDatabaseUrl(url);
+      const password = await vscode.window.showInputBox({
+        prompt: vscode.l10n.t('Password for {0} (stored in VS Code secret storage; leave empty to remove)', where),
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (password === undefined) return undefined;
+      await storeDatabasePassword(pm.context.secrets, url, password);
+      void vscode.window.showInformationMessage(password ? vscode.l10n.t('Database password saved for {0}.', where) : vscode.l10n.t('Database password removed for {0}.', where));
+      await pm.reopenBank().catch((err) => pm.log.warn(`Reopening the memory bank failed: ${String(err)}`));
+      return true;
+    }),
+
     reg('showLog', vscode.l10n.t('Show log'), async () => pm.log.show()),
 
     reg('revealMemory', vscode.l10n.t('Reveal memory failed'), async (id?: string) => deps.revealMemory(typeof id === 'string' ? id : undefined)),
@@ -380,3 +399,13 @@ async function chooseModels(models: string[]): Promise<void> {
 }
 
 export { describeOperation };
+
+/** user@host:port/db, never a password. */
+function redactedDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.username ? decodeURIComponent(u.username) + '@' : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'the configured database';
+  }
+}

@@ -5,6 +5,7 @@ import type { MemoryBank } from '../core/bank/memoryBank';
 import type { MemoryEngine, EngineModels } from '../core/engine';
 import type { Embedder } from '../core/embeddings/embedder';
 import { ActionableError, errorMessage } from './errors';
+import { BankError } from '../core/errors';
 import {
   ensureEndpointConsent,
   getApiKey,
@@ -13,6 +14,7 @@ import {
   readEndpointSettings,
   readStorageSettings,
   SECTION,
+  withDatabasePassword,
 } from './settings';
 import { defaultBankId } from '../core/bank/bankId';
 import { sharedBankStorage, type StorageOption } from '../core/bank/storage';
@@ -103,11 +105,21 @@ export class ProjectMemory implements vscode.Disposable {
     } catch {
       actor = undefined;
     }
-    const storage = this.storageOption();
+    const storage = await this.storageOption();
     // A large bank takes seconds to load (it never blocks the extension host): show it in the status bar.
-    const bank = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Opening the memory bank') }, () =>
-      MemoryBank.open(this.bankFolder, { embedder, actor, storage }),
-    );
+    let bank: MemoryBank;
+    try {
+      bank = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Opening the memory bank') }, () =>
+        MemoryBank.open(this.bankFolder, { embedder, actor, storage }),
+      );
+    } catch (err) {
+      if (err instanceof BankError && err.code === 'AUTH') {
+        throw new ActionableError(`${err.message} ${vscode.l10n.t('Set the password with "Project Memory: Set Database Password" (or in ~/.pgpass).')}`, [
+          { title: vscode.l10n.t('Set Database Password'), command: 'projectMemory.setDatabasePassword' },
+        ]);
+      }
+      throw err;
+    }
     this.openedBank = bank;
     for (const m of bank.recovery.messages) this.log.warn(`Memory bank recovery: ${m}`);
     this.log.info(`Memory bank opened: ${bank.storageInfo.kind === 'file' ? bank.folder : bank.storageInfo.location} (${bank.size} memories, embedder ${embedder.id}).`);
@@ -115,15 +127,16 @@ export class ProjectMemory implements vscode.Disposable {
   }
 
   /** Files in the workspace storage, or the shared postgres bank of this repository. */
-  private storageOption(): StorageOption {
+  private async storageOption(): Promise<StorageOption> {
     const s = readStorageSettings();
     if (!s.postgresUrl) return 'file';
     if (/^[^:]+:\/\/[^/@]*:[^/@]+@/.test(s.postgresUrl)) {
-      this.log.warn('projectMemory.storage.postgresUrl holds a password, which settings keep in plain text: prefer ~/.pgpass or PGPASSWORD.');
+      this.log.warn('projectMemory.storage.postgresUrl holds a password, which settings keep in plain text: use "Project Memory: Set Database Password", ~/.pgpass or PGPASSWORD instead.');
     }
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const bankId = s.bankId || (folder ? defaultBankId(folder) : 'no-workspace');
-    return sharedBankStorage(s.postgresUrl, bankId);
+    // The password comes from secret storage (Set Database Password), ~/.pgpass or PGPASSWORD.
+    return sharedBankStorage(await withDatabasePassword(this.context.secrets, s.postgresUrl), bankId);
   }
 
   private async createEmbedder(): Promise<Embedder> {

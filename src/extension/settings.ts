@@ -123,6 +123,39 @@ export function storeApiKey(secrets: vscode.SecretStorage, url: string, key: str
   return key ? secrets.store(apiKeySecretName(url), key) : secrets.delete(apiKeySecretName(url));
 }
 
+/** The password of a shared-bank database, keyed by user, host, port and database (never the password). */
+function databasePasswordSecretName(url: string): string {
+  try {
+    const u = new URL(url);
+    return `projectMemory.databasePassword:${decodeURIComponent(u.username)}@${u.host}${u.pathname}`;
+  } catch {
+    return `projectMemory.databasePassword:${url}`;
+  }
+}
+
+export function getDatabasePassword(secrets: vscode.SecretStorage, url: string): Thenable<string | undefined> {
+  return secrets.get(databasePasswordSecretName(url));
+}
+
+export function storeDatabasePassword(secrets: vscode.SecretStorage, url: string, password: string): Thenable<void> {
+  return password ? secrets.store(databasePasswordSecretName(url), password) : secrets.delete(databasePasswordSecretName(url));
+}
+
+/** The URL with the stored password filled in, unless the URL carries one itself. */
+export async function withDatabasePassword(secrets: vscode.SecretStorage, url: string): Promise<string> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url; // refused later, without echoing it
+  }
+  if (u.password) return url;
+  const password = await getDatabasePassword(secrets, url);
+  if (!password) return url;
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 const CONSENT_KEY = 'projectMemory.endpointConsent';
 
 /**

@@ -82,6 +82,31 @@ describe('shared bank on PostgreSQL (projectMemory.storage.postgresUrl)', () => 
     expect(bank.size).toBe(0); // a different store: the local memory stays in its files
   });
 
+  it('signs in with the password kept in secret storage (Set Database Password), never in settings', async () => {
+    h = await startHarness({ reply: agentReplies({}) });
+    testing.setConfig('projectMemory.storage.bankId', 'team/password-bank');
+    testing.setConfig('projectMemory.storage.postgresUrl', server.passwordUser.url);
+    // Without its password the database refuses; the error says so and offers the command.
+    const refused = await h.api.pm.getBank().then(
+      () => undefined,
+      (err: unknown) => err as Error & { actions?: { command: string }[] },
+    );
+    expect(refused?.message).toMatch(/refused the login of pm_pw_user: it needs a password, and none was given/);
+    expect(refused?.actions?.map((a) => a.command)).toEqual(['projectMemory.setDatabasePassword']);
+
+    testing.answer(() => server.passwordUser.password); // the password input box
+    testing.answer(() => undefined); // the confirmation toast
+    expect(await h.command('projectMemory.setDatabasePassword')).toBe(true);
+    const bank = await h.api.pm.getBank();
+    expect(bank.storageInfo.location).toContain('#team/password-bank');
+    expect(bank.storageInfo.location).not.toContain(server.passwordUser.password);
+    const id = await addByHand(h, 'The password-protected shared bank works.');
+    expect(bank.get(id)?.text).toBe('The password-protected shared bank works.');
+    // Kept under a name that holds no password; the settings never saw it.
+    expect(await h.context.secrets.get(`projectMemory.databasePassword:pm_pw_user@${new URL(server.passwordUser.url).host}/postgres`)).toBe(server.passwordUser.password);
+    expect(JSON.stringify([...testing.state.config.entries()])).not.toContain(server.passwordUser.password);
+  });
+
   it('the CLI reaches the same shared bank with --postgres, its id taken from the git origin', () => {
     const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-cli-pg-'));
     execFileSync('git', ['init', '-q'], { cwd: repo });

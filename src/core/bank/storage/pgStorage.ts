@@ -203,7 +203,13 @@ export class PgStorage implements BankStorage {
     try {
       c = await this.pool.connect();
     } catch (err) {
-      throw new BankError('IO', `Cannot reach the memory bank database ${this.location}: ${(err as Error).message}`);
+      const e = err as Error & { code?: string };
+      // A missing password surfaces as a SASL client error, a wrong one as 28P01: say which, plainly.
+      if (e.code === '28P01' || e.code === '28000' || /password/i.test(e.message)) {
+        const user = decodeURIComponent(new URL(this.url).username || 'the default user');
+        throw new BankError('AUTH', `The memory bank database ${this.location} refused the login of ${user}: ${/must be a string|no password/i.test(e.message) ? 'it needs a password, and none was given' : e.message}.`);
+      }
+      throw new BankError('IO', `Cannot reach the memory bank database ${this.location}: ${e.message}`);
     }
     try {
       return await fn(c);
