@@ -119,7 +119,13 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
         this.outbox = [];
         this.ready = true;
         this.loadedRows = 0;
-        await this.sendState(0, Math.max(PAGE_SIZE, this.query.limit));
+        // The first state may wait for the bank to open (seconds for a large one): show progress meanwhile.
+        this.setBusy(+1);
+        try {
+          await this.sendState(0, Math.max(PAGE_SIZE, this.query.limit));
+        } finally {
+          this.setBusy(-1);
+        }
         if (this.selectedId) await this.sendHistory(this.selectedId);
         for (const m of queued) void this.post(m);
         await this.flushReveal();
