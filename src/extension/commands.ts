@@ -5,7 +5,7 @@ import type { ProjectMemory } from './projectMemory';
 import type { CaptureService } from './capture/captureService';
 import { errorMessage, showError } from './errors';
 import { describeOperation, formatRecord } from './chat/memoryParticipant';
-import { readEndpointSettings, readStorageSettings, SECTION, storeApiKey, storeDatabasePassword, validateEndpointUrl } from './settings';
+import { databaseLabel, readEndpointSettings, readStorageSettings, SECTION, storeApiKey, storeDatabasePassword, validateEndpointUrl } from './settings';
 
 export interface CommandDeps {
   pm: ProjectMemory;
@@ -305,7 +305,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         void vscode.window.showWarningMessage(vscode.l10n.t('No shared bank is configured: set projectMemory.storage.postgresUrl in your user settings first.'));
         return undefined;
       }
-      const where = redactedDatabaseUrl(url);
+      const where = databaseLabel(url) ?? vscode.l10n.t('the configured database');
       const password = await vscode.window.showInputBox({
         prompt: vscode.l10n.t('Password for {0} (stored in VS Code secret storage; leave empty to remove)', where),
         password: true,
@@ -399,13 +399,3 @@ async function chooseModels(models: string[]): Promise<void> {
 }
 
 export { describeOperation };
-
-/** user@host:port/db, never a password. */
-function redactedDatabaseUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.username ? decodeURIComponent(u.username) + '@' : ''}${u.host}${u.pathname}`;
-  } catch {
-    return 'the configured database';
-  }
-}

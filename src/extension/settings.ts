@@ -123,14 +123,19 @@ export function storeApiKey(secrets: vscode.SecretStorage, url: string, key: str
   return key ? secrets.store(apiKeySecretName(url), key) : secrets.delete(apiKeySecretName(url));
 }
 
-/** The password of a shared-bank database, keyed by user, host, port and database (never the password). */
-function databasePasswordSecretName(url: string): string {
+/** A shared-bank database as user@host:port/db: never its password. Undefined when the URL does not parse. */
+export function databaseLabel(url: string): string | undefined {
   try {
     const u = new URL(url);
-    return `projectMemory.databasePassword:${decodeURIComponent(u.username)}@${u.host}${u.pathname}`;
+    return `${u.username ? decodeURIComponent(u.username) + '@' : ''}${u.host}${u.pathname}`;
   } catch {
-    return `projectMemory.databasePassword:${url}`;
+    return undefined;
   }
+}
+
+/** The password of a shared-bank database is kept under its label (user, host, port, database). */
+function databasePasswordSecretName(url: string): string {
+  return `projectMemory.databasePassword:${databaseLabel(url) ?? url}`;
 }
 
 export function getDatabasePassword(secrets: vscode.SecretStorage, url: string): Thenable<string | undefined> {

@@ -69,7 +69,7 @@ export class VectorIndex {
     if (this.stride > this.dims) this.data.fill(0, off + this.dims, off + this.stride);
     let sq = 0;
     for (let j = 0; j < this.dims; j++) sq += this.data[off + j] * this.data[off + j];
-    if (Math.sqrt(sq) > this.maxNorm) this.maxNorm = Math.sqrt(sq);
+    this.maxNorm = Math.max(this.maxNorm, Math.sqrt(sq));
   }
 
   /** Removes by moving the last row into the hole: O(dims). */
