@@ -449,22 +449,33 @@ export async function dismissPrompts(page: Page): Promise<void> {
 
 /** Opens the command palette with F1, types `title` and runs the entry whose label is `title`. */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  const deadline = Date.now() + TIMEOUTS.ui;
-  // Commands of an extension appear once its contributions are registered: until then the palette
-  // has no such row, so reopen it until it does (bounded by the deadline).
-  for (;;) {
+  await withQuickInputRetries(page, `No command "${title}" in the command palette`, async (stepTimeout) => {
     await openQuickInput(page, 'F1');
-    await page.locator(WORKBENCH.quickInputBox).fill(`>${title}`);
+    await page.locator(WORKBENCH.quickInputBox).fill(`>${title}`, { timeout: stepTimeout });
     const row = quickPickRow(page, title);
+    await row.waitFor({ state: 'visible', timeout: stepTimeout });
+    await pickRow(page, row, stepTimeout);
+  });
+}
+
+/**
+ * Runs `attempt` until it succeeds or TIMEOUTS.ui has passed. A quick input closes whenever focus
+ * leaves it, and the workbench moves focus on its own (a webview that finishes loading in a
+ * focused view takes it), so a palette opened at the wrong moment vanishes mid-typing. Commands of
+ * an extension also appear only once its contributions are registered. Either way the cure is to
+ * close what is left and open the palette again.
+ */
+async function withQuickInputRetries(page: Page, what: string, attempt: (stepTimeout: number) => Promise<void>): Promise<void> {
+  const deadline = Date.now() + TIMEOUTS.ui;
+  for (;;) {
     try {
-      await row.waitFor({ state: 'visible', timeout: Math.max(1_000, Math.min(5_000, deadline - Date.now())) });
+      await attempt(Math.max(1_000, Math.min(5_000, deadline - Date.now())));
+      return;
     } catch (error) {
-      await page.keyboard.press('Escape');
-      if (Date.now() >= deadline) throw new Error(`No command "${title}" in the command palette`, { cause: error });
-      continue;
+      if (await page.locator(WORKBENCH.quickInputBox).isVisible()) await page.keyboard.press('Escape');
+      if (Date.now() >= deadline) throw new Error(what, { cause: error });
+      console.log(`[e2e] retrying the quick input (${what}): ${String(error).split('\n')[0]}`);
     }
-    await pickRow(page, row);
-    return;
   }
 }
 
@@ -499,13 +510,13 @@ function quickPickRow(page: Page, label: string | RegExp): Locator {
   return page.locator(WORKBENCH.quickInputRows).filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
 }
 
-async function pickRow(page: Page, row: Locator): Promise<void> {
-  await row.waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+async function pickRow(page: Page, row: Locator, timeout: number = TIMEOUTS.ui): Promise<void> {
+  await row.waitFor({ state: 'visible', timeout });
   // Enter runs the focused row; when another row is focused (recently used), click the right one.
-  if ((await row.getAttribute('class'))?.split(/\s+/).includes('focused')) {
-    await page.locator(WORKBENCH.quickInputBox).press('Enter');
+  if ((await row.getAttribute('class', { timeout }))?.split(/\s+/).includes('focused')) {
+    await page.locator(WORKBENCH.quickInputBox).press('Enter', { timeout });
   } else {
-    await row.click();
+    await row.click({ timeout });
   }
 }
 
@@ -529,12 +540,14 @@ export async function waitForStatusBarItem(page: Page, text: string | RegExp): P
 
 /** Opens a view by its name through "View: Open View" (works for any view container). */
 export async function openView(page: Page, viewTitle: string): Promise<void> {
-  await runCommand(page, 'View: Open View');
-  // The picker opens as quick access with a "view " prefix in the box; typing must keep it.
-  const box = page.locator(WORKBENCH.quickInputBox);
-  await box.fill(`${await box.inputValue()}${viewTitle}`);
-  await pickRow(page, quickPickRow(page, viewTitle));
-  await page.locator(WORKBENCH.quickInput).waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
+  await withQuickInputRetries(page, `Could not open the view "${viewTitle}"`, async (stepTimeout) => {
+    await runCommand(page, 'View: Open View');
+    // The picker opens as quick access with a "view " prefix in the box; typing must keep it.
+    const box = page.locator(WORKBENCH.quickInputBox);
+    await box.fill(`${await box.inputValue({ timeout: stepTimeout })}${viewTitle}`, { timeout: stepTimeout });
+    await pickRow(page, quickPickRow(page, viewTitle), stepTimeout);
+    await page.locator(WORKBENCH.quickInput).waitFor({ state: 'hidden', timeout: stepTimeout });
+  });
 }
 
 /**

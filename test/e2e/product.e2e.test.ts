@@ -190,7 +190,8 @@ describe('Project Memory in code-server: what the user sees', () => {
     // The click leaves focus in the panel's webview; give it back to the workbench before using the palette.
     await page().locator('.part.sidebar .composite.title').first().click();
     await expect.poll(() => page().locator('.part.sidebar .composite.title').first().textContent(), { timeout: TIMEOUTS.ui }).toMatch(/Project Memory/i);
-    const frame = await panel();
+    // The container's click alone must show the panel's page: no palette here.
+    const frame = await webviewFrame(page(), 'Memories', { open: false });
     await frame.getByText('No memories yet').waitFor({ state: 'visible', timeout: 60_000 });
     await expect(frame.locator('.summary').textContent()).resolves.toContain('0 active');
     await shootBothThemes('1-activated-empty-panel', frame);
