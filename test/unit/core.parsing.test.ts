@@ -91,6 +91,17 @@ describe('parseFacts', () => {
     expect(parseFacts('{"facts": [{"fact": "Y."}]}')).toEqual(['Y.']);
     expect(parseFacts('nothing')).toEqual([]);
   });
+
+  it('keeps the facts completed before max_tokens cut the list off, never the cut one', () => {
+    // What SmolLM2-135M returned for "We moved the billing database from PostgreSQL 15 to 16".
+    const looping = `{\n  "facts": [\n    "The billing database moved to PostgreSQL 16.",\n    "The billing database moved to PostgreSQL 16.",\n    "The billing database moved to \\"PG\\" 16",\n    "The billing datab`;
+    expect(parseFacts(looping)).toEqual(['The billing database moved to PostgreSQL 16.', 'The billing database moved to "PG" 16']);
+    expect(parseFacts('{"facts": ["Only one, cut')).toEqual([]);
+    expect(parseFacts('{"facts": [')).toEqual([]);
+    expect(parseFacts('{"other": ["A."')).toEqual([]);
+    // A whole JSON value without facts is an answer, not a cut-off list.
+    expect(parseFacts('{"facts": "A."} {"facts": ["B."]')).toEqual([]);
+  });
 });
 
 describe('parseAnswerOutput', () => {

@@ -110,6 +110,7 @@ export function parseManagerOutput(raw: string, candidates: CandidateView[], max
 export function parseFacts(raw: string, maxFacts = 20, maxChars = 2000): string[] {
   const json = extractJson(raw);
   let list: unknown = Array.isArray(json) ? json : json && typeof json === 'object' ? (json as Record<string, unknown>).facts : undefined;
+  if (!Array.isArray(list) && json === undefined) list = completeFactsBeforeCut(raw);
   if (!Array.isArray(list)) return [];
   list = list.map((f) => (typeof f === 'string' ? f : f && typeof f === 'object' && typeof (f as { fact?: unknown }).fact === 'string' ? (f as { fact: string }).fact : undefined));
   const seen = new Set<string>();
@@ -124,6 +125,29 @@ export function parseFacts(raw: string, maxFacts = 20, maxChars = 2000): string[
     if (out.length >= maxFacts) break;
   }
   return out;
+}
+
+/**
+ * The facts that were complete when the output was cut off: small models often repeat a fact until
+ * max_tokens ends the JSON mid-list. Only string literals closed and followed by `,` or `]` count, so
+ * a fact cut in the middle is never kept.
+ */
+function completeFactsBeforeCut(raw: string): string[] | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const open = /"facts"\s*:\s*\[/.exec(raw.slice(0, 10_000));
+  if (!open) return undefined;
+  const facts: string[] = [];
+  const item = /\s*("(?:[^"\\\u0000-\u001f]|\\.)*")\s*([,\]])/y;
+  item.lastIndex = open.index + open[0].length;
+  for (let m = item.exec(raw); m; m = item.exec(raw)) {
+    try {
+      facts.push(JSON.parse(m[1]) as string);
+    } catch {
+      break;
+    }
+    if (m[2] === ']' || facts.length >= 200) break;
+  }
+  return facts;
 }
 
 /** Splits the answer agent's output into the selected memory keys and the answer. Never throws. */
