@@ -449,13 +449,16 @@ export async function dismissPrompts(page: Page): Promise<void> {
 
 /** Opens the command palette with F1, types `title` and runs the entry whose label is `title`. */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await withQuickInputRetries(page, `No command "${title}" in the command palette`, async (stepTimeout) => {
-    await openQuickInput(page, 'F1');
-    await page.locator(WORKBENCH.quickInputBox).fill(`>${title}`, { timeout: stepTimeout });
-    const row = quickPickRow(page, title);
-    await row.waitFor({ state: 'visible', timeout: stepTimeout });
-    await pickRow(page, row, stepTimeout);
-  });
+  await withQuickInputRetries(page, `No command "${title}" in the command palette`, (stepTimeout) => runCommandOnce(page, title, stepTimeout));
+}
+
+/** One try of runCommand, each step bounded by `stepTimeout`. */
+async function runCommandOnce(page: Page, title: string, stepTimeout: number): Promise<void> {
+  await openQuickInput(page, 'F1');
+  await page.locator(WORKBENCH.quickInputBox).fill(`>${title}`, { timeout: stepTimeout });
+  const row = quickPickRow(page, title);
+  await row.waitFor({ state: 'visible', timeout: stepTimeout });
+  await pickRow(page, row, stepTimeout);
 }
 
 /**
@@ -541,7 +544,7 @@ export async function waitForStatusBarItem(page: Page, text: string | RegExp): P
 /** Opens a view by its name through "View: Open View" (works for any view container). */
 export async function openView(page: Page, viewTitle: string): Promise<void> {
   await withQuickInputRetries(page, `Could not open the view "${viewTitle}"`, async (stepTimeout) => {
-    await runCommand(page, 'View: Open View');
+    await runCommandOnce(page, 'View: Open View', stepTimeout);
     // The picker opens as quick access with a "view " prefix in the box; typing must keep it.
     const box = page.locator(WORKBENCH.quickInputBox);
     await box.fill(`${await box.inputValue({ timeout: stepTimeout })}${viewTitle}`, { timeout: stepTimeout });
