@@ -9,10 +9,9 @@ stage() { printf '\n=== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
 
 stage "npm dependencies"
 if [ ! -x node_modules/.bin/vitest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # Not `npm ci`: node-llama-cpp lists optional per-platform packages that the registry does not
-  # serve for every platform, and `npm ci` refuses a lock file without them. `npm install` keeps
-  # to the lock file for everything it can install.
-  npm install --no-audit --no-fund
+  # `npm ci` installs exactly the lock file. node-llama-cpp is pinned to 3.21.1: later releases list
+  # per-platform packages that the registry does not serve, and `npm ci` refuses such a lock.
+  npm ci --no-audit --no-fund
 fi
 NODE22="$PWD/node_modules/.bin/node"
 export PATH="$PWD/node_modules/.bin:$PATH"
