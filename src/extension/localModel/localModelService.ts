@@ -37,6 +37,7 @@ export class LocalModelService implements vscode.Disposable {
   private missing = false;
   /** Calls waiting for a start; they report its failure themselves. */
   private waiters = 0;
+  private inCommand = false;
   /** Fires when the built-in endpoint appears, moves or goes away. */
   readonly onDidChange = this.changed.event;
 
@@ -52,7 +53,8 @@ export class LocalModelService implements vscode.Disposable {
       this.item,
       this.changed,
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration(`${SECTION}.localModel`)) return;
+        // The command changes these settings itself and starts the server after.
+        if (!e.affectsConfiguration(`${SECTION}.localModel`) || this.inCommand) return;
         const s = readLocalModelSettings();
         if (!s.enabled) void this.stopServer();
         else if (this.server && this.serverKey !== this.keyFor(s)) void this.restart();
@@ -139,6 +141,7 @@ export class LocalModelService implements vscode.Disposable {
    * server, make it the endpoint. Returns the endpoint, or undefined when the user cancelled.
    */
   async useBuiltIn(): Promise<LocalEndpoint | undefined> {
+    this.inCommand = true;
     try {
       const current = readEndpointSettings().url;
       if (current) {
@@ -165,6 +168,8 @@ export class LocalModelService implements vscode.Disposable {
       if (isCancellation(err)) return undefined;
       await showError(this.log, vscode.l10n.t('The built-in local model is unavailable'), this.toUserError(err));
       return undefined;
+    } finally {
+      this.inCommand = false;
     }
   }
 
