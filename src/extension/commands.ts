@@ -334,7 +334,13 @@ async function configureEndpoint(deps: CommandDeps): Promise<string | undefined>
       { label: vscode.l10n.t('Custom URL…'), description: vscode.l10n.t('Any OpenAI-compatible server'), url: '' },
       { label: vscode.l10n.t("Use VS Code's language models"), description: vscode.l10n.t('No endpoint; uses the chat model you pick in VS Code'), url: '-' },
     ],
-    { placeHolder: current ? vscode.l10n.t('Current endpoint: {0}', current) : vscode.l10n.t('Where should Project Memory send model requests?') },
+    {
+      placeHolder: current
+        ? vscode.l10n.t('Current endpoint: {0}', current)
+        : readLocalModelSettings().enabled
+          ? vscode.l10n.t('Current endpoint: the built-in local model')
+          : vscode.l10n.t('Where should Project Memory send model requests?'),
+    },
   );
   if (!picked) return undefined;
   const cfg = vscode.workspace.getConfiguration(SECTION);

@@ -39,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
   context.subscriptions.push(
     log,
     { dispose: () => void pm.dispose() },
+    { dispose: () => void localModel.dispose() },
     capture,
     panel,
     vscode.window.registerWebviewViewProvider(MemoryPanelProvider.viewType, panel, { webviewOptions: { retainContextWhenHidden: false } }),

@@ -152,8 +152,8 @@ describe('built-in local model', () => {
     expect(messages('info').some((m) => m.includes('now uses the built-in local model fake-local-model'))).toBe(true);
     // The language model provider offers the local server's model to every chat.
     const provider = testing.state.lmProviders.get('project-memory') as vscode.LanguageModelChatProvider;
-    const models = await provider.provideLanguageModelChatInformation({ silent: true }, new CancellationTokenSource().token);
-    expect(models.map((m) => [m.id, m.detail])).toEqual([['fake-local-model', url]]);
+    const models = await provider.provideLanguageModelChatInformation({ silent: true }, new CancellationTokenSource().token as never);
+    expect(models!.map((m) => [m.id, m.detail])).toEqual([['fake-local-model', url]]);
     await expect(h.api.pm.endpointIfAllowed(false)).resolves.toMatchObject({ url, builtInModel: 'fake-local-model' });
   });
 

@@ -30,7 +30,8 @@ export interface LocalEndpoint {
 export class LocalModelService implements vscode.Disposable {
   private server: ServerProcess | undefined;
   private serverKey = '';
-  private readonly item: vscode.StatusBarItem;
+  /** Created on first need, so a user who never turns the built-in model on never has the entry. */
+  private item: vscode.StatusBarItem | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [];
   private downloading: { pct?: number } | undefined;
@@ -46,12 +47,10 @@ export class LocalModelService implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly test: LocalModelTestOptions = {},
   ) {
-    this.item = vscode.window.createStatusBarItem('projectMemory.localModel', vscode.StatusBarAlignment.Right, 99);
-    this.item.name = vscode.l10n.t('Project Memory Local Model');
-    this.item.command = MENU_COMMAND;
     this.disposables.push(
-      this.item,
+      { dispose: () => this.item?.dispose() },
       this.changed,
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.startInBackground()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         // The command changes these settings itself and starts the server after.
         if (!e.affectsConfiguration(`${SECTION}.localModel`) || this.inCommand) return;
@@ -100,7 +99,8 @@ export class LocalModelService implements vscode.Disposable {
 
   /** Starts the server at activation when the user chose it earlier; never downloads without asking. */
   async startInBackground(): Promise<void> {
-    if (!this.enabled) return;
+    // Model calls are off in an untrusted workspace: the server waits until the workspace is trusted.
+    if (!this.enabled || !vscode.workspace.isTrusted || this.server) return;
     try {
       const { findInstalledModel } = await import('../../core/models/modelStore');
       const file = findInstalledModel(this.catalogModel, await this.searchDirs());
@@ -345,8 +345,13 @@ export class LocalModelService implements vscode.Disposable {
     const s = this.state;
     const show = this.enabled || !!this.downloading || s.kind !== 'stopped';
     if (!show) {
-      this.item.hide();
+      this.item?.hide();
       return;
+    }
+    if (!this.item) {
+      this.item = vscode.window.createStatusBarItem('projectMemory.localModel', vscode.StatusBarAlignment.Right, 99);
+      this.item.name = vscode.l10n.t('Project Memory Local Model');
+      this.item.command = MENU_COMMAND;
     }
     let text: string;
     if (this.downloading) text = `$(cloud-download) ${vscode.l10n.t('Local model {0}%', this.downloading.pct ?? 0)}`;
