@@ -66,7 +66,6 @@ export async function deactivate(): Promise<void> {
   if (!c) return;
   await c.capture.watcher.flushSaves().catch(() => undefined);
   c.capture.flush();
-  await c.pm.dispose();
-  // The model server is a child process: stop it with the extension.
-  await c.localModel.dispose();
+  // The model server is a child process: stop it with the extension (while the bank closes).
+  await Promise.all([c.pm.dispose(), c.localModel.dispose()]);
 }
