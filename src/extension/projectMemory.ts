@@ -235,7 +235,8 @@ export class ProjectMemory implements vscode.Disposable {
       const ep = await this.endpointIfAllowed(interactive);
       if (!ep?.builtInModel) throw this.localModel.unavailableError();
       const { OpenAIChatModel } = await import('../core/llm/openaiChatModel');
-      const chat = new OpenAIChatModel({ baseURL: ep.url, model: ep.builtInModel });
+      // One CPU model serves requests in turn: a question may wait behind captured events' calls.
+      const chat = new OpenAIChatModel({ baseURL: ep.url, model: ep.builtInModel, timeoutMs: 300_000 });
       return { answerer: chat, manager: chat, extractor: chat };
     }
     if (s.url) {
@@ -301,7 +302,7 @@ export class ProjectMemory implements vscode.Disposable {
     );
     if (choice === configure) {
       await vscode.commands.executeCommand('projectMemory.configureEndpoint');
-      return !!readEndpointSettings().url;
+      return !!readEndpointSettings().url || !!this.localModel?.enabled;
     }
     if (choice !== use) {
       await state.update(OFFER_DISMISSED_KEY, true);
