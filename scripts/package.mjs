@@ -96,7 +96,14 @@ const modules = path.join(stage, 'dist', 'node_modules');
 const rootModules = path.join(ROOT, 'node_modules');
 let files = 0;
 let bytes = 0;
-for (const dir of closure()) {
+let packages;
+try {
+  packages = closure();
+} catch (err) {
+  console.error(`package: ${err.message}`);
+  process.exit(1);
+}
+for (const dir of packages) {
   const rel = path.relative(rootModules, dir);
   fs.cpSync(dir, path.join(modules, rel), {
     recursive: true,
