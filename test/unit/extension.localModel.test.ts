@@ -245,6 +245,13 @@ describe('built-in local model', () => {
     await waitFor(() => messages('error').length > 0, 5_000, 'the error message');
     expect(messages('error')[0]).toMatch(/crashed twice and was not restarted again/);
     expect(statusText()).toContain('$(error) Local model: failed');
+    // Its click opens a menu that starts it again, switches endpoint or shows the log.
+    const item = testing.state.statusBarItems.find((i) => String(i.text).includes('Local model'))!;
+    testing.answer(() => undefined);
+    await h.command(String(item.command));
+    const menu = testing.state.ui.filter((u) => u.kind === 'quickPick').at(-1)!;
+    expect((menu.items as { label: string }[]).map((i) => i.label)).toEqual(['$(play) Start the built-in local model', '$(debug-stop) Stop and use another endpoint', '$(output) Show log']);
+    expect(String((menu.options as { placeHolder: string }).placeHolder)).toMatch(/crashed twice/);
     await expect(h.api.pm.endpointIfAllowed(false)).resolves.toBeUndefined();
     // A question now says why, with the command that starts it again.
     const { result, stream } = await h.chat('How do we deploy?');
