@@ -43,6 +43,21 @@ targets.push({
   sourcemap: true,
   banner: { js: '#!/usr/bin/env node' },
 });
+if (exists('src/server/childMain.ts')) {
+  // The built-in local model's server, a child process of the extension; node-llama-cpp stays outside
+  // (the .vsix carries it and its native runtime in dist/node_modules: scripts/package.mjs).
+  targets.push({
+    entryPoints: { server: 'src/server/childMain.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
+    outdir: 'dist',
+    sourcemap: !production,
+    minify: production,
+  });
+}
 if (exists('src/webview/main.ts')) {
   targets.push({
     entryPoints: { webview: 'src/webview/main.ts' },

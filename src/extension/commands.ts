@@ -5,7 +5,7 @@ import type { ProjectMemory } from './projectMemory';
 import type { CaptureService } from './capture/captureService';
 import { errorMessage, showError } from './errors';
 import { describeOperation, formatRecord } from './chat/memoryParticipant';
-import { databaseLabel, readEndpointSettings, readStorageSettings, SECTION, storeApiKey, storeDatabasePassword, validateEndpointUrl } from './settings';
+import { databaseLabel, readEndpointSettings, readLocalModelSettings, readStorageSettings, SECTION, storeApiKey, storeDatabasePassword, validateEndpointUrl } from './settings';
 
 export interface CommandDeps {
   pm: ProjectMemory;
@@ -329,14 +329,24 @@ async function configureEndpoint(deps: CommandDeps): Promise<string | undefined>
   const current = readEndpointSettings().url;
   const picked = await vscode.window.showQuickPick(
     [
+      { label: vscode.l10n.t('Built-in local model'), description: vscode.l10n.t('Runs on this machine; downloaded once'), url: 'builtin' },
       ...ENDPOINT_PRESETS.map((p) => ({ label: p.label, description: p.url, url: p.url })),
       { label: vscode.l10n.t('Custom URL…'), description: vscode.l10n.t('Any OpenAI-compatible server'), url: '' },
       { label: vscode.l10n.t("Use VS Code's language models"), description: vscode.l10n.t('No endpoint; uses the chat model you pick in VS Code'), url: '-' },
     ],
-    { placeHolder: current ? vscode.l10n.t('Current endpoint: {0}', current) : vscode.l10n.t('Where should Project Memory send model requests?') },
+    {
+      placeHolder: current
+        ? vscode.l10n.t('Current endpoint: {0}', current)
+        : readLocalModelSettings().enabled
+          ? vscode.l10n.t('Current endpoint: the built-in local model')
+          : vscode.l10n.t('Where should Project Memory send model requests?'),
+    },
   );
   if (!picked) return undefined;
   const cfg = vscode.workspace.getConfiguration(SECTION);
+  if (picked.url === 'builtin') return vscode.commands.executeCommand('projectMemory.useBuiltInModel');
+  // Another endpoint replaces the built-in local model (its server stops).
+  if (readLocalModelSettings().enabled) await cfg.update('localModel.enabled', undefined, vscode.ConfigurationTarget.Global);
   if (picked.url === '-') {
     await cfg.update('endpoint.url', undefined, vscode.ConfigurationTarget.Global);
     void vscode.window.showInformationMessage(vscode.l10n.t("Project Memory now uses VS Code's language models."));

@@ -5,12 +5,14 @@ import { registerCommands } from './commands';
 import { createMemoryParticipant } from './chat/memoryParticipant';
 import { EndpointChatProvider } from './models/endpointChatProvider';
 import { MemoryPanelProvider } from './sidePanel/memoryPanelProvider';
+import { LocalModelService, type LocalModelTestOptions } from './localModel/localModelService';
 
 /** What `activate` returns: used by the tests and by other extensions that want the bank. */
 export interface ProjectMemoryApi {
   pm: ProjectMemory;
   capture: CaptureService;
   panel: MemoryPanelProvider;
+  localModel: LocalModelService;
 }
 
 let current: ProjectMemoryApi | undefined;
@@ -21,19 +23,28 @@ export function setCaptureOptionsForTests(opts: CaptureServiceOptions | undefine
   captureOptionsForTests = opts;
 }
 
+/** Test hook: the built-in local model's catalog entry and server script. */
+export let localModelOptionsForTests: LocalModelTestOptions | undefined;
+export function setLocalModelOptionsForTests(opts: LocalModelTestOptions | undefined): void {
+  localModelOptionsForTests = opts;
+}
+
 // Activation only wires things up: the bank, the engine and the openai client load on first use.
 export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
   const log = vscode.window.createOutputChannel('Project Memory', { log: true });
-  const pm = new ProjectMemory(context, log);
+  const localModel = new LocalModelService(context, log, localModelOptionsForTests);
+  const pm = new ProjectMemory(context, log, localModel);
   const capture = new CaptureService(pm, captureOptionsForTests);
   const panel = new MemoryPanelProvider(context.extensionUri, () => pm.getBank(), log);
   context.subscriptions.push(
     log,
     { dispose: () => void pm.dispose() },
+    { dispose: () => void localModel.dispose() },
     capture,
     panel,
     vscode.window.registerWebviewViewProvider(MemoryPanelProvider.viewType, panel, { webviewOptions: { retainContextWhenHidden: false } }),
     ...registerCommands({ pm, capture, revealMemory: (id) => panel.reveal(id) }),
+    ...localModel.registerCommands(),
   );
   if ((vscode.chat as Partial<typeof vscode.chat> | undefined)?.createChatParticipant) context.subscriptions.push(createMemoryParticipant(pm, capture));
   // Hosts older than 1.104 (or without chat) lack these APIs; the rest of the extension still works.
@@ -42,8 +53,10 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
     context.subscriptions.push(vscode.lm.registerLanguageModelChatProvider('project-memory', provider));
   }
   capture.start();
+  // The user chose the built-in model before: start it (never downloads without the command).
+  void localModel.startInBackground();
   log.info(`Project Memory activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: capture and model calls are off'}).`);
-  current = { pm, capture, panel };
+  current = { pm, capture, panel, localModel };
   return current;
 }
 
@@ -53,5 +66,6 @@ export async function deactivate(): Promise<void> {
   if (!c) return;
   await c.capture.watcher.flushSaves().catch(() => undefined);
   c.capture.flush();
-  await c.pm.dispose();
+  // The model server is a child process: stop it with the extension (while the bank closes).
+  await Promise.all([c.pm.dispose(), c.localModel.dispose()]);
 }

@@ -18,10 +18,15 @@ import {
 } from './settings';
 import { defaultBankId } from '../core/bank/bankId';
 import { sharedBankStorage, type StorageOption } from '../core/bank/storage';
+import { USE_BUILT_IN_COMMAND, type LocalModelService } from './localModel/localModelService';
+
+const OFFER_DISMISSED_KEY = 'projectMemory.localModel.offerDismissed';
 
 export interface ResolvedEndpoint {
   url: string;
   apiKey?: string;
+  /** The built-in local model: the one model it serves answers every role. */
+  builtInModel?: string;
 }
 
 /**
@@ -40,9 +45,11 @@ export class ProjectMemory implements vscode.Disposable {
   constructor(
     readonly context: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
+    readonly localModel?: LocalModelService,
   ) {
     this.disposables.push(
       this.endpointChanged,
+      ...(localModel ? [localModel.onDidChange(() => this.endpointChanged.fire())] : []),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(`${SECTION}.endpoint`) || e.affectsConfiguration(`${SECTION}.models`)) {
           this.endpointModelCache = undefined;
@@ -206,7 +213,12 @@ export class ProjectMemory implements vscode.Disposable {
    */
   async endpointIfAllowed(interactive: boolean): Promise<ResolvedEndpoint | undefined> {
     const s = readEndpointSettings();
-    if (!s.url || !this.isTrusted) return undefined;
+    if (!this.isTrusted) return undefined;
+    if (!s.url) {
+      // No endpoint URL: the built-in local model, when the user chose it (loopback: no consent needed).
+      const local = await this.localModel?.endpoint();
+      return local ? { url: local.url, builtInModel: local.model } : undefined;
+    }
     const allowed = interactive ? await ensureEndpointConsent(this.context.globalState, s.url) : hasEndpointConsent(this.context.globalState, s.url);
     if (!allowed) return undefined;
     return { url: s.url, apiKey: await getApiKey(this.context.secrets, s.url) };
@@ -219,6 +231,14 @@ export class ProjectMemory implements vscode.Disposable {
   async getModels(requestModel?: vscode.LanguageModelChat, interactive = true): Promise<EngineModels> {
     this.requireTrust();
     const s = readEndpointSettings();
+    if (!s.url && this.localModel?.enabled) {
+      const ep = await this.endpointIfAllowed(interactive);
+      if (!ep?.builtInModel) throw this.localModel.unavailableError();
+      const { OpenAIChatModel } = await import('../core/llm/openaiChatModel');
+      // One CPU model serves requests in turn: a question may wait behind captured events' calls.
+      const chat = new OpenAIChatModel({ baseURL: ep.url, model: ep.builtInModel, timeoutMs: 300_000 });
+      return { answerer: chat, manager: chat, extractor: chat };
+    }
     if (s.url) {
       const ep = await this.endpointIfAllowed(interactive);
       if (!ep) {
@@ -243,12 +263,52 @@ export class ProjectMemory implements vscode.Disposable {
       model = available[0];
     }
     if (!model) {
-      throw new ActionableError(vscode.l10n.t('No language model is available. Configure an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, LM Studio, OpenAI) or install a chat model provider.'), [
-        { title: vscode.l10n.t('Configure Endpoint'), command: 'projectMemory.configureEndpoint' },
-      ]);
+      if (interactive && this.localModel && (await this.offerBuiltInModel())) return this.getModels(undefined, false);
+      throw new ActionableError(
+        vscode.l10n.t('No language model is available. Use the built-in local model, configure an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, LM Studio, OpenAI) or install a chat model provider.'),
+        [
+          { title: vscode.l10n.t('Use Built-in Local Model'), command: USE_BUILT_IN_COMMAND },
+          { title: vscode.l10n.t('Configure Endpoint'), command: 'projectMemory.configureEndpoint' },
+        ],
+      );
     }
     const chat = new VsCodeLmChatModel(model);
     return { answerer: chat, manager: chat, extractor: chat };
+  }
+
+  /**
+   * First use without any model: offer the built-in local model (once per machine unless the user
+   * accepts). True when it is now running.
+   */
+  private async offerBuiltInModel(): Promise<boolean> {
+    const state = this.context.globalState;
+    if (state.get<boolean>(OFFER_DISMISSED_KEY)) return false;
+    const model = this.localModel!.catalogModel;
+    const size = Math.round(model.files.reduce((n, f) => n + (f.size ?? 0), 0) / 1e6);
+    const use = vscode.l10n.t('Use Built-in Local Model');
+    const configure = vscode.l10n.t('Configure Endpoint');
+    const choice = await vscode.window.showInformationMessage(
+      vscode.l10n.t('Project Memory needs a language model, and none is set up.'),
+      {
+        modal: true,
+        detail: vscode.l10n.t(
+          'It can download {0} ({1} MB, once) and run it on this machine: nothing leaves your computer. Or configure an OpenAI-compatible endpoint such as Ollama or vLLM.',
+          model.id,
+          size,
+        ),
+      },
+      use,
+      configure,
+    );
+    if (choice === configure) {
+      await vscode.commands.executeCommand('projectMemory.configureEndpoint');
+      return !!readEndpointSettings().url || !!this.localModel?.enabled;
+    }
+    if (choice !== use) {
+      await state.update(OFFER_DISMISSED_KEY, true);
+      return false;
+    }
+    return !!(await vscode.commands.executeCommand(USE_BUILT_IN_COMMAND));
   }
 
   private async firstEndpointModel(ep: ResolvedEndpoint): Promise<string> {

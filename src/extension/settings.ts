@@ -190,3 +190,30 @@ export async function ensureEndpointConsent(globalState: vscode.Memento, url: st
 export function hasEndpointConsent(globalState: vscode.Memento, url: string): boolean {
   return isLoopbackUrl(url) || globalState.get<string[]>(CONSENT_KEY, []).includes(url);
 }
+
+export interface LocalModelSettings {
+  /** Run the built-in local model and use it when no endpoint URL is set. */
+  enabled: boolean;
+  /** Catalog id of the model the built-in server runs. */
+  model: string;
+  /** An extra folder searched for an installed model (the layout of scripts/setup-models.sh) before downloading. */
+  modelsDir: string;
+  /** Loopback port; 0 picks a free one. */
+  port: number;
+}
+
+/** The built-in model's settings: user / machine values only, so a workspace cannot start or redirect it. */
+export function readLocalModelSettings(): LocalModelSettings {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const user = <T>(key: string, fallback: T): T => {
+    const i = cfg.inspect<T>(key);
+    return (i?.globalValue ?? i?.defaultValue ?? fallback) as T;
+  };
+  const port = Number(user('localModel.port', 0));
+  return {
+    enabled: user<unknown>('localModel.enabled', false) === true,
+    model: String(user('localModel.model', 'qwen2.5-coder-1.5b-instruct')).trim(),
+    modelsDir: String(user('localModel.modelsDir', '')).trim(),
+    port: Number.isInteger(port) && port >= 0 && port <= 65535 ? port : 0,
+  };
+}

@@ -24,11 +24,20 @@ import {
   screenshot,
   setTheme,
   startCodeServer,
+  waitForNotification,
+  waitForStatusBarItem,
   webviewFrame,
 } from './harness';
 import { candidatesIn, factIn, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 
 const VSIX = path.join(REPO_ROOT, 'dist', 'project-memory.vsix');
+/** Set once `npm run package` ran in this file, so a filtered run (-t) packages once too. */
+let packaged = false;
+function ensurePackaged(): void {
+  if (packaged) return;
+  execFileSync('npm', ['run', 'package'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  packaged = true;
+}
 const MODEL = 'fake-model';
 /** Capture debounces saves (4 s) and commits (1.5 s), batches (2 s), then calls the models. */
 const CAPTURE_TIMEOUT = 90_000;
@@ -138,7 +147,7 @@ describe('Project Memory in code-server: what the user sees', () => {
 
   beforeAll(async () => {
     // The .vsix under test is built from this checkout.
-    execFileSync('npm', ['run', 'package'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    ensurePackaged();
     expect(fs.existsSync(VSIX)).toBe(true);
     endpoint = await startFakeOpenAIServer({ reply: scriptedModel, modelName: MODEL });
 
@@ -422,6 +431,82 @@ describe('the local embedding model in the packaged extension', () => {
       await screenshot(browser.page, '7-local-embeddings-light');
       await setTheme(browser.page, 'Default Dark Modern');
       await screenshot(browser.page, '7-local-embeddings-dark');
+    } finally {
+      await browser.close();
+      await srv.stop();
+    }
+  });
+});
+
+describe('the built-in local model in the packaged extension', () => {
+  it('"Use Built-in Local Model" starts Qwen2.5-Coder-0.5B from the test models folder without downloading, and @memory answers through it', async () => {
+    ensurePackaged();
+    // scripts/setup-models.sh installs the 0.5B model into $MODELS_DIR (default .cache/models).
+    const modelsDir = path.resolve(process.env.MODELS_DIR ?? path.join(REPO_ROOT, '.cache', 'models'));
+    const modelFile = path.join(modelsDir, 'qwen2.5-coder-0.5b-instruct', 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf');
+    expect(fs.existsSync(modelFile), `${modelFile} (run scripts/setup-models.sh)`).toBe(true);
+    const servedModel = 'qwen2.5-coder-0.5b-instruct-q4_k_m';
+    const fact = 'We deploy the web app with GitHub Actions on every git tag.';
+    const ws = makeTempDir('local-model-ws');
+    fs.writeFileSync(path.join(ws, 'README.md'), '# Sample project\n');
+    // No endpoint, no Copilot: the situation the built-in model is for. The model folder comes from the
+    // environment (PROJECT_MEMORY_MODELS_DIR), the model choice from the machine settings.
+    const settings = { 'projectMemory.localModel.model': 'qwen2.5-coder-0.5b-instruct' };
+    const srv = await startCodeServer({ workspace: ws, vsix: [VSIX], name: 'local-model', settings: { ...settings, 'chat.disableAIFeatures': false }, env: { PROJECT_MEMORY_MODELS_DIR: modelsDir } });
+    fs.mkdirSync(path.join(srv.userDataDir, 'Machine'), { recursive: true });
+    fs.writeFileSync(path.join(srv.userDataDir, 'Machine', 'settings.json'), JSON.stringify(settings, null, 2));
+    const browser = await launchBrowser();
+    const p = browser.page;
+    try {
+      await openWorkbench(p, srv);
+      await setTheme(p, 'Default Dark Modern');
+      await runCommand(p, 'Project Memory: Use Built-in Local Model');
+      // Checking the file's SHA-256 and loading the model take a few seconds: the status bar says so.
+      const starting = await waitForStatusBarItem(p, /Local model/);
+      await screenshot(p, '8-local-model-starting-dark');
+      await waitForNotification(p, `Project Memory now uses the built-in local model ${servedModel}, running on this machine.`);
+      await expect.poll(() => starting.textContent(), { timeout: 120_000 }).toMatch(/^\s*Local model\s*$/);
+      await screenshot(p, '8-local-model-ready-dark');
+      // Found in the models folder: nothing was downloaded into the extension's global storage.
+      const globalStorage = path.join(srv.userDataDir, 'User', 'globalStorage', 'project-memory.project-memory');
+      expect(filesUnder(globalStorage).filter((f) => f.includes(`${path.sep}models${path.sep}`))).toEqual([]);
+
+      await runCommand(p, 'Project Memory: Add Memory');
+      await quickInput(p, fact);
+      await waitForNotification(p, 'Remembered:');
+
+      // The language models editor asks every provider for its models: the built-in one is listed.
+      await runCommand(p, 'Chat: Manage Language Models');
+      const modelsEditor = p.locator('.monaco-workbench').getByText('Language Models', { exact: true }).first();
+      await modelsEditor.waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+      await p.getByText(servedModel, { exact: true }).first().waitFor({ state: 'visible', timeout: 60_000 });
+      await p.keyboard.press('Escape');
+      await modelsEditor.waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
+      await p.keyboard.press('Control+Alt+I');
+      const chatInput = p.locator('.interactive-input-part').last();
+      await chatInput.waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+      const modelPicker = chatInput.locator('.model-picker-name, .chat-model-picker-item .action-label').first();
+      await expect.poll(() => modelPicker.textContent(), { timeout: 60_000 }).toContain(servedModel);
+      const tip = p.locator('.part.auxiliarybar').getByText('Set BYOK utility models').locator('xpath=ancestor::*[.//*[contains(@class,"codicon-close")]][1]').locator('.codicon-close').first();
+      if (await tip.isVisible()) await tip.click();
+      const editor = chatInput.locator('.monaco-editor').first();
+      await editor.click();
+      await chatInput.locator('.monaco-editor.focused').waitFor({ state: 'attached', timeout: TIMEOUTS.ui });
+      await p.keyboard.press('Control+A');
+      await p.keyboard.press('Backspace');
+      await p.keyboard.type('@mem');
+      await p.locator('.suggest-widget .monaco-list-row', { hasText: /^@memory$/ }).first().waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+      await p.keyboard.type('ory How do we deploy the web app?');
+      await expect.poll(async () => (await editor.locator('.view-lines').textContent())?.replace(/\s+/g, ' '), { timeout: TIMEOUTS.ui }).toContain('@memory How do we deploy the web app?');
+      await chatInput.locator('.chat-submit-button .action-label').first().click();
+      const response = p.locator('.interactive-item-container.interactive-response').last();
+      // The answer agent ran on the local model: it cites the memory (a trusted link labelled with its text).
+      await response.getByText('Memories used:').waitFor({ state: 'visible', timeout: 180_000 });
+      await expect(response.getByRole('link', { name: fact }).count()).resolves.toBe(1);
+      await expect.poll(() => response.textContent(), { timeout: TIMEOUTS.ui }).toMatch(/GitHub Actions/);
+      await screenshot(p, '8-local-model-chat-answer-dark');
+      await setTheme(p, 'Default Light Modern');
+      await screenshot(p, '8-local-model-chat-answer-light');
     } finally {
       await browser.close();
       await srv.stop();

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { testing, createExtensionContext, CancellationTokenSource, TestChatResponseStream } from './vscodeShim';
 import { startFakeOpenAIServer, type FakeOpenAIServer, type ReplyFn } from './fakeOpenAIServer';
-import { activate, deactivate, setCaptureOptionsForTests, type ProjectMemoryApi } from '../../src/extension/extension';
+import { activate, deactivate, setCaptureOptionsForTests, setLocalModelOptionsForTests, type ProjectMemoryApi } from '../../src/extension/extension';
+import type { LocalModelTestOptions } from '../../src/extension/localModel/localModelService';
 
 export interface Harness {
   root: string;
@@ -19,7 +20,9 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
-export async function startHarness(opts: { reply?: ReplyFn; trusted?: boolean; endpoint?: boolean; keepRoot?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { reply?: ReplyFn; trusted?: boolean; endpoint?: boolean; keepRoot?: string; localModel?: LocalModelTestOptions; config?: Record<string, unknown> } = {},
+): Promise<Harness> {
   testing.reset();
   const root = opts.keepRoot ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pm-ext-'));
   const workspace = path.join(root, 'ws');
@@ -31,6 +34,8 @@ export async function startHarness(opts: { reply?: ReplyFn; trusted?: boolean; e
     testing.setConfig('projectMemory.endpoint.url', server.url);
     testing.setConfig('projectMemory.models.answer', 'fake-model');
   }
+  for (const [k, v] of Object.entries(opts.config ?? {})) testing.setConfig(k, v);
+  setLocalModelOptionsForTests(opts.localModel);
   setCaptureOptionsForTests({ batchDelayMs: 10, retryDelaysMs: [50], timings: { saveDebounceMs: 10, commitDebounceMs: 10, diagnosticMinOpenMs: 0 } });
   const context = createExtensionContext(root);
   const api = activate(context as unknown as vscode.ExtensionContext);
@@ -56,6 +61,7 @@ export async function startHarness(opts: { reply?: ReplyFn; trusted?: boolean; e
       for (const d of context.subscriptions) await d.dispose();
       await server.close();
       setCaptureOptionsForTests(undefined);
+      setLocalModelOptionsForTests(undefined);
       if (!opts.keepRoot) fs.rmSync(root, { recursive: true, force: true });
     },
   };

@@ -148,6 +148,17 @@ export class RelativePattern {
 export class ThemeIcon {
   constructor(readonly id: string) {}
 }
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+/** One `window.withProgress` call: its options, what it reported, and a way to press its Cancel. */
+export interface ProgressRecord {
+  options: { title?: string; location?: unknown; cancellable?: boolean };
+  reports: { message?: string; increment?: number }[];
+  cancel(): void;
+}
+
 export class MarkdownString {
   isTrusted?: boolean | { enabledCommands: string[] };
   constructor(public value = '') {}
@@ -283,6 +294,9 @@ const state = {
   answers: [] as UiAnswer[],
   shownDocuments: [] as TestTextDocument[],
   executed: [] as { command: string; args: unknown[] }[],
+  progress: [] as ProgressRecord[],
+  /** Called on every progress report (a test can cancel there). */
+  onProgressReport: undefined as ((rec: ProgressRecord) => void) | undefined,
 };
 
 const emitters = {
@@ -323,6 +337,8 @@ export const testing = {
     state.answers = [];
     state.shownDocuments = [];
     state.executed = [];
+    state.progress = [];
+    state.onProgressReport = undefined;
     emitters.watchers = [];
   },
   setWorkspaceFolder(dir: string): void {
@@ -493,8 +509,19 @@ export const window = {
     state.shownDocuments.push(doc);
     return { document: doc };
   },
-  async withProgress<R>(_opts: unknown, task: (p: { report(v: unknown): void }, token: CancellationToken) => Promise<R>): Promise<R> {
-    return task({ report() {} }, new CancellationTokenSource().token);
+  async withProgress<R>(opts: ProgressRecord['options'], task: (p: { report(v: ProgressRecord['reports'][number]): void }, token: CancellationToken) => Promise<R>): Promise<R> {
+    const source = new CancellationTokenSource();
+    const rec: ProgressRecord = { options: opts, reports: [], cancel: () => source.cancel() };
+    state.progress.push(rec);
+    return task(
+      {
+        report(v) {
+          rec.reports.push(v);
+          state.onProgressReport?.(rec);
+        },
+      },
+      source.token,
+    );
   },
   registerWebviewViewProvider(id: string, provider: unknown) {
     state.webviewProviders.set(id, provider);

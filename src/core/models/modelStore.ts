@@ -42,6 +42,8 @@ export interface EnsureModelOptions {
   /** Folder a missing model is downloaded into; default: the user folder. */
   downloadDir?: string;
   onProgress?: (message: string) => void;
+  /** Bytes of the file being downloaded so far and its size (for a progress bar). */
+  onBytes?: (file: string, received: number, total: number | undefined) => void;
   signal?: AbortSignal;
 }
 
@@ -65,6 +67,7 @@ export async function ensureModel(model: CatalogModel, opts: EnsureModelOptions 
       signal: opts.signal,
       onProgress: (p: DownloadProgress) => {
         const total = p.total ?? file.size;
+        opts.onBytes?.(file.name, p.received, total);
         if (!total) return;
         const pct = Math.floor((100 * p.received) / total);
         if (pct >= lastReported + 10 || pct === 100) {
