@@ -7,7 +7,7 @@ import { parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { extractFactsFromText } from './agents/extraction';
 import { newId, nowIso } from './util/text';
 import { BankError } from './errors';
-import { addCounts, countTotal, redactSource, type PrivacyBoundary, type RedactionCounts } from './privacy/boundary';
+import { RedactingStream, addCounts, countTotal, redactSource, type PrivacyBoundary, type RedactionCounts } from './privacy/boundary';
 
 export interface EngineOptions {
   /** Memories the answer agent sees (Memory-R1 uses 60). */
@@ -204,11 +204,14 @@ export class MemoryEngine {
       date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.updatedAt.slice(0, 10),
     }));
     const req = { messages: answerMessages(question, view), temperature: this.options.temperature, maxTokens: this.options.maxTokens.answer, signal: opts.signal };
-    const filter = opts.onAnswerDelta ? new AnswerStreamFilter(opts.onAnswerDelta) : undefined;
+    // What streams to the user passes the boundary too: a model can write a secret it was never shown.
+    const answerOut = opts.onAnswerDelta ? new RedactingStream(this.privacy, opts.onAnswerDelta) : undefined;
+    const rawOut = opts.onDelta ? new RedactingStream(this.privacy, opts.onDelta) : undefined;
+    const filter = answerOut ? new AnswerStreamFilter((d) => answerOut.push(d)) : undefined;
     const onDelta =
-      opts.onDelta || filter
+      rawOut || filter
         ? (d: string) => {
-            opts.onDelta?.(d);
+            rawOut?.push(d);
             filter?.push(d);
           }
         : undefined;
@@ -217,6 +220,8 @@ export class MemoryEngine {
     const answer = this.privacy.text(parsed.answer);
     const selectedKeys = parsed.selectedKeys;
     filter?.end(answer);
+    answerOut?.end();
+    rawOut?.end();
     const citations = selectedKeys.map((k) => hits[Number(k) - 1].memory);
     const answerId = newId();
     if (this.options.recordTrajectories) {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { redactSecrets } from '../core/privacy/redact';
 import { ProjectMemory } from './projectMemory';
 import { CaptureService, type CaptureServiceOptions } from './capture/captureService';
 import { registerCommands } from './commands';
@@ -23,7 +24,7 @@ export function setCaptureOptionsForTests(opts: CaptureServiceOptions | undefine
 
 // Activation only wires things up: the bank, the engine and the openai client load on first use.
 export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
-  const log = vscode.window.createOutputChannel('Project Memory', { log: true });
+  const log = redactingLog(vscode.window.createOutputChannel('Project Memory', { log: true }));
   const pm = new ProjectMemory(context, log);
   const capture = new CaptureService(pm, captureOptionsForTests);
   const panel = new MemoryPanelProvider(context.extensionUri, () => pm.getBank(), log);
@@ -54,4 +55,25 @@ export async function deactivate(): Promise<void> {
   await c.capture.watcher.flushSaves().catch(() => undefined);
   c.capture.flush();
   await c.pm.dispose();
+}
+
+/**
+ * The log passes the privacy boundary too: an error can quote a server's reply or an event's text,
+ * so every line is redacted before it is written.
+ */
+function redactingLog(channel: vscode.LogOutputChannel): vscode.LogOutputChannel {
+  const clean = (v: unknown): unknown => (typeof v === 'string' ? redactSecrets(v).text : v instanceof Error ? redactSecrets(v.stack ?? v.message).text : v);
+  const wrap =
+    (fn: (message: string, ...args: unknown[]) => void) =>
+    (message: string | Error, ...args: unknown[]) =>
+      fn.call(channel, clean(message) as string, ...args.map(clean));
+  return new Proxy(channel, {
+    get(target, prop, receiver) {
+      if (prop === 'info' || prop === 'warn' || prop === 'debug' || prop === 'trace' || prop === 'error' || prop === 'appendLine' || prop === 'append' || prop === 'replace') {
+        return wrap((target[prop] as (m: string, ...a: unknown[]) => void).bind(target));
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }

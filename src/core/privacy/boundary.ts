@@ -41,9 +41,7 @@ export class PrivacyBoundary {
   /** Redacts one text; findings are added to `counts` when given. */
   text(text: string, counts?: RedactionCounts): string {
     if (!this.enabled || typeof text !== 'string' || !text) return text;
-    const r = redactSecrets(text);
-    if (counts) for (const f of r.findings) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
-    return r.text;
+    return redactText(text, counts, 0);
   }
 
   optional(text: string | undefined, counts?: RedactionCounts): string | undefined {
@@ -58,6 +56,37 @@ export class PrivacyBoundary {
     if (!this.enabled) return value;
     return redactDeep(value, (s) => this.text(s, counts)) as T;
   }
+}
+
+/** A JSON string literal (only those with an escape in them are decoded). */
+const STRING_LITERAL = /"(?:[^"\\\n]|\\.)*"/g;
+
+/**
+ * Redacts the JSON string literals inside `text` once decoded, then `text`: a model's raw JSON output or a
+ * logged request holds `"API_KEY=\"x\"\nNEXT"`, whose secret only shows once the escapes are undone.
+ */
+function redactText(text: string, counts: RedactionCounts | undefined, depth: number): string {
+  let t = text;
+  // String literals first, decoded: inside them a key block or an assignment shows as it was written.
+  if (depth <= 3 && t.includes('"')) {
+    t = t.replace(STRING_LITERAL, (literal) => {
+      if (literal.length < 12) return literal;
+      let decoded: string;
+      try {
+        decoded = JSON.parse(literal) as string;
+      } catch {
+        return literal;
+      }
+      const inner: RedactionCounts = {};
+      const clean = redactText(decoded, inner, depth + 1);
+      if (!countTotal(inner)) return literal;
+      if (counts) addCounts(counts, inner);
+      return JSON.stringify(clean);
+    });
+  }
+  const r = redactSecrets(t);
+  if (counts) for (const f of r.findings) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
+  return r.text;
 }
 
 export function redactDeep(value: unknown, redact: (s: string) => string, depth = 0): unknown {
@@ -113,4 +142,60 @@ export function redactRecord<R extends RecordLike>(p: PrivacyBoundary, r: R, cou
   if (r.candidates) out.candidates = r.candidates.map((c) => ({ ...c, text: p.text(c.text, counts) }));
   if (r.source) out.source = redactSource(p, r.source, counts);
   return out;
+}
+
+/**
+ * Redacts a model's streamed reply on its way to the user. The whole reply so far is redacted at each
+ * step (a secret can depend on context lines away, as in a key block), and text is sent only up to a
+ * line end or a space at least LOOKAHEAD characters back, so the context that makes a secret a secret
+ * has arrived before any of it is shown. Should redaction still rewrite something already sent, the rest
+ * is held back and the whole reply, redacted, follows at the end.
+ */
+export class RedactingStream {
+  private static readonly LOOKAHEAD = 80;
+  private raw = '';
+  private sent = '';
+  private spoiled = false;
+
+  constructor(
+    private readonly privacy: PrivacyBoundary,
+    private readonly emit: (delta: string) => void,
+  ) {}
+
+  push(delta: string): void {
+    if (!this.privacy.enabled) {
+      if (delta) this.emit(delta);
+      return;
+    }
+    this.raw += delta;
+    this.flush(false);
+  }
+
+  end(): void {
+    if (this.privacy.enabled) this.flush(true);
+  }
+
+  private flush(final: boolean): void {
+    if (this.spoiled) {
+      if (final) this.emit('\n\n' + this.privacy.text(this.raw));
+      return;
+    }
+    const red = this.privacy.text(this.raw);
+    if (!red.startsWith(this.sent)) {
+      this.spoiled = true;
+      if (final) this.emit('\n\n' + red);
+      return;
+    }
+    let cut = red.length;
+    if (!final) {
+      const nl = red.lastIndexOf('\n') + 1;
+      const limit = red.length - RedactingStream.LOOKAHEAD;
+      const space = limit > 0 ? Math.max(red.lastIndexOf(' ', limit), red.lastIndexOf('\t', limit)) + 1 : 0;
+      cut = Math.max(nl, space);
+    }
+    if (cut > this.sent.length) {
+      this.emit(red.slice(this.sent.length, cut));
+      this.sent = red.slice(0, cut);
+    }
+  }
 }
