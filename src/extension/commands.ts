@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatScrubReport, scrubFileBank, type ScrubReport } from '../core/privacy/scrub';
+import { formatScrubReport, scrubFileBank, scrubPostgresBank, type ScrubReport } from '../core/privacy/scrub';
 import { describeCounts } from '../core/privacy/boundary';
 import type { Memory } from '../core/types';
 import type { ProjectMemory } from './projectMemory';
@@ -351,12 +351,7 @@ function workspaceExports(): string[] {
  */
 async function scrubSecrets(deps: CommandDeps): Promise<ScrubReport | undefined> {
   const { pm, capture } = deps;
-  if (readStorageSettings().postgresUrl) {
-    void vscode.window.showWarningMessage(
-      vscode.l10n.t('Scrub Secrets rewrites a bank folder on this machine; it cannot rewrite a shared PostgreSQL bank yet. Export the bank, scrub the export with `memory-r1 scrub`, and import it under a new bank id (see the README).'),
-    );
-    return undefined;
-  }
+  if (readStorageSettings().postgresUrl) return scrubSharedBank(deps);
   const folder = pm.bankFolder;
   if (!fs.existsSync(folder)) {
     void vscode.window.showInformationMessage(vscode.l10n.t('This workspace has no memory bank yet, so there is nothing to scrub.'));
@@ -408,6 +403,39 @@ async function scrubSecrets(deps: CommandDeps): Promise<ScrubReport | undefined>
   }
   pm.log.info(formatScrubReport(done).join('\n'));
   void vscode.window.showInformationMessage(vscode.l10n.t('Scrubbed {0}. Other windows on this workspace reopen the bank when reloaded.', describeCounts(done.kinds)));
+  return done;
+}
+
+/** Scrub Secrets on a shared PostgreSQL bank: one transaction; other clients see it once they reopen. */
+async function scrubSharedBank(deps: CommandDeps): Promise<ScrubReport | undefined> {
+  const { pm } = deps;
+  const storage = await pm.storageOption();
+  if (storage === 'file') return undefined;
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Looking for stored secrets…') }, () =>
+    scrubPostgresBank(storage.url, storage.bankId),
+  );
+  if (!report.total) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No secrets found in the shared memory bank.'));
+    return report;
+  }
+  const scrub = vscode.l10n.t('Scrub');
+  const detail = [
+    ...formatScrubReport(report).slice(1).map((l) => l.trim()),
+    '',
+    vscode.l10n.t('The shared bank is rewritten in one transaction; everyone using it sees the change once they reopen it. A backup (pg_dump) made first still holds the secrets.'),
+  ].join('\n');
+  const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Found {0} in the shared memory bank. Scrub them?', describeCounts(report.kinds)), { modal: true, detail }, scrub);
+  if (choice !== scrub) return undefined;
+  let actor: string | undefined;
+  try {
+    actor = os.userInfo().username;
+  } catch {
+    actor = undefined;
+  }
+  const done = await scrubPostgresBank(storage.url, storage.bankId, { apply: true, actor });
+  await pm.reopenBank().catch((err) => pm.log.warn(`Reopening the memory bank failed: ${errorMessage(err)}`));
+  pm.log.info(formatScrubReport(done).join('\n'));
+  void vscode.window.showInformationMessage(vscode.l10n.t('Scrubbed {0} in the shared memory bank.', describeCounts(done.kinds)));
   return done;
 }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { UsageError, flag, intFlag } from '../args';
 import { COMMON_FLAGS_HELP, bankDir, openBank, openEngine, storageOption } from '../context';
-import { formatScrubReport, scrubFileBank } from '../../core/privacy/scrub';
+import { formatScrubReport, scrubFileBank, scrubPostgresBank } from '../../core/privacy/scrub';
 import { describeCounts } from '../../core/privacy/boundary';
 import { formatMemory, formatOperation, formatRecord } from '../format';
 import { writeFileAtomic } from '../../core/bank/memoryBank';
@@ -262,8 +262,22 @@ export const scrubCommand: CliCommand = {
 ${COMMON_FLAGS_HELP}`,
   switches: ['yes'],
   async run(args, io) {
-    if (storageOption(args) !== 'file') {
-      throw new UsageError('scrub works on a bank folder and cannot rewrite a shared PostgreSQL bank yet. Export it (memory-r1 export bank.json --postgres ...), scrub the export with memory-r1 scrub bank.json --yes --bank <any bank folder>, and import it under a new --bank-id.');
+    const storage = storageOption(args);
+    if (storage !== 'file') {
+      // A shared bank: one transaction rewrites it; exports are files, scrubbed from a bank folder.
+      if (args.positionals.length) throw new UsageError('with --postgres, scrub takes no export files (scrub them with --bank <folder>)');
+      if (flag(args, 'backup')) throw new UsageError('--backup copies a bank folder; back up a shared bank with pg_dump (the dump still holds the secrets)');
+      const pgOpts = { apply: args.flags.has('yes'), actor: process.env.USER };
+      const rep = await scrubPostgresBank(storage.url, storage.bankId, { apply: false });
+      if (!pgOpts.apply || !rep.total) {
+        for (const l of formatScrubReport(rep)) io.out(l);
+        if (rep.total) io.out('Dry run: nothing was changed. Run again with --yes to rewrite the bank; other clients keep what they loaded until they reopen it.');
+        return 0;
+      }
+      const doneRep = await scrubPostgresBank(storage.url, storage.bankId, pgOpts);
+      for (const l of formatScrubReport(doneRep)) io.out(l);
+      if (doneRep.opId) io.out(`Recorded in the history as SCRUB (op ${doneRep.opId}).`);
+      return 0;
     }
     const folder = bankDir(args);
     const exports = args.positionals.map((f) => path.resolve(f));
