@@ -152,7 +152,7 @@ export function redactRecord<R extends RecordLike>(p: PrivacyBoundary, r: R, cou
  * is held back and the whole reply, redacted, follows at the end.
  */
 export class RedactingStream {
-  private static readonly LOOKAHEAD = 80;
+  private static readonly LOOKAHEAD = 24;
   private raw = '';
   private sent = '';
   private spoiled = false;
