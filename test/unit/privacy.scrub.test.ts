@@ -54,6 +54,8 @@ describe('scrub', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-scrub-'));
     const folder = path.join(dir, 'bank');
     await rawBank(folder);
+    // A writer that crashed mid-line left an unacknowledged tail holding a secret.
+    fs.appendFileSync(path.join(folder, 'history.jsonl'), `0badc0de {"seq":99,"fact":"token ${GH}`);
     const exportFile = path.join(dir, 'project-memory.md');
     fs.writeFileSync(exportFile, `# Project memory\n\n- Payments use ${STRIPE}\n`);
     const before = snapshot(folder);
@@ -89,6 +91,8 @@ describe('scrub', () => {
     expect(last.actor).toBe('ada');
     expect(last.redactions).toEqual(done.kinds);
     expect(bank.recovery.missingVectors).toBe(2); // the two texts that changed, re-embedded
+    expect(bank.recovery.tornBytes).toBe(0);
+    expect(bank.recovery.corruptRecords).toBe(0);
     expect((await bank.search('deploy Fridays', { topK: 1 }))[0].memory.text).toBe('We deploy on Fridays.');
     // Undo still works across the rewritten history (the edit is undone to the scrubbed text).
     const edit = bank.history().find((r) => r.action === 'EDIT')!;

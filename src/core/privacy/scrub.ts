@@ -216,7 +216,9 @@ function scrubHistory(file: string): { loc: ScrubLocation; content: string; reco
   }
   const out: string[] = [];
   const lines = text.split('\n');
-  const torn = lines.pop() ?? ''; // after the last newline: an unacknowledged write, kept (redacted) as it is
+  // After the last newline: a crashed writer's unacknowledged bytes (we hold the lock). Opening the bank
+  // cuts them anyway; the rewrite leaves them out so the SCRUB record starts on a line of its own.
+  const torn = lines.pop() ?? '';
   lines.forEach((line, i) => {
     if (!line.trim()) {
       out.push(line + '\n');
@@ -241,10 +243,10 @@ function scrubHistory(file: string): { loc: ScrubLocation; content: string; reco
     records.push(clean);
   });
   const tornFound: RedactionCounts = {};
-  const tornClean = torn ? P.text(torn, tornFound) : '';
-  record(loc, 'unfinished last line', tornFound);
+  if (torn) P.text(torn, tornFound);
+  record(loc, 'unfinished last line (dropped)', tornFound);
   records.sort((a, b) => a.seq - b.seq);
-  return { loc, content: out.join('') + tornClean, records };
+  return { loc, content: out.join(''), records };
 }
 
 function parseRecordLine(line: string): StoredRecord | undefined {
