@@ -78,7 +78,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const bank = await pm.getBank();
       const rec = await bank.addManual(value.trim(), { source: { kind: 'manual', ref: editor && selection ? vscode.workspace.asRelativePath(editor.document.uri) : undefined } });
       // Toasts are not awaited: their promise only settles when the user closes them.
-      void vscode.window.showInformationMessage(vscode.l10n.t('Remembered: {0}', short(value)), vscode.l10n.t('Show'), vscode.l10n.t('Undo')).then(async (choice) => {
+      // What was stored (secrets redacted), not what was typed.
+      void vscode.window.showInformationMessage(vscode.l10n.t('Remembered: {0}', short(rec.after?.text ?? value)), vscode.l10n.t('Show'), vscode.l10n.t('Undo')).then(async (choice) => {
         if (choice === vscode.l10n.t('Show')) await deps.revealMemory(rec.memoryId);
         if (choice === vscode.l10n.t('Undo')) await bank.undo(rec.opId).catch((err) => showError(pm.log, vscode.l10n.t('Undo failed'), err));
       });

@@ -377,6 +377,8 @@ describe('Project Memory in code-server: what the user sees', () => {
     const frame = await panel();
     await row(frame, shown).waitFor({ state: 'visible', timeout: 60_000 });
     expect((await frame.locator('body').textContent()) ?? '').not.toContain(DB_PASSWORD);
+    // The confirmation toast shows what was stored, not what was typed.
+    await waitForNotification(page(), 'Remembered: The reporting database is postgres://report:[REDACTED');
     const bankFiles = filesUnder(path.join(server!.userDataDir, 'User', 'workspaceStorage')).filter((f) => f.includes(`${path.sep}project-memory.project-memory${path.sep}`));
     expect(bankFiles.map((f) => fs.readFileSync(f, 'latin1')).join('\n')).toContain('[REDACTED:postgres-url-password]');
     for (const f of bankFiles) expect(fs.readFileSync(f, 'latin1').includes(DB_PASSWORD), `${f} holds the password`).toBe(false);

@@ -201,7 +201,10 @@ describe('privacy boundary: the extension', () => {
       const shown = JSON.stringify(q.stream.parts) + JSON.stringify(r.stream.parts);
       if (leaks(shown).length) console.log('LEAKCHAT', leaks(shown)[0], shown.slice(0, 1500));
       expect(leaks(shown)).toEqual([]);
-      testing.answer(() => undefined); // the "Remembered" toast
+      testing.answer((c) => {
+        expect(leaks(String(c.message)), 'the "Remembered" toast shows a secret').toEqual([]);
+        return undefined;
+      });
       await h.command('projectMemory.addMemory', e.text);
       h.api.capture.record('terminal', e.text);
     }
