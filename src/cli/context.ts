@@ -16,7 +16,8 @@ export const COMMON_FLAGS_HELP = `Common options:
   --postgres <url>        keep the bank in a shared PostgreSQL + pgvector database ($MEMORY_R1_POSTGRES_URL;
                           put the password in ~/.pgpass or $PGPASSWORD rather than the URL)
   --bank-id <id>          which bank in that database ($MEMORY_R1_BANK_ID; default: the git origin of the
-                          current folder, e.g. github.com/org/repo, else the folder's name)`;
+                          current folder, e.g. github.com/org/repo, else the folder's name)
+  --no-redaction          store and send raw text: secrets are NOT redacted (default: redacted, see README)`;
 
 export function bankDir(args: ParsedArgs): string {
   return path.resolve(flag(args, 'bank') ?? process.env.MEMORY_R1_BANK ?? '.memory-r1');
@@ -58,7 +59,9 @@ export function storageOption(args: ParsedArgs): StorageOption {
 
 export async function openBank(args: ParsedArgs, endpoint?: EndpointConfig): Promise<MemoryBank> {
   const embedder: Embedder = await createEmbedder(embeddingConfig(args), endpoint);
-  const bank = await MemoryBank.open(bankDir(args), { embedder, watchIntervalMs: 0, actor: process.env.USER, storage: storageOption(args) });
+  const redaction = args.flags.has('no-redaction') ? 'off' : 'on';
+  if (redaction === 'off') process.stderr.write('memory-r1: --no-redaction: secrets in this run are stored and sent as they are.\n');
+  const bank = await MemoryBank.open(bankDir(args), { embedder, watchIntervalMs: 0, actor: process.env.USER, storage: storageOption(args), redaction });
   for (const m of bank.recovery.messages) process.stderr.write(`memory-r1: ${m}\n`);
   return bank;
 }

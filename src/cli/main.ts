@@ -2,10 +2,12 @@ import { parseArgs, UsageError } from './args';
 import type { CliIo } from './command';
 import { COMMANDS } from './commands';
 import { BankError, LlmError } from '../core/errors';
+import { redactSecrets } from '../core/privacy/redact';
 
 const io: CliIo = {
   out: (l) => process.stdout.write(l + '\n'),
-  err: (l) => process.stderr.write(l + '\n'),
+  // Error text can quote a server's reply or a file's content: it passes the redactor like everything else.
+  err: (l) => process.stderr.write(redactSecrets(l).text + '\n'),
 };
 
 function help(): string {
@@ -35,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await cmd.run(cmd.ownsArguments ? { positionals: [], flags: new Map() } : parseArgs(rest, new Set(cmd.switches ?? [])), io, rest);
+    return await cmd.run(cmd.ownsArguments ? { positionals: [], flags: new Map() } : parseArgs(rest, new Set([...(cmd.switches ?? []), 'no-redaction'])), io, rest);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`memory-r1 ${name}: ${err.message}`);

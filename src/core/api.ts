@@ -66,6 +66,8 @@ export interface IngestResult {
   usage: TokenUsage;
   /** Why the rest of the event was not applied (another window had captured it already). */
   skipped?: string;
+  /** Secrets redacted from the event, the facts and the manager's output, per kind (counts only). */
+  redactions?: Record<string, number>;
 }
 
 export interface AnswerResult {
@@ -77,6 +79,8 @@ export interface AnswerResult {
   retrieved: SearchHit[];
   usage: TokenUsage;
   answerId: string;
+  /** Secrets redacted from the question, per kind (counts only). */
+  redactions?: Record<string, number>;
 }
 
 export interface AnswerOptions {

@@ -7,6 +7,7 @@ import { parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { extractFactsFromText } from './agents/extraction';
 import { newId, nowIso } from './util/text';
 import { BankError } from './errors';
+import { RedactingStream, addCounts, countTotal, redactSource, type PrivacyBoundary, type RedactionCounts } from './privacy/boundary';
 
 export interface EngineOptions {
   /** Memories the answer agent sees (Memory-R1 uses 60). */
@@ -64,13 +65,24 @@ export class MemoryEngine {
     this.models = models;
   }
 
-  extractFacts(event: CaptureEvent, signal?: AbortSignal): Promise<{ facts: string[]; usage: TokenUsage; raw: string }> {
-    return extractFactsFromText(this.models.extractor, event.text, { eventTime: event.eventTime, maxTokens: this.options.maxTokens.extractor, signal });
+  /** The bank's privacy boundary: every text entering the engine passes it (the bank's opt-out applies). */
+  get privacy(): PrivacyBoundary {
+    return this.bank.privacy;
   }
 
-  async ingest(event: CaptureEvent, signal?: AbortSignal): Promise<IngestResult> {
-    const { facts, usage } = await this.extractFacts(event, signal);
+  /** Extraction on the redacted event; the facts the model writes back are redacted too. */
+  async extractFacts(event: CaptureEvent, signal?: AbortSignal, counts: RedactionCounts = {}): Promise<{ facts: string[]; usage: TokenUsage; raw: string }> {
+    const text = this.privacy.text(event.text, counts);
+    const r = await extractFactsFromText(this.models.extractor, text, { eventTime: event.eventTime, maxTokens: this.options.maxTokens.extractor, signal });
+    return { facts: r.facts.map((f) => this.privacy.text(f, counts)), usage: r.usage, raw: this.privacy.text(r.raw) };
+  }
+
+  async ingest(rawEvent: CaptureEvent, signal?: AbortSignal): Promise<IngestResult> {
+    const counts: RedactionCounts = {};
+    const event: CaptureEvent = { ...rawEvent, source: redactSource(this.privacy, rawEvent.source, counts) };
+    const { facts, usage } = await this.extractFacts(event, signal, counts);
     const result: IngestResult = { facts, operations: [], usage: { ...usage } };
+    if (countTotal(counts)) result.redactions = counts;
     // Records carry the event's id. A commit is one event however many windows see it: the first
     // event to write records for its sha owns it, and the others stop here.
     const source: SourceRef = { ...event.source, event: event.id };
@@ -81,6 +93,7 @@ export class MemoryEngine {
         const r = await this.manageFact(fact, source, event.eventTime, signal, { exclusive });
         result.operations.push(...r.operations);
         addUsage(result.usage, r.usage);
+        if (r.redactions) result.redactions = addCounts(result.redactions ?? {}, r.redactions);
       } catch (err) {
         if (!(err instanceof BankError && err.code === 'DUPLICATE')) throw err;
         result.skipped = err.message;
@@ -92,28 +105,34 @@ export class MemoryEngine {
 
   /** `/remember`: the text itself is the fact; the manager decides what to do with it. */
   async remember(text: string, source: SourceRef, signal?: AbortSignal): Promise<IngestResult> {
-    const fact = text.trim();
-    const r = await this.manageFact(fact, source, undefined, signal);
-    return { facts: [fact], operations: r.operations, usage: r.usage };
+    const counts: RedactionCounts = {};
+    const fact = this.privacy.text(text.trim(), counts);
+    const r = await this.manageFact(fact, redactSource(this.privacy, source, counts), undefined, signal);
+    addCounts(counts, r.redactions);
+    return { facts: [fact], operations: r.operations, usage: r.usage, ...(countTotal(counts) ? { redactions: counts } : {}) };
   }
 
   /** One manager step for one fact. Exported for the training reward, which replays it. */
   async manageFact(
-    fact: string,
+    rawFact: string,
     source: SourceRef,
     eventTime: string | undefined,
     signal?: AbortSignal,
     claim: { exclusive?: boolean } = {},
-  ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[] }> {
+  ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[]; redactions?: RedactionCounts }> {
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+    // The privacy boundary: the fact, the related memories shown to the manager and its output are redacted.
+    const found: RedactionCounts = {};
+    const fact = this.privacy.text(rawFact, found);
+    const redactions = countTotal(found) ? found : undefined;
     const dup = this.bank.findDuplicate(fact);
     if (dup) {
       // An exact duplicate needs no model call: record the NOOP so the history shows it was seen.
-      const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe', exclusive: claim.exclusive });
-      return { operations: [{ type: 'NOOP', memoryId: dup.id, fact, reason: 'exact duplicate' }], usage, records };
+      const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe', exclusive: claim.exclusive, redactions });
+      return { operations: [{ type: 'NOOP', memoryId: dup.id, fact, reason: 'exact duplicate' }], usage, records, redactions };
     }
     const hits = await this.bank.search(fact, { topK: this.options.managerTopK, signal });
-    const candidates: CandidateView[] = hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: h.memory.text }));
+    const candidates: CandidateView[] = hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: this.privacy.text(h.memory.text) }));
     const res = await this.models.manager.complete({
       messages: managerMessages(fact, candidates),
       json: { schema: MANAGER_SCHEMA, name: 'memory_operations' },
@@ -128,7 +147,7 @@ export class MemoryEngine {
       fact,
       rejected: r.reason,
     }));
-    let ops = decision.ops;
+    let ops: PlannedOperation[] = decision.ops.map((o) => ({ ...o, text: this.privacy.optional(o.text), reason: this.privacy.optional(o.reason) }));
     const changes = ops.filter((o) => o.type !== 'NOOP');
     if (changes.length === 0) {
       // Nothing to change: keep one NOOP record tied to the closest memory, for the history.
@@ -137,7 +156,7 @@ export class MemoryEngine {
     } else {
       ops = changes;
     }
-    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive };
+    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive, redactions };
     const destructive = ops.filter((o) => o.type === 'DELETE' || o.type === 'UPDATE').length;
     let records: HistoryRecord[] = [];
     if (
@@ -168,31 +187,41 @@ export class MemoryEngine {
         output: res.text,
         model: res.model,
         operations: operations.map((o) => ({ type: o.type, memoryId: o.memoryId, text: o.after, held: o.held, rejected: o.rejected })),
+        redactions,
       });
     }
-    return { operations, usage, records };
+    return { operations, usage, records, redactions };
   }
 
-  async answer(question: string, opts: AnswerOptions = {}): Promise<AnswerResult> {
+  async answer(rawQuestion: string, opts: AnswerOptions = {}): Promise<AnswerResult> {
+    const found: RedactionCounts = {};
+    const question = this.privacy.text(rawQuestion, found);
     const hits = await this.bank.search(question, { topK: opts.topK ?? this.options.answerTopK, signal: opts.signal });
     opts.onRetrieved?.(hits);
     const view = hits.map((h, i) => ({
       key: String(i + 1),
-      text: h.memory.text,
+      text: this.privacy.text(h.memory.text),
       date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.updatedAt.slice(0, 10),
     }));
     const req = { messages: answerMessages(question, view), temperature: this.options.temperature, maxTokens: this.options.maxTokens.answer, signal: opts.signal };
-    const filter = opts.onAnswerDelta ? new AnswerStreamFilter(opts.onAnswerDelta) : undefined;
+    // What streams to the user passes the boundary too: a model can write a secret it was never shown.
+    const answerOut = opts.onAnswerDelta ? new RedactingStream(this.privacy, opts.onAnswerDelta) : undefined;
+    const rawOut = opts.onDelta ? new RedactingStream(this.privacy, opts.onDelta) : undefined;
+    const filter = answerOut ? new AnswerStreamFilter((d) => answerOut.push(d)) : undefined;
     const onDelta =
-      opts.onDelta || filter
+      rawOut || filter
         ? (d: string) => {
-            opts.onDelta?.(d);
+            rawOut?.push(d);
             filter?.push(d);
           }
         : undefined;
     const res = onDelta ? await this.models.answerer.stream(req, onDelta) : await this.models.answerer.complete(req);
-    const { answer, selectedKeys } = parseAnswerOutput(res.text, new Set(view.map((v) => v.key)));
+    const parsed = parseAnswerOutput(res.text, new Set(view.map((v) => v.key)));
+    const answer = this.privacy.text(parsed.answer);
+    const selectedKeys = parsed.selectedKeys;
     filter?.end(answer);
+    answerOut?.end();
+    rawOut?.end();
     const citations = selectedKeys.map((k) => hits[Number(k) - 1].memory);
     const answerId = newId();
     if (this.options.recordTrajectories) {
@@ -207,9 +236,10 @@ export class MemoryEngine {
         answer,
         model: res.model,
         time: nowIso(),
+        ...(countTotal(found) ? { redactions: found } : {}),
       });
     }
-    return { answer, raw: res.text, citations, retrieved: hits, usage: res.usage, answerId };
+    return { answer, raw: this.privacy.text(res.text), citations, retrieved: hits, usage: res.usage, answerId, ...(countTotal(found) ? { redactions: found } : {}) };
   }
 
   private describe(o: PlannedOperation, fact: string, candidates: CandidateView[], held: boolean): AppliedOperation {

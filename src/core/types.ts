@@ -31,7 +31,7 @@ export interface Memory {
 export type OperationType = 'ADD' | 'UPDATE' | 'DELETE' | 'NOOP';
 
 /** Record kinds in the history log. Manager operations plus manual actions and compensations. */
-export type HistoryAction = OperationType | 'RESTORE' | 'EDIT' | 'PIN' | 'UNPIN' | 'UNDO' | 'IMPORT';
+export type HistoryAction = OperationType | 'RESTORE' | 'EDIT' | 'PIN' | 'UNPIN' | 'UNDO' | 'IMPORT' | 'SCRUB';
 
 export interface CandidateView {
   /** Small integer id shown to the model. */
@@ -60,6 +60,8 @@ export interface HistoryRecord {
   undoes?: string;
   /** Who wrote the record (the bank's `actor`), for per-user attribution in a shared bank. */
   actor?: string;
+  /** Secrets redacted from this record's texts before it was written, per kind (counts only, never the secret). */
+  redactions?: Record<string, number>;
   time: string;
 }
 
@@ -93,6 +95,8 @@ export interface BatchContext {
    * records of another capture event of it exist, as when two windows on one workspace see a commit.
    */
   exclusive?: boolean;
+  /** Secrets the engine already redacted from the fact (counted on the batch's first record). */
+  redactions?: Record<string, number>;
 }
 
 export interface SearchHit {

@@ -1,5 +1,9 @@
 import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { formatScrubReport, scrubFileBank, scrubPostgresBank, type ScrubReport } from '../core/privacy/scrub';
+import { describeCounts } from '../core/privacy/boundary';
 import type { Memory } from '../core/types';
 import type { ProjectMemory } from './projectMemory';
 import type { CaptureService } from './capture/captureService';
@@ -74,7 +78,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const bank = await pm.getBank();
       const rec = await bank.addManual(value.trim(), { source: { kind: 'manual', ref: editor && selection ? vscode.workspace.asRelativePath(editor.document.uri) : undefined } });
       // Toasts are not awaited: their promise only settles when the user closes them.
-      void vscode.window.showInformationMessage(vscode.l10n.t('Remembered: {0}', short(value)), vscode.l10n.t('Show'), vscode.l10n.t('Undo')).then(async (choice) => {
+      // What was stored (secrets redacted), not what was typed.
+      void vscode.window.showInformationMessage(vscode.l10n.t('Remembered: {0}', short(rec.after?.text ?? value)), vscode.l10n.t('Show'), vscode.l10n.t('Undo')).then(async (choice) => {
         if (choice === vscode.l10n.t('Show')) await deps.revealMemory(rec.memoryId);
         if (choice === vscode.l10n.t('Undo')) await bank.undo(rec.opId).catch((err) => showError(pm.log, vscode.l10n.t('Undo failed'), err));
       });
@@ -257,6 +262,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       );
     }),
 
+    reg('scrubSecrets', vscode.l10n.t('Scrubbing secrets failed'), () => scrubSecrets(deps)),
+
     reg('pauseCapture', vscode.l10n.t('Pause failed'), async () => {
       await capture.pause();
       void vscode.window.showInformationMessage(vscode.l10n.t('Project Memory capture paused.'));
@@ -322,6 +329,115 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
     reg('revealMemory', vscode.l10n.t('Reveal memory failed'), async (id?: string) => deps.revealMemory(typeof id === 'string' ? id : undefined)),
   ];
+}
+
+/** Exports made by "Export" with its default name, in the workspace folders' roots. */
+function workspaceExports(): string[] {
+  const out: string[] = [];
+  for (const f of vscode.workspace.workspaceFolders ?? []) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(f.uri.fsPath);
+    } catch {
+      continue;
+    }
+    for (const n of names) if (/^project-memory.*\.(json|md)$/i.test(n)) out.push(path.join(f.uri.fsPath, n));
+  }
+  return out;
+}
+
+/**
+ * Finds secrets stored by older versions (memories, history, trajectories, capture queue, exports in
+ * the workspace), shows counts and locations, and rewrites only after confirmation.
+ */
+async function scrubSecrets(deps: CommandDeps): Promise<ScrubReport | undefined> {
+  const { pm, capture } = deps;
+  if (readStorageSettings().postgresUrl) return scrubSharedBank(deps);
+  const folder = pm.bankFolder;
+  if (!fs.existsSync(folder)) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('This workspace has no memory bank yet, so there is nothing to scrub.'));
+    return undefined;
+  }
+  const exports = workspaceExports();
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Looking for stored secrets…') }, () =>
+    scrubFileBank(folder, { exports, apply: false }),
+  );
+  if (!report.total && !report.vectorsDropped && !report.damagedVectorFiles.length) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No secrets found in the memory bank{0}.', exports.length ? vscode.l10n.t(' or its exports') : ''));
+    return report;
+  }
+  const scrub = vscode.l10n.t('Scrub');
+  const backupFirst = vscode.l10n.t('Back Up First…');
+  const detail = [
+    ...formatScrubReport(report).slice(1).map((l) => l.trim()),
+    '',
+    vscode.l10n.t('These files are rewritten with each secret replaced by [REDACTED:kind]; the history records the scrub. Nothing else changes.'),
+  ].join('\n');
+  let choice = await vscode.window.showWarningMessage(vscode.l10n.t('Found {0} in the memory bank. Scrub them?', describeCounts(report.kinds)), { modal: true, detail }, scrub, backupFirst);
+  if (choice === backupFirst) {
+    const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: vscode.l10n.t('Back Up Here') });
+    if (!picked?.[0]) return undefined;
+    const target = path.join(picked[0].fsPath, `project-memory-backup-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    fs.cpSync(folder, target, { recursive: true });
+    for (const e of exports) fs.copyFileSync(e, path.join(target, path.basename(e)));
+    pm.log.info(`Backup of the memory bank before scrubbing: ${target}`);
+    choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('The backup in {0} still holds the {1} secrets. Keep it somewhere safe and delete it when you no longer need it. Scrub the bank now?', target, report.total),
+      { modal: true },
+      scrub,
+    );
+  }
+  if (choice !== scrub) return undefined;
+  let actor: string | undefined;
+  try {
+    actor = os.userInfo().username;
+  } catch {
+    actor = undefined;
+  }
+  // The bank and the capture queue are closed while their files are replaced, then opened afresh.
+  await pm.closeBank();
+  let done: ScrubReport;
+  try {
+    done = await capture.withQueueReleased(() => scrubFileBank(folder, { exports, apply: true, actor }));
+  } finally {
+    await pm.getBank().catch((err) => pm.log.warn(`Reopening the memory bank failed: ${errorMessage(err)}`));
+  }
+  pm.log.info(formatScrubReport(done).join('\n'));
+  void vscode.window.showInformationMessage(vscode.l10n.t('Scrubbed {0}. Other windows on this workspace reopen the bank when reloaded.', describeCounts(done.kinds)));
+  return done;
+}
+
+/** Scrub Secrets on a shared PostgreSQL bank: one transaction; other clients see it once they reopen. */
+async function scrubSharedBank(deps: CommandDeps): Promise<ScrubReport | undefined> {
+  const { pm } = deps;
+  const storage = await pm.storageOption();
+  if (storage === 'file') return undefined;
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Looking for stored secrets…') }, () =>
+    scrubPostgresBank(storage.url, storage.bankId),
+  );
+  if (!report.total) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No secrets found in the shared memory bank.'));
+    return report;
+  }
+  const scrub = vscode.l10n.t('Scrub');
+  const detail = [
+    ...formatScrubReport(report).slice(1).map((l) => l.trim()),
+    '',
+    vscode.l10n.t('The shared bank is rewritten in one transaction; everyone using it sees the change once they reopen it. A backup (pg_dump) made first still holds the secrets.'),
+  ].join('\n');
+  const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Found {0} in the shared memory bank. Scrub them?', describeCounts(report.kinds)), { modal: true, detail }, scrub);
+  if (choice !== scrub) return undefined;
+  let actor: string | undefined;
+  try {
+    actor = os.userInfo().username;
+  } catch {
+    actor = undefined;
+  }
+  const done = await scrubPostgresBank(storage.url, storage.bankId, { apply: true, actor });
+  await pm.reopenBank().catch((err) => pm.log.warn(`Reopening the memory bank failed: ${errorMessage(err)}`));
+  pm.log.info(formatScrubReport(done).join('\n'));
+  void vscode.window.showInformationMessage(vscode.l10n.t('Scrubbed {0} in the shared memory bank.', describeCounts(done.kinds)));
+  return done;
 }
 
 async function configureEndpoint(deps: CommandDeps): Promise<string | undefined> {

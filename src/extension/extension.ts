@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { redactSecrets } from '../core/privacy/redact';
 import { ProjectMemory } from './projectMemory';
 import { CaptureService, type CaptureServiceOptions } from './capture/captureService';
 import { registerCommands } from './commands';
@@ -31,7 +32,7 @@ export function setLocalModelOptionsForTests(opts: LocalModelTestOptions | undef
 
 // Activation only wires things up: the bank, the engine and the openai client load on first use.
 export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
-  const log = vscode.window.createOutputChannel('Project Memory', { log: true });
+  const log = redactingLog(vscode.window.createOutputChannel('Project Memory', { log: true }));
   const localModel = new LocalModelService(context, log, localModelOptionsForTests);
   const pm = new ProjectMemory(context, log, localModel);
   const capture = new CaptureService(pm, captureOptionsForTests);
@@ -68,4 +69,25 @@ export async function deactivate(): Promise<void> {
   c.capture.flush();
   // The model server is a child process: stop it with the extension (while the bank closes).
   await Promise.all([c.pm.dispose(), c.localModel.dispose()]);
+}
+
+/**
+ * The log passes the privacy boundary too: an error can quote a server's reply or an event's text,
+ * so every line is redacted before it is written.
+ */
+function redactingLog(channel: vscode.LogOutputChannel): vscode.LogOutputChannel {
+  const clean = (v: unknown): unknown => (typeof v === 'string' ? redactSecrets(v).text : v instanceof Error ? redactSecrets(v.stack ?? v.message).text : v);
+  const wrap =
+    (fn: (message: string, ...args: unknown[]) => void) =>
+    (message: string | Error, ...args: unknown[]) =>
+      fn.call(channel, clean(message) as string, ...args.map(clean));
+  return new Proxy(channel, {
+    get(target, prop, receiver) {
+      if (prop === 'info' || prop === 'warn' || prop === 'debug' || prop === 'trace' || prop === 'error' || prop === 'appendLine' || prop === 'append' || prop === 'replace') {
+        return wrap((target[prop] as (m: string, ...a: unknown[]) => void).bind(target));
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }

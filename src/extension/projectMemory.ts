@@ -134,7 +134,7 @@ export class ProjectMemory implements vscode.Disposable {
   }
 
   /** Files in the workspace storage, or the shared postgres bank of this repository. */
-  private async storageOption(): Promise<StorageOption> {
+  async storageOption(): Promise<StorageOption> {
     const s = readStorageSettings();
     if (!s.postgresUrl) return 'file';
     if (/^[^:]+:\/\/[^/@]*:[^/@]+@/.test(s.postgresUrl)) {

@@ -51,6 +51,7 @@ export const ACTION_LABELS: Record<string, string> = {
   UNPIN: 'Unpinned',
   UNDO: 'Undo',
   IMPORT: 'Imported',
+  SCRUB: 'Secrets scrubbed',
 };
 
 /** Splits "a, b ,c" into clean unique tags. */

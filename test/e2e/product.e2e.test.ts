@@ -57,6 +57,7 @@ function randomAlphanumeric(length: number): string {
 }
 const GITHUB_TOKEN = 'ghp_' + randomAlphanumeric(36);
 const AWS_SECRET = randomAlphanumeric(40);
+const DB_PASSWORD = randomAlphanumeric(20);
 
 /** The scripted models behind the endpoint. */
 function scriptedModel(req: FakeChatRequest): string {
@@ -375,6 +376,23 @@ describe('Project Memory in code-server: what the user sees', () => {
       for (const f of bankFiles) expect(fs.readFileSync(f, 'latin1').includes(secret), `${f} holds a secret`).toBe(false);
     }
     await shootBothThemes('6-secret-redacted', frame);
+  });
+
+  it('6b. "Add Memory" with a database URL stores it redacted; "Scrub Secrets" then finds nothing to scrub', async () => {
+    await runCommand(page(), 'Project Memory: Add Memory');
+    await quickInput(page(), `The reporting database is postgres://report:${DB_PASSWORD}@db.internal:5432/reports`);
+    const shown = 'The reporting database is postgres://report:[REDACTED:postgres-url-password]@db.internal:5432/reports';
+    const frame = await panel();
+    await row(frame, shown).waitFor({ state: 'visible', timeout: 60_000 });
+    expect((await frame.locator('body').textContent()) ?? '').not.toContain(DB_PASSWORD);
+    // The confirmation toast shows what was stored, not what was typed.
+    await waitForNotification(page(), 'Remembered: The reporting database is postgres://report:[REDACTED');
+    const bankFiles = filesUnder(path.join(server!.userDataDir, 'User', 'workspaceStorage')).filter((f) => f.includes(`${path.sep}project-memory.project-memory${path.sep}`));
+    expect(bankFiles.map((f) => fs.readFileSync(f, 'latin1')).join('\n')).toContain('[REDACTED:postgres-url-password]');
+    for (const f of bankFiles) expect(fs.readFileSync(f, 'latin1').includes(DB_PASSWORD), `${f} holds the password`).toBe(false);
+    await runCommand(page(), 'Project Memory: Scrub Secrets');
+    await waitForNotification(page(), 'No secrets found in the memory bank');
+    await shootBothThemes('6b-add-memory-redacted', frame);
   });
 });
 

@@ -16,7 +16,7 @@ describe('@memory chat participant', () => {
     expect(testing.state.participants.map((p) => p.id)).toEqual(['project-memory.memory']);
     expect(testing.state.lmProviders.has('project-memory')).toBe(true);
     expect(testing.state.webviewProviders.has('projectMemory.panel')).toBe(true);
-    for (const id of ['addMemory', 'search', 'forget', 'showHistory', 'undo', 'export', 'import', 'clear', 'rebuildIndex', 'pauseCapture', 'resumeCapture', 'configureEndpoint', 'setApiKey', 'showLog', 'revealMemory']) {
+    for (const id of ['addMemory', 'search', 'forget', 'showHistory', 'undo', 'export', 'import', 'clear', 'rebuildIndex', 'scrubSecrets', 'pauseCapture', 'resumeCapture', 'configureEndpoint', 'setApiKey', 'showLog', 'revealMemory']) {
       expect(testing.state.commands.has(`projectMemory.${id}`), id).toBe(true);
     }
     // Activation is lazy: no bank folder until something needs it.

@@ -338,3 +338,29 @@ describe('MemoryPanelProvider actions', () => {
     expect(await next('noBank', 0)).toMatchObject({ message: 'Open a folder to use Project Memory.' });
   });
 });
+
+describe('MemoryPanelProvider privacy', () => {
+  it('add, edit and tags from the panel store and show no secret', async () => {
+    const token = 'ghp_' + 'R7sT9vWxY3zA4bC6dE8fG0hJ2kL4mN6pQ8rS';
+    const dbPassword = 'Tr0ub4dor-Pg-2024';
+    await openPanel();
+    let from = view.posted.length;
+    view.fromPage({ type: 'add', text: `CI pushes with GITHUB_TOKEN=${token}`, tags: [`token ${token}`] });
+    const state = await next('state', from, (s) => s.items.length === 1);
+    const id = state.items[0].id;
+    from = view.posted.length;
+    view.fromPage({ type: 'edit', id, text: `Reports read postgres://report:${dbPassword}@db:5432/reports` });
+    await next('history', from, (h) => h.records.length === 2);
+    from = view.posted.length;
+    view.fromPage({ type: 'setTags', id, tags: ['db', `pw postgres://x:${dbPassword}@db`] });
+    await next('history', from, (h) => h.records.length === 3);
+    expect(bank.get(id)!.text).toBe('Reports read postgres://report:[REDACTED:postgres-url-password]@db:5432/reports');
+    const shown = JSON.stringify(view.posted);
+    const stored = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'latin1')).join('\n');
+    for (const secret of [token, dbPassword]) {
+      expect(shown.includes(secret), 'the panel was sent a secret').toBe(false);
+      expect(stored.includes(secret), 'the bank stored a secret').toBe(false);
+    }
+    expect(stored).toContain('"redactions":{"github-pat":2}');
+  });
+});

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { UsageError, flag, intFlag } from '../args';
-import { COMMON_FLAGS_HELP, openBank, openEngine } from '../context';
+import { COMMON_FLAGS_HELP, bankDir, openBank, openEngine, storageOption } from '../context';
+import { formatScrubReport, scrubFileBank, scrubPostgresBank } from '../../core/privacy/scrub';
+import { describeCounts } from '../../core/privacy/boundary';
 import { formatMemory, formatOperation, formatRecord } from '../format';
 import { writeFileAtomic } from '../../core/bank/memoryBank';
 import { BankError } from '../../core/errors';
@@ -117,6 +119,7 @@ export const addCommand: CliCommand = {
     const bank = await openBank(args);
     try {
       const r = await bank.addManual(text, { tags: flag(args, 'tags')?.split(',').filter(Boolean) });
+      if (r.redactions) io.err(`memory-r1: redacted ${describeCounts(r.redactions)} before the memory was stored`);
       io.out(formatRecord(r));
       return 0;
     } finally {
@@ -152,6 +155,7 @@ export const rememberCommand: CliCommand = {
     const engine = await openEngine(args);
     try {
       const r = await engine.remember(text, { kind: 'cli' });
+      if (r.redactions) io.err(`memory-r1: redacted ${describeCounts(r.redactions)} before anything was stored or sent`);
       for (const o of r.operations) io.out(formatOperation(o));
       return 0;
     } finally {
@@ -215,7 +219,7 @@ export const ingestCommand: CliCommand = {
       for (const e of events) {
         const r = await engine.ingest(e);
         n++;
-        io.out(`[${n}/${events.length}] ${r.facts.length} fact(s)`);
+        io.out(`[${n}/${events.length}] ${r.facts.length} fact(s)${r.redactions ? `; redacted ${describeCounts(r.redactions)}` : ''}`);
         for (const o of r.operations) io.out(`  ${formatOperation(o)}`);
       }
       io.out(`bank now holds ${engine.bank.list().counts.active} active memories`);
@@ -246,3 +250,56 @@ function parseJson(text: string, where: string): unknown {
     throw new UsageError(`${where} is not valid JSON: ${(err as Error).message}`);
   }
 }
+
+export const scrubCommand: CliCommand = {
+  name: 'scrub',
+  summary: 'Find secrets stored by older versions (memories, history, trajectories, capture queue, exports) and remove them',
+  usage: `memory-r1 scrub [<export.json|export.md> ...] [--yes] [--backup <dir>]
+  Without --yes: a dry run that shows what would change (counts and locations, never the secrets).
+  --yes           rewrite the bank (and the export files named) with the secrets redacted
+  --backup <dir>  copy the bank folder to <dir> first; the copy still holds the secrets
+  Close VS Code windows on the same bank first; they reopen it afterwards.
+${COMMON_FLAGS_HELP}`,
+  switches: ['yes'],
+  async run(args, io) {
+    const storage = storageOption(args);
+    if (storage !== 'file') {
+      // A shared bank: one transaction rewrites it; exports are files, scrubbed from a bank folder.
+      if (args.positionals.length) throw new UsageError('with --postgres, scrub takes no export files (scrub them with --bank <folder>)');
+      if (flag(args, 'backup')) throw new UsageError('--backup copies a bank folder; back up a shared bank with pg_dump (the dump still holds the secrets)');
+      const pgOpts = { apply: args.flags.has('yes'), actor: process.env.USER };
+      const rep = await scrubPostgresBank(storage.url, storage.bankId, { apply: false });
+      if (!pgOpts.apply || !rep.total) {
+        for (const l of formatScrubReport(rep)) io.out(l);
+        if (rep.total) io.out('Dry run: nothing was changed. Run again with --yes to rewrite the bank; other clients keep what they loaded until they reopen it.');
+        return 0;
+      }
+      const doneRep = await scrubPostgresBank(storage.url, storage.bankId, pgOpts);
+      for (const l of formatScrubReport(doneRep)) io.out(l);
+      if (doneRep.opId) io.out(`Recorded in the history as SCRUB (op ${doneRep.opId}).`);
+      return 0;
+    }
+    const folder = bankDir(args);
+    const exports = args.positionals.map((f) => path.resolve(f));
+    const apply = args.flags.has('yes');
+    const backup = flag(args, 'backup');
+    const report = await scrubFileBank(folder, { exports, apply: false });
+    const nothing = !report.total && !report.vectorsDropped && !report.damagedVectorFiles.length;
+    if (nothing || !apply) for (const l of formatScrubReport(report)) io.out(l);
+    if (nothing) return 0;
+    if (!apply) {
+      io.out('Dry run: nothing was changed. Run again with --yes to rewrite these files (a --backup made first still holds the secrets).');
+      return 0;
+    }
+    if (backup) {
+      const to = path.resolve(backup);
+      if (fs.existsSync(to) && fs.readdirSync(to).length) throw new UsageError(`--backup ${backup} must be a new or empty folder`);
+      fs.cpSync(folder, to, { recursive: true });
+      io.err(`memory-r1 scrub: backup written to ${to}. WARNING: the backup still holds every secret listed above; keep it somewhere safe and delete it when you no longer need it.`);
+    }
+    const done = await scrubFileBank(folder, { exports, apply: true, actor: process.env.USER });
+    for (const l of formatScrubReport(done)) io.out(l);
+    if (done.opId) io.out(`Recorded in the history as SCRUB (op ${done.opId}).`);
+    return 0;
+  },
+};

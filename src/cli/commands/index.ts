@@ -8,6 +8,7 @@ import {
   ingestCommand,
   listCommand,
   rememberCommand,
+  scrubCommand,
   searchCommand,
   undoCommand,
 } from './bankCommands';
@@ -28,6 +29,7 @@ export const COMMANDS: CliCommand[] = [
   undoCommand,
   exportCommand,
   importCommand,
+  scrubCommand,
   evalCommand,
   exportTrainingCommand,
   buildTrainingDataCommand,

@@ -14,7 +14,7 @@ export interface BankBundle {
 }
 
 const STATUSES = new Set(['active', 'superseded', 'deleted']);
-const ACTIONS = new Set(['ADD', 'UPDATE', 'DELETE', 'NOOP', 'RESTORE', 'EDIT', 'PIN', 'UNPIN', 'UNDO', 'IMPORT']);
+const ACTIONS = new Set(['ADD', 'UPDATE', 'DELETE', 'NOOP', 'RESTORE', 'EDIT', 'PIN', 'UNPIN', 'UNDO', 'IMPORT', 'SCRUB']);
 const MAX_ID = 64;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -80,6 +80,8 @@ export function parseBundle(data: unknown): BankBundle {
     // Only the record's own fields are kept: unknown keys in a file never reach the history log.
     const rec: Record<string, unknown> = { seq: 0, opId: o.opId, batchId: isStr(o.batchId) ? o.batchId : o.opId, action: o.action, memoryId: o.memoryId, time: o.time };
     for (const k of ['before', 'after', 'fact', 'candidates', 'reason', 'model', 'source', 'undoes'] as const) if (o[k] !== undefined) rec[k] = o[k];
+    // Counts of secrets redacted before the record was written (never the secrets): kept when well-formed.
+    if (isObj(o.redactions) && Object.values(o.redactions as object).every((n) => Number.isInteger(n) && n >= 0)) rec.redactions = { ...(o.redactions as object) };
     return rec as unknown as HistoryRecord;
   });
   const feedback = ((d.feedback as unknown[] | undefined) ?? []).filter(

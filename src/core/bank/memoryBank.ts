@@ -33,6 +33,7 @@ import type { VectorEntry } from './vectorLog';
 import { createStorage, type BankStorage, type StorageOption, type StorageTx } from './storage';
 import { type BankBundle, parseBundle } from './bundle';
 import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
+import { PrivacyBoundary, addCounts, countTotal, redactRecord, redactSnapshot, redactSource, type RedactionCounts, type RedactionMode } from '../privacy/boundary';
 
 /** A source without the capture event's id (bookkeeping for the history, not part of a memory). */
 function withoutEvent(s: SourceRef | undefined): SourceRef | undefined {
@@ -63,6 +64,11 @@ export interface MemoryBankOptions {
   watchIntervalMs?: number;
   /** Where the bank lives: files in the folder (default), or a postgres database shared by a team. */
   storage?: StorageOption;
+  /**
+   * Secrets in every text that enters the bank are redacted (`'on'`, the default). Only the exact value
+   * `'off'` stores raw text: the documented per-bank opt-out (`memory-r1 --no-redaction`).
+   */
+  redaction?: RedactionMode;
 }
 
 /** What opening the bank found and repaired; shown to the user when not empty. */
@@ -121,6 +127,8 @@ export class MemoryBank {
   private watchTimer: NodeJS.Timeout | undefined;
   private feedbackCache: Feedback[] | undefined;
   readonly recovery: RecoveryReport = { corruptRecords: 0, tornBytes: 0, missingVectors: 0, messages: [] };
+  /** The privacy boundary every text entering this bank (and its engine) passes. */
+  readonly privacy: PrivacyBoundary;
 
   private constructor(
     readonly folder: string,
@@ -130,6 +138,7 @@ export class MemoryBank {
     this.storage = storage;
     this.vectors = new VectorIndex(opts.embedder.dimensions);
     this.limits = { ...DEFAULT_BANK_LIMITS, ...opts.limits };
+    this.privacy = new PrivacyBoundary(opts.redaction);
   }
 
   /**
@@ -173,7 +182,7 @@ export class MemoryBank {
 
   /** Finds an active memory whose normalized text equals `text`. */
   findDuplicate(text: string): Memory | undefined {
-    const id = this.hashToId.get(textHash(text));
+    const id = this.hashToId.get(textHash(this.privacy.text(text)));
     return id ? this.get(id) : undefined;
   }
 
@@ -210,6 +219,7 @@ export class MemoryBank {
 
   async search(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     const topK = opts.topK ?? 10;
+    query = this.privacy.text(query);
     if (!query.trim() || this.memories.size === 0 || topK <= 0) return [];
     const [qv] = await this.opts.embedder.embed([query], opts.signal);
     const tagSet = opts.tags?.length ? new Set(opts.tags) : undefined;
@@ -233,7 +243,7 @@ export class MemoryBank {
 
   /** Dense-only search, exposed for benchmarks and for the manager's candidate retrieval. */
   async searchDense(query: string, topK: number, signal?: AbortSignal): Promise<SearchHit[]> {
-    const [qv] = await this.opts.embedder.embed([query], signal);
+    const [qv] = await this.opts.embedder.embed([this.privacy.text(query)], signal);
     return this.vectors
       .search(qv, topK, (id) => this.memories.get(id)?.status === 'active')
       .map((h) => ({ memory: this.get(h.id)!, score: h.score }));
@@ -241,6 +251,7 @@ export class MemoryBank {
 
   /** BM25-only search over active memories, exposed for benchmarks. */
   searchLexical(query: string, topK: number): SearchHit[] {
+    query = this.privacy.text(query);
     return this.bm25
       .search(query, topK, (id) => this.memories.get(id)?.status === 'active', queryTimeTerms(query))
       .map((h) => ({ memory: this.get(h.id)!, score: h.score }));
@@ -254,7 +265,8 @@ export class MemoryBank {
   // ---------------------------------------------------------------- writing
 
   /** Applies the manager's operations as one atomic batch. Ids must name existing memories. */
-  async applyBatch(ops: PlannedOperation[], ctx: BatchContext): Promise<HistoryRecord[]> {
+  async applyBatch(rawOps: PlannedOperation[], rawCtx: BatchContext): Promise<HistoryRecord[]> {
+    const { ops, ctx, counts } = this.redactBatch(rawOps, rawCtx);
     for (const op of ops) {
       if ((op.type === 'ADD' || op.type === 'UPDATE') && !op.text?.trim()) {
         throw new BankError('INVALID_INPUT', `${op.type} needs a non-empty text.`);
@@ -278,7 +290,7 @@ export class MemoryBank {
             if (seen.has(op.memoryId)) throw new BankError('INVALID_INPUT', `Two operations in one batch touch memory ${op.memoryId}.`);
             seen.add(op.memoryId);
           }
-          const base = { fact: ctx.fact, candidates: ctx.candidates, model: ctx.model, source: ctx.source, reason: op.reason };
+          const base = { fact: ctx.fact, candidates: ctx.candidates, model: ctx.model, source: ctx.source, reason: op.reason, redactions: op === ops[0] ? counts : undefined };
           if (op.type === 'ADD') {
             const id = newId();
             stage.add({ ...base, action: 'ADD', memoryId: id, after: { text: op.text!.trim(), status: 'active', tags: op.tags ?? [], pinned: false, eventTime: ctx.eventTime } }, vecs[vi++]);
@@ -302,7 +314,10 @@ export class MemoryBank {
   }
 
   async addManual(text: string, opts: ManualAddOptions = {}): Promise<HistoryRecord> {
-    const clean = text.trim();
+    const counts: RedactionCounts = {};
+    const clean = this.privacy.text(text.trim(), counts);
+    const tags = opts.tags?.map((t) => this.privacy.text(t, counts));
+    const source = redactSource(this.privacy, opts.source, counts);
     if (!clean) throw new BankError('INVALID_INPUT', 'A memory needs some text.');
     this.checkText(clean);
     const [rec] = await this.write(async () => {
@@ -312,9 +327,10 @@ export class MemoryBank {
           {
             action: 'ADD',
             memoryId: newId(),
-            source: opts.source ?? { kind: 'manual', actor: this.opts.actor },
+            source: source ?? { kind: 'manual', actor: this.opts.actor },
             reason: 'added by hand',
-            after: { text: clean, status: 'active', tags: opts.tags ?? [], pinned: !!opts.pinned },
+            after: { text: clean, status: 'active', tags: tags ?? [], pinned: !!opts.pinned },
+            redactions: countTotal(counts) ? counts : undefined,
           },
           vec,
         );
@@ -324,13 +340,15 @@ export class MemoryBank {
   }
 
   async edit(id: string, text: string): Promise<HistoryRecord> {
-    const clean = text.trim();
+    const counts: RedactionCounts = {};
+    const clean = this.privacy.text(text.trim(), counts);
     if (!clean) throw new BankError('INVALID_INPUT', 'A memory cannot be empty; delete it instead.');
     this.checkText(clean);
-    return this.changeOne(id, 'EDIT', (m) => ({ ...snap(m), text: clean }), 'edited by hand', true);
+    return this.changeOne(id, 'EDIT', (m) => ({ ...snap(m), text: clean }), 'edited by hand', true, counts);
   }
 
   delete(id: string, reason = 'deleted by hand'): Promise<HistoryRecord> {
+    reason = this.privacy.text(reason);
     return this.changeOne(id, 'DELETE', (m) => {
       if (m.status === 'deleted') throw new BankError('CONFLICT', 'This memory is already deleted.');
       return { ...snap(m), status: 'deleted' };
@@ -349,8 +367,9 @@ export class MemoryBank {
   }
 
   setTags(id: string, tags: string[]): Promise<HistoryRecord> {
-    const clean = [...new Set(tags.map((t) => t.trim()).filter(Boolean))];
-    return this.changeOne(id, 'EDIT', (m) => ({ ...snap(m), tags: clean }), 'tags edited');
+    const counts: RedactionCounts = {};
+    const clean = [...new Set(tags.map((t) => this.privacy.text(t.trim(), counts)).filter(Boolean))];
+    return this.changeOne(id, 'EDIT', (m) => ({ ...snap(m), tags: clean }), 'tags edited', false, counts);
   }
 
   /**
@@ -428,7 +447,9 @@ export class MemoryBank {
     if (!f || typeof f.answerId !== 'string' || (f.kind !== 'helpful' && f.kind !== 'unhelpful')) {
       throw new BankError('INVALID_INPUT', 'Feedback needs an answer id and a kind.');
     }
-    const entry: Feedback = { ...f, time: f.time ?? nowIso() };
+    const entry: Feedback = { ...f, question: this.privacy.optional(f.question), answer: this.privacy.optional(f.answer), time: f.time ?? nowIso() };
+    if (entry.question === undefined) delete entry.question;
+    if (entry.answer === undefined) delete entry.answer;
     await this.storage.withLock((tx) => tx.appendSide('feedback', entry));
     this.feedbackCache?.push(entry);
   }
@@ -440,15 +461,20 @@ export class MemoryBank {
 
   /** Appends one training trajectory (manager call or answer) for `export-training`. */
   async recordTrajectory(entry: Record<string, unknown>): Promise<void> {
-    await this.storage.withLock((tx) => tx.appendSide('trajectories', { time: nowIso(), ...entry }));
+    const counts: RedactionCounts = {};
+    const clean = this.privacy.deep(entry, counts);
+    const prior = (entry.redactions ?? undefined) as RedactionCounts | undefined;
+    if (countTotal(counts) || prior) clean.redactions = addCounts({ ...(prior ?? {}) }, counts);
+    await this.storage.withLock((tx) => tx.appendSide('trajectories', { time: nowIso(), ...clean }));
   }
 
   trajectories(): Record<string, unknown>[] {
     return this.storage.sideLog<Record<string, unknown>>('trajectories');
   }
 
-  async holdBatch(ops: PlannedOperation[], ctx: BatchContext, reason: string): Promise<PendingBatch> {
-    const batch: PendingBatch = { id: newId(), ops, ctx, reason, time: nowIso() };
+  async holdBatch(rawOps: PlannedOperation[], rawCtx: BatchContext, reason: string): Promise<PendingBatch> {
+    const { ops, ctx, counts } = this.redactBatch(rawOps, rawCtx);
+    const batch: PendingBatch = { id: newId(), ops, ctx: { ...ctx, redactions: countTotal(counts) ? counts : undefined }, reason: this.privacy.text(reason), time: nowIso() };
     await this.storage.withLock(async (tx) => {
       const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
       all.push(batch);
@@ -534,7 +560,7 @@ export class MemoryBank {
    * first (undoable); memories whose id already exists are skipped in `merge`.
    */
   async importBundle(data: unknown, mode: 'merge' | 'replace'): Promise<{ imported: number; skipped: number }> {
-    const bundle = parseBundle(data);
+    const bundle = this.redactBundle(parseBundle(data));
     for (const m of bundle.memories) this.checkText(m.text);
     for (const r of bundle.history) for (const t of [r.before?.text, r.after?.text, r.fact]) this.checkText(t);
     let imported = 0;
@@ -579,6 +605,50 @@ export class MemoryBank {
 
   // ---------------------------------------------------------------- internals
 
+  /** A batch's operations and context with their texts redacted, and what was found (with the engine's own counts). */
+  private redactBatch(ops: PlannedOperation[], ctx: BatchContext): { ops: PlannedOperation[]; ctx: BatchContext; counts: RedactionCounts | undefined } {
+    const counts: RedactionCounts = { ...(ctx.redactions ?? {}) };
+    const p = this.privacy;
+    const cleanOps = ops.map((o) => {
+      const c: PlannedOperation = { ...o };
+      if (o.text !== undefined) c.text = p.text(o.text, counts);
+      if (o.reason !== undefined) c.reason = p.text(o.reason, counts);
+      if (o.tags) c.tags = o.tags.map((t) => p.text(t, counts));
+      return c;
+    });
+    const { redactions: _r, ...rest } = ctx;
+    const cleanCtx: BatchContext = {
+      ...rest,
+      fact: p.optional(ctx.fact, counts),
+      candidates: ctx.candidates?.map((c) => ({ ...c, text: p.text(c.text, counts) })),
+      source: redactSource(p, ctx.source, counts),
+    };
+    if (cleanCtx.fact === undefined) delete cleanCtx.fact;
+    if (cleanCtx.candidates === undefined) delete cleanCtx.candidates;
+    if (cleanCtx.source === undefined) delete cleanCtx.source;
+    return { ops: cleanOps, ctx: cleanCtx, counts: countTotal(counts) ? counts : undefined };
+  }
+
+  /** An import's memories, history and feedback with their texts redacted (ids and times kept). */
+  private redactBundle(b: BankBundle): BankBundle {
+    const p = this.privacy;
+    if (!p.enabled) return b;
+    return {
+      ...b,
+      memories: b.memories.map((m) => {
+        const counts: RedactionCounts = {};
+        const s = redactSnapshot(p, { text: m.text, tags: m.tags }, counts);
+        return { ...m, text: s.text, tags: s.tags, source: redactSource(p, m.source, counts) };
+      }),
+      history: b.history.map((r) => {
+        const counts: RedactionCounts = {};
+        const clean = redactRecord(p, r, counts);
+        return countTotal(counts) ? { ...clean, redactions: addCounts({ ...(r.redactions ?? {}) }, counts) } : clean;
+      }),
+      feedback: b.feedback.map((f) => ({ ...f, ...(f.question !== undefined ? { question: p.text(f.question) } : {}), ...(f.answer !== undefined ? { answer: p.text(f.answer) } : {}) })),
+    };
+  }
+
   private checkText(text: string | undefined): void {
     if (text && text.length > this.limits.maxMemoryChars) {
       throw new BankError('LIMIT', `A memory is limited to ${this.limits.maxMemoryChars} characters; this one has ${text.length}.`);
@@ -591,6 +661,7 @@ export class MemoryBank {
     next: (m: Memory) => MemorySnapshot,
     reason: string,
     reembed = false,
+    redactions?: RedactionCounts,
   ): Promise<HistoryRecord> {
     return this.write(async () => {
       const cur = this.memories.get(id);
@@ -598,7 +669,7 @@ export class MemoryBank {
       const after = next(cur);
       const [vec] = reembed && after.text !== cur.text ? await this.opts.embedder.embed([after.text]) : [undefined];
       return (stage) => {
-        stage.add({ action, memoryId: id, before: snap(cur), after, reason, source: { kind: 'manual', actor: this.opts.actor } }, vec);
+        stage.add({ action, memoryId: id, before: snap(cur), after, reason, source: { kind: 'manual', actor: this.opts.actor }, redactions: redactions && countTotal(redactions) ? redactions : undefined }, vec);
       };
     }).then((r) => r[0]);
   }

@@ -3,6 +3,11 @@ import { writeFileAtomic } from '../util/atomicFile';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { CaptureEvent } from '../types';
+import { PrivacyBoundary, redactSource } from '../privacy/boundary';
+
+/** The queue is stored in the bank folder: what it holds passes the same boundary as the bank (always on). */
+const PRIVACY = new PrivacyBoundary('on');
+const redactEvent = (e: CaptureEvent): CaptureEvent => ({ ...e, text: PRIVACY.text(e.text), source: redactSource(PRIVACY, e.source, {}) });
 
 const QUEUE_FILE = 'capture-queue.jsonl';
 const ACK_FILE = 'capture-queue.ack.json';
@@ -78,7 +83,8 @@ export class EventQueue {
   /** Appends events durably (fsync) before returning. */
   append(events: CaptureEvent[]): void {
     if (!events.length) return;
-    const lines = events.map((e) => JSON.stringify(validateEvent(e)) + '\n').join('');
+    events = events.map((e) => redactEvent(validateEvent(e)));
+    const lines = events.map((e) => JSON.stringify(e) + '\n').join('');
     const buf = Buffer.from(lines, 'utf8');
     const fd = fs.openSync(this.queuePath, 'a');
     try {
@@ -115,7 +121,7 @@ export class EventQueue {
   deadLetter(id: string, error: string): void {
     const head = this.entries[0];
     if (!head || head.event.id !== id) throw new Error(`Event ${id} is not at the head of the capture queue.`);
-    fs.appendFileSync(this.failedPath, JSON.stringify({ ...head.event, error, failedAt: new Date().toISOString() }) + '\n');
+    fs.appendFileSync(this.failedPath, JSON.stringify({ ...head.event, error: PRIVACY.text(error), failedAt: new Date().toISOString() }) + '\n');
     this.ack(id);
   }
 

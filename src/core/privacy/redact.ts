@@ -15,7 +15,7 @@
 // - Every regex has bounded quantifiers and no nested ambiguous repetition, so matching is linear in the input.
 //   Input beyond MAX_SCAN_CHARS is not scanned and is therefore dropped (replaced by a marker), never passed through.
 import { isHighEntropySecret } from './entropy';
-import { classifySecretName, isCodeLikeUnquotedValue, isPlaceholderValue, isTokenOnlyName } from './secretNames';
+import { classifySecretName, isCodeLikeUnquotedValue, isPlaceholderShape, isPlaceholderValue, isTokenOnlyName } from './secretNames';
 
 export interface RedactionFinding {
   kind: string;
@@ -131,6 +131,8 @@ interface MatchContext {
 
 interface RegexDetector {
   kind: SecretKind;
+  /** A vendor token with a distinctive prefix: also looked for across line breaks and string concatenations. */
+  splittable?: boolean;
   /** Lower-case substrings; the regex runs only when the lower-cased text contains one of them. */
   keywords: string[];
   /** Global regex (the `d` flag is added). The secret is the first of the groups s, s1, s2, s3 that matched, else the whole match. */
@@ -153,7 +155,7 @@ const E = '(?![A-Za-z0-9_\\-])';
 const SEP = `["']?\\s{0,5}(?:=>|:=|[:=])\\s{0,5}["']?`;
 
 function tok(kind: SecretKind, keywords: string[], body: string, flags = ''): RegexDetector {
-  return { kind, keywords, regex: new RegExp(`${B}(?<s>${body})${E}`, 'g' + flags) };
+  return { kind, keywords, splittable: true, regex: new RegExp(`${B}(?<s>${body})${E}`, 'g' + flags) };
 }
 
 function named(kind: SecretKind, keywords: string[], namePattern: string, valuePattern: string, valueEnd = E): RegexDetector {
@@ -183,7 +185,8 @@ function urlPassword(kind: SecretKind, schemes: string): RegexDetector {
     kind,
     keywords: ['://'],
     regex: new RegExp(`(?<![A-Za-z0-9+.\\-])(?<scheme>${schemes})://${URL_USER}:(?<s>${URL_PASSWORD})@(?=[A-Za-z0-9\\[_%])`, 'gi'),
-    validate: (secret) => !isPlaceholderValue(secret) && !/^\d{1,5}$/.test(secret),
+    // Only placeholder syntax is spared: `postgres://user:password@host` uses the password "password".
+    validate: (secret) => !isPlaceholderShape(decodeURIComponentSafe(secret)) && !/^\d{1,5}$/.test(secret),
   };
 }
 
@@ -278,7 +281,14 @@ const ASSIGNMENTS: RegexDetector[] = [
   {
     kind: 'secret-assignment',
     keywords: ASSIGNMENT_KEYWORDS,
-    regex: new RegExp(`${NAME_START}${NAME}["']?[ \\t]{0,5}(?:=>|:=|\\?\\?=|\\|\\|=|[:=])[ \\t]{0,5}(?:${DQ}|${SQ}|${BQ})`, 'g'),
+    regex: new RegExp(`${NAME_START}${NAME}["']?[ \\t]{0,5}(?:=>|:=|\\?\\?=|\\|\\|=|[:=])(?:[ \\t]{0,5}|[ \\t]{0,5}\\r?\\n[ \\t]{0,40})(?:${DQ}|${SQ}|${BQ})`, 'g'),
+    validate: validateAssignment(true),
+  },
+  // JSON inside a JSON string (a logged request body, a trajectory's prompt): {\"password\": \"x\"}
+  {
+    kind: 'secret-assignment',
+    keywords: ASSIGNMENT_KEYWORDS,
+    regex: /\\"(?<name>[A-Za-z_$@][A-Za-z0-9_.\-]{0,80})\\"[ \t]{0,5}:[ \t]{0,5}\\"(?<s1>(?:[^"\\\r\n]|\\[^"\r\n]){1,1000})\\"/g,
     validate: validateAssignment(true),
   },
   // NAME=value  (dotenv, shell, Dockerfile ENV, docker -e): no spaces around '=', at a shell word boundary
@@ -538,10 +548,11 @@ interface Candidate extends RedactionFinding {
   priority: number;
 }
 
-function collect(text: string): Candidate[] {
+function collect(text: string, only?: (d: Detector) => boolean): Candidate[] {
   const lower = text.toLowerCase();
   const out: Candidate[] = [];
   DETECTORS.forEach((d, priority) => {
+    if (only && !only(d)) return;
     if (!d.keywords.some((k) => lower.includes(k))) return;
     if ('scan' in d) {
       for (const f of d.scan(text)) out.push({ ...f, priority });
@@ -596,10 +607,68 @@ function merge(candidates: Candidate[]): RedactionFinding[] {
   return merged.map(({ kind, start, end }) => ({ kind, start, end }));
 }
 
+/**
+ * Where one token is cut in two: a line break with the next line's indentation, a shell line continuation,
+ * or a string closed and reopened (`"sk_live_ab" +\n "cd"`, Python's implicit concatenation).
+ */
+const JOINT = /(?<=[A-Za-z0-9_\-+/=.])(?:\\\r?\n[ \t]{0,40}|\r?\n[ \t]{0,40}|["'`][ \t]{0,5}\+[ \t]{0,5}(?:\r?\n[ \t]{0,40})?["'`]|["'`][ \t]{0,5}\r?\n[ \t]{0,40}["'`])(?=[A-Za-z0-9_\-+/=])/g;
+
+/**
+ * Vendor tokens split across lines or string pieces: the prefixed-token detectors run once more on the
+ * text with the joints removed. A match counts only if it spans a joint and touches no finding of the
+ * normal scan (so a whole token followed by a line of text never swallows that line).
+ */
+function splitTokens(text: string, found: Candidate[]): Candidate[] {
+  if (!text.includes('\n') && !text.includes('+')) return [];
+  // Segments of the joined text: joined offset jStart maps to original offset oStart.
+  const segs: { jStart: number; oStart: number }[] = [{ jStart: 0, oStart: 0 }];
+  const parts: string[] = [];
+  let at = 0;
+  let jAt = 0;
+  JOINT.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = JOINT.exec(text))) {
+    parts.push(text.slice(at, m.index));
+    jAt += m.index - at;
+    at = m.index + m[0].length;
+    segs.push({ jStart: jAt, oStart: at });
+  }
+  if (segs.length === 1) return [];
+  parts.push(text.slice(at));
+  const joined = parts.join('');
+  const toOrig = (j: number): number => {
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid].jStart <= j) lo = mid;
+      else hi = mid - 1;
+    }
+    return segs[lo].oStart + (j - segs[lo].jStart);
+  };
+  const out: Candidate[] = [];
+  for (const c of collect(joined, (d) => 'regex' in d && !!d.splittable)) {
+    const start = toOrig(c.start);
+    const end = toOrig(c.end - 1) + 1;
+    if (end - start === c.end - c.start) continue; // no joint inside: the normal scan decides
+    // A whole vendor token found by the normal scan is complete: it does not run on into the next line.
+    if (found.some((f) => f.start < end && start < f.end && (DETECTORS[f.priority] as RegexDetector).splittable)) continue;
+    // The piece before the first cut must already look random (12+ characters, a digit or mixed case): an identifier
+    // such as `sk_live_mode` at a line's end does not borrow the next line's words.
+    const cut = segs.find((sg) => sg.jStart > c.start && sg.jStart < c.end)!;
+    const head = joined.slice(c.start, cut.jStart);
+    if (head.length < 12 || !(/\d/.test(head) || (/[a-z]/.test(head) && /[A-Z]/.test(head)))) continue;
+    out.push({ ...c, start, end });
+  }
+  return out;
+}
+
 /** Finds secrets without changing the text. Offsets refer to `text`. */
 export function findSecrets(text: string): RedactionFinding[] {
   const scanned = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
-  const findings = merge(collect(scanned));
+  const candidates = collect(scanned);
+  candidates.push(...splitTokens(scanned, candidates));
+  const findings = merge(candidates);
   if (text.length > MAX_SCAN_CHARS) findings.push({ kind: 'unscanned', start: MAX_SCAN_CHARS, end: text.length });
   return findings;
 }

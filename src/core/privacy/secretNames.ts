@@ -112,6 +112,16 @@ const PLACEHOLDER_SHAPES: RegExp[] = [
   /^\d{1,5}$/, // small numbers are counts and ports, not secrets
 ];
 
+/**
+ * Placeholders by their shape only (`${VAR}`, `<password>`, `****`, `your_password`, `example`), not by
+ * dictionary word: in a URL's credentials even `password` or `changeme` is the password actually used.
+ */
+export function isPlaceholderShape(value: string): boolean {
+  const v = value.trim();
+  if (!v) return true;
+  return PLACEHOLDER_SHAPES.slice(0, 13).some((re) => re.test(v));
+}
+
 export function isPlaceholderValue(value: string): boolean {
   const v = value.trim();
   if (v.length < 3) return true;

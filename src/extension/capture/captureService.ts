@@ -145,6 +145,24 @@ export class CaptureService implements vscode.Disposable {
     return this.getProcessor().retry();
   }
 
+  /**
+   * Lets go of the capture queue while `fn` rewrites it (Scrub Secrets): pending events are written
+   * first, processing stops, and the queue is opened afresh afterwards.
+   */
+  async withQueueReleased<T>(fn: () => Promise<T>): Promise<T> {
+    this.flush();
+    const processor = this.processor;
+    processor?.dispose();
+    await processor?.idle();
+    this.processor = undefined;
+    this.queue = undefined;
+    try {
+      return await fn();
+    } finally {
+      this.start();
+    }
+  }
+
   /** Resolves when the background processor has nothing in hand. */
   async idle(): Promise<void> {
     await this.processor?.idle();

@@ -18,7 +18,7 @@ const cases: Case[] = [
       assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
       await ext.activate();
       const commands = await vscode.commands.getCommands(true);
-      for (const c of ['addMemory', 'search', 'forget', 'showHistory', 'undo', 'export', 'import', 'clear', 'rebuildIndex', 'pauseCapture', 'resumeCapture', 'configureEndpoint', 'useBuiltInModel', 'setApiKey', 'showLog', 'revealMemory']) {
+      for (const c of ['addMemory', 'search', 'forget', 'showHistory', 'undo', 'export', 'import', 'clear', 'rebuildIndex', 'scrubSecrets', 'pauseCapture', 'resumeCapture', 'configureEndpoint', 'useBuiltInModel', 'setApiKey', 'showLog', 'revealMemory']) {
         assert.ok(commands.includes(`projectMemory.${c}`), `command projectMemory.${c} registered`);
       }
       const pkg = ext.packageJSON as { contributes: { chatParticipants: { id: string }[]; views: Record<string, { id: string }[]> } };

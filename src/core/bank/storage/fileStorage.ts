@@ -23,6 +23,8 @@ export class FileStorage implements BankStorage {
   private vlog: VectorLog | undefined;
   private readonly lock: FileLock;
   private readonly tx: StorageTx;
+  /** The history file's identity; a scrub replaces the file, and a bank opened before must reopen. */
+  private historyIno: number | undefined;
 
   constructor(
     readonly folder: string,
@@ -35,7 +37,10 @@ export class FileStorage implements BankStorage {
       readVectors: (c) => this.readVectors(c),
       append: async (records, vectors) => {
         const vectorCursor = this.appendVectorsNow(vectors);
-        return { recordCursor: records.length ? this.log.append(records) : this.log.size(), vectorCursor };
+        this.checkSameHistory();
+        const recordCursor = records.length ? this.log.append(records) : this.log.size();
+        this.historyIno ??= fileIno(this.log.path);
+        return { recordCursor, vectorCursor };
       },
       appendVectors: async (vectors) => this.appendVectorsNow(vectors),
       cutTornTail: async (cursor) => this.log.truncate(cursor),
@@ -89,6 +94,7 @@ export class FileStorage implements BankStorage {
   }
 
   async readRecords(cursor: number): Promise<RecordBatch> {
+    this.checkSameHistory();
     if (cursor > 0 && this.log.size() < cursor) {
       throw new BankError('CORRUPT', 'The history file shrank while the bank was open; reopen the bank.');
     }
@@ -129,9 +135,27 @@ export class FileStorage implements BankStorage {
     await this.withLock((tx) => tx.append(records, vectors));
   }
 
+  /** Refuses to go on with a history file that was replaced (by a scrub) since this bank read it. */
+  private checkSameHistory(): void {
+    const ino = fileIno(this.log.path);
+    if (ino === undefined) return;
+    if (this.historyIno === undefined) this.historyIno = ino;
+    else if (ino !== this.historyIno) {
+      throw new BankError('CONFLICT', 'The memory bank was rewritten by "Scrub Secrets" (or memory-r1 scrub) since it was opened here; reopen it (in VS Code: Developer: Reload Window).');
+    }
+  }
+
   private appendVectorsNow(vectors: VectorEntry[]): number {
     this.vectorLog.append(vectors);
     return this.vectorLog.slots();
+  }
+}
+
+function fileIno(file: string): number | undefined {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return undefined;
   }
 }
 

@@ -191,6 +191,67 @@ export class PgStorage implements BankStorage {
     return r.rows.map((row) => ({ id: row.memory_id as string, score: Number(row.score) }));
   }
 
+  /**
+   * Rewrites this bank's rows with `redactRow` applied (Scrub Secrets), in one transaction under the
+   * bank's advisory lock: records, side logs and documents whose text changes are updated, the vectors
+   * of memories whose current text changed are deleted (recomputed when a bank next opens), and
+   * `finalRecord` (the SCRUB record, given the next seq) is inserted. Without `apply` it only reads.
+   */
+  async rewriteRows(opts: {
+    apply: boolean;
+    redactRecord: (r: StoredRecord) => StoredRecord | undefined;
+    redactSide: (name: string, body: unknown, pos: number) => unknown | undefined;
+    finalRecord: (seq: number) => StoredRecord | undefined;
+  }): Promise<{ vectorsDropped: number }> {
+    return this.run(async (c) => {
+      await c.query('BEGIN');
+      let done = false;
+      try {
+        await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, this.bankId]);
+        const records = await this.readRecordsWith(c, 0);
+        const changed: StoredRecord[] = [];
+        const changedMemories = new Set<string>();
+        for (const r of records.records) {
+          const clean = opts.redactRecord(r);
+          if (!clean) continue;
+          changed.push(clean);
+          if (clean.after && clean.after.text !== r.after?.text) changedMemories.add(clean.memoryId);
+        }
+        const side = await c.query('SELECT name, pos, body FROM pm_side WHERE bank_id = $1 ORDER BY pos', [this.bankId]);
+        const sideChanges: { pos: number; body: unknown }[] = [];
+        for (const row of side.rows) {
+          const clean = opts.redactSide(row.name as string, row.body, Number(row.pos));
+          if (clean !== undefined) sideChanges.push({ pos: Number(row.pos), body: clean });
+        }
+        const docs = await c.query('SELECT name, body FROM pm_docs WHERE bank_id = $1', [this.bankId]);
+        const docChanges: { name: string; body: unknown }[] = [];
+        for (const row of docs.rows) {
+          const clean = opts.redactSide(row.name as string, row.body, -1);
+          if (clean !== undefined) docChanges.push({ name: row.name as string, body: clean });
+        }
+        // A memory's vector is only used while it matches the text: the ones of changed texts go.
+        const current = new Map<string, string>();
+        for (const r of records.records) if (r.after && r.memoryId) current.set(r.memoryId, r.after.text);
+        const stale = [...changedMemories].filter((id) => current.has(id));
+        const v = await c.query('SELECT count(*) AS n FROM pm_vectors WHERE bank_id = $1 AND memory_id = ANY($2::text[])', [this.bankId, stale]);
+        const vectorsDropped = Number(v.rows[0].n);
+        if (opts.apply) {
+          for (const r of changed) await c.query('UPDATE pm_records SET body = $3 WHERE bank_id = $1 AND seq = $2', [this.bankId, r.seq, JSON.stringify(r)]);
+          for (const sc of sideChanges) await c.query('UPDATE pm_side SET body = $3 WHERE bank_id = $1 AND pos = $2', [this.bankId, sc.pos, JSON.stringify(sc.body)]);
+          for (const d of docChanges) await c.query('UPDATE pm_docs SET body = $3 WHERE bank_id = $1 AND name = $2', [this.bankId, d.name, JSON.stringify(d.body)]);
+          await c.query('DELETE FROM pm_vectors WHERE bank_id = $1 AND memory_id = ANY($2::text[])', [this.bankId, stale]);
+          const fin = opts.finalRecord((await this.maxSeq(c)) + 1);
+          if (fin) await this.insertRecords(c, [fin]);
+          await c.query('COMMIT');
+          done = true;
+        }
+        return { vectorsDropped };
+      } finally {
+        if (!done) await c.query('ROLLBACK').catch(() => undefined);
+      }
+    });
+  }
+
   /** Removes every row of this bank (tests and benchmarks). */
   async dropBank(): Promise<void> {
     await this.run(async (c) => {
