@@ -130,12 +130,13 @@ function parseConfig(name: string): Config {
   return c;
 }
 
-async function replay(modelPath: string, cfg: Config, requests: Recorded[]): Promise<{ samples: Sample[]; wallMs: number; loadMs: number }> {
+async function replay(modelPath: string, cfg: Config, requests: Recorded[]): Promise<{ samples: Sample[]; wallMs: number; loadMs: number; cpuMs: number }> {
   const t0 = performance.now();
   const server = await startModelServer({ modelPath, port: 0, gpu: false, sequences: cfg.sequences, threads: cfg.threads });
   const loadMs = performance.now() - t0;
   const samples: Sample[] = [];
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   try {
     for (const [i, r] of requests.entries()) {
       const body: Record<string, unknown> = { ...r.body, model: server.model, stream: false };
@@ -166,7 +167,8 @@ async function replay(modelPath: string, cfg: Config, requests: Recorded[]): Pro
   } finally {
     await server.close();
   }
-  return { samples, wallMs: performance.now() - start, loadMs };
+  const cpu = process.cpuUsage(cpu0);
+  return { samples, wallMs: performance.now() - start, loadMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 function pct(values: number[], p: number): number {
@@ -176,7 +178,7 @@ function pct(values: number[], p: number): number {
 }
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-function table(results: { cfg: Config; samples: Sample[]; wallMs: number; loadMs: number }[]): string {
+function table(results: { cfg: Config; samples: Sample[]; wallMs: number; loadMs: number; cpuMs: number }[]): string {
   const head = ['configuration', 'role', 'calls', 'prompt tok', 'evaluated', 'prompt tok/s', 'gen tok', 'gen tok/s', 'p50 s', 'p95 s'];
   const rows: string[][] = [];
   for (const { cfg, samples } of results) {
@@ -204,7 +206,10 @@ function table(results: { cfg: Config; samples: Sample[]; wallMs: number; loadMs
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   const out = [line(head), `|${widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...rows.map(line)];
   out.push('');
-  for (const { cfg, wallMs, loadMs } of results) out.push(`${cfg.label}: all calls ${(wallMs / 1000).toFixed(0)} s (model load ${(loadMs / 1000).toFixed(1)} s)`);
+  // CPU time the process got per second of wall time: below the thread count, other work took the cores.
+  for (const { cfg, wallMs, loadMs, cpuMs } of results) {
+    out.push(`${cfg.label}: all calls ${(wallMs / 1000).toFixed(0)} s (model load ${(loadMs / 1000).toFixed(1)} s); CPU ${(cpuMs / wallMs).toFixed(2)} cores on average`);
+  }
   return out.join('\n');
 }
 
