@@ -11,7 +11,7 @@
 //   new            4 sequences (each system prompt keeps its evaluated prefix) and the default threads
 //   seqN / tN      N sequences / N threads on top of "new", e.g. t1,t2 to measure threads
 //   nogrammar      "new" without response_format: what grammar-constrained JSON costs
-//   nolookup       "new" without prompt-lookup decoding
+//   lookup         "new" with prompt-lookup decoding (--input-lookup)
 // Prints per role: calls, prompt tokens, prompt tokens evaluated (the rest came from a kept prefix),
 // prompt tokens/s, generated tokens, generated tokens/s, latency p50 / p95; and each run's wall time.
 import * as fs from 'node:fs';
@@ -120,14 +120,14 @@ interface Config {
 function parseConfig(name: string): Config {
   const cores = os.availableParallelism();
   if (name === 'old') return { label: `old: 1 sequence, ${Math.max(1, cores - 1)} thread(s)`, sequences: 1, threads: Math.max(1, cores - 1), grammar: true, lookup: false };
-  const c: Config = { label: '', sequences: 4, threads: defaultThreads(), grammar: true, lookup: true };
+  const c: Config = { label: '', sequences: 4, threads: defaultThreads(), grammar: true, lookup: false };
   for (const part of name.split('+')) {
     if (part === 'new') continue;
     else if (part === 'nogrammar') c.grammar = false;
-    else if (part === 'nolookup') c.lookup = false;
+    else if (part === 'lookup') c.lookup = true;
     else if (/^seq\d+$/.test(part)) c.sequences = Number(part.slice(3));
     else if (/^t\d+$/.test(part)) c.threads = Number(part.slice(1));
-    else throw new Error(`unknown configuration "${part}" (old, new, seqN, tN, nogrammar; join with +)`);
+    else throw new Error(`unknown configuration "${part}" (old, new, seqN, tN, nogrammar, lookup; join with +)`);
   }
   c.label = `${name === 'new' ? 'new' : name}: ${c.sequences} sequence${c.sequences === 1 ? '' : 's'}, ${c.threads} thread${c.threads === 1 ? '' : 's'}${c.grammar ? '' : ', no grammar'}${c.lookup ? ', input lookup' : ''}`;
   return c;

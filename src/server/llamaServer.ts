@@ -46,7 +46,7 @@ export interface ModelServerOptions {
   /**
    * Prompt-lookup decoding: guess the next tokens from the prompt (the manager copies facts and memory
    * texts into its JSON) and check the guesses in one batch. The output is the same; only the speed
-   * changes. Default true.
+   * changes. Default false: on 2 CPU cores, checking guesses cost more than they saved (bench/serve.ts).
    */
   inputLookup?: boolean;
   /** Default 'auto': CUDA, Vulkan or Metal when a prebuilt binary works here, else the CPU. */
@@ -156,7 +156,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     context = await model.createContext({ contextSize, sequences: sequenceCount, threads });
     for (let i = 0; i < sequenceCount; i++) {
       const sequence = context.getSequence(
-        opts.inputLookup === false ? {} : { tokenPredictor: new InputLookupTokenPredictor({ patternLength: { min: 2 }, predictionLength: { max: 8 } }) },
+        opts.inputLookup ? { tokenPredictor: new InputLookupTokenPredictor({ patternLength: { min: 2 }, predictionLength: { max: 8 } }) } : {},
       );
       slots.push({ sequence, chat: new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false }), lastUsed: 0 });
     }
