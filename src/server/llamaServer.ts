@@ -107,8 +107,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
  * GET /v1/models, POST /v1/chat/completions (plain or SSE streaming, usage counts, json_object and
  * json_schema decoding constrained by a grammar) and, with an embedding model, POST /v1/embeddings.
  * Completions run one at a time, in arrival order, each on the context sequence that already holds
- * the longest prefix of its prompt (see `sequences`); a client that disconnects stops its generation. Binds to loopback only unless `allowNonLoopback`, and then
- * also refuses requests whose Host header is not a loopback name (DNS rebinding from web pages).
+ * the longest prefix of its prompt (see `sequences`); a client that disconnects stops its generation.
+ * Binds to loopback only unless `allowNonLoopback`, and then also refuses requests whose Host header is not a loopback name (DNS rebinding from web pages).
  */
 export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -228,7 +228,8 @@ interface Slot {
 }
 
 /**
- * Picks the sequence whose evaluated tokens share the longest prefix with `tokens`. A prefix shorter
+ * Picks the sequence whose evaluated tokens share the longest prefix with the prompt (`sharedPrefix`
+ * counts them for a sequence). A prefix shorter
  * than `minShared` tokens (a chat template's opening) is no reason to overwrite a sequence that holds
  * another prompt: then the least recently used one is taken. Exported for tests.
  */
