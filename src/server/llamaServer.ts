@@ -9,7 +9,9 @@ import type {
   Llama,
   LlamaChat,
   LlamaContext,
+  LlamaContextSequence,
   LlamaGrammar,
+  Token,
   LlamaModel,
   LlamaEmbeddingContext,
 } from 'node-llama-cpp';
@@ -25,13 +27,28 @@ export interface ModelServerOptions {
   /** Default 8089; 0 picks a free port. */
   port?: number;
   allowNonLoopback?: boolean;
-  /** Tokens of the one context sequence that serves every request. Default 4096 (capped at the model's). */
+  /** Tokens of each context sequence. Default 4096 (capped at the model's). */
   contextSize?: number;
+  /**
+   * Context sequences kept evaluated, one per distinct prompt prefix (in practice one per system prompt:
+   * extraction, manager, answer, …). A request goes to the sequence that already holds the longest
+   * prefix of its prompt, so it evaluates only its new tokens; when none shares a useful prefix, the
+   * least recently used sequence is reused. Each sequence costs its own KV cache (contextSize tokens).
+   * Default 4. 1 is the old behaviour: one sequence, whose prefix only survives between requests that
+   * share it back to back.
+   */
+  sequences?: number;
   /** Enables POST /v1/embeddings: a folder (or its model.onnx) for the in-process ONNX embedder, or a GGUF embedding model. */
   embeddingModelPath?: string;
   onProgress?: (msg: string) => void;
-  /** CPU threads for generation. Default: cores − 1, at least 1, at most 8 (spinning threads starve each other on busy machines). */
+  /** CPU threads for prompt evaluation and generation. Default: {@link defaultThreads}. */
   threads?: number;
+  /**
+   * Prompt-lookup decoding: guess the next tokens from the prompt (the manager copies facts and memory
+   * texts into its JSON) and check the guesses in one batch. The output is the same; only the speed
+   * changes. Default false: on 2 CPU cores, checking guesses cost more than they saved (bench/serve.ts).
+   */
+  inputLookup?: boolean;
   /** Default 'auto': CUDA, Vulkan or Metal when a prebuilt binary works here, else the CPU. */
   gpu?: 'auto' | false;
   /** Name listed by GET /v1/models; default: the GGUF file name without extension. */
@@ -89,9 +106,9 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
  * Serves a local GGUF chat model (node-llama-cpp, in process) over the OpenAI HTTP protocol:
  * GET /v1/models, POST /v1/chat/completions (plain or SSE streaming, usage counts, json_object and
  * json_schema decoding constrained by a grammar) and, with an embedding model, POST /v1/embeddings.
- * Completions run one at a time on one context sequence, in arrival order; a client that
- * disconnects stops its generation. Binds to loopback only unless `allowNonLoopback`, and then
- * also refuses requests whose Host header is not a loopback name (DNS rebinding from web pages).
+ * Completions run one at a time, in arrival order, each on the context sequence that already holds
+ * the longest prefix of its prompt (see `sequences`); a client that disconnects stops its generation.
+ * Binds to loopback only unless `allowNonLoopback`, and then also refuses requests whose Host header is not a loopback name (DNS rebinding from web pages).
  */
 export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -104,9 +121,10 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   const modelPath = path.resolve(opts.modelPath);
   if (!fs.existsSync(modelPath)) throw new Error(`Model file not found: ${modelPath}`);
   const progress = opts.onProgress ?? (() => undefined);
-  const threads = opts.threads ?? Math.max(1, Math.min(8, os.availableParallelism() - 1));
+  const threads = opts.threads ?? defaultThreads();
+  const sequenceCount = Math.max(1, Math.floor(opts.sequences ?? 4));
 
-  const { getLlama, LlamaChat, LlamaLogLevel } = await import('node-llama-cpp');
+  const { getLlama, LlamaChat, LlamaLogLevel, InputLookupTokenPredictor } = await import('node-llama-cpp');
   const started = Date.now();
   const llama: Llama = await getLlama({
     gpu: opts.gpu ?? 'auto',
@@ -119,7 +137,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
 
   let model: LlamaModel | undefined;
   let context: LlamaContext | undefined;
-  let chat: LlamaChat | undefined;
+  const slots: Slot[] = [];
   let embedder: EmbeddingBackend | undefined;
   let httpServer: http.Server | undefined;
   try {
@@ -135,9 +153,16 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       },
     });
     const contextSize = Math.min(opts.contextSize ?? 4096, model.trainContextSize);
-    context = await model.createContext({ contextSize, sequences: 1, threads });
-    chat = new LlamaChat({ contextSequence: context.getSequence(), autoDisposeSequence: false });
-    progress(`Model loaded in ${((Date.now() - started) / 1000).toFixed(1)} s (context ${context.contextSize} tokens, chat template ${chat.chatWrapper.wrapperName})`);
+    context = await model.createContext({ contextSize, sequences: sequenceCount, threads });
+    for (let i = 0; i < sequenceCount; i++) {
+      const sequence = context.getSequence(
+        opts.inputLookup ? { tokenPredictor: new InputLookupTokenPredictor({ patternLength: { min: 2 }, predictionLength: { max: 8 } }) } : {},
+      );
+      slots.push({ sequence, chat: new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false }), lastUsed: 0 });
+    }
+    progress(
+      `Model loaded in ${((Date.now() - started) / 1000).toFixed(1)} s (context ${context.contextSize} tokens × ${sequenceCount} sequence${sequenceCount === 1 ? '' : 's'}, chat template ${slots[0].chat.chatWrapper.wrapperName})`,
+    );
 
     if (opts.embeddingModelPath) embedder = await loadEmbeddingBackend(llama, opts.embeddingModelPath, progress);
 
@@ -145,7 +170,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       llama,
       model,
       context,
-      chat,
+      slots,
       embedder,
       modelId: opts.modelName ?? path.basename(modelPath).replace(/\.gguf$/i, ''),
       threads,
@@ -174,7 +199,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     };
   } catch (err) {
     httpServer?.close();
-    chat?.dispose();
+    for (const slot of slots) slot.chat.dispose();
     await context?.dispose();
     await model?.dispose();
     await embedder?.close();
@@ -183,11 +208,51 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   }
 }
 
+/**
+ * Default CPU threads: every core the process may use, up to 8. Measured on 2 cores with
+ * Qwen2.5-Coder-1.5B (bench/serve.ts, README "Local models"): 2 threads evaluate prompts about
+ * twice as fast as 1 and generate faster too, so cores − 1 left half the machine idle.
+ * MEMORY_R1_THREADS overrides it.
+ */
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env.MEMORY_R1_THREADS);
+  if (Number.isInteger(fromEnv) && fromEnv >= 1) return fromEnv;
+  return Math.max(1, Math.min(8, os.availableParallelism()));
+}
+
+interface Slot {
+  sequence: LlamaContextSequence;
+  chat: LlamaChat;
+  /** Order of last use, for evicting the least recently used sequence. */
+  lastUsed: number;
+}
+
+/**
+ * Picks the sequence whose evaluated tokens share the longest prefix with the prompt (`sharedPrefix`
+ * counts them for a sequence). A prefix shorter
+ * than `minShared` tokens (a chat template's opening) is no reason to overwrite a sequence that holds
+ * another prompt: then the least recently used one is taken. Exported for tests.
+ */
+export function pickSlot<T extends { lastUsed: number }>(slots: T[], sharedPrefix: (slot: T) => number, minShared = 16): { slot: T; shared: number } {
+  let best: T | undefined;
+  let bestShared = -1;
+  for (const slot of slots) {
+    const shared = sharedPrefix(slot);
+    if (shared > bestShared || (shared === bestShared && best && slot.lastUsed < best.lastUsed)) {
+      best = slot;
+      bestShared = shared;
+    }
+  }
+  if (bestShared >= minShared) return { slot: best!, shared: bestShared };
+  const lru = slots.reduce((a, b) => (b.lastUsed < a.lastUsed ? b : a));
+  return { slot: lru, shared: sharedPrefix(lru) };
+}
+
 interface Served {
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
-  chat: LlamaChat;
+  slots: Slot[];
   embedder?: EmbeddingBackend;
   modelId: string;
   threads: number;
@@ -215,6 +280,7 @@ class ServerState {
   private counters = { completed: 0, aborted: 0, failed: 0, embeddings: 0 };
   private lastAborted: ModelServerStats['lastAborted'];
   private readonly created = Math.floor(Date.now() / 1000);
+  private useCounter = 0;
 
   constructor(
     private readonly s: Served,
@@ -276,8 +342,9 @@ class ServerState {
     this.checkModel(body.model, this.s.modelId);
     const p = parseChatRequest(body);
     const grammar = p.responseFormat ? await this.grammarFor(p.responseFormat) : undefined;
-    const { chat, model, context } = this.s;
-    const promptTokens = chat.chatWrapper.generateContextState({ chatHistory: p.history }).contextText.tokenize(model.tokenizer).length;
+    const { slots, model, context } = this.s;
+    const prompt: Token[] = slots[0].chat.chatWrapper.generateContextState({ chatHistory: p.history }).contextText.tokenize(model.tokenizer);
+    const promptTokens = prompt.length;
     const room = context.contextSize - promptTokens;
     if (room < 1) {
       throw new HttpError(400, `The prompt has ${promptTokens} tokens; this server's context holds ${context.contextSize}.`, 'context_length_exceeded', 'messages');
@@ -289,6 +356,14 @@ class ServerState {
     const base = { id, created, model: this.s.modelId, system_fingerprint: `node-llama-cpp-${this.s.threads}t` };
 
     await this.chatQueue.run(async () => {
+      // The sequence that already holds the longest prefix of this prompt: only the rest is evaluated.
+      const { slot, shared } = pickSlot(slots, (sl) => sl.sequence.compareContextTokens(prompt).firstDifferentIndex);
+      slot.lastUsed = ++this.useCounter;
+      const { chat } = slot;
+      // At least one prompt token is always evaluated again, to produce the first logits.
+      const cachedTokens = Math.min(shared, promptTokens - 1);
+      const startedAt = performance.now();
+      let firstTokenAt: number | undefined;
       let completionTokens = 0;
       const write = (chunk: object) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
       if (p.stream) {
@@ -309,7 +384,10 @@ class ServerState {
             : {}),
           signal: abort.signal,
           stopOnAbortSignal: true,
-          onToken: (tokens) => (completionTokens += tokens.length),
+          onToken: (tokens) => {
+            firstTokenAt ??= performance.now();
+            completionTokens += tokens.length;
+          },
           onTextChunk: (chunk) => {
             text += chunk;
             if (p.stream && chunk) {
@@ -326,10 +404,28 @@ class ServerState {
         }
         this.counters.completed++;
         const finishReason = stopReason === 'maxTokens' ? 'length' : 'stop';
-        const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+        const endedAt = performance.now();
+        const usage = {
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+          prompt_tokens_details: { cached_tokens: cachedTokens },
+        };
+        // As llama.cpp's server reports them: prompt evaluation up to the first token, then generation.
+        const promptMs = (firstTokenAt ?? endedAt) - startedAt;
+        const predictedMs = endedAt - (firstTokenAt ?? endedAt);
+        const timings = {
+          cache_n: cachedTokens,
+          prompt_n: promptTokens - cachedTokens,
+          prompt_ms: round1(promptMs),
+          prompt_per_second: round1(((promptTokens - cachedTokens) * 1000) / Math.max(promptMs, 1e-3)),
+          predicted_n: completionTokens,
+          predicted_ms: round1(predictedMs),
+          predicted_per_second: completionTokens > 1 ? round1(((completionTokens - 1) * 1000) / Math.max(predictedMs, 1e-3)) : 0,
+        };
         if (p.stream) {
           write({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: finishReason, logprobs: null }] });
-          if (p.includeUsage) write({ ...base, object: 'chat.completion.chunk', choices: [], usage });
+          if (p.includeUsage) write({ ...base, object: 'chat.completion.chunk', choices: [], usage, timings });
           res.end('data: [DONE]\n\n');
         } else {
           sendJson(res, 200, {
@@ -337,6 +433,7 @@ class ServerState {
             object: 'chat.completion',
             choices: [{ index: 0, message: { role: 'assistant', content: result.response, refusal: null }, finish_reason: finishReason, logprobs: null }],
             usage,
+            timings,
           });
         }
       } catch (err) {
@@ -438,7 +535,7 @@ class ServerState {
     await Promise.all([this.chatQueue.idle(), this.embedQueue.idle()]);
     server.closeAllConnections();
     await closed;
-    this.s.chat.dispose();
+    for (const slot of this.s.slots) slot.chat.dispose();
     await this.s.context.dispose();
     await this.s.model.dispose();
     await this.s.embedder?.close();
@@ -517,6 +614,10 @@ function parseChatRequest(body: Record<string, unknown>): ParsedChat {
     frequencyPenalty: num('frequency_penalty', -2, 2),
     responseFormat,
   };
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
 }
 
 function contentText(content: unknown, i: number): string {

@@ -1,20 +1,27 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL, findCatalogModel, type CatalogModel } from '../core/models/catalog';
+import { DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL, MODEL_CATALOG, findCatalogModel, type CatalogModel } from '../core/models/catalog';
 import { ensureModel, findInstalledModel, modelSearchDirs } from '../core/models/modelStore';
-import { startModelServer, type ModelServer } from './llamaServer';
+import { defaultThreads, startModelServer, type ModelServer } from './llamaServer';
 
 export const SERVE_USAGE = `memory-r1 serve [--model <file.gguf | catalog id>] [--embedding-model <dir | file.gguf | catalog id | none>]
-                [--host 127.0.0.1] [--port 8089] [--allow-remote] [--context-size 4096] [--threads N] [--cpu]
+                [--host 127.0.0.1] [--port 8089] [--allow-remote] [--context-size 4096] [--sequences 4] [--threads N] [--cpu]
 
 Serves a local model over the OpenAI protocol (base URL http://HOST:PORT/v1) until Ctrl-C.
-  --model             GGUF chat model. Default: ${DEFAULT_CHAT_MODEL.id} from .cache/models (scripts/setup-models.sh)
-                      or the user cache, downloaded there on first use. Catalog ids: ${DEFAULT_CHAT_MODEL.id}.
+  --model             GGUF chat model. Default: ${DEFAULT_CHAT_MODEL.id} from $MODELS_DIR or .cache/models
+                      (scripts/setup-models.sh) or the user cache, downloaded there on first use.
+                      Catalog ids: ${MODEL_CATALOG.filter((m) => m.kind === 'chat').map((m) => m.id).join(', ')}.
   --embedding-model   enables /v1/embeddings: an ONNX sentence-transformers folder, a GGUF embedding model or
                       "${DEFAULT_EMBEDDING_MODEL.id}" (downloaded if missing). Default: ${DEFAULT_EMBEDDING_MODEL.id} if installed.
   --host, --port      where to listen (default 127.0.0.1:8089). Only loopback unless --allow-remote.
   --allow-remote      allow a non-loopback host; the server has no authentication.
-  --context-size      tokens of context (default 4096). --threads: CPU threads. --cpu: do not try a GPU.`;
+  --context-size      tokens of context per sequence (default 4096).
+  --sequences         prompt prefixes kept evaluated, one per system prompt in practice (default 4); a request
+                      reuses the one that shares the longest prefix and evaluates only its new tokens.
+                      1 = the old behaviour: one sequence, so each change of system prompt is evaluated in full.
+  --input-lookup      prompt-lookup decoding: guess the next tokens from the prompt and check them in one batch
+                      (same output; slower on 2 CPU cores, where it was measured; may pay off on a GPU).
+  --threads           CPU threads (default ${defaultThreads()}: every core, up to 8; or MEMORY_R1_THREADS). --cpu: no GPU.`;
 
 export interface ServeCommandIo {
   out?: (line: string) => void;
@@ -41,6 +48,8 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo = {}): 
         port: { type: 'string' },
         'allow-remote': { type: 'boolean' },
         'context-size': { type: 'string' },
+        sequences: { type: 'string' },
+        'input-lookup': { type: 'boolean' },
         threads: { type: 'string' },
         cpu: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -73,6 +82,7 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo = {}): 
     const port = intOpt('port', 8089, 0);
     const contextSize = intOpt('context-size', undefined, 256);
     const threads = intOpt('threads', undefined, 1);
+    const sequences = intOpt('sequences', undefined, 1);
     const progress = (m: string) => out(m);
     const modelPath = await resolveModel(values.model as string | undefined, DEFAULT_CHAT_MODEL, progress, stop.signal, true);
     const embArg = values['embedding-model'] as string | undefined;
@@ -89,6 +99,8 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo = {}): 
       port,
       allowNonLoopback: values['allow-remote'] === true,
       contextSize,
+      sequences,
+      inputLookup: values['input-lookup'] === true,
       threads,
       gpu: values.cpu ? false : 'auto',
       embeddingModelPath,

@@ -59,6 +59,31 @@ describe('local OpenAI-compatible model server (node-llama-cpp + SmolLM2-135M)',
     expect(ids).toEqual(['SmolLM2-135M-Instruct.Q4_1', 'all-MiniLM-L6-v2']);
   });
 
+  it('keeps the evaluated prefix of each system prompt: alternating roles evaluate only their new tokens', async () => {
+    const systemA = `You extract facts from events. ${'Facts are short sentences about the project. '.repeat(12)}`;
+    const systemB = `You decide memory operations. ${'Each operation is ADD, UPDATE, DELETE or NOOP. '.repeat(12)}`;
+    const ask = async (system: string, user: string) => {
+      const res = await fetch(`${server.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'system', content: system }, { role: 'user', content: user }], temperature: 0, max_tokens: 4 }),
+      });
+      const body = (await res.json()) as { usage: { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number } }; timings: { cache_n: number; prompt_n: number } };
+      expect(body.timings.cache_n).toBe(body.usage.prompt_tokens_details.cached_tokens);
+      expect(body.timings.cache_n + body.timings.prompt_n).toBe(body.usage.prompt_tokens);
+      return body.usage;
+    };
+    await ask(systemA, 'Event: we use PostgreSQL.');
+    await ask(systemB, 'Fact: we use PostgreSQL.');
+    // The third call comes back to the first system prompt after another one ran in between.
+    const a2 = await ask(systemA, 'Event: tests run with npm test.');
+    const b2 = await ask(systemB, 'Fact: tests run with npm test.');
+    for (const u of [a2, b2]) {
+      expect(u.prompt_tokens_details.cached_tokens).toBeGreaterThan(100);
+      expect(u.prompt_tokens - u.prompt_tokens_details.cached_tokens).toBeLessThan(25);
+    }
+  });
+
   it('answers a chat completion with usage counts', async () => {
     const res = await client.chat.completions.create({
       model: server.model,
@@ -342,14 +367,15 @@ describe('model server host policy', () => {
 });
 
 describe('memory-r1 serve', () => {
-  it('serves the installed SmolLM2 and MiniLM by default until stopped', async () => {
-    const { chatModelPath, embedderDir } = ensureTestModels();
+  it('serves an installed catalog model by id, with the installed MiniLM by default, until stopped', async () => {
+    const { qwenPath, embedderDir } = ensureTestModels();
     expect(process.cwd()).toBe(REPO_ROOT);
     const lines: string[] = [];
     const stop = new AbortController();
     let url = '';
-    // No --model or --embedding-model: the defaults are found in .cache/models of the working directory.
-    const code = runServeCommand(['--port', '0', '--cpu', '--context-size', '1024'], {
+    // A catalog id, no --embedding-model: both are found in the models folder ($MODELS_DIR or .cache/models).
+    // (The default chat model, the 1.5B, is the same lookup; the tests do not install it.)
+    const code = runServeCommand(['--model', 'qwen2.5-coder-0.5b-instruct', '--port', '0', '--cpu', '--context-size', '1024'], {
       out: (l) => lines.push(l),
       err: (l) => lines.push(`ERR ${l}`),
       signal: stop.signal,
@@ -366,7 +392,7 @@ describe('memory-r1 serve', () => {
     expect(lines).toContain('models 200');
     expect(lines.some((l) => l.startsWith(`Model server listening on ${url}`))).toBe(true);
     expect(lines).toContain('Model server stopped.');
-    expect(lines).toContain(`Loading ${chatModelPath}`);
+    expect(lines).toContain(`Loading ${qwenPath}`);
     expect(lines.some((l) => l.includes('Embedding model all-MiniLM-L6-v2 loaded') && l.includes(path.basename(embedderDir)))).toBe(true);
     await expect(fetch(`${url}/models`)).rejects.toThrow();
   }, 120_000);
@@ -384,7 +410,7 @@ describe('memory-r1 serve', () => {
       ]);
       const child = spawn(
         path.join(REPO_ROOT, 'node_modules', '.bin', 'node'),
-        ['-e', `require(${JSON.stringify(bundle)}).runServeCommand(process.argv.slice(1)).then((c) => { process.exitCode = c; })`, '--', '--port', '0', '--cpu', '--context-size', '512', '--embedding-model', 'none'],
+        ['-e', `require(${JSON.stringify(bundle)}).runServeCommand(process.argv.slice(1)).then((c) => { process.exitCode = c; })`, '--', '--model', 'smollm2-135m-instruct', '--port', '0', '--cpu', '--context-size', '512', '--embedding-model', 'none'],
         { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let output = '';

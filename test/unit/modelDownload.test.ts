@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { downloadFile, DownloadError, hashFile } from '../../src/core/models/download';
-import { ALL_MINILM_L6_V2, MODEL_CATALOG, SMOLLM2_135M_INSTRUCT, findCatalogModel } from '../../src/core/models/catalog';
+import { ALL_MINILM_L6_V2, DEFAULT_CHAT_MODEL, MODEL_CATALOG, SMOLLM2_135M_INSTRUCT, findCatalogModel } from '../../src/core/models/catalog';
 import { ensureModel, findInstalledModel, userModelsDir } from '../../src/core/models/modelStore';
 
 /** A file server on loopback with Range support and switches to misbehave. */
@@ -184,6 +184,7 @@ describe('downloadFile', () => {
 describe('model catalog and store', () => {
   it('pins every file by SHA-256 and https URL', () => {
     expect(MODEL_CATALOG.map((m) => m.id)).toEqual(['qwen2.5-coder-1.5b-instruct', 'qwen2.5-coder-0.5b-instruct', 'smollm2-135m-instruct', 'all-minilm-l6-v2']);
+    expect(DEFAULT_CHAT_MODEL.id).toBe('qwen2.5-coder-1.5b-instruct');
     for (const m of MODEL_CATALOG) {
       expect(m.files.some((f) => f.name === m.main)).toBe(true);
       for (const f of m.files) {

@@ -17,15 +17,17 @@ const QUESTIONS = [
 ];
 
 /**
- * The main job on a machine with no GPU and no API key: starts the local model server (SmolLM2)
- * and the local embedder, ingests a short project history through the Memory-R1 pipeline, prints
+ * The main job on a machine with no GPU and no API key: starts the local model server
+ * (Qwen2.5-Coder-1.5B-Instruct) and the local embedder, ingests a short project history through the Memory-R1 pipeline, prints
  * every operation and the history, then answers questions with citations.
  */
 export const demoCommand: CliCommand = {
   name: 'demo',
   summary: 'Run the Memory-R1 pipeline end to end on a short project history with local models',
-  usage: `memory-r1 demo [--history <turns.jsonl>] [--bank <dir>] [--endpoint <url> --model <name>]
-  Without --endpoint, starts the local model server (SmolLM2-135M-Instruct) on a free loopback port.`,
+  usage: `memory-r1 demo [--history <turns.jsonl>] [--bank <dir>] [--endpoint <url> --model <name> [--embedding-model <name>]]
+  Without --endpoint, starts the local model server (Qwen2.5-Coder-1.5B-Instruct, installed by
+  bash scripts/setup-models.sh demo) with the local embedder on a free loopback port.
+  With --endpoint, --embedding-model uses that server's /v1/embeddings (default: the hashing embedder).`,
   async run(args, io) {
     const historyFile = path.resolve(flag(args, 'history') ?? path.join(__dirname, '..', 'examples', 'project-history.jsonl'));
     const events = readTurns(historyFile);
@@ -33,7 +35,8 @@ export const demoCommand: CliCommand = {
     let endpoint = flag(args, 'endpoint');
     let model = flag(args, 'model') ?? 'default';
     let closeServer: (() => Promise<void>) | undefined;
-    let embeddingModel: string | undefined;
+    let embeddingModel = flag(args, 'embedding-model');
+    const started = Date.now();
     if (!endpoint) {
       io.out('Starting the local model server…');
       const { startModelServer } = await import('../../server/llamaServer');
@@ -70,8 +73,8 @@ export const demoCommand: CliCommand = {
       io.out(`\n${bank.list().counts.active} active memories; ${bank.history().length} history records. Inspect with: memory-r1 history --bank ${bankDir}`);
       if (closeServer) {
         io.out(
-          `\nThe built-in ${model} (135M parameters) only shows the plumbing: expect few facts, NOOPs and weak answers.\n` +
-            'For real results: bash scripts/demo.sh --endpoint http://127.0.0.1:11434/v1 --model qwen2.5:3b (any OpenAI-compatible server).',
+          `\nDone in ${((Date.now() - started) / 1000).toFixed(0)} s with the built-in ${model} on the CPU. A bigger model decides better:\n` +
+            'bash scripts/demo.sh --endpoint http://127.0.0.1:11434/v1 --model qwen2.5:7b (any OpenAI-compatible server).',
         );
       }
       return 0;

@@ -116,7 +116,8 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
   ALL_MINILM_L6_V2,
 ];
 
-export const DEFAULT_CHAT_MODEL = SMOLLM2_135M_INSTRUCT;
+/** The chat model of the demo and `memory-r1 serve`: the smallest one that does the pipeline's work well. */
+export const DEFAULT_CHAT_MODEL = QWEN25_CODER_1_5B_INSTRUCT;
 export const DEFAULT_EMBEDDING_MODEL = ALL_MINILM_L6_V2;
 
 export function findCatalogModel(id: string): CatalogModel | undefined {

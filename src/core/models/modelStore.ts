@@ -21,9 +21,13 @@ export function userModelsDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cache, 'project-memory', 'models');
 }
 
-/** The folders searched for an installed model, in order. */
-export function modelSearchDirs(projectRoot?: string, env?: NodeJS.ProcessEnv): string[] {
-  return [projectModelsDir(projectRoot), userModelsDir(env)];
+/**
+ * The folders searched for an installed model, in order: `$MODELS_DIR` (where `scripts/setup-models.sh`
+ * was told to install), the project's `.cache/models`, then the user folder.
+ */
+export function modelSearchDirs(projectRoot?: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs = [projectModelsDir(projectRoot), userModelsDir(env)];
+  return env.MODELS_DIR ? [path.resolve(env.MODELS_DIR), ...dirs] : dirs;
 }
 
 /** Path of the model's main file if every file of it is present in one of `dirs`. */
