@@ -1,9 +1,10 @@
 import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from './api';
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
-import type { CandidateView, CaptureEvent, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
-import { MANAGER_SCHEMA, answerMessages, managerMessages } from './agents/prompts';
-import { parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
+import type { CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
+import { type ManagerProtocol, answerMessages, managerPrompt, managerSchema, reaskMessage } from './agents/prompts';
+import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
+import { ALL_RULES, type RuleFlags, type RuledDecision, applyManagerRules, parseDecisionOutput } from './agents/managerRules';
 import { extractFactsFromText } from './agents/extraction';
 import { newId, nowIso } from './util/text';
 import { BankError } from './errors';
@@ -25,6 +26,12 @@ export interface EngineOptions {
   temperature: number;
   /** Output token caps per role, so a rambling model cannot stall the queue. */
   maxTokens: { extractor: number; manager: number; answer: number };
+  /** `per-fact`: one decision (operation + target) per fact; `paper`: Memory-R1 App. C.1's list of operations. */
+  managerProtocol: ManagerProtocol;
+  /** The no-silent-loss rules (content check, related target, NOOP must hold the fact, fallback ADD). Off, or partly off, only for measurements. */
+  managerRules: boolean | (RuleFlags & { fallback: boolean });
+  /** Ask the manager once more, saying why, when its output does not keep the fact. */
+  managerReask: boolean;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -35,6 +42,9 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   recordTrajectories: true,
   temperature: 0,
   maxTokens: { extractor: 512, manager: 768, answer: 512 },
+  managerProtocol: 'per-fact',
+  managerRules: true,
+  managerReask: true,
 };
 
 export interface EngineModels {
@@ -103,8 +113,8 @@ export class MemoryEngine {
     source: SourceRef,
     eventTime: string | undefined,
     signal?: AbortSignal,
-    claim: { exclusive?: boolean } = {},
-  ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[] }> {
+    claim: { exclusive?: boolean; /** Use these memories as the candidates, in this order (the decision benchmark). */ candidateIds?: string[] } = {},
+  ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[]; guard?: string; output?: string }> {
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     const dup = this.bank.findDuplicate(fact);
     if (dup) {
@@ -112,32 +122,67 @@ export class MemoryEngine {
       const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe', exclusive: claim.exclusive });
       return { operations: [{ type: 'NOOP', memoryId: dup.id, fact, reason: 'exact duplicate' }], usage, records };
     }
-    const hits = await this.bank.search(fact, { topK: this.options.managerTopK, signal });
+    const hits = claim.candidateIds
+      ? claim.candidateIds.map((id) => this.bank.get(id)).filter((m): m is NonNullable<typeof m> => !!m && m.status === 'active').map((memory) => ({ memory, score: 1 }))
+      : await this.bank.search(fact, { topK: this.options.managerTopK, signal });
     const candidates: CandidateView[] = hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: h.memory.text }));
-    const res = await this.models.manager.complete({
-      messages: managerMessages(fact, candidates),
-      json: { schema: MANAGER_SCHEMA, name: 'memory_operations' },
-      temperature: this.options.temperature,
-      maxTokens: this.options.maxTokens.manager,
-      signal,
-    });
-    addUsage(usage, res.usage);
-    const decision = parseManagerOutput(res.text, candidates);
-    const operations: AppliedOperation[] = decision.rejected.map((r) => ({
+    const rules = this.options.managerRules === true ? { ...ALL_RULES, fallback: true } : this.options.managerRules || undefined;
+    const protocol = this.options.managerProtocol;
+    const prompt = managerPrompt(protocol, fact, candidates);
+    const schema = managerSchema(protocol, candidates);
+    const call = async (messages: ChatMessage[]) => {
+      const r = await this.models.manager.complete({
+        messages,
+        json: { schema, name: protocol === 'per-fact' ? 'memory_decision' : 'memory_operations' },
+        temperature: this.options.temperature,
+        // One decision needs few tokens; a cap keeps a looping small model from stalling the queue.
+        maxTokens: protocol === 'per-fact' ? Math.min(this.options.maxTokens.manager, 160) : this.options.maxTokens.manager,
+        signal,
+      });
+      addUsage(usage, r.usage);
+      return r;
+    };
+    const judge = (raw: string) => {
+      const d = protocol === 'per-fact' ? parseDecisionOutput(raw, candidates, fact) : parseManagerOutput(raw, candidates);
+      return { decision: d, ruled: rules ? applyManagerRules(fact, candidates, d, rules) : legacyRules(d) };
+    };
+    let res = await call(prompt);
+    let { decision, ruled } = judge(res.text);
+    const guards: string[] = [];
+    const firstOutput = res.text;
+    if (!ruled.addressed && rules && this.options.managerReask) {
+      // Rule: an output that does not keep the fact is asked again once, saying why.
+      const res2 = await call([...prompt, { role: 'assistant', content: res.text }, reaskMessage(fact, ruled.problem ?? 'it does not keep the new fact')]);
+      const second = judge(res2.text);
+      guards.push(`re-asked (${ruled.problem})${second.ruled.addressed ? '' : `; second answer also unusable (${second.ruled.problem})`}`);
+      if (second.ruled.addressed || second.ruled.ops.length >= ruled.ops.length) {
+        decision = { ...second.decision, rejected: [...decision.rejected, ...second.decision.rejected] };
+        ruled = { ...second.ruled, rejected: [...ruled.rejected, ...second.ruled.rejected] };
+        res = { ...res2, text: res2.text };
+      }
+    }
+    if (!ruled.addressed && rules?.fallback) {
+      // Rule: no silent loss. Whatever is left, the fact itself is added (a DELETE of a related memory becomes its supersede).
+      guards.push(`fallback ADD of the fact (${ruled.problem})`);
+      const fallback = applyManagerRules(fact, candidates, { ops: [...ruled.ops.filter((o) => o.type !== 'NOOP'), { type: 'ADD', text: fact, reason: 'fallback: the manager did not keep the fact' }], rejected: [], unparseable: false }, rules);
+      ruled = { ...fallback, rejected: ruled.rejected };
+    }
+    const guard = guards.length ? guards.join('; ') : undefined;
+    const operations: AppliedOperation[] = [...decision.rejected, ...ruled.rejected].map((r) => ({
       type: 'NOOP',
       fact,
       rejected: r.reason,
     }));
-    let ops = decision.ops;
+    let ops = ruled.ops;
     const changes = ops.filter((o) => o.type !== 'NOOP');
     if (changes.length === 0) {
-      // Nothing to change: keep one NOOP record tied to the closest memory, for the history.
-      const first = ops[0]?.memoryId ?? candidates[0]?.memoryId;
+      // Nothing to change: keep one NOOP record tied to the memory that holds the fact, for the history.
+      const first = ops.find((o) => o.memoryId)?.memoryId ?? (rules ? undefined : candidates[0]?.memoryId);
       ops = [{ type: 'NOOP', memoryId: first, reason: ops[0]?.reason ?? (decision.unparseable ? 'manager output unusable' : 'no change') }];
     } else {
       ops = changes;
     }
-    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive };
+    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive, guard };
     const destructive = ops.filter((o) => o.type === 'DELETE' || o.type === 'UPDATE').length;
     let records: HistoryRecord[] = [];
     if (
@@ -149,13 +194,17 @@ export class MemoryEngine {
     } else {
       records = await this.bank.applyBatch(ops, ctx);
       for (const rec of records) {
+        if (rec.action === 'SUPERSEDE') continue; // reported with the UPDATE that superseded it
+        const replaced = rec.after?.supersedes ? records.find((r) => r.memoryId === rec.after!.supersedes) : undefined;
         operations.push({
           type: rec.action as AppliedOperation['type'],
           memoryId: rec.memoryId || undefined,
-          before: rec.before?.text,
+          before: replaced?.before?.text ?? rec.before?.text,
           after: rec.after?.text,
           fact,
           reason: rec.reason,
+          ...(replaced ? { supersededId: replaced.memoryId } : {}),
+          ...(guard ? { guard } : {}),
         });
       }
     }
@@ -164,22 +213,31 @@ export class MemoryEngine {
         kind: 'manager',
         fact,
         candidates: candidates.map((c) => ({ id: c.key, text: c.text })),
-        prompt: managerMessages(fact, candidates),
+        prompt,
         output: res.text,
         model: res.model,
+        protocol,
+        ...(guard ? { guard } : {}),
         operations: operations.map((o) => ({ type: o.type, memoryId: o.memoryId, text: o.after, held: o.held, rejected: o.rejected })),
       });
     }
-    return { operations, usage, records };
+    return { operations, usage, records, guard, output: firstOutput };
   }
 
   async answer(question: string, opts: AnswerOptions = {}): Promise<AnswerResult> {
-    const hits = await this.bank.search(question, { topK: opts.topK ?? this.options.answerTopK, signal: opts.signal });
+    // Superseded memories stay searchable ("what did we use before?"), marked so the agent prefers the current one.
+    const hits = await this.bank.search(question, { topK: opts.topK ?? this.options.answerTopK, signal: opts.signal, includeSuperseded: true });
     opts.onRetrieved?.(hits);
+    const keyOf = new Map(hits.map((h, i) => [h.memory.id, String(i + 1)]));
     const view = hits.map((h, i) => ({
       key: String(i + 1),
       text: h.memory.text,
-      date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.updatedAt.slice(0, 10),
+      date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.createdAt.slice(0, 10),
+      ...(h.memory.status === 'superseded'
+        ? { note: `superseded${h.memory.validTo ? ` on ${h.memory.validTo.slice(0, 10)}` : ''}${h.memory.supersededBy && keyOf.has(h.memory.supersededBy) ? ` by [${keyOf.get(h.memory.supersededBy)}]` : ''}` }
+        : h.memory.supersedes && keyOf.has(h.memory.supersedes)
+          ? { note: `current, replaces [${keyOf.get(h.memory.supersedes)}]` }
+          : {}),
     }));
     const req = { messages: answerMessages(question, view), temperature: this.options.temperature, maxTokens: this.options.maxTokens.answer, signal: opts.signal };
     const filter = opts.onAnswerDelta ? new AnswerStreamFilter(opts.onAnswerDelta) : undefined;
@@ -253,6 +311,11 @@ export class AnswerStreamFilter {
     this.sent = true;
     this.emit(text);
   }
+}
+
+/** The parser's decision as the engine took it before the rules (for measurements only). */
+function legacyRules(d: ManagerDecision): RuledDecision {
+  return { ops: d.ops, rejected: [], addressed: true };
 }
 
 function addUsage(into: TokenUsage, add: TokenUsage): void {

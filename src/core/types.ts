@@ -26,12 +26,18 @@ export interface Memory {
   source: SourceRef;
   tags: string[];
   pinned: boolean;
+  /** Bi-temporal validity: when a superseded memory stopped being true (valid time; `updatedAt` is when that was recorded). */
+  validTo?: string;
+  /** The memory that replaced this one (set when it was superseded). */
+  supersededBy?: string;
+  /** The memory this one replaced. */
+  supersedes?: string;
 }
 
 export type OperationType = 'ADD' | 'UPDATE' | 'DELETE' | 'NOOP';
 
 /** Record kinds in the history log. Manager operations plus manual actions and compensations. */
-export type HistoryAction = OperationType | 'RESTORE' | 'EDIT' | 'PIN' | 'UNPIN' | 'UNDO' | 'IMPORT';
+export type HistoryAction = OperationType | 'SUPERSEDE' | 'RESTORE' | 'EDIT' | 'PIN' | 'UNPIN' | 'UNDO' | 'IMPORT';
 
 export interface CandidateView {
   /** Small integer id shown to the model. */
@@ -60,6 +66,8 @@ export interface HistoryRecord {
   undoes?: string;
   /** Who wrote the record (the bank's `actor`), for per-user attribution in a shared bank. */
   actor?: string;
+  /** Which engine rule acted on the manager's output (re-asked, fallback ADD, refused text...). */
+  guard?: string;
   time: string;
 }
 
@@ -70,6 +78,9 @@ export interface MemorySnapshot {
   tags: string[];
   pinned: boolean;
   eventTime?: string;
+  validTo?: string;
+  supersededBy?: string;
+  supersedes?: string;
 }
 
 /** A validated operation ready to apply to the bank. */
@@ -88,6 +99,8 @@ export interface BatchContext {
   model?: string;
   source?: SourceRef;
   eventTime?: string;
+  /** Which engine rule acted on the manager's output; stored on every record of the batch. */
+  guard?: string;
   /**
    * The source (kind + ref, e.g. a commit sha) is captured once per bank: refuse with DUPLICATE when
    * records of another capture event of it exist, as when two windows on one workspace see a commit.
@@ -104,6 +117,8 @@ export interface SearchOptions {
   topK?: number;
   /** Include superseded/deleted memories. Default: active only. */
   includeInactive?: boolean;
+  /** Include superseded memories (not deleted ones): "what did we use before?". */
+  includeSuperseded?: boolean;
   tags?: string[];
   signal?: AbortSignal;
 }
