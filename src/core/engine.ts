@@ -4,7 +4,7 @@ import type { ChatModel } from './llm/chatModel';
 import type { CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
 import { type ManagerProtocol, answerMessages, managerPrompt, managerSchema, reaskMessage } from './agents/prompts';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
-import { ALL_RULES, type RuleFlags, type RuledDecision, applyManagerRules, parseDecisionOutput } from './agents/managerRules';
+import { ALL_RULES, type RuleFlags, type RuledDecision, applyManagerRules, parseDecisionOutput, prescreenCandidates } from './agents/managerRules';
 import { extractFactsFromText } from './agents/extraction';
 import { newId, nowIso } from './util/text';
 import { BankError } from './errors';
@@ -32,6 +32,8 @@ export interface EngineOptions {
   managerRules: boolean | (RuleFlags & { fallback: boolean });
   /** Ask the manager once more, saying why, when its output does not keep the fact. */
   managerReask: boolean;
+  /** Per-fact protocol: decide plain cases (no related memory, a memory that plainly holds the fact) without a model call. */
+  managerPrescreen: boolean;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -45,6 +47,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   managerProtocol: 'per-fact',
   managerRules: true,
   managerReask: true,
+  managerPrescreen: true,
 };
 
 export interface EngineModels {
@@ -128,8 +131,13 @@ export class MemoryEngine {
     const candidates: CandidateView[] = hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: h.memory.text }));
     const rules = this.options.managerRules === true ? { ...ALL_RULES, fallback: true } : this.options.managerRules || undefined;
     const protocol = this.options.managerProtocol;
-    const prompt = managerPrompt(protocol, fact, candidates);
-    const schema = managerSchema(protocol, candidates);
+    // Per-fact: the engine screens the candidates first. With no related memory the fact is added, and a
+    // memory that plainly holds it is a NOOP, both without a model call; the model decides the rest,
+    // seeing only the related memories.
+    const screen = protocol === 'per-fact' && this.options.managerPrescreen ? prescreenCandidates(fact, candidates) : undefined;
+    const shown = screen?.related ?? candidates;
+    const prompt = managerPrompt(protocol, fact, shown);
+    const schema = managerSchema(protocol, shown);
     const call = async (messages: ChatMessage[]) => {
       const r = await this.models.manager.complete({
         messages,
@@ -143,14 +151,25 @@ export class MemoryEngine {
       return r;
     };
     const judge = (raw: string) => {
-      const d = protocol === 'per-fact' ? parseDecisionOutput(raw, candidates, fact) : parseManagerOutput(raw, candidates);
+      const d = protocol === 'per-fact' ? parseDecisionOutput(raw, shown, fact) : parseManagerOutput(raw, shown);
       return { decision: d, ruled: rules ? applyManagerRules(fact, candidates, d, rules) : legacyRules(d) };
     };
-    let res = await call(prompt);
-    let { decision, ruled } = judge(res.text);
     const guards: string[] = [];
+    let res: { text: string; model: string };
+    let decision: ManagerDecision;
+    let ruled: RuledDecision;
+    if (screen?.decided) {
+      res = { text: '', model: 'engine' };
+      decision = screen.decided;
+      ruled = applyManagerRules(fact, candidates, decision, rules ?? ALL_RULES);
+      guards.push(screen.note!);
+    } else {
+      res = await call(prompt);
+      ({ decision, ruled } = judge(res.text));
+    }
+    const called = !screen?.decided;
     const firstOutput = res.text;
-    if (!ruled.addressed && rules && this.options.managerReask) {
+    if (!ruled.addressed && rules && called && this.options.managerReask) {
       // Rule: an output that does not keep the fact is asked again once, saying why.
       const res2 = await call([...prompt, { role: 'assistant', content: res.text }, reaskMessage(fact, ruled.problem ?? 'it does not keep the new fact')]);
       const second = judge(res2.text);
@@ -162,10 +181,10 @@ export class MemoryEngine {
       }
     }
     if (!ruled.addressed && rules?.fallback) {
-      // Rule: no silent loss. Whatever is left, the fact itself is added (a DELETE of a related memory becomes its supersede).
+      // Rule: no silent loss. Whatever is left, the fact itself is added.
       guards.push(`fallback ADD of the fact (${ruled.problem})`);
-      const fallback = applyManagerRules(fact, candidates, { ops: [...ruled.ops.filter((o) => o.type !== 'NOOP'), { type: 'ADD', text: fact, reason: 'fallback: the manager did not keep the fact' }], rejected: [], unparseable: false }, rules);
-      ruled = { ...fallback, rejected: ruled.rejected };
+      // Added beside whatever else passed (not merged into a DELETE: the fact may be the injection that asked for it).
+      ruled = { ...ruled, ops: [...ruled.ops.filter((o) => o.type !== 'NOOP'), { type: 'ADD', text: fact, reason: 'fallback: the manager did not keep the fact' }], addressed: true };
     }
     const guard = guards.length ? guards.join('; ') : undefined;
     const operations: AppliedOperation[] = [...decision.rejected, ...ruled.rejected].map((r) => ({
@@ -208,7 +227,7 @@ export class MemoryEngine {
         });
       }
     }
-    if (this.options.recordTrajectories) {
+    if (this.options.recordTrajectories && called) {
       await this.bank.recordTrajectory({
         kind: 'manager',
         fact,
@@ -221,7 +240,7 @@ export class MemoryEngine {
         operations: operations.map((o) => ({ type: o.type, memoryId: o.memoryId, text: o.after, held: o.held, rejected: o.rejected })),
       });
     }
-    return { operations, usage, records, guard, output: firstOutput };
+    return { operations, usage, records, guard, output: called ? firstOutput : undefined };
   }
 
   async answer(question: string, opts: AnswerOptions = {}): Promise<AnswerResult> {

@@ -14,7 +14,7 @@ const STOP = new Set(
 );
 
 /** Words that flip or end a fact: a fact with one of them is never "already held" by a memory without it. */
-const CHANGE_MARKERS = new Set(['no', 'not', 'never', 'longer', 'stopped', 'stop', 'removed', 'dropped', 'deprecated', 'instead', 'replaced', 'moved', 'renamed', 'anymore', 'former', 'formerly', 'previously', 'except', 'unless', 'only']);
+const CHANGE_MARKERS = new Set(['no', 'not', 'never', 'longer', 'stopped', 'stop', 'removed', 'dropped', 'deprecated', 'instead', 'replaced', 'moved', 'renamed', 'anymore', 'former', 'formerly', 'previously', 'except', 'unless', 'only', 'fixed', 'resolved', 'closed', 'reverted', 'cancelled', 'canceled', 'postponed', 'delayed']);
 
 export interface FactTokens {
   /** Content tokens (lower-case, light stemming, stop words removed). */
@@ -74,7 +74,7 @@ export function factCoverage(fact: string, text: string): number {
 }
 
 export const CARRY_THRESHOLD = 0.5;
-export const HOLD_THRESHOLD = 0.6;
+export const HOLD_THRESHOLD = 0.5;
 export const RELATED_THRESHOLD = 0.2;
 
 /**

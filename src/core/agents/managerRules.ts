@@ -2,7 +2,26 @@
 import type { CandidateView, PlannedOperation } from '../types';
 import type { ManagerDecision } from './managerOutput';
 import { extractJson } from '../util/jsonExtract';
-import { carriesFact, holdsFact, relatedTo } from './factOverlap';
+import { carriesFact, factCoverage, holdsFact, relatedTo } from './factOverlap';
+
+/** A memory holds the fact plainly enough to skip the model: every key token and this share of the content. */
+export const PLAIN_HOLD_THRESHOLD = 0.75;
+
+/**
+ * The per-fact protocol's screen: only memories related to the fact are worth a decision. None related:
+ * the fact is new (ADD). One that plainly holds it (all key tokens, most content): NOOP on it.
+ */
+export function prescreenCandidates(fact: string, candidates: CandidateView[]): { related: CandidateView[]; decided?: ManagerDecision; note?: string } {
+  const related = candidates.filter((c) => relatedTo(c.text, fact));
+  if (related.length === 0) {
+    return { related, decided: { ops: [{ type: 'ADD', text: fact, reason: 'no related memory' }], rejected: [], unparseable: false }, note: 'no related memory: added without a model call' };
+  }
+  const holder = related.find((c) => holdsFact(c.text, fact).ok && factCoverage(fact, c.text) >= PLAIN_HOLD_THRESHOLD);
+  if (holder) {
+    return { related, decided: { ops: [{ type: 'NOOP', memoryId: holder.memoryId, reason: 'already held by this memory' }], rejected: [], unparseable: false }, note: `memory ${holder.key} already holds the fact: NOOP without a model call` };
+  }
+  return { related };
+}
 
 /**
  * Parses the per-fact protocol's answer, `{"reason", "operation", "id"}`. ADD and UPDATE take the fact
