@@ -183,7 +183,7 @@ describe('downloadFile', () => {
 
 describe('model catalog and store', () => {
   it('pins every file by SHA-256 and https URL', () => {
-    expect(MODEL_CATALOG.map((m) => m.id)).toEqual(['smollm2-135m-instruct', 'all-minilm-l6-v2']);
+    expect(MODEL_CATALOG.map((m) => m.id)).toEqual(['qwen2.5-coder-1.5b-instruct', 'qwen2.5-coder-0.5b-instruct', 'smollm2-135m-instruct', 'all-minilm-l6-v2']);
     for (const m of MODEL_CATALOG) {
       expect(m.files.some((f) => f.name === m.main)).toBe(true);
       for (const f of m.files) {
