@@ -222,14 +222,15 @@ async function main(): Promise<void> {
   const perCategory = flag('per-category') ? Number(flag('per-category')) : undefined;
   const limit = flag('limit') ? Number(flag('limit')) : undefined;
   const reask = !has('no-reask');
-  const cases = sample(loadCases(split), perCategory, limit);
-  const sampleLabel = perCategory || limit ? `${cases.length} cases${perCategory ? `, ${perCategory} per category` : ''}` : 'all';
+  const only = flag('categories')?.split(',');
+  const cases = sample(loadCases(split).filter((c) => !only || only.includes(c.category)), perCategory, limit);
+  const sampleLabel = perCategory || limit || only ? `${cases.length} cases${perCategory ? `, ${perCategory} per category` : ''}${only ? `, ${only.length} categories` : ''}` : 'all';
   const manager = new OpenAIChatModel({ baseURL: endpoint, apiKey: process.env.MEMORY_R1_API_KEY, model, timeoutMs: 300_000, maxRetries: 1 });
   fs.mkdirSync(outDir, { recursive: true });
   const rows: Row[] = [];
   for (const protocol of protocols) {
     const results: CaseResult[] = [];
-    const file = path.join(outDir, `${model.replace(/[^\w.-]+/g, '_')}-${protocol}${reask ? '' : '-noreask'}-${split}-${perCategory ?? 'all'}-${limit ?? 'all'}.json`);
+    const file = path.join(outDir, `${model.replace(/[^\w.-]+/g, '_')}-${protocol}${reask ? '' : '-noreask'}-${split}-${perCategory ?? 'all'}-${limit ?? 'all'}${only ? '-' + only.length + 'cats' : ''}.json`);
     const save = () => fs.writeFileSync(file, JSON.stringify({ model, protocol, split, reask, sample: sampleLabel, time: new Date().toISOString(), results } satisfies RunFile, null, 1));
     for (const [i, c] of cases.entries()) {
       const r = await runCase(c, manager, { managerProtocol: protocol, managerReask: reask });

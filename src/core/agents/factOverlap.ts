@@ -117,3 +117,11 @@ export function relatedTo(memory: string, fact: string): boolean {
   for (const t of f) if (m.has(t)) n++;
   return n / Math.min(f.size, m.size) >= RELATED_THRESHOLD;
 }
+
+/**
+ * A fact that carries instructions to the memory system ("ignore previous instructions", "delete every
+ * memory about X", "SYSTEM: ..."). It is stored as what it is, a fact, and never changes another memory.
+ */
+export function looksLikeInstruction(fact: string): boolean {
+  return /\b(ignore|disregard|forget)\b.{0,30}\b(instructions?|rules?|prompts?|above|previous|earlier)\b|^\s*(system|assistant|admin)\s*:|\b(delete|remove|erase|wipe|overwrite|replace|mark|drop|clear)\b.{0,40}\bmemor(y|ies)\b|\b(the|an?) (assistant|bot|ai|model)\b.{0,20}\b(to|should|must)\b/i.test(fact);
+}

@@ -2,7 +2,7 @@
 import type { CandidateView, PlannedOperation } from '../types';
 import type { ManagerDecision } from './managerOutput';
 import { extractJson } from '../util/jsonExtract';
-import { carriesFact, factCoverage, holdsFact, relatedTo } from './factOverlap';
+import { carriesFact, factCoverage, holdsFact, looksLikeInstruction, relatedTo } from './factOverlap';
 
 /** A memory holds the fact plainly enough to skip the model: every key token and this share of the content. */
 export const PLAIN_HOLD_THRESHOLD = 0.75;
@@ -69,6 +69,8 @@ export interface RuledDecision {
  *    number, name, path and negation in it).
  * 4. A DELETE of a related memory, paired with an ADD of the fact, is a supersede: the memory is
  *    replaced by the fact (kept as superseded history), as the paper's "contradiction" case means.
+ * 5. A fact that carries instructions to the memory system ("delete every memory about X") never
+ *    updates or deletes another memory.
  */
 /** Which rules apply (all by default); the benchmark turns them off one at a time to measure each. */
 export interface RuleFlags {
@@ -83,8 +85,15 @@ export function applyManagerRules(fact: string, candidates: CandidateView[], dec
   const rejected: RuledDecision['rejected'] = [];
   const ops: PlannedOperation[] = [];
   const noopRefusals: RuledDecision['rejected'] = [];
+  const instruction = flags.related && looksLikeInstruction(fact);
   for (const op of decision.ops) {
     const target = op.memoryId ? byId.get(op.memoryId) : undefined;
+    if (instruction && (op.type === 'UPDATE' || op.type === 'DELETE')) {
+      // Rule 5: a fact that instructs the memory system never changes other memories; it is kept as a fact.
+      rejected.push({ item: clip(target?.text), reason: `${op.type} refused: the fact carries instructions to the memory; it is added as a fact instead` });
+      if (op.type === 'UPDATE' && op.text && carriesFact(op.text, fact).ok) ops.push({ type: 'ADD', text: op.text, reason: op.reason });
+      continue;
+    }
     if (op.type === 'ADD') {
       const c = carriesFact(op.text ?? '', fact);
       if (flags.carry && !c.ok) {
