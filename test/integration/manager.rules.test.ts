@@ -124,14 +124,14 @@ describe('Memory Manager rules and the per-fact protocol', () => {
       const c = candidatesIn(req);
       // Only the related memory is shown; the deploy memory was screened out.
       expect(c.map((x) => x.text)).toEqual(['Dana owns the payments webhook handler.']);
-      return JSON.stringify({ operation: 'UPDATE', id: c[0].id });
+      return JSON.stringify({ decision: 'REPLACES', id: c[0].id });
     });
     const fact = 'Sam now owns the payments webhook handler, taking over from Dana.';
     const r = await engine().manageFact(fact, { kind: 'manual' }, '2025-06-02');
     const call = chatCalls()[0].body;
     expect(call.response_format.type).toBe('json_schema');
     const schema = call.response_format.json_schema.schema;
-    expect(schema.properties.operation.enum).toEqual(['UPDATE', 'ADD', 'NONE']);
+    expect(schema.properties.decision.enum).toEqual(['REPLACES', 'NEW', 'SAME']);
     expect(schema.properties.id.enum).toEqual([...candidatesIn(call).map((c) => c.id), 'none']);
     expect(r.operations).toMatchObject([{ type: 'UPDATE', supersededId: owner, after: fact }]);
     expect(bank.get(owner)).toMatchObject({ status: 'superseded', validTo: '2025-06-02' });
@@ -145,7 +145,7 @@ describe('Memory Manager rules and the per-fact protocol', () => {
     expect(chatCalls().length).toBe(calls);
 
     // An id outside the shown ones, or garbage, is re-asked once, then the fact is added.
-    replies.push(() => '{"operation": "NONE", "id": "7"}', () => 'I think it is fine');
+    replies.push(() => '{"decision": "SAME", "id": "7"}', () => 'I think it is fine');
     const bad = await engine().remember('Sam owns the payments webhook handler and the refund job.', { kind: 'manual' });
     expect(bad.operations.filter((o) => o.rejected).map((o) => o.rejected)).toEqual(['NONE needs the id of one of the memories shown, not "7"', 'no JSON decision']);
     expect(bad.operations.find((o) => o.type === 'ADD')).toMatchObject({ after: 'Sam owns the payments webhook handler and the refund job.', guard: expect.stringMatching(/fallback ADD/) });

@@ -24,7 +24,7 @@ export function prescreenCandidates(fact: string, candidates: CandidateView[]): 
 }
 
 /**
- * Parses the per-fact protocol's answer, `{"reason", "operation", "id"}`. ADD and UPDATE take the fact
+ * Parses the per-fact protocol's answer, `{"decision": "REPLACES|NEW|SAME", "id"}` (ADD/UPDATE/NONE accepted too). ADD and UPDATE take the fact
  * itself as the memory text, so a small model never has to write (or echo) one. Never throws.
  */
 export function parseDecisionOutput(raw: string, candidates: CandidateView[], fact: string): ManagerDecision {
@@ -34,8 +34,10 @@ export function parseDecisionOutput(raw: string, candidates: CandidateView[], fa
     return { ops: [], rejected: [{ item: clip(raw), reason: 'no JSON decision' }], unparseable: true };
   }
   const o = obj as Record<string, unknown>;
-  const opRaw = o.operation ?? o.event ?? o.op;
-  const op = typeof opRaw === 'string' ? opRaw.trim().toUpperCase() : '';
+  const opRaw = o.decision ?? o.operation ?? o.event ?? o.op;
+  const LABELS: Record<string, string> = { REPLACES: 'UPDATE', REPLACE: 'UPDATE', NEW: 'ADD', SAME: 'NONE' };
+  const label = typeof opRaw === 'string' ? opRaw.trim().toUpperCase() : '';
+  const op = LABELS[label] ?? label;
   const reason = typeof o.reason === 'string' ? o.reason.slice(0, 500) : undefined;
   const key = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id).trim().replace(/^\[(.*)\]$/, '$1') : '';
   const cand = candidates.find((c) => c.key === key);
