@@ -44,6 +44,8 @@ interface RunFile {
   protocol: ManagerProtocol;
   split: string;
   reask: boolean;
+  /** Per-fact: supersedes checked with a yes/no question first (MEMORY_R1_VERIFY_UPDATES=0 turns it off). */
+  verify?: boolean;
   sample: string;
   time: string;
   results: CaseResult[];
@@ -187,7 +189,7 @@ async function main(): Promise<void> {
   if (has('report')) {
     const files = fs.existsSync(outDir) ? fs.readdirSync(outDir).filter((f) => f.endsWith('.json')).sort() : [];
     const runs = files.map((f) => JSON.parse(fs.readFileSync(path.join(outDir, f), 'utf8')) as RunFile);
-    printRows('Memory Manager decisions (saved runs)', runs.map((r) => summarize(`${r.model} · ${r.protocol}${r.reask ? '' : ' · no re-ask'} · ${r.split} (${r.sample})`, r.results)));
+    printRows('Memory Manager decisions (saved runs)', runs.map((r) => summarize(`${r.model} · ${r.protocol}${r.protocol === 'per-fact' && r.verify === false ? ' · no verify' : ''}${r.reask ? '' : ' · no re-ask'} · ${r.split} (${r.sample})`, r.results)));
     return;
   }
   const ablate = flag('ablate');
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const [label, rules] of configs) {
       const rs: CaseResult[] = [];
-      for (const r of run.results) rs.push({ ...(await runCase(cases.get(r.id)!, new ReplayModel([r.output]), { managerProtocol: run.protocol, managerRules: rules, managerReask: false })), ms: r.ms });
+      for (const r of run.results) rs.push({ ...(await runCase(cases.get(r.id)!, new ReplayModel([r.output]), { managerProtocol: run.protocol, managerRules: rules, managerReask: false, managerVerifyUpdates: false })), ms: r.ms });
       rows.push(summarize(label, rs));
     }
     rows.push(summarize('live run (all rules + re-ask)', run.results));
@@ -230,15 +232,16 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const protocol of protocols) {
     const results: CaseResult[] = [];
-    const file = path.join(outDir, `${model.replace(/[^\w.-]+/g, '_')}-${protocol}${reask ? '' : '-noreask'}-${split}-${perCategory ?? 'all'}-${limit ?? 'all'}${only ? '-' + only.length + 'cats' : ''}.json`);
-    const save = () => fs.writeFileSync(file, JSON.stringify({ model, protocol, split, reask, sample: sampleLabel, time: new Date().toISOString(), results } satisfies RunFile, null, 1));
+    const file = path.join(outDir, `${model.replace(/[^\w.-]+/g, '_')}-${protocol}${process.env.MEMORY_R1_VERIFY_UPDATES === '0' && protocol === 'per-fact' ? '-noverify' : ''}${reask ? '' : '-noreask'}-${split}-${perCategory ?? 'all'}-${limit ?? 'all'}${only ? '-' + only.length + 'cats' : ''}.json`);
+    const verify = process.env.MEMORY_R1_VERIFY_UPDATES !== '0';
+    const save = () => fs.writeFileSync(file, JSON.stringify({ model, protocol, split, reask, verify, sample: sampleLabel, time: new Date().toISOString(), results } satisfies RunFile, null, 1));
     for (const [i, c] of cases.entries()) {
       const r = await runCase(c, manager, { managerProtocol: protocol, managerReask: reask });
       results.push(r);
       save(); // a run cut off by a time limit still leaves its cases
       process.stderr.write(`[${protocol}] ${i + 1}/${cases.length} ${c.id} ${c.category}: gold ${c.gold.op}${c.gold.target ? ' ' + c.gold.target : ''} -> ${r.op}${r.target ? ' ' + r.target : ''}${r.opOk ? '' : ' ✗'}${r.kept ? '' : ' LOST'}${r.destructive ? ' DESTRUCTIVE' : ''}${r.guard ? ' [' + r.guard.slice(0, 80) + ']' : ''} ${(r.ms / 1000).toFixed(1)}s\n`);
     }
-    rows.push(summarize(`${model} · ${protocol}${reask ? '' : ' · no re-ask'} · ${split} (${sampleLabel})`, results));
+    rows.push(summarize(`${model} · ${protocol}${protocol === 'per-fact' && process.env.MEMORY_R1_VERIFY_UPDATES === '0' ? ' · no verify' : ''}${reask ? '' : ' · no re-ask'} · ${split} (${sampleLabel})`, results));
     if (has('by-category')) printConfusion(results);
   }
   printRows('Memory Manager decisions', rows);

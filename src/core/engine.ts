@@ -2,7 +2,7 @@ import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
 import type { CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
-import { type ManagerProtocol, answerMessages, managerPrompt, managerSchema, reaskMessage } from './agents/prompts';
+import { type ManagerProtocol, VERIFY_SCHEMA, answerMessages, managerPrompt, managerSchema, reaskMessage, verifyMessages } from './agents/prompts';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { ALL_RULES, type RuleFlags, type RuledDecision, applyManagerRules, parseDecisionOutput, prescreenCandidates } from './agents/managerRules';
 import { extractFactsFromText } from './agents/extraction';
@@ -34,6 +34,8 @@ export interface EngineOptions {
   managerReask: boolean;
   /** Per-fact protocol: decide plain cases (no related memory, a memory that plainly holds the fact) without a model call. */
   managerPrescreen: boolean;
+  /** Per-fact protocol: before superseding, ask whether the old memory is still true; if so, add the fact beside it. */
+  managerVerifyUpdates: boolean;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -48,6 +50,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   managerRules: true,
   managerReask: true,
   managerPrescreen: true,
+  managerVerifyUpdates: process.env.MEMORY_R1_VERIFY_UPDATES !== '0',
 };
 
 export interface EngineModels {
@@ -185,6 +188,30 @@ export class MemoryEngine {
       guards.push(`fallback ADD of the fact (${ruled.problem})`);
       // Added beside whatever else passed (not merged into a DELETE: the fact may be the injection that asked for it).
       ruled = { ...ruled, ops: [...ruled.ops.filter((o) => o.type !== 'NOOP'), { type: 'ADD', text: fact, reason: 'fallback: the manager did not keep the fact' }], addressed: true };
+    }
+    if (called && protocol === 'per-fact' && this.options.managerVerifyUpdates) {
+      // A supersede is the one destructive decision: check it with a second, yes/no question.
+      const next: PlannedOperation[] = [];
+      for (const o of ruled.ops) {
+        const target = o.type === 'UPDATE' ? candidates.find((c) => c.memoryId === o.memoryId) : undefined;
+        if (!target) {
+          next.push(o);
+          continue;
+        }
+        const v = await this.models.manager.complete({
+          messages: verifyMessages(target.text, fact),
+          json: { schema: VERIFY_SCHEMA, name: 'still_true' },
+          temperature: this.options.temperature,
+          maxTokens: 24,
+          signal,
+        });
+        addUsage(usage, v.usage);
+        if (/"?still_true"?\s*:\s*"?yes/i.test(v.text)) {
+          guards.push(`verified: memory ${target.key} is still true, so the fact is added beside it`);
+          next.push({ type: 'ADD', text: fact, reason: o.reason });
+        } else next.push(o);
+      }
+      ruled = { ...ruled, ops: next };
     }
     const guard = guards.length ? guards.join('; ') : undefined;
     const operations: AppliedOperation[] = [...decision.rejected, ...ruled.rejected].map((r) => ({

@@ -126,8 +126,14 @@ describe('Memory Manager rules and the per-fact protocol', () => {
       expect(c.map((x) => x.text)).toEqual(['Dana owns the payments webhook handler.']);
       return JSON.stringify({ decision: 'REPLACES', id: c[0].id });
     });
+    // The supersede is checked first: is the old memory still true? No.
+    replies.push((req) => {
+      expect(req.messages.at(-1)!.content).toBe('Memory: Dana owns the payments webhook handler.\nNew fact: Sam now owns the payments webhook handler, taking over from Dana.\nIs the memory still true?');
+      return '{"still_true": "no"}';
+    });
     const fact = 'Sam now owns the payments webhook handler, taking over from Dana.';
     const r = await engine().manageFact(fact, { kind: 'manual' }, '2025-06-02');
+    expect(chatCalls()).toHaveLength(2);
     const call = chatCalls()[0].body;
     expect(call.response_format.type).toBe('json_schema');
     const schema = call.response_format.json_schema.schema;
@@ -135,6 +141,12 @@ describe('Memory Manager rules and the per-fact protocol', () => {
     expect(schema.properties.id.enum).toEqual([...candidatesIn(call).map((c) => c.id), 'none']);
     expect(r.operations).toMatchObject([{ type: 'UPDATE', supersededId: owner, after: fact }]);
     expect(bank.get(owner)).toMatchObject({ status: 'superseded', validTo: '2025-06-02' });
+
+    // A REPLACES of a memory that is still true becomes an ADD beside it: nothing destroyed.
+    replies.push((req) => JSON.stringify({ decision: 'REPLACES', id: candidatesIn(req)[0].id }), () => '{"still_true": "yes"}');
+    const leave = await engine().remember('The payments webhook handler retries failed events three times.', { kind: 'manual' });
+    expect(leave.operations).toMatchObject([{ type: 'ADD', after: 'The payments webhook handler retries failed events three times.', guard: expect.stringMatching(/^verified: memory \d is still true/) }]);
+    expect(bank.list().total).toBe(3);
 
     // Nothing related: added without a model call. Held plainly by a memory: NOOP without a call.
     const calls = chatCalls().length;

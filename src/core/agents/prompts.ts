@@ -140,6 +140,19 @@ export function decisionSchema(candidates: { key: string }[]): Record<string, un
   };
 }
 
+/** The per-fact protocol's check before a supersede: is the old memory still true once the fact is known? */
+export function verifyMessages(memory: string, fact: string): ChatMessage[] {
+  return [
+    {
+      role: 'system',
+      content: 'You check a project memory against a new fact. Answer "yes" if the memory is still correct and up to date once the new fact is known (the fact tells something else). Answer "no" if the new fact changes, replaces, fixes or contradicts it. Answer with JSON: {"still_true": "yes|no"}',
+    },
+    { role: 'user', content: `Memory: ${memory}\nNew fact: ${fact}\nIs the memory still true?` },
+  ];
+}
+
+export const VERIFY_SCHEMA = { type: 'object', properties: { still_true: { type: 'string', enum: ['yes', 'no'] } }, required: ['still_true'] };
+
 /** The protocol's prompt for one fact (what the model sees, and what trajectories record). */
 export function managerPrompt(protocol: ManagerProtocol, fact: string, candidates: { key: string; text: string }[]): ChatMessage[] {
   return protocol === 'per-fact' ? decisionMessages(fact, candidates) : managerMessages(fact, candidates);
