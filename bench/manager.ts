@@ -3,7 +3,7 @@
 // engine's own rules, re-ask and fallback included), with the fixture's candidates as the retrieved ones.
 //
 //   node scripts/run-ts.mjs bench/manager.ts --endpoint http://127.0.0.1:8089/v1 --model <name> \
-//     [--protocol per-fact,paper] [--split dev|test] [--limit N] [--per-category N] [--no-reask] [--out <dir>]
+//     [--protocol per-fact,paper] [--split dev|test] [--limit N] [--per-category N] [--categories a,b] [--reask | --no-reask] [--by-category] [--out <dir>]
 //   node scripts/run-ts.mjs bench/manager.ts --report [--out <dir>]           # the table of every saved run
 //   node scripts/run-ts.mjs bench/manager.ts --ablate <run.json>               # each rule on the recorded outputs
 //
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   if (has('report')) {
     const files = fs.existsSync(outDir) ? fs.readdirSync(outDir).filter((f) => f.endsWith('.json')).sort() : [];
     const runs = files.map((f) => JSON.parse(fs.readFileSync(path.join(outDir, f), 'utf8')) as RunFile);
-    printRows('Memory Manager decisions (saved runs)', runs.map((r) => summarize(`${r.model} · ${r.protocol}${r.protocol === 'per-fact' && r.verify === false ? ' · no verify' : ''}${r.reask ? '' : ' · no re-ask'} · ${r.split} (${r.sample})`, r.results)));
+    printRows('Memory Manager decisions (saved runs)', runs.map((r) => summarize(`${r.model} · ${r.protocol}${r.protocol === 'per-fact' && r.verify === false ? ' · no verify' : ''}${r.reask ? ' · re-ask' : ''} · ${r.split} (${r.sample})`, r.results)));
     return;
   }
   const ablate = flag('ablate');
@@ -224,6 +224,7 @@ async function main(): Promise<void> {
   const perCategory = flag('per-category') ? Number(flag('per-category')) : undefined;
   const limit = flag('limit') ? Number(flag('limit')) : undefined;
   const reask = !has('no-reask');
+  const reaskOpt: EngineOptions['managerReask'] = has('no-reask') ? false : has('reask') ? true : 'paper';
   const only = flag('categories')?.split(',');
   const cases = sample(loadCases(split).filter((c) => !only || only.includes(c.category)), perCategory, limit);
   const sampleLabel = perCategory || limit || only ? `${cases.length} cases${perCategory ? `, ${perCategory} per category` : ''}${only ? `, ${only.length} categories` : ''}` : 'all';
@@ -232,16 +233,17 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const protocol of protocols) {
     const results: CaseResult[] = [];
-    const file = path.join(outDir, `${model.replace(/[^\w.-]+/g, '_')}-${protocol}${process.env.MEMORY_R1_VERIFY_UPDATES === '0' && protocol === 'per-fact' ? '-noverify' : ''}${reask ? '' : '-noreask'}-${split}-${perCategory ?? 'all'}-${limit ?? 'all'}${only ? '-' + only.length + 'cats' : ''}.json`);
+    const reaskOn = reaskOpt === true || (reaskOpt === 'paper' && protocol === 'paper');
+    const file = path.join(outDir, `${model.replace(/[^\w.-]+/g, '_')}-${protocol}${process.env.MEMORY_R1_VERIFY_UPDATES === '0' && protocol === 'per-fact' ? '-noverify' : ''}${reaskOn ? "" : "-noreask"}-${split}-${perCategory ?? 'all'}-${limit ?? 'all'}${only ? '-' + only.length + 'cats' : ''}.json`);
     const verify = process.env.MEMORY_R1_VERIFY_UPDATES !== '0';
-    const save = () => fs.writeFileSync(file, JSON.stringify({ model, protocol, split, reask, verify, sample: sampleLabel, time: new Date().toISOString(), results } satisfies RunFile, null, 1));
+    const save = () => fs.writeFileSync(file, JSON.stringify({ model, protocol, split, reask: reaskOn, verify, sample: sampleLabel, time: new Date().toISOString(), results } satisfies RunFile, null, 1));
     for (const [i, c] of cases.entries()) {
-      const r = await runCase(c, manager, { managerProtocol: protocol, managerReask: reask });
+      const r = await runCase(c, manager, { managerProtocol: protocol, managerReask: reaskOpt });
       results.push(r);
       save(); // a run cut off by a time limit still leaves its cases
       process.stderr.write(`[${protocol}] ${i + 1}/${cases.length} ${c.id} ${c.category}: gold ${c.gold.op}${c.gold.target ? ' ' + c.gold.target : ''} -> ${r.op}${r.target ? ' ' + r.target : ''}${r.opOk ? '' : ' ✗'}${r.kept ? '' : ' LOST'}${r.destructive ? ' DESTRUCTIVE' : ''}${r.guard ? ' [' + r.guard.slice(0, 80) + ']' : ''} ${(r.ms / 1000).toFixed(1)}s\n`);
     }
-    rows.push(summarize(`${model} · ${protocol}${protocol === 'per-fact' && process.env.MEMORY_R1_VERIFY_UPDATES === '0' ? ' · no verify' : ''}${reask ? '' : ' · no re-ask'} · ${split} (${sampleLabel})`, results));
+    rows.push(summarize(`${model} · ${protocol}${protocol === 'per-fact' && process.env.MEMORY_R1_VERIFY_UPDATES === '0' ? ' · no verify' : ''}${reaskOn ? ' · re-ask' : ''} · ${split} (${sampleLabel})`, results));
     if (has('by-category')) printConfusion(results);
   }
   printRows('Memory Manager decisions', rows);

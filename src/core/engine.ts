@@ -30,8 +30,12 @@ export interface EngineOptions {
   managerProtocol: ManagerProtocol;
   /** The no-silent-loss rules (content check, related target, NOOP must hold the fact, fallback ADD). Off, or partly off, only for measurements. */
   managerRules: boolean | (RuleFlags & { fallback: boolean });
-  /** Ask the manager once more, saying why, when its output does not keep the fact. */
-  managerReask: boolean;
+  /**
+   * Ask the manager once more, saying why, when its output does not keep the fact. `paper` (default): only
+   * for the paper's protocol, whose texts a second try can fix; per-fact decisions fall back to ADD at once
+   * (on the benchmark's dev split a re-asked small model more often picked another memory to supersede).
+   */
+  managerReask: boolean | 'paper';
   /** Per-fact protocol: decide plain cases (no related memory, a memory that plainly holds the fact) without a model call. */
   managerPrescreen: boolean;
   /** Per-fact protocol: before superseding, ask whether the old memory is still true; if so, add the fact beside it. */
@@ -48,7 +52,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxTokens: { extractor: 512, manager: 768, answer: 512 },
   managerProtocol: 'per-fact',
   managerRules: true,
-  managerReask: true,
+  managerReask: 'paper',
   managerPrescreen: true,
   managerVerifyUpdates: process.env.MEMORY_R1_VERIFY_UPDATES !== '0',
 };
@@ -172,7 +176,8 @@ export class MemoryEngine {
     }
     const called = !screen?.decided;
     const firstOutput = res.text;
-    if (!ruled.addressed && rules && called && this.options.managerReask) {
+    const reask = this.options.managerReask === true || (this.options.managerReask === 'paper' && protocol === 'paper');
+    if (!ruled.addressed && rules && called && reask) {
       // Rule: an output that does not keep the fact is asked again once, saying why.
       const res2 = await call([...prompt, { role: 'assistant', content: res.text }, reaskMessage(fact, ruled.problem ?? 'it does not keep the new fact')]);
       const second = judge(res2.text);

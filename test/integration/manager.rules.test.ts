@@ -156,10 +156,15 @@ describe('Memory Manager rules and the per-fact protocol', () => {
     expect(noop.operations).toMatchObject([{ type: 'NOOP' }]);
     expect(chatCalls().length).toBe(calls);
 
-    // An id outside the shown ones, or garbage, is re-asked once, then the fact is added.
-    replies.push(() => '{"decision": "SAME", "id": "7"}', () => 'I think it is fine');
+    // An id outside the shown ones: per-fact decisions fall back to adding the fact at once (no re-ask by default).
+    replies.push(() => '{"decision": "SAME", "id": "7"}');
     const bad = await engine().remember('Sam owns the payments webhook handler and the refund job.', { kind: 'manual' });
-    expect(bad.operations.filter((o) => o.rejected).map((o) => o.rejected)).toEqual(['NONE needs the id of one of the memories shown, not "7"', 'no JSON decision']);
+    expect(bad.operations.filter((o) => o.rejected).map((o) => o.rejected)).toEqual(['NONE needs the id of one of the memories shown, not "7"']);
+    // With re-ask on, garbage twice: asked once more, then added.
+    replies.push(() => 'I think it is fine', () => 'still fine');
+    const twice = await engine({ managerReask: true }).remember('Sam also owns the billing API next to the payments webhook handler.', { kind: 'manual' });
+    expect(twice.operations.filter((o) => o.rejected).map((o) => o.rejected)).toEqual(['no JSON decision', 'no JSON decision']);
+    expect(twice.operations.find((o) => o.type === 'ADD')?.guard).toMatch(/^re-asked \(no JSON decision\); second answer also unusable .*fallback ADD/);
     expect(bad.operations.find((o) => o.type === 'ADD')).toMatchObject({ after: 'Sam owns the payments webhook handler and the refund job.', guard: expect.stringMatching(/fallback ADD/) });
   });
 });
