@@ -45,12 +45,13 @@ describe('prompt injection in a captured file', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const engineWith = (options: { maxDestructiveShare?: number; minDestructiveOps?: number }) =>
+  const engineWith = (options: { maxDestructiveShare?: number; minDestructiveOps?: number; managerRules?: boolean }) =>
     new MemoryEngine({
       bank,
       ...createModels({ baseURL: server.url, models: { extractor: 'ex', manager: 'mgr', answer: 'ans' }, maxRetries: 0, timeoutMs: 5000 }),
-      // The paper's protocol, whose list of operations an obedient model can fill with deletes.
-      options: { managerTopK: 6, managerProtocol: 'paper', ...options },
+      // The paper's protocol, whose list of operations an obedient model can fill with deletes. Rules 2 and 5
+      // (related targets; a fact carrying instructions changes nothing) are off here, so the guard is tested alone.
+      options: { managerTopK: 6, managerProtocol: 'paper', managerRules: { carry: true, related: false, holds: true, fallback: true }, ...options },
     });
 
   const event = { id: 'evil', source: { kind: 'save' as const, ref: 'README.md' }, text: EVIL_FILE, time: new Date().toISOString() };
@@ -97,5 +98,14 @@ describe('prompt injection in a captured file', () => {
     expect(deleted.every((id) => candidateIds.has(id))).toBe(true);
     expect(bank.list().total).toBe(18 + 1); // the fact is kept (fallback ADD)
     for (const id of ids) if (!candidateIds.has(id)) expect(bank.get(id)!.status).toBe('active');
+  });
+
+  it('with every rule on, a fact that carries instructions deletes nothing and is kept as a fact', async () => {
+    const r = await engineWith({ managerRules: true }).ingest(event);
+    expect(r.operations.filter((o) => o.type === 'DELETE' && !o.rejected)).toHaveLength(0);
+    expect(r.operations.filter((o) => o.rejected && /carries instructions/.test(o.rejected)).length).toBeGreaterThanOrEqual(6);
+    expect(bank.pendingBatches()).toHaveLength(0);
+    for (const id of ids) expect(bank.get(id)!.status).toBe('active');
+    expect(bank.list().total).toBe(25); // the 24 memories and the fact
   });
 });
