@@ -64,9 +64,16 @@ function loadCases(split: string): ManagerCase[] {
   return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ManagerCase);
 }
 
-/** The first N cases of every category: a stratified sample that keeps the mix of the split. */
+/**
+ * The first N cases of every category (a stratified sample that keeps the mix of the split), in
+ * round-robin order over the categories, so a run cut off by a time limit is still a stratified sample.
+ */
 function sample(cases: ManagerCase[], perCategory?: number, limit?: number): ManagerCase[] {
-  let out = cases;
+  const byCat = new Map<string, ManagerCase[]>();
+  for (const c of cases) byCat.set(c.category, [...(byCat.get(c.category) ?? []), c]);
+  const rr: ManagerCase[] = [];
+  for (let i = 0; rr.length < cases.length; i++) for (const list of byCat.values()) if (list[i]) rr.push(list[i]);
+  let out = rr;
   if (perCategory) {
     const seen = new Map<string, number>();
     out = out.filter((c) => {

@@ -204,7 +204,7 @@ export class MemoryEngine {
           continue;
         }
         const v = await this.models.manager.complete({
-          messages: verifyMessages(target.text, fact),
+          messages: verifyMessages(prompt, res.text, target.key),
           json: { schema: VERIFY_SCHEMA, name: 'still_true' },
           temperature: this.options.temperature,
           maxTokens: 24,

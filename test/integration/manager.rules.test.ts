@@ -128,7 +128,9 @@ describe('Memory Manager rules and the per-fact protocol', () => {
     });
     // The supersede is checked first: is the old memory still true? No.
     replies.push((req) => {
-      expect(req.messages.at(-1)!.content).toBe('Memory: Dana owns the payments webhook handler.\nNew fact: Sam now owns the payments webhook handler, taking over from Dana.\nIs the memory still true?');
+      // Asked in the same conversation (the server can reuse the prompt's prefix).
+      expect(req.messages.at(-2)!).toEqual({ role: 'assistant', content: JSON.stringify({ decision: 'REPLACES', id: candidatesIn(req)[0].id }) });
+      expect(req.messages.at(-1)!.content).toMatch(/^Check before memory \[\d\] is replaced: once the new fact is known, is memory \[\d\] still correct/);
       return '{"still_true": "no"}';
     });
     const fact = 'Sam now owns the payments webhook handler, taking over from Dana.';

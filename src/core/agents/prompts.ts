@@ -140,14 +140,19 @@ export function decisionSchema(candidates: { key: string }[]): Record<string, un
   };
 }
 
-/** The per-fact protocol's check before a supersede: is the old memory still true once the fact is known? */
-export function verifyMessages(memory: string, fact: string): ChatMessage[] {
+/**
+ * The per-fact protocol's check before a supersede: is the old memory still true once the fact is known?
+ * Asked as a follow-up in the same conversation, so a server that reuses the prompt's prefix pays only
+ * for the question.
+ */
+export function verifyMessages(decision: ChatMessage[], answer: string, key: string): ChatMessage[] {
   return [
+    ...decision,
+    { role: 'assistant', content: answer },
     {
-      role: 'system',
-      content: 'You check a project memory against a new fact. Answer "yes" if the memory is still correct and up to date once the new fact is known (the fact tells something else). Answer "no" if the new fact changes, replaces, fixes or contradicts it. Answer with JSON: {"still_true": "yes|no"}',
+      role: 'user',
+      content: `Check before memory [${key}] is replaced: once the new fact is known, is memory [${key}] still correct and up to date as written? "yes" if the fact tells something else; "no" if it changes, replaces, fixes or contradicts it. Answer with JSON: {"still_true": "yes|no"}`,
     },
-    { role: 'user', content: `Memory: ${memory}\nNew fact: ${fact}\nIs the memory still true?` },
   ];
 }
 
