@@ -196,7 +196,7 @@ async function main(): Promise<void> {
   if (has('report')) {
     const files = fs.existsSync(outDir) ? fs.readdirSync(outDir).filter((f) => f.endsWith('.json')).sort() : [];
     const runs = files.map((f) => JSON.parse(fs.readFileSync(path.join(outDir, f), 'utf8')) as RunFile);
-    printRows('Memory Manager decisions (saved runs)', runs.map((r) => summarize(`${r.model} · ${r.protocol}${r.protocol === 'per-fact' && r.verify === false ? ' · no verify' : ''}${r.reask ? ' · re-ask' : ''} · ${r.split} (${r.sample})`, r.results)));
+    printRows('Memory Manager decisions (saved runs)', runs.map((r) => summarize(`${r.model} · ${r.protocol}${r.protocol === 'per-fact' && r.verify ? ' · verify' : ''}${r.reask ? ' · re-ask' : ''} · ${r.split} (${r.sample})`, r.results)));
     return;
   }
   const ablate = flag('ablate');
@@ -241,8 +241,8 @@ async function main(): Promise<void> {
   for (const protocol of protocols) {
     const results: CaseResult[] = [];
     const reaskOn = reaskOpt === true || (reaskOpt === 'paper' && protocol === 'paper');
-    const file = path.join(outDir, `${model.replace(/[^\w.-]+/g, '_')}-${protocol}${process.env.MEMORY_R1_VERIFY_UPDATES === '0' && protocol === 'per-fact' ? '-noverify' : ''}${reaskOn ? "" : "-noreask"}-${split}-${perCategory ?? 'all'}-${limit ?? 'all'}${only ? '-' + only.length + 'cats' : ''}.json`);
-    const verify = process.env.MEMORY_R1_VERIFY_UPDATES !== '0';
+    const file = path.join(outDir, `${model.replace(/[^\w.-]+/g, '_')}-${protocol}${process.env.MEMORY_R1_VERIFY_UPDATES === '1' && protocol === 'per-fact' ? '-verify' : ''}${reaskOn ? "" : "-noreask"}-${split}-${perCategory ?? 'all'}-${limit ?? 'all'}${only ? '-' + only.length + 'cats' : ''}.json`);
+    const verify = process.env.MEMORY_R1_VERIFY_UPDATES === '1';
     const save = () => fs.writeFileSync(file, JSON.stringify({ model, protocol, split, reask: reaskOn, verify, sample: sampleLabel, time: new Date().toISOString(), results } satisfies RunFile, null, 1));
     for (const [i, c] of cases.entries()) {
       const r = await runCase(c, manager, { managerProtocol: protocol, managerReask: reaskOpt });
@@ -250,7 +250,7 @@ async function main(): Promise<void> {
       save(); // a run cut off by a time limit still leaves its cases
       process.stderr.write(`[${protocol}] ${i + 1}/${cases.length} ${c.id} ${c.category}: gold ${c.gold.op}${c.gold.target ? ' ' + c.gold.target : ''} -> ${r.op}${r.target ? ' ' + r.target : ''}${r.opOk ? '' : ' ✗'}${r.kept ? '' : ' LOST'}${r.destructive ? ' DESTRUCTIVE' : ''}${r.guard ? ' [' + r.guard.slice(0, 80) + ']' : ''} ${(r.ms / 1000).toFixed(1)}s\n`);
     }
-    rows.push(summarize(`${model} · ${protocol}${protocol === 'per-fact' && process.env.MEMORY_R1_VERIFY_UPDATES === '0' ? ' · no verify' : ''}${reaskOn ? ' · re-ask' : ''} · ${split} (${sampleLabel})`, results));
+    rows.push(summarize(`${model} · ${protocol}${protocol === 'per-fact' && process.env.MEMORY_R1_VERIFY_UPDATES === '1' ? ' · verify' : ''}${reaskOn ? ' · re-ask' : ''} · ${split} (${sampleLabel})`, results));
     if (has('by-category')) printConfusion(results);
   }
   printRows('Memory Manager decisions', rows);

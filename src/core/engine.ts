@@ -54,7 +54,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   managerRules: true,
   managerReask: 'paper',
   managerPrescreen: true,
-  managerVerifyUpdates: process.env.MEMORY_R1_VERIFY_UPDATES !== '0',
+  managerVerifyUpdates: process.env.MEMORY_R1_VERIFY_UPDATES === '1',
 };
 
 export interface EngineModels {
