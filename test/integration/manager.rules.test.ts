@@ -134,7 +134,8 @@ describe('Memory Manager rules and the per-fact protocol', () => {
       return '{"still_true": "no"}';
     });
     const fact = 'Sam now owns the payments webhook handler, taking over from Dana.';
-    const r = await engine().manageFact(fact, { kind: 'manual' }, '2025-06-02');
+    // The supersede check is off by default (on dev it hurt); tested here with it on.
+    const r = await engine({ managerVerifyUpdates: true }).manageFact(fact, { kind: 'manual' }, '2025-06-02');
     expect(chatCalls()).toHaveLength(2);
     const call = chatCalls()[0].body;
     expect(call.response_format.type).toBe('json_schema');
@@ -146,7 +147,7 @@ describe('Memory Manager rules and the per-fact protocol', () => {
 
     // A REPLACES of a memory that is still true becomes an ADD beside it: nothing destroyed.
     replies.push((req) => JSON.stringify({ decision: 'REPLACES', id: candidatesIn(req)[0].id }), () => '{"still_true": "yes"}');
-    const leave = await engine().remember('The payments webhook handler retries failed events three times.', { kind: 'manual' });
+    const leave = await engine({ managerVerifyUpdates: true }).remember('The payments webhook handler retries failed events three times.', { kind: 'manual' });
     expect(leave.operations).toMatchObject([{ type: 'ADD', after: 'The payments webhook handler retries failed events three times.', guard: expect.stringMatching(/^verified: memory \d is still true/) }]);
     expect(bank.list().total).toBe(3);
 
