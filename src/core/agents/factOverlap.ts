@@ -8,7 +8,7 @@ const STOP = new Set(
     'about as is are was were be been being am do does did done has have had having will would shall should can could may might must ' +
     'it its it\'s they them their theirs he him his she her hers we us our ours you your yours i me my mine who whom whose which what when where why how ' +
     'also just so too very all any some each every both either neither such own same other another more most much many ' +
-    'project team repo repository codebase user users now currently today use uses used using new one ' +
+    'project team repo repository codebase user users now currently today use uses used using new one event time ' +
     'which while during via per up out off again further once s t'
   ).split(/\s+/),
 );
@@ -43,6 +43,13 @@ export function factTokens(text: string): FactTokens {
   for (const word of raw) {
     const lower = word.toLowerCase();
     const parts = lower.split(/[._\/@:-]+/).filter(Boolean);
+    // A timestamp the extractor appended ("2026-03-02T09:05:00.000Z") is one token: its parts would make
+    // any two facts from the same day look related.
+    if (/^\d{4}-\d{2}-\d{2}(t[\d:.]+z?)?$/.test(lower)) {
+      content.add(lower.slice(0, 10));
+      key.add(lower.slice(0, 10));
+      continue;
+    }
     const compound = parts.length > 1;
     if (compound) {
       content.add(lower);
