@@ -1,3 +1,4 @@
+import { MANAGER_PROTOCOLS, type ManagerProtocol } from '../core/agents/prompts';
 import * as path from 'node:path';
 import { MemoryBank } from '../core/bank/memoryBank';
 import { defaultBankId } from '../core/bank/bankId';
@@ -17,7 +18,16 @@ export const COMMON_FLAGS_HELP = `Common options:
                           put the password in ~/.pgpass or $PGPASSWORD rather than the URL)
   --bank-id <id>          which bank in that database ($MEMORY_R1_BANK_ID; default: the git origin of the
                           current folder, e.g. github.com/org/repo, else the folder's name)
-  --no-redaction          store and send raw text: secrets are NOT redacted (default: redacted, see README)`;
+  --no-redaction          store and send raw text: secrets are NOT redacted (default: redacted, see README)
+  --manager-protocol <p>  per-fact (default: one decision per fact, constrained to the shown ids) | paper
+                          (Memory-R1 App. C.1's list of operations) ($MEMORY_R1_MANAGER_PROTOCOL)`;
+
+/** The Memory Manager protocol from --manager-protocol / $MEMORY_R1_MANAGER_PROTOCOL. */
+export function managerProtocol(args: ParsedArgs): ManagerProtocol {
+  const p = flag(args, 'manager-protocol') ?? process.env.MEMORY_R1_MANAGER_PROTOCOL ?? 'per-fact';
+  if (!(MANAGER_PROTOCOLS as readonly string[]).includes(p)) throw new UsageError(`Unknown --manager-protocol "${p}": use ${MANAGER_PROTOCOLS.join(' or ')}.`);
+  return p as ManagerProtocol;
+}
 
 export function bankDir(args: ParsedArgs): string {
   return path.resolve(flag(args, 'bank') ?? process.env.MEMORY_R1_BANK ?? '.memory-r1');
@@ -69,5 +79,5 @@ export async function openBank(args: ParsedArgs, endpoint?: EndpointConfig): Pro
 export async function openEngine(args: ParsedArgs): Promise<MemoryEngine> {
   const endpoint = endpointConfig(args, true)!;
   const bank = await openBank(args, endpoint);
-  return new MemoryEngine({ bank, ...createModels(endpoint) });
+  return new MemoryEngine({ bank, ...createModels(endpoint), options: { managerProtocol: managerProtocol(args) } });
 }

@@ -58,6 +58,10 @@ export interface AppliedOperation {
   /** Set when the operation was held for approval or rejected by validation. */
   held?: boolean;
   rejected?: string;
+  /** For an UPDATE: the memory it superseded (kept, searchable, with the time it stopped being true). */
+  supersededId?: string;
+  /** Which engine rule acted (re-asked the model, fell back to adding the fact, refused a text). */
+  guard?: string;
 }
 
 export interface IngestResult {

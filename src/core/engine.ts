@@ -1,9 +1,10 @@
 import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from './api';
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
-import type { CandidateView, CaptureEvent, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
-import { MANAGER_SCHEMA, answerMessages, managerMessages } from './agents/prompts';
-import { parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
+import type { CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
+import { type ManagerProtocol, VERIFY_SCHEMA, answerMessages, managerPrompt, managerSchema, reaskMessage, verifyMessages } from './agents/prompts';
+import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
+import { ALL_RULES, type RuleFlags, type RuledDecision, applyManagerRules, parseDecisionOutput, prescreenCandidates } from './agents/managerRules';
 import { extractFactsFromText } from './agents/extraction';
 import { newId, nowIso } from './util/text';
 import { BankError } from './errors';
@@ -26,6 +27,20 @@ export interface EngineOptions {
   temperature: number;
   /** Output token caps per role, so a rambling model cannot stall the queue. */
   maxTokens: { extractor: number; manager: number; answer: number };
+  /** `per-fact`: one decision (operation + target) per fact; `paper`: Memory-R1 App. C.1's list of operations. */
+  managerProtocol: ManagerProtocol;
+  /** The no-silent-loss rules (content check, related target, NOOP must hold the fact, fallback ADD). Off, or partly off, only for measurements. */
+  managerRules: boolean | (RuleFlags & { fallback: boolean });
+  /**
+   * Ask the manager once more, saying why, when its output does not keep the fact. `paper` (default): only
+   * for the paper's protocol, whose texts a second try can fix; per-fact decisions fall back to ADD at once
+   * (on the benchmark's dev split a re-asked small model more often picked another memory to supersede).
+   */
+  managerReask: boolean | 'paper';
+  /** Per-fact protocol: decide plain cases (no related memory, a memory that plainly holds the fact) without a model call. */
+  managerPrescreen: boolean;
+  /** Per-fact protocol: before superseding, ask whether the old memory is still true; if so, add the fact beside it. */
+  managerVerifyUpdates: boolean;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -36,6 +51,11 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   recordTrajectories: true,
   temperature: 0,
   maxTokens: { extractor: 512, manager: 768, answer: 512 },
+  managerProtocol: 'per-fact',
+  managerRules: true,
+  managerReask: 'paper',
+  managerPrescreen: true,
+  managerVerifyUpdates: process.env.MEMORY_R1_VERIFY_UPDATES === '1',
 };
 
 export interface EngineModels {
@@ -118,8 +138,8 @@ export class MemoryEngine {
     source: SourceRef,
     eventTime: string | undefined,
     signal?: AbortSignal,
-    claim: { exclusive?: boolean } = {},
-  ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[]; redactions?: RedactionCounts }> {
+    claim: { exclusive?: boolean; /** Use these memories as the candidates, in this order (the decision benchmark). */ candidateIds?: string[] } = {},
+  ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[]; redactions?: RedactionCounts; guard?: string; output?: string }> {
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     // The privacy boundary: the fact, the related memories shown to the manager and its output are redacted.
     const found: RedactionCounts = {};
@@ -131,32 +151,108 @@ export class MemoryEngine {
       const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe', exclusive: claim.exclusive, redactions });
       return { operations: [{ type: 'NOOP', memoryId: dup.id, fact, reason: 'exact duplicate' }], usage, records, redactions };
     }
-    const hits = await this.bank.search(fact, { topK: this.options.managerTopK, signal });
+    const hits = claim.candidateIds
+      ? claim.candidateIds.map((id) => this.bank.get(id)).filter((m): m is NonNullable<typeof m> => !!m && m.status === 'active').map((memory) => ({ memory, score: 1 }))
+      : await this.bank.search(fact, { topK: this.options.managerTopK, signal });
     const candidates: CandidateView[] = hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: this.privacy.text(h.memory.text) }));
-    const res = await this.models.manager.complete({
-      messages: managerMessages(fact, candidates),
-      json: { schema: MANAGER_SCHEMA, name: 'memory_operations' },
-      temperature: this.options.temperature,
-      maxTokens: this.options.maxTokens.manager,
-      signal,
-    });
-    addUsage(usage, res.usage);
-    const decision = parseManagerOutput(res.text, candidates);
-    const operations: AppliedOperation[] = decision.rejected.map((r) => ({
+    const rules = this.options.managerRules === true ? { ...ALL_RULES, fallback: true } : this.options.managerRules || undefined;
+    const protocol = this.options.managerProtocol;
+    // Per-fact: the engine screens the candidates first. With no related memory the fact is added, and a
+    // memory that plainly holds it is a NOOP, both without a model call; the model decides the rest,
+    // seeing only the related memories.
+    const screen = protocol === 'per-fact' && this.options.managerPrescreen ? prescreenCandidates(fact, candidates) : undefined;
+    const shown = screen?.related ?? candidates;
+    const prompt = managerPrompt(protocol, fact, shown);
+    const schema = managerSchema(protocol, shown);
+    const call = async (messages: ChatMessage[]) => {
+      const r = await this.models.manager.complete({
+        messages,
+        json: { schema, name: protocol === 'per-fact' ? 'memory_decision' : 'memory_operations' },
+        temperature: this.options.temperature,
+        // One decision needs few tokens; a cap keeps a looping small model from stalling the queue.
+        maxTokens: protocol === 'per-fact' ? Math.min(this.options.maxTokens.manager, 160) : this.options.maxTokens.manager,
+        signal,
+      });
+      addUsage(usage, r.usage);
+      return r;
+    };
+    const judge = (raw: string) => {
+      const d = protocol === 'per-fact' ? parseDecisionOutput(raw, shown, fact) : parseManagerOutput(raw, shown);
+      return { decision: d, ruled: rules ? applyManagerRules(fact, candidates, d, rules) : legacyRules(d) };
+    };
+    const guards: string[] = [];
+    let res: { text: string; model: string };
+    let decision: ManagerDecision;
+    let ruled: RuledDecision;
+    if (screen?.decided) {
+      res = { text: '', model: 'engine' };
+      decision = screen.decided;
+      ruled = applyManagerRules(fact, candidates, decision, rules ?? ALL_RULES);
+      guards.push(screen.note!);
+    } else {
+      res = await call(prompt);
+      ({ decision, ruled } = judge(res.text));
+    }
+    const called = !screen?.decided;
+    const firstOutput = res.text;
+    const reask = this.options.managerReask === true || (this.options.managerReask === 'paper' && protocol === 'paper');
+    if (!ruled.addressed && rules && called && reask) {
+      // Rule: an output that does not keep the fact is asked again once, saying why.
+      const res2 = await call([...prompt, { role: 'assistant', content: res.text }, reaskMessage(fact, ruled.problem ?? 'it does not keep the new fact')]);
+      const second = judge(res2.text);
+      guards.push(`re-asked (${ruled.problem})${second.ruled.addressed ? '' : `; second answer also unusable (${second.ruled.problem})`}`);
+      if (second.ruled.addressed || second.ruled.ops.length >= ruled.ops.length) {
+        decision = { ...second.decision, rejected: [...decision.rejected, ...second.decision.rejected] };
+        ruled = { ...second.ruled, rejected: [...ruled.rejected, ...second.ruled.rejected] };
+        res = { ...res2, text: res2.text };
+      }
+    }
+    if (!ruled.addressed && rules?.fallback) {
+      // Rule: no silent loss. Whatever is left, the fact itself is added.
+      guards.push(`fallback ADD of the fact (${ruled.problem})`);
+      // Added beside whatever else passed (not merged into a DELETE: the fact may be the injection that asked for it).
+      ruled = { ...ruled, ops: [...ruled.ops.filter((o) => o.type !== 'NOOP'), { type: 'ADD', text: fact, reason: 'fallback: the manager did not keep the fact' }], addressed: true };
+    }
+    if (called && protocol === 'per-fact' && this.options.managerVerifyUpdates) {
+      // A supersede is the one destructive decision: check it with a second, yes/no question.
+      const next: PlannedOperation[] = [];
+      for (const o of ruled.ops) {
+        const target = o.type === 'UPDATE' ? candidates.find((c) => c.memoryId === o.memoryId) : undefined;
+        if (!target) {
+          next.push(o);
+          continue;
+        }
+        const v = await this.models.manager.complete({
+          messages: verifyMessages(prompt, res.text, target.key),
+          json: { schema: VERIFY_SCHEMA, name: 'still_true' },
+          temperature: this.options.temperature,
+          maxTokens: 24,
+          signal,
+        });
+        addUsage(usage, v.usage);
+        if (/"?still_true"?\s*:\s*"?yes/i.test(v.text)) {
+          guards.push(`verified: memory ${target.key} is still true, so the fact is added beside it`);
+          next.push({ type: 'ADD', text: fact, reason: o.reason });
+        } else next.push(o);
+      }
+      ruled = { ...ruled, ops: next };
+    }
+    const guard = guards.length ? guards.join('; ') : undefined;
+    const operations: AppliedOperation[] = [...decision.rejected, ...ruled.rejected].map((r) => ({
       type: 'NOOP',
       fact,
       rejected: r.reason,
     }));
-    let ops: PlannedOperation[] = decision.ops.map((o) => ({ ...o, text: this.privacy.optional(o.text), reason: this.privacy.optional(o.reason) }));
+    let ops: PlannedOperation[] = ruled.ops.map((o) => ({ ...o, text: this.privacy.optional(o.text), reason: this.privacy.optional(o.reason) }));
     const changes = ops.filter((o) => o.type !== 'NOOP');
     if (changes.length === 0) {
-      // Nothing to change: keep one NOOP record tied to the closest memory, for the history.
-      const first = ops[0]?.memoryId ?? candidates[0]?.memoryId;
+      // Nothing to change: keep one NOOP record tied to the memory that holds the fact, for the history.
+      const first = ops.find((o) => o.memoryId)?.memoryId ?? (rules ? undefined : candidates[0]?.memoryId);
       ops = [{ type: 'NOOP', memoryId: first, reason: ops[0]?.reason ?? (decision.unparseable ? 'manager output unusable' : 'no change') }];
     } else {
       ops = changes;
     }
-    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive, redactions };
+    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive, redactions, guard };
     const destructive = ops.filter((o) => o.type === 'DELETE' || o.type === 'UPDATE').length;
     let records: HistoryRecord[] = [];
     if (
@@ -168,40 +264,53 @@ export class MemoryEngine {
     } else {
       records = await this.bank.applyBatch(ops, ctx);
       for (const rec of records) {
+        if (rec.action === 'SUPERSEDE') continue; // reported with the UPDATE that superseded it
+        const replaced = rec.after?.supersedes ? records.find((r) => r.memoryId === rec.after!.supersedes) : undefined;
         operations.push({
           type: rec.action as AppliedOperation['type'],
           memoryId: rec.memoryId || undefined,
-          before: rec.before?.text,
+          before: replaced?.before?.text ?? rec.before?.text,
           after: rec.after?.text,
           fact,
           reason: rec.reason,
+          ...(replaced ? { supersededId: replaced.memoryId } : {}),
+          ...(guard ? { guard } : {}),
         });
       }
     }
-    if (this.options.recordTrajectories) {
+    if (this.options.recordTrajectories && called) {
       await this.bank.recordTrajectory({
         kind: 'manager',
         fact,
         candidates: candidates.map((c) => ({ id: c.key, text: c.text })),
-        prompt: managerMessages(fact, candidates),
+        prompt,
         output: res.text,
         model: res.model,
+        protocol,
+        ...(guard ? { guard } : {}),
         operations: operations.map((o) => ({ type: o.type, memoryId: o.memoryId, text: o.after, held: o.held, rejected: o.rejected })),
         redactions,
       });
     }
-    return { operations, usage, records, redactions };
+    return { operations, usage, records, redactions, guard, output: called ? this.privacy.text(firstOutput) : undefined };
   }
 
   async answer(rawQuestion: string, opts: AnswerOptions = {}): Promise<AnswerResult> {
     const found: RedactionCounts = {};
     const question = this.privacy.text(rawQuestion, found);
-    const hits = await this.bank.search(question, { topK: opts.topK ?? this.options.answerTopK, signal: opts.signal });
+    // Superseded memories stay searchable ("what did we use before?"), marked so the agent prefers the current one.
+    const hits = await this.bank.search(question, { topK: opts.topK ?? this.options.answerTopK, signal: opts.signal, includeSuperseded: true });
     opts.onRetrieved?.(hits);
+    const keyOf = new Map(hits.map((h, i) => [h.memory.id, String(i + 1)]));
     const view = hits.map((h, i) => ({
       key: String(i + 1),
       text: this.privacy.text(h.memory.text),
-      date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.updatedAt.slice(0, 10),
+      date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.createdAt.slice(0, 10),
+      ...(h.memory.status === 'superseded'
+        ? { note: `superseded${h.memory.validTo ? ` on ${h.memory.validTo.slice(0, 10)}` : ''}${h.memory.supersededBy && keyOf.has(h.memory.supersededBy) ? ` by [${keyOf.get(h.memory.supersededBy)}]` : ''}` }
+        : h.memory.supersedes && keyOf.has(h.memory.supersedes)
+          ? { note: `current, replaces [${keyOf.get(h.memory.supersedes)}]` }
+          : {}),
     }));
     const req = { messages: answerMessages(question, view), temperature: this.options.temperature, maxTokens: this.options.maxTokens.answer, signal: opts.signal };
     // What streams to the user passes the boundary too: a model can write a secret it was never shown.
@@ -283,6 +392,11 @@ export class AnswerStreamFilter {
     this.sent = true;
     this.emit(text);
   }
+}
+
+/** The parser's decision as the engine took it before the rules (for measurements only). */
+function legacyRules(d: ManagerDecision): RuledDecision {
+  return { ops: d.ops, rejected: [], addressed: true };
 }
 
 function addUsage(into: TokenUsage, add: TokenUsage): void {

@@ -26,12 +26,18 @@ export interface Memory {
   source: SourceRef;
   tags: string[];
   pinned: boolean;
+  /** Bi-temporal validity: when a superseded memory stopped being true (valid time; `updatedAt` is when that was recorded). */
+  validTo?: string;
+  /** The memory that replaced this one (set when it was superseded). */
+  supersededBy?: string;
+  /** The memory this one replaced. */
+  supersedes?: string;
 }
 
 export type OperationType = 'ADD' | 'UPDATE' | 'DELETE' | 'NOOP';
 
 /** Record kinds in the history log. Manager operations plus manual actions and compensations. */
-export type HistoryAction = OperationType | 'RESTORE' | 'EDIT' | 'PIN' | 'UNPIN' | 'UNDO' | 'IMPORT' | 'SCRUB';
+export type HistoryAction = OperationType | 'SUPERSEDE' | 'RESTORE' | 'EDIT' | 'PIN' | 'UNPIN' | 'UNDO' | 'IMPORT' | 'SCRUB';
 
 export interface CandidateView {
   /** Small integer id shown to the model. */
@@ -62,6 +68,8 @@ export interface HistoryRecord {
   actor?: string;
   /** Secrets redacted from this record's texts before it was written, per kind (counts only, never the secret). */
   redactions?: Record<string, number>;
+  /** Which engine rule acted on the manager's output (re-asked, fallback ADD, refused text...). */
+  guard?: string;
   time: string;
 }
 
@@ -72,6 +80,9 @@ export interface MemorySnapshot {
   tags: string[];
   pinned: boolean;
   eventTime?: string;
+  validTo?: string;
+  supersededBy?: string;
+  supersedes?: string;
 }
 
 /** A validated operation ready to apply to the bank. */
@@ -90,6 +101,8 @@ export interface BatchContext {
   model?: string;
   source?: SourceRef;
   eventTime?: string;
+  /** Which engine rule acted on the manager's output; stored on every record of the batch. */
+  guard?: string;
   /**
    * The source (kind + ref, e.g. a commit sha) is captured once per bank: refuse with DUPLICATE when
    * records of another capture event of it exist, as when two windows on one workspace see a commit.
@@ -108,6 +121,8 @@ export interface SearchOptions {
   topK?: number;
   /** Include superseded/deleted memories. Default: active only. */
   includeInactive?: boolean;
+  /** Include superseded memories (not deleted ones): "what did we use before?". */
+  includeSuperseded?: boolean;
   tags?: string[];
   signal?: AbortSignal;
 }

@@ -11,6 +11,7 @@ import {
   getApiKey,
   hasEndpointConsent,
   readAnswerTopK,
+  readManagerProtocol,
   readEndpointSettings,
   readStorageSettings,
   SECTION,
@@ -328,7 +329,7 @@ export class ProjectMemory implements vscode.Disposable {
   async getEngine(requestModel?: vscode.LanguageModelChat, interactive = true): Promise<MemoryEngine> {
     const models = await this.getModels(requestModel, interactive);
     const [{ MemoryEngine }, bank] = await Promise.all([import('../core/engine'), this.getBank()]);
-    return new MemoryEngine({ bank, ...models, options: { answerTopK: readAnswerTopK() } });
+    return new MemoryEngine({ bank, ...models, options: { answerTopK: readAnswerTopK(), managerProtocol: readManagerProtocol() } });
   }
 
   async dispose(): Promise<void> {

@@ -79,6 +79,11 @@ export function readCaptureSettings(): CaptureSettings {
   };
 }
 
+/** The Memory Manager protocol (`projectMemory.manager.protocol`). */
+export function readManagerProtocol(): 'per-fact' | 'paper' {
+  return vscode.workspace.getConfiguration(SECTION).get<string>('manager.protocol', 'per-fact') === 'paper' ? 'paper' : 'per-fact';
+}
+
 export function readAnswerTopK(): number {
   const v = vscode.workspace.getConfiguration(SECTION).get<number>('answer.topK', 60);
   return Number.isFinite(v) && v >= 1 ? Math.min(200, Math.floor(v)) : 60;

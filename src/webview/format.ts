@@ -42,7 +42,8 @@ export function sourceLabel(src: SourceRef | undefined, options: { full?: boolea
 
 export const ACTION_LABELS: Record<string, string> = {
   ADD: 'Added',
-  UPDATE: 'Updated',
+  UPDATE: 'Updated (replaces an older memory, kept as history)',
+  SUPERSEDE: 'Superseded: no longer current, kept as history',
   DELETE: 'Deleted',
   NOOP: 'No change',
   RESTORE: 'Restored',

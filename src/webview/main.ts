@@ -596,6 +596,9 @@ function renderDetails(): void {
   row('Created', formatTime(m.createdAt));
   row('Updated', formatTime(m.updatedAt));
   if (m.eventTime) row('Refers to', formatTime(m.eventTime));
+  if (m.validTo) row('Valid until', formatTime(m.validTo));
+  if (m.supersededBy) row('Replaced by', linkToMemory(m.supersededBy));
+  if (m.supersedes) row('Replaces', linkToMemory(m.supersedes));
   row('Tags', m.tags.length ? h('span', { className: 'tags' }, ...m.tags.map((t) => h('span', { className: 'tag', text: t }))) : '—');
   row('Pinned', m.pinned ? 'yes' : 'no');
   detailsBody.append(dl);
@@ -647,6 +650,21 @@ function renderTimelineOnly(): void {
   for (let i = records.length - 1; i >= 0; i--) timeline.append(renderRecord(records[i]));
 }
 
+/** A button that opens another memory (the one that replaced this one, or the one it replaced). */
+function linkToMemory(id: string): HTMLElement {
+  const b = h('button', { className: 'link-button', text: `memory ${id.slice(0, 8)}`, attrs: { type: 'button', title: 'Show this memory' } });
+  b.addEventListener('click', () => {
+    state.selectedId = id;
+    state.editing = false;
+    state.history = undefined;
+    save();
+    markSelected();
+    renderDetails();
+    post({ type: 'select', id });
+  });
+  return b;
+}
+
 function renderRecord(r: HistoryRecordView): HTMLLIElement {
   const head = h(
     'div',
@@ -682,6 +700,7 @@ function renderRecord(r: HistoryRecordView): HTMLLIElement {
   }
   const changes: string[] = [];
   if (before && after && before.status !== after.status) changes.push(`${before.status} → ${after.status}`);
+  if (r.action === 'SUPERSEDE' && after?.validTo) changes.push(`valid until ${formatTime(after.validTo)}`);
   if (before && after && before.pinned !== after.pinned) changes.push(after.pinned ? 'pinned' : 'unpinned');
   if (before && after && before.tags.join(',') !== after.tags.join(',')) changes.push(`tags: ${before.tags.join(', ') || '—'} → ${after.tags.join(', ') || '—'}`);
   if (changes.length) body.append(h('div', { className: 'change', text: changes.join(' · ') }));
@@ -691,6 +710,9 @@ function renderRecord(r: HistoryRecordView): HTMLLIElement {
   };
   add('Reason', r.reason);
   add('Fact', r.fact);
+  add('Engine', r.guard);
+  if (r.action === 'SUPERSEDE' && after?.supersededBy) meta.append(h('dt', { text: 'Replaced by' }), h('dd', {}, linkToMemory(after.supersededBy)));
+  if (after?.supersedes && r.action !== 'UNDO') meta.append(h('dt', { text: 'Replaces' }), h('dd', {}, linkToMemory(after.supersedes)));
   add('Source', sourceLabel(r.source), sourceLabel(r.source, { full: true }));
   if (r.actor && r.actor !== r.source?.actor) add('By', r.actor);
   add('Model', r.model);

@@ -63,6 +63,11 @@ export interface MemoryView {
   source: SourceRef;
   tags: string[];
   pinned: boolean;
+  /** When a superseded memory stopped being true (valid time). */
+  validTo?: string;
+  /** The memory that replaced it / the one it replaced. */
+  supersededBy?: string;
+  supersedes?: string;
 }
 
 export interface SnapshotView {
@@ -70,6 +75,9 @@ export interface SnapshotView {
   status: MemoryStatus;
   tags: string[];
   pinned: boolean;
+  validTo?: string;
+  supersededBy?: string;
+  supersedes?: string;
 }
 
 /** One history record plus what the host knows about undoing it. */
@@ -88,6 +96,8 @@ export interface HistoryRecordView {
   source?: SourceRef;
   /** Who made the change (shared banks have several writers). */
   actor?: string;
+  /** Which engine rule acted on the manager's output (re-asked, fallback ADD). */
+  guard?: string;
   undoes?: string;
   /** opId of the UNDO record that reverted this one. */
   undoneBy?: string;

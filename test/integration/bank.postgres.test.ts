@@ -66,7 +66,9 @@ describe('MemoryBank on PostgreSQL + pgvector', () => {
       ],
       { fact: 'infra facts', model: 'mgr' },
     );
-    expect(recs.map((r) => r.action)).toEqual(['ADD', 'UPDATE', 'DELETE']);
+    // An update supersedes: the old memory is kept (SUPERSEDE), a new one holds the new text (UPDATE).
+    expect(recs.map((r) => r.action)).toEqual(['ADD', 'SUPERSEDE', 'UPDATE', 'DELETE']);
+    const newCi = recs.find((r) => r.action === 'UPDATE')!.memoryId;
     expect(new Set(recs.map((r) => r.batchId)).size).toBe(1);
     await bank.recordFeedback({ answerId: 'a1', kind: 'helpful' });
     const held = await bank.holdBatch([{ type: 'DELETE', memoryId: other.memoryId }], { fact: 'x' }, 'too destructive');
@@ -80,7 +82,8 @@ describe('MemoryBank on PostgreSQL + pgvector', () => {
       expect(again.list({ status: 'all' })).toEqual(state);
       expect(again.history()).toEqual(history);
       expect(again.recovery.missingVectors).toBe(0);
-      expect((await again.search('buildkite ci'))[0].memory.id).toBe(other.memoryId);
+      expect((await again.search('buildkite ci'))[0].memory.id).toBe(newCi);
+      expect(again.get(other.memoryId)).toMatchObject({ status: 'superseded', supersededBy: newCi });
       expect(again.feedback().map((f) => f.answerId)).toEqual(['a1']);
       expect(again.pendingBatches().map((b) => b.id)).toEqual([held.id]);
       await again.resolvePending(held.id, false);
@@ -151,23 +154,25 @@ describe('MemoryBank on PostgreSQL + pgvector', () => {
       await expect(ada.applyBatch([{ type: 'UPDATE', memoryId: target, text: 'x' }, { type: 'DELETE', memoryId: 'missing' }], {})).rejects.toBeInstanceOf(BankError);
       const upd = await ada.applyBatch([{ type: 'UPDATE', memoryId: target, text: 'Ada fact number 0, final.' }], {});
       expect(upd[0].before!.text).toBe('Ada fact number 0, corrected by Bob.');
+      const finalId = upd.find((r) => r.action === 'UPDATE')!.memoryId;
 
       await new Promise((r) => setTimeout(r, 150));
       await bob.addManual('One more from Bob.'); // forces a catch-up of Ada's last write
       const seqs = bob.history().map((r) => r.seq);
       expect(new Set(seqs).size).toBe(seqs.length);
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
-      expect(bob.size).toBe(2 * N + 1);
+      expect(bob.size).toBe(2 * N + 2); // the superseded memory stays
       for (const r of fromBob) expect(external).toContain(r.opId);
       const byActor = (b: MemoryBank, actor: string) => b.history().filter((r) => (r as { actor?: string }).actor === actor).length;
-      expect(byActor(bob, 'ada')).toBe(N + 1);
+      expect(byActor(bob, 'ada')).toBe(N + 2);
       expect(byActor(bob, 'bob')).toBe(N + 2);
 
       const reopened = await openBank(bankId);
       try {
-        expect(reopened.size).toBe(2 * N + 1);
-        expect(reopened.get(target)!.text).toBe('Ada fact number 0, final.');
-        expect((await reopened.search('corrected final ada fact number 0'))[0].memory.id).toBe(target);
+        expect(reopened.size).toBe(2 * N + 2);
+        expect(reopened.get(finalId)!.text).toBe('Ada fact number 0, final.');
+        expect(reopened.get(target)).toMatchObject({ status: 'superseded', text: 'Ada fact number 0, corrected by Bob.' });
+        expect((await reopened.search('corrected final ada fact number 0'))[0].memory.id).toBe(finalId);
         // The in-memory scan and pgvector's exact `<#>` scan agree on the ranking.
         const { PgStorage } = await import('../../src/core/bank/storage/pgStorage');
         const store = new PgStorage(server.url, bankId);

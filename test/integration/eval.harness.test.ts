@@ -11,7 +11,7 @@ import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import { LlmError } from '../../src/core/errors';
 import type { EvalReport } from '../../src/core/eval/report';
 import { exactMatch, locomoF1, mem0Bleu1, mem0F1 } from '../../src/core/eval/scoring';
-import { roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+import { protocolOf, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/eval/locomo-harness.json');
 const PIPELINES = ['memory-r1', 'mem0-v2', 'add-only', 'rag', 'full-context'];
@@ -35,6 +35,7 @@ function script(req: FakeChatRequest): string {
     const body = /<<<\n([\s\S]*?)\n>>>/.exec(user)![1];
     return JSON.stringify({ facts: body.split('\n').filter((l) => l.trim()) });
   }
+  if (role === 'manager' && protocolOf(req) === 'per-fact') return JSON.stringify({ operation: 'ADD', id: 'none' });
   if (role === 'manager') {
     const facts = JSON.parse(/in the memory\.\n\n([\s\S]*?)\n\nReturn the JSON only/.exec(user)![1]) as string[];
     return JSON.stringify({ memory: facts.map((text) => ({ id: 'new', text, event: 'ADD' })) });
@@ -125,7 +126,10 @@ describe('memory-r1 eval locomo, end to end against the fake OpenAI server', () 
     const r1 = report.pipelines.find((p) => p.name === 'memory-r1')!;
     expect(r1.ingest).toMatchObject({ events: EVENTS, turns: EVENTS, facts: EVENTS });
     expect(r1.ingest.operations.ADD).toBe(EVENTS);
-    expect(r1.latencyMs.manager.n).toBe(EVENTS);
+    // memory-r1's per-fact manager is called only for facts with related memories (the rest are added without a call).
+    const perFactCalls = chats().filter((c) => roleOf(c) === 'manager' && protocolOf(c) === 'per-fact').length;
+    expect(r1.latencyMs.manager.n).toBe(perFactCalls);
+    expect(perFactCalls).toBeLessThanOrEqual(EVENTS);
     expect(report.pipelines.find((p) => p.name === 'rag')!.latencyMs.manager.n).toBe(0);
     expect(r1.tokens.ingestPerQuestion).toBeGreaterThan(0);
 

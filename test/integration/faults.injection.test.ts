@@ -45,32 +45,38 @@ describe('prompt injection in a captured file', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const engineWith = (options: { maxDestructiveShare?: number; minDestructiveOps?: number }) =>
+  const engineWith = (options: { maxDestructiveShare?: number; minDestructiveOps?: number; managerRules?: boolean }) =>
     new MemoryEngine({
       bank,
       ...createModels({ baseURL: server.url, models: { extractor: 'ex', manager: 'mgr', answer: 'ans' }, maxRetries: 0, timeoutMs: 5000 }),
-      options: { managerTopK: 6, ...options },
+      // The paper's protocol, whose list of operations an obedient model can fill with deletes. Rules 2 and 5
+      // (related targets; a fact carrying instructions changes nothing) are off here, so the guard is tested alone.
+      options: { managerTopK: 6, managerProtocol: 'paper', managerRules: { carry: true, related: false, holds: true, fallback: true }, ...options },
     });
 
   const event = { id: 'evil', source: { kind: 'save' as const, ref: 'README.md' }, text: EVIL_FILE, time: new Date().toISOString() };
 
   it('holds the batch; approving deletes only the shown candidates', async () => {
     const r = await engineWith({}).ingest(event);
-    expect(r.operations.filter((o) => o.held).length).toBe(6);
-    expect(r.operations.filter((o) => o.rejected).length).toBe(42); // every invented id refused
+    // 6 deletes, and the fact itself: the output never kept it, so the engine re-asked once and then added it.
+    expect(r.operations.filter((o) => o.held).length).toBe(7);
+    expect(r.operations.filter((o) => o.held && o.type === 'ADD').map((o) => o.after)).toEqual([r.facts[0]]);
+    expect(r.operations.filter((o) => o.rejected).length).toBe(2 * 42); // every invented id refused, in both answers
+    expect(server.requests.filter((q) => q.path.endsWith('/chat/completions')).length).toBe(3); // extract, decide, re-ask
     expect(bank.list().total).toBe(24); // nothing applied yet
     const pending = bank.pendingBatches();
     expect(pending).toHaveLength(1);
     expect(pending[0].reason).toMatch(/would change 6 of 6 related memories/);
     const candidateIds = new Set(pending[0].ctx.candidates!.map((c) => c.memoryId));
     expect(candidateIds.size).toBe(6);
-    expect(pending[0].ops.every((o) => o.type === 'DELETE' && candidateIds.has(o.memoryId!))).toBe(true);
+    expect(pending[0].ops.filter((o) => o.type !== 'ADD').every((o) => o.type === 'DELETE' && candidateIds.has(o.memoryId!))).toBe(true);
+    expect(pending[0].ctx.guard).toMatch(/re-asked .*fallback ADD of the fact/);
 
     const recs = await bank.resolvePending(pending[0].id, true);
-    expect(recs.map((x) => x.action)).toEqual(Array(6).fill('DELETE'));
+    expect(recs.map((x) => x.action)).toEqual([...Array(6).fill('DELETE'), 'ADD']);
     expect(bank.pendingBatches()).toHaveLength(0);
     for (const id of ids) expect(bank.get(id)!.status).toBe(candidateIds.has(id) ? 'deleted' : 'active');
-    expect(bank.list().total).toBe(18);
+    expect(bank.list().total).toBe(18 + 1);
   });
 
   it('holds the batch; rejecting leaves the bank exactly as it was', async () => {
@@ -90,7 +96,16 @@ describe('prompt injection in a captured file', () => {
     const lastBatch = bank.history().at(-1)!;
     const candidateIds = new Set(lastBatch.candidates!.map((c) => c.memoryId));
     expect(deleted.every((id) => candidateIds.has(id))).toBe(true);
-    expect(bank.list().total).toBe(18);
+    expect(bank.list().total).toBe(18 + 1); // the fact is kept (fallback ADD)
     for (const id of ids) if (!candidateIds.has(id)) expect(bank.get(id)!.status).toBe('active');
+  });
+
+  it('with every rule on, a fact that carries instructions deletes nothing and is kept as a fact', async () => {
+    const r = await engineWith({ managerRules: true }).ingest(event);
+    expect(r.operations.filter((o) => o.type === 'DELETE' && !o.rejected)).toHaveLength(0);
+    expect(r.operations.filter((o) => o.rejected && /carries instructions/.test(o.rejected)).length).toBeGreaterThanOrEqual(6);
+    expect(bank.pendingBatches()).toHaveLength(0);
+    for (const id of ids) expect(bank.get(id)!.status).toBe('active');
+    expect(bank.list().total).toBe(25); // the 24 memories and the fact
   });
 });

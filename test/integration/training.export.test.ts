@@ -25,7 +25,7 @@ describe('export-training: trajectories and feedback as JSONL', () => {
     });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-export-'));
     bank = await MemoryBank.open(path.join(dir, 'bank'), { embedder: new HashingEmbedder(128), watchIntervalMs: 0 });
-    engine = new MemoryEngine({ bank, ...createModels({ baseURL: server.url, models: { extractor: 'x', manager: 'mgr', answer: 'ans' }, maxRetries: 0 }) });
+    engine = new MemoryEngine({ bank, ...createModels({ baseURL: server.url, models: { extractor: 'x', manager: 'mgr', answer: 'ans' }, maxRetries: 0 }), options: { managerProtocol: 'paper' } });
   });
 
   afterEach(async () => {

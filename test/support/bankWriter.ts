@@ -72,6 +72,9 @@ async function main(): Promise<void> {
       op = 'undo';
       const last = rand() < 0.7 ? bank.lastUndoable() : pick(bank.history().slice(-20));
       if (!last) continue;
+      // Undoing either half of a supersede reverts both halves in one batch.
+      const partner = last.after?.supersedes ?? last.after?.supersededBy;
+      if (partner && bank.history(partner).some((p) => p.batchId === last.batchId && !bank.history().some((u) => u.undoes === p.opId))) intent = 2;
       call = () => bank.undo(last.opId);
     } else if (r < 0.76) {
       op = 'pin';
@@ -91,7 +94,8 @@ async function main(): Promise<void> {
         else ops.push({ type: 'NOOP', memoryId: m.id });
         if (ops.at(-1)!.memoryId) used.add(m.id);
       }
-      intent = ops.length;
+      // An UPDATE supersedes: two records (the old memory superseded, the new one added).
+      intent = ops.length + ops.filter((o) => o.type === 'UPDATE').length;
       call = () => bank.applyBatch(ops, { fact: `fact from ${label}`, model: 'writer', source: { kind: 'cli', ref: label } });
     }
     out(`INTENT ${intent}`);

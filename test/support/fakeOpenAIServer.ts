@@ -170,7 +170,7 @@ function sleep(ms: number): Promise<void> {
 export function roleOf(req: FakeChatRequest): 'extractor' | 'manager' | 'answer' | 'judge' | 'other' {
   const sys = req.messages.find((m) => m.role === 'system')?.content ?? '';
   if (sys.includes('Project Knowledge Organizer')) return 'extractor';
-  if (sys.includes('smart memory manager')) return 'manager';
+  if (sys.includes('smart memory manager') || sys.includes('You maintain the memory of a software project')) return 'manager';
   if (sys.includes('intelligent memory assistant')) return 'answer';
   if (/CORRECT|WRONG/.test(sys + (req.messages.at(-1)?.content ?? ''))) return 'judge';
   return 'other';
@@ -180,11 +180,21 @@ export function roleOf(req: FakeChatRequest): 'extractor' | 'manager' | 'answer'
 export function candidatesIn(req: FakeChatRequest): { id: string; text: string }[] {
   const user = req.messages.find((m) => m.role === 'user')?.content ?? '';
   const m = /in the following format only:\n\n([\s\S]*?)\n\nThe new retrieved facts/.exec(user);
-  return m ? JSON.parse(m[1]) : [];
+  if (m) return JSON.parse(m[1]);
+  // The per-fact protocol: "Existing memories:\n[0] text\n...\n\nNew fact: ..."
+  const pf = /Existing memories:\n([\s\S]*?)\n\nNew fact: /.exec(user);
+  if (!pf) return [];
+  return [...pf[1].matchAll(/^\[([^\]]+)\] (.*)$/gm)].map((x) => ({ id: x[1], text: x[2] }));
 }
 
 export function factIn(req: FakeChatRequest): string {
   const user = req.messages.find((m) => m.role === 'user')?.content ?? '';
   const m = /determine whether these facts should be added, updated, or deleted in the memory\.\n\n([\s\S]*?)\n\nReturn the JSON only/.exec(user);
-  return m ? (JSON.parse(m[1]) as string[])[0] : '';
+  if (m) return (JSON.parse(m[1]) as string[])[0];
+  return /\n\nNew fact: ([\s\S]*)$/.exec(user)?.[1] ?? '';
+}
+
+/** Which manager protocol a request uses. */
+export function protocolOf(req: FakeChatRequest): 'paper' | 'per-fact' {
+  return (req.messages.find((m) => m.role === 'system')?.content ?? '').includes('smart memory manager') ? 'paper' : 'per-fact';
 }

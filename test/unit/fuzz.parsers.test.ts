@@ -242,7 +242,11 @@ describe('fuzz: manager, answer and extractor outputs', () => {
       }
       for (const r of recs) {
         if (r.action === 'ADD') expect(beforeState.has(r.memoryId), `${ctx}: ADD reused ${r.memoryId}`).toBe(false);
-        else expect(candIds.has(r.memoryId), `${ctx}: ${r.action} on ${r.memoryId}, not a candidate`).toBe(true);
+        else if (r.action === 'UPDATE') {
+          // An update supersedes a candidate with a new memory.
+          expect(beforeState.has(r.memoryId), `${ctx}: UPDATE reused ${r.memoryId}`).toBe(false);
+          expect(candIds.has(r.after!.supersedes!), `${ctx}: UPDATE superseded ${r.after?.supersedes}, not a candidate`).toBe(true);
+        } else expect(candIds.has(r.memoryId), `${ctx}: ${r.action} on ${r.memoryId}, not a candidate`).toBe(true);
       }
       // Memories outside the candidates are untouched (full comparison on every 10th case).
       if (counts.applied % 10 === 0) for (const m of bank.list({ status: 'all' }).items) {

@@ -45,6 +45,21 @@ export const historyCommand: CliCommand = {
         id = all[0].id;
       }
       for (const r of bank.history(id)) io.out(formatRecord(r));
+      if (id) {
+        // What this memory replaced and what replaced it: "what did we use before?"
+        const chain: string[] = [];
+        for (let m = bank.get(id), n = 0; m?.supersedes && n < 50; n++) chain.unshift((m = bank.get(m.supersedes))!.id);
+        chain.push(id);
+        for (let m = bank.get(id), n = 0; m?.supersededBy && n < 50; n++) chain.push((m = bank.get(m.supersededBy))!.id);
+        if (chain.length > 1) {
+          io.out('\nVersions (oldest first):');
+          for (const cid of chain) {
+            const m = bank.get(cid)!;
+            const from = (m.eventTime ?? m.createdAt).slice(0, 10);
+            io.out(`  ${m.id.slice(0, 8)}  ${from} .. ${m.validTo ? m.validTo.slice(0, 10) : m.status === 'active' ? 'now' : m.status}  ${m.text}${cid === id ? '   <' : ''}`);
+          }
+        }
+      }
       return 0;
     } finally {
       await bank.close();

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { CliCommand } from '../command';
 import { flag } from '../args';
+import { managerProtocol } from '../context';
 import { readTurns } from './bankCommands';
 import { formatOperation, formatRecord } from '../format';
 import { MemoryBank } from '../../core/bank/memoryBank';
@@ -54,7 +55,7 @@ export const demoCommand: CliCommand = {
     const embedder = await createEmbedder(embeddingModel ? { provider: 'openai', model: embeddingModel, baseURL: endpoint } : { provider: 'hashing' });
     const bank = await MemoryBank.open(bankDir, { embedder, watchIntervalMs: 0 });
     try {
-      const engine = new MemoryEngine({ bank, ...createModels({ baseURL: endpoint, models: { extractor: model, manager: model, answer: model } }) });
+      const engine = new MemoryEngine({ bank, ...createModels({ baseURL: endpoint, models: { extractor: model, manager: model, answer: model } }), options: { managerProtocol: managerProtocol(args) } });
       io.out(`\nBank: ${bankDir}\n\n== Ingesting ${events.length} events from ${historyFile}`);
       for (const [i, e] of events.entries()) {
         io.out(`\n[${i + 1}/${events.length}] ${e.text}`);
@@ -70,7 +71,8 @@ export const demoCommand: CliCommand = {
         io.out(`\nQ: ${q}\nA: ${clip(a.answer) || '(no answer)'}`);
         for (const c of a.citations) io.out(`   cites: ${c.text}`);
       }
-      io.out(`\n${bank.list().counts.active} active memories; ${bank.history().length} history records. Inspect with: memory-r1 history --bank ${bankDir}`);
+      const counts = bank.list({ status: 'all' }).counts;
+      io.out(`\n${counts.active} active memories, ${counts.superseded} superseded; ${bank.history().length} history records. Inspect with: memory-r1 history --bank ${bankDir}`);
       if (closeServer) {
         io.out(
           `\nDone in ${((Date.now() - started) / 1000).toFixed(0)} s with the built-in ${model} on the CPU. A bigger model decides better:\n` +

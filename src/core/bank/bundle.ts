@@ -14,7 +14,7 @@ export interface BankBundle {
 }
 
 const STATUSES = new Set(['active', 'superseded', 'deleted']);
-const ACTIONS = new Set(['ADD', 'UPDATE', 'DELETE', 'NOOP', 'RESTORE', 'EDIT', 'PIN', 'UNPIN', 'UNDO', 'IMPORT', 'SCRUB']);
+const ACTIONS = new Set(['ADD', 'UPDATE', 'SUPERSEDE', 'DELETE', 'NOOP', 'RESTORE', 'EDIT', 'PIN', 'UNPIN', 'UNDO', 'IMPORT', 'SCRUB']);
 const MAX_ID = 64;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -55,6 +55,9 @@ export function parseBundle(data: unknown): BankBundle {
       createdAt: o.createdAt as string,
       updatedAt: o.updatedAt as string,
       ...(o.eventTime ? { eventTime: o.eventTime as string } : {}),
+      ...(isStr(o.validTo) && o.validTo ? { validTo: o.validTo as string } : {}),
+      ...(isStr(o.supersededBy) && o.supersededBy ? { supersededBy: o.supersededBy as string } : {}),
+      ...(isStr(o.supersedes) && o.supersedes ? { supersedes: o.supersedes as string } : {}),
       tags: [...(o.tags as string[])],
       pinned: o.pinned as boolean,
       source: o.source as SourceRef,
@@ -72,14 +75,14 @@ export function parseBundle(data: unknown): BankBundle {
     if (!isStr(o.memoryId)) fail(`${where}.memoryId`, 'must be a string');
     if (!isTime(o.time)) fail(`${where}.time`, 'must be an ISO time');
     for (const k of ['before', 'after'] as const) if (o[k] !== undefined && !isSnapshot(o[k])) fail(`${where}.${k}`, 'is not a memory snapshot');
-    for (const k of ['batchId', 'fact', 'reason', 'model', 'undoes'] as const) if (o[k] !== undefined && !isStr(o[k])) fail(`${where}.${k}`, 'must be a string');
+    for (const k of ['batchId', 'fact', 'reason', 'model', 'undoes', 'guard'] as const) if (o[k] !== undefined && !isStr(o[k])) fail(`${where}.${k}`, 'must be a string');
     if (o.source !== undefined && !isSource(o.source)) fail(`${where}.source`, 'must be an object with a "kind"');
     if (o.candidates !== undefined && !(Array.isArray(o.candidates) && o.candidates.every(isCandidate))) {
       fail(`${where}.candidates`, 'must be a list of {key, memoryId, text}');
     }
     // Only the record's own fields are kept: unknown keys in a file never reach the history log.
     const rec: Record<string, unknown> = { seq: 0, opId: o.opId, batchId: isStr(o.batchId) ? o.batchId : o.opId, action: o.action, memoryId: o.memoryId, time: o.time };
-    for (const k of ['before', 'after', 'fact', 'candidates', 'reason', 'model', 'source', 'undoes'] as const) if (o[k] !== undefined) rec[k] = o[k];
+    for (const k of ['before', 'after', 'fact', 'candidates', 'reason', 'model', 'source', 'undoes', 'guard'] as const) if (o[k] !== undefined) rec[k] = o[k];
     // Counts of secrets redacted before the record was written (never the secrets): kept when well-formed.
     if (isObj(o.redactions) && Object.values(o.redactions as object).every((n) => Number.isInteger(n) && n >= 0)) rec.redactions = { ...(o.redactions as object) };
     return rec as unknown as HistoryRecord;

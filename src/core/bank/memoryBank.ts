@@ -226,7 +226,7 @@ export class MemoryBank {
     const accept = (id: string): boolean => {
       const m = this.memories.get(id);
       if (!m) return false;
-      if (!opts.includeInactive && m.status !== 'active') return false;
+      if (!opts.includeInactive && m.status !== 'active' && !(opts.includeSuperseded && m.status === 'superseded')) return false;
       return !tagSet || m.tags.some((t) => tagSet.has(t));
     };
     const weights = hybridWeights(this.opts.embedder);
@@ -290,7 +290,7 @@ export class MemoryBank {
             if (seen.has(op.memoryId)) throw new BankError('INVALID_INPUT', `Two operations in one batch touch memory ${op.memoryId}.`);
             seen.add(op.memoryId);
           }
-          const base = { fact: ctx.fact, candidates: ctx.candidates, model: ctx.model, source: ctx.source, reason: op.reason, redactions: op === ops[0] ? counts : undefined };
+          const base = { fact: ctx.fact, candidates: ctx.candidates, model: ctx.model, source: ctx.source, reason: op.reason, redactions: op === ops[0] ? counts : undefined, guard: ctx.guard };
           if (op.type === 'ADD') {
             const id = newId();
             stage.add({ ...base, action: 'ADD', memoryId: id, after: { text: op.text!.trim(), status: 'active', tags: op.tags ?? [], pinned: false, eventTime: ctx.eventTime } }, vecs[vi++]);
@@ -304,7 +304,15 @@ export class MemoryBank {
           if (!cur) throw new BankError('CONFLICT', `Memory ${op.memoryId} does not exist.`);
           if (cur.status !== 'active') throw new BankError('CONFLICT', `Memory ${op.memoryId} is ${cur.status}; it changed since the manager saw it.`);
           if (op.type === 'UPDATE') {
-            stage.add({ ...base, action: 'UPDATE', memoryId: cur.id, before: snap(cur), after: { ...snap(cur), text: op.text!.trim(), eventTime: ctx.eventTime ?? cur.eventTime, tags: op.tags ?? cur.tags } }, vecs[vi++]);
+            // An update supersedes: the old memory stays (searchable, with the time it stopped being
+            // true) and a new memory holds the new text; both records share the batch, undo reverts both.
+            const id = newId();
+            const validTo = ctx.eventTime ?? nowIso();
+            stage.add({ ...base, action: 'SUPERSEDE', memoryId: cur.id, before: snap(cur), after: { ...snap(cur), status: 'superseded', validTo, supersededBy: id } });
+            const after: MemorySnapshot = { text: op.text!.trim(), status: 'active', tags: op.tags ?? cur.tags, pinned: cur.pinned, supersedes: cur.id };
+            const eventTime = ctx.eventTime ?? (cur.eventTime ? validTo : undefined);
+            if (eventTime) after.eventTime = eventTime;
+            stage.add({ ...base, action: 'UPDATE', memoryId: id, after }, vecs[vi++]);
           } else {
             stage.add({ ...base, action: 'DELETE', memoryId: cur.id, before: snap(cur), after: { ...snap(cur), status: 'deleted' } });
           }
@@ -358,7 +366,8 @@ export class MemoryBank {
   restore(id: string): Promise<HistoryRecord> {
     return this.changeOne(id, 'RESTORE', (m) => {
       if (m.status === 'active') throw new BankError('CONFLICT', 'This memory is already active.');
-      return { ...snap(m), status: 'active' };
+      const { validTo: _v, supersededBy: _s, ...rest } = snap(m);
+      return { ...rest, status: 'active' };
     }, 'restored by hand');
   }
 
@@ -386,14 +395,33 @@ export class MemoryBank {
       if (!cur || !target.after || !sameSnapshot(snap(cur), target.after)) {
         throw new BankError('CONFLICT', 'The memory changed after this operation; undo the later operations first.');
       }
-      const restored: MemorySnapshot = target.before ?? { ...target.after, status: 'deleted' };
-      const textChanged = restored.text !== cur.text;
-      const [vec] = textChanged ? await this.opts.embedder.embed([restored.text]) : [undefined];
+      // A supersede is two records (the old memory superseded, the new one added): undo reverts both.
+      const partnerId = target.after.supersededBy ?? target.after.supersedes;
+      const partner = partnerId
+        ? (this.byMemory.get(partnerId) ?? []).find((r) => r.batchId === target.batchId && r.opId !== target.opId && !this.undoneBy.has(r.opId))
+        : undefined;
+      const targets = [target];
+      if (partner) {
+        const pcur = this.memories.get(partner.memoryId);
+        if (!pcur || !partner.after || !sameSnapshot(snap(pcur), partner.after)) {
+          throw new BankError('CONFLICT', 'The memory that superseded this one (or the one it superseded) changed since; undo the later operations first.');
+        }
+        targets.push(partner);
+      }
+      const plans = targets.map((t) => {
+        const now = this.memories.get(t.memoryId)!;
+        const restored: MemorySnapshot = t.before ?? { ...t.after!, status: 'deleted' };
+        return { t, now, restored, textChanged: restored.text !== now.text };
+      });
+      const vecs = await this.opts.embedder.embed(plans.filter((p) => p.textChanged).map((p) => p.restored.text));
       return (stage) => {
-        stage.add(
-          { action: 'UNDO', memoryId: cur.id, before: snap(cur), after: restored, undoes: opId, reason: `undo ${target.action}`, source: { kind: 'manual', actor: this.opts.actor } },
-          vec,
-        );
+        let vi = 0;
+        for (const p of plans) {
+          stage.add(
+            { action: 'UNDO', memoryId: p.now.id, before: snap(p.now), after: p.restored, undoes: p.t.opId, reason: `undo ${p.t.action}`, source: { kind: 'manual', actor: this.opts.actor } },
+            p.textChanged ? vecs[vi++] : undefined,
+          );
+        }
       };
     });
   }
@@ -847,6 +875,9 @@ export class MemoryBank {
       tags: [...(r.after.tags ?? [])],
       pinned: !!r.after.pinned,
       eventTime: r.after.eventTime,
+      ...(r.after.validTo ? { validTo: r.after.validTo } : {}),
+      ...(r.after.supersededBy ? { supersededBy: r.after.supersededBy } : {}),
+      ...(r.after.supersedes ? { supersedes: r.after.supersedes } : {}),
       createdAt: prev?.createdAt ?? created ?? r.time,
       updatedAt: r.time,
       // The capture event's id is bookkeeping for the history (see BatchContext.exclusive), not the memory's.
@@ -986,6 +1017,9 @@ function placeInOrder(order: Memory[], prev: Memory | undefined, next: Memory): 
 function snap(m: Memory | MemorySnapshot): MemorySnapshot {
   const s: MemorySnapshot = { text: m.text, status: m.status, tags: [...m.tags], pinned: m.pinned };
   if (m.eventTime) s.eventTime = m.eventTime;
+  if (m.validTo) s.validTo = m.validTo;
+  if (m.supersededBy) s.supersededBy = m.supersededBy;
+  if (m.supersedes) s.supersedes = m.supersedes;
   return s;
 }
 

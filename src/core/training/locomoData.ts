@@ -97,7 +97,7 @@ async function buildSplit(
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'memory-r1-build-'));
   const bank = await MemoryBank.open(work, { embedder: opts.embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
   const engine = opts.models
-    ? new MemoryEngine({ bank, ...opts.models, options: { managerTopK: opts.managerTopK, recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER } })
+    ? new MemoryEngine({ bank, ...opts.models, options: { managerTopK: opts.managerTopK, recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER, managerProtocol: 'paper' } })
     : undefined;
   fs.rmSync(splitDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(splitDir, 'banks'), { recursive: true });

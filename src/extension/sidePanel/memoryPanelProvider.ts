@@ -365,11 +365,24 @@ function memoryView(m: Memory): MemoryView {
     source: { ...m.source },
     tags: [...m.tags],
     pinned: m.pinned,
+    ...(m.validTo ? { validTo: m.validTo } : {}),
+    ...(m.supersededBy ? { supersededBy: m.supersededBy } : {}),
+    ...(m.supersedes ? { supersedes: m.supersedes } : {}),
   };
 }
 
 function snapshotView(s: MemorySnapshot | undefined): SnapshotView | undefined {
-  return s && { text: s.text, status: s.status, tags: [...s.tags], pinned: s.pinned };
+  return (
+    s && {
+      text: s.text,
+      status: s.status,
+      tags: [...s.tags],
+      pinned: s.pinned,
+      ...(s.validTo ? { validTo: s.validTo } : {}),
+      ...(s.supersededBy ? { supersededBy: s.supersededBy } : {}),
+      ...(s.supersedes ? { supersedes: s.supersedes } : {}),
+    }
+  );
 }
 
 function sameSnapshot(a: MemorySnapshot, m: Memory): boolean {
@@ -394,6 +407,7 @@ export function historyViews(records: HistoryRecord[], current: Memory | undefin
     model: r.model,
     source: r.source && { ...r.source },
     actor: r.actor,
+    guard: r.guard,
     undoes: r.undoes,
     undoneBy: undoneBy.get(r.opId),
     undoable:
