@@ -93,7 +93,7 @@ describe('memory side panel in Chromium', () => {
     await expect(page.locator('[role=option][aria-selected=true]').count()).resolves.toBe(1);
   });
 
-  it('lists, searches, selects by keyboard, and shows the timeline with a word diff', async () => {
+  it('lists, searches, selects by keyboard, and shows the timeline of a superseding update', async () => {
     const bank = await newBank();
     await seed(bank, 400, 100);
     const target = bank.list({ text: 'Fact 42:' }).items[0];
@@ -106,7 +106,7 @@ describe('memory side panel in Chromium', () => {
     const { page } = session;
     await page.locator('[role=option]').first().waitFor();
     expect(await rows(session)).toBe(100);
-    await expect(page.locator('.summary').textContent()).resolves.toMatch(/400 active · 0 superseded · 0 deleted — showing 100 of 400/);
+    await expect(page.locator('.summary').textContent()).resolves.toMatch(/400 active · 1 superseded · 0 deleted — showing 100 of 400/);
 
     // Search is debounced: one query for the final text, and the list follows.
     const from = session.sent.length;
@@ -120,22 +120,22 @@ describe('memory side panel in Chromium', () => {
     await page.getByLabel('Search memories').press('ArrowDown');
     await page.keyboard.press('Enter');
     const select = await session.waitForSent('select');
-    expect(select.id).toBe(target.id);
-    await page.locator('.timeline .record').nth(1).waitFor();
+    // The update superseded the old memory: the active one found is its successor.
+    const successor = bank.get(target.id)!.supersededBy!;
+    expect(select.id).toBe(successor);
+    await page.locator('.timeline .record').first().waitFor();
     const records = page.locator('.timeline .record');
-    await expect(records.count()).resolves.toBe(2);
-    // Newest first: the UPDATE with its diff, reason, fact, source and model.
+    await expect(records.count()).resolves.toBe(1);
+    // The successor's one record: the UPDATE that created it, naming the memory it replaces.
     const update = records.first();
     await expect(update.locator('.badge.action-UPDATE').count()).resolves.toBe(1);
-    await expect(update.locator('del.diff-del').allTextContents()).resolves.toEqual(['294.']);
-    await expect(update.locator('ins.diff-add').allTextContents()).resolves.toEqual(['999 since March.']);
     const meta = await update.locator('.record-meta').textContent();
     expect(meta).toContain('newer value');
     expect(meta).toContain('The database setting is now 999.');
+    expect(meta).toContain(`memory ${target.id.slice(0, 8)}`);
     expect(meta).toContain('chat · turn-17');
     expect(meta).toContain('manager-test');
     await expect(update.getByRole('button', { name: /Undo UPDATE/ }).isEnabled()).resolves.toBe(true);
-    await expect(records.nth(1).getByRole('button', { name: 'Later changes must be undone first' }).isDisabled()).resolves.toBe(true);
   });
 
   it('edits, pins, deletes and undoes through the page', async () => {
