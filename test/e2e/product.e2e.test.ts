@@ -1,7 +1,7 @@
 // The packaged extension (dist/project-memory.vsix) in a real code-server, driven through Chromium the
 // way a user drives it. The models behind it are the project's OpenAI-protocol test server with a
 // scripted reply: the extractor returns the "Decision:" lines of an event, the manager decides
-// ADD/UPDATE/DELETE by rule, the answer agent cites the memory that mentions the question's key word.
+// ADD/REPLACES (supersede) by rule, in the default per-fact protocol and the paper one, the answer agent cites the memory that mentions the question's key word.
 // Every scenario asserts on what the user sees and leaves dark and light screenshots in the run folder.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -28,7 +28,7 @@ import {
   waitForStatusBarItem,
   webviewFrame,
 } from './harness';
-import { candidatesIn, factIn, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+import { candidatesIn, factIn, protocolOf, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 
 const VSIX = path.join(REPO_ROOT, 'dist', 'project-memory.vsix');
 /** Set once `npm run package` ran in this file, so a filtered run (-t) packages once too. */
@@ -65,6 +65,13 @@ function scriptedModel(req: FakeChatRequest): string {
   if (role === 'extractor') {
     const text = req.messages.at(-1)!.content;
     return JSON.stringify({ facts: [...text.matchAll(/Decision: ([^\n]+)/g)].map((m) => m[1].trim()) });
+  }
+  if (role === 'manager' && protocolOf(req) === 'per-fact') {
+    // The default protocol: one decision about the fact; the engine writes the fact itself.
+    const fact = factIn(req);
+    const docs = candidatesIn(req).find((c) => /docs site/i.test(c.text));
+    if (/no longer publishes a docs site|docs site now deploys/i.test(fact) && docs) return JSON.stringify({ decision: 'REPLACES', id: docs.id });
+    return JSON.stringify({ decision: 'NEW', id: 'none' });
   }
   if (role === 'manager') {
     const fact = factIn(req);
@@ -222,7 +229,7 @@ describe('Project Memory in code-server: what the user sees', () => {
     await shootBothThemes('2-added-from-palette', frame);
   });
 
-  it('3. a saved file and git commits become memories; a later commit UPDATEs one, a contradiction DELETEs it', async () => {
+  it('3. a saved file and git commits become memories; a later commit supersedes one, and so does a contradiction', async () => {
     await appendAndSave('notes.md', `\nDecision: ${DOCS_FACT}\nDecision: ${TESTS_FACT}\n`);
     let frame = await panel();
     await row(frame, DOCS_FACT).waitFor({ state: 'visible', timeout: CAPTURE_TIMEOUT });
@@ -230,30 +237,32 @@ describe('Project Memory in code-server: what the user sees', () => {
     await expect(row(frame, DOCS_FACT).locator('.source').textContent()).resolves.toContain('save · notes.md');
 
     // A commit made outside the editor (the extension watches HEAD): its message changes the docs host.
+    // The update supersedes: the old memory leaves the active list and stays, marked, as history.
     git(workspace, 'add', '-A');
     git(workspace, 'commit', '-q', '-m', `Decision: ${DOCS_UPDATED}`);
     await row(frame, DOCS_UPDATED).waitFor({ state: 'visible', timeout: CAPTURE_TIMEOUT });
     await expect(row(frame, DOCS_FACT).count()).resolves.toBe(0);
     await row(frame, DOCS_UPDATED).click();
-    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['UPDATE', 'ADD']);
-    const update = frame.locator('.details .timeline .record.action-UPDATE');
-    await expect(update.locator('del').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('GitHub Pages')]));
-    await expect(update.locator('ins').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('Netlify')]));
-    await expect(update.textContent()).resolves.toContain('the docs host changed');
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['UPDATE']);
+    await expect(frame.locator('.details .meta-grid').textContent()).resolves.toContain('Replaces');
     await shootBothThemes('3-commit-update-history', frame);
-
-    // A contradiction: the memory is deleted (it leaves the active list; its history keeps it).
-    git(workspace, 'commit', '-q', '--allow-empty', '-m', `Decision: ${DOCS_GONE}`);
-    await row(frame, DOCS_UPDATED).waitFor({ state: 'detached', timeout: CAPTURE_TIMEOUT });
     frame = await panel();
-    await frame.locator('.filter-row select').selectOption('deleted');
+    await frame.locator('.filter-row select').selectOption('superseded');
+    await row(frame, DOCS_FACT).click();
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['SUPERSEDE', 'ADD']);
+    await expect(frame.locator('.details .meta-grid').textContent()).resolves.toContain('Replaced by');
+
+    // A contradiction supersedes the current memory in turn.
+    git(workspace, 'commit', '-q', '--allow-empty', '-m', `Decision: ${DOCS_GONE}`);
+    await row(frame, DOCS_UPDATED).waitFor({ state: 'visible', timeout: CAPTURE_TIMEOUT });
     await row(frame, DOCS_UPDATED).click();
-    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['DELETE', 'UPDATE', 'ADD']);
-    await expect(frame.locator('.details .timeline .record.action-DELETE').textContent()).resolves.toContain('the docs site was dropped');
-    await expect(frame.locator('.details .meta-grid').textContent()).resolves.toContain('deleted');
-    await shootBothThemes('3-contradiction-delete-history', frame);
+    await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['SUPERSEDE', 'UPDATE']);
+    await shootBothThemes('3-contradiction-supersede-history', frame);
+    frame = await panel();
     await frame.locator('.filter-row select').selectOption('active');
+    await row(frame, DOCS_GONE).waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
     await row(frame, TESTS_FACT).waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    await expect(row(frame, DOCS_UPDATED).count()).resolves.toBe(0);
   });
 
   it('4. edit, delete, restore and undo from the side panel; the history shows each step', async () => {
