@@ -146,20 +146,8 @@ export async function scrubFileBank(folder: string, opts: ScrubOptions = {}): Pr
 
     const opId = newId();
     if (history.loc.secrets || report.total) {
-      // The SCRUB record: what was found and where, as counts; never the secrets.
       const seq = history.records.reduce((m, r) => Math.max(m, r.seq), 0) + 1;
-      const rec: StoredRecord = {
-        seq,
-        opId,
-        batchId: opId,
-        action: 'SCRUB',
-        memoryId: '',
-        reason: `secrets scrubbed: ${describeCounts(report.kinds)} in ${report.locations.map((l) => l.file).join(', ')}`,
-        redactions: { ...report.kinds },
-        source: { kind: 'manual', ...(opts.actor ? { actor: opts.actor } : {}) },
-        ...(opts.actor ? { actor: opts.actor } : {}),
-        time: nowIso(),
-      };
+      const rec = scrubRecord(seq, opId, report, opts.actor);
       writes.push({ file: path.join(folder, HISTORY), content: history.content + formatLine(rec) });
     }
 
@@ -190,6 +178,22 @@ export function formatScrubReport(r: ScrubReport): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------- parts
+
+/** The history's SCRUB record: what was found and where, as counts; never the secrets. */
+function scrubRecord(seq: number, opId: string, report: ScrubReport, actor: string | undefined): StoredRecord {
+  return {
+    seq,
+    opId,
+    batchId: opId,
+    action: 'SCRUB',
+    memoryId: '',
+    reason: `secrets scrubbed: ${describeCounts(report.kinds)} in ${report.locations.map((l) => l.file).join(', ')}`,
+    redactions: { ...report.kinds },
+    source: { kind: 'manual', ...(actor ? { actor } : {}) },
+    ...(actor ? { actor } : {}),
+    time: nowIso(),
+  };
+}
 
 function newLoc(file: string, what: string): ScrubLocation {
   return { file, what, entries: 0, secrets: 0, kinds: {}, where: [] };
@@ -447,18 +451,7 @@ export async function scrubPostgresBank(url: string, bankId: string, opts: Omit<
           addCounts(report.kinds, loc.kinds);
         }
         if (!report.total) return undefined;
-        return {
-          seq,
-          opId,
-          batchId: opId,
-          action: 'SCRUB',
-          memoryId: '',
-          reason: `secrets scrubbed: ${describeCounts(report.kinds)} in ${report.locations.map((l) => l.file).join(', ')}`,
-          redactions: { ...report.kinds },
-          source: { kind: 'manual', ...(opts.actor ? { actor: opts.actor } : {}) },
-          ...(opts.actor ? { actor: opts.actor } : {}),
-          time: nowIso(),
-        };
+        return scrubRecord(seq, opId, report, opts.actor);
       },
     });
     if (!opts.apply) {
