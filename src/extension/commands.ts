@@ -1,11 +1,10 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatScrubReport, scrubFileBank, scrubPostgresBank, type ScrubReport } from '../core/privacy/scrub';
 import { describeCounts } from '../core/privacy/boundary';
 import type { Memory } from '../core/types';
-import type { ProjectMemory } from './projectMemory';
+import { currentUser, type ProjectMemory } from './projectMemory';
 import type { CaptureService } from './capture/captureService';
 import { errorMessage, showError } from './errors';
 import { describeOperation, formatRecord } from './chat/memoryParticipant';
@@ -388,12 +387,7 @@ async function scrubSecrets(deps: CommandDeps): Promise<ScrubReport | undefined>
     );
   }
   if (choice !== scrub) return undefined;
-  let actor: string | undefined;
-  try {
-    actor = os.userInfo().username;
-  } catch {
-    actor = undefined;
-  }
+  const actor = currentUser();
   // The bank and the capture queue are closed while their files are replaced, then opened afresh.
   await pm.closeBank();
   let done: ScrubReport;
@@ -427,12 +421,7 @@ async function scrubSharedBank(deps: CommandDeps): Promise<ScrubReport | undefin
   ].join('\n');
   const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Found {0} in the shared memory bank. Scrub them?', describeCounts(report.kinds)), { modal: true, detail }, scrub);
   if (choice !== scrub) return undefined;
-  let actor: string | undefined;
-  try {
-    actor = os.userInfo().username;
-  } catch {
-    actor = undefined;
-  }
+  const actor = currentUser();
   const done = await scrubPostgresBank(storage.url, storage.bankId, { apply: true, actor });
   await pm.reopenBank().catch((err) => pm.log.warn(`Reopening the memory bank failed: ${errorMessage(err)}`));
   pm.log.info(formatScrubReport(done).join('\n'));

@@ -107,12 +107,7 @@ export class ProjectMemory implements vscode.Disposable {
   private async openBank(): Promise<MemoryBank> {
     const { MemoryBank } = await import('../core/bank/memoryBank');
     const embedder = await this.createEmbedder();
-    let actor: string | undefined;
-    try {
-      actor = os.userInfo().username;
-    } catch {
-      actor = undefined;
-    }
+    const actor = currentUser();
     const storage = await this.storageOption();
     // A large bank takes seconds to load (it never blocks the extension host): show it in the status bar.
     let bank: MemoryBank;
@@ -338,5 +333,14 @@ export class ProjectMemory implements vscode.Disposable {
     this.bankPromise = undefined;
     this.openedBank = undefined;
     await bank?.close();
+  }
+}
+
+/** The OS user name that history records name as their actor; none where the OS cannot tell. */
+export function currentUser(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined;
   }
 }
