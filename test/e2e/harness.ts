@@ -618,10 +618,23 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function setTheme(page: Page, theme: ThemeName): Promise<void> {
   const baseClass = THEME_BASE_CLASS[theme];
   const label = theme.replace(/^Default (?=(Dark|Light) Modern$)/, '');
-  await runCommand(page, 'Preferences: Color Theme');
-  await page.locator(WORKBENCH.quickInputBox).fill(label);
-  await pickRow(page, quickPickRow(page, new RegExp(`^\\s*(Default )?${escapeRegExp(label)}\\s*$`)));
-  await page.locator(WORKBENCH.quickInput).waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
+  await withQuickInputRetries(page, `Could not pick the color theme "${label}"`, async (stepTimeout) => {
+    await runCommandOnce(page, 'Preferences: Color Theme', stepTimeout);
+    // The palette closes and the theme picker opens in its place: typing before the swap lands in the
+    // closing palette, and the unfiltered picker does not render every theme (its list is virtual).
+    await page.waitForFunction(
+      () => {
+        const box = document.querySelector<HTMLInputElement>('.quick-input-widget .quick-input-box input');
+        const title = document.querySelector('.quick-input-widget .quick-input-title')?.textContent ?? '';
+        return !!box && box.offsetParent !== null && !box.value.startsWith('>') && /theme/i.test(`${box.placeholder} ${title}`);
+      },
+      undefined,
+      { timeout: stepTimeout },
+    );
+    await page.locator(WORKBENCH.quickInputBox).fill(label, { timeout: stepTimeout });
+    await pickRow(page, quickPickRow(page, new RegExp(`^\\s*(Default )?${escapeRegExp(label)}\\s*$`)), stepTimeout);
+    await page.locator(WORKBENCH.quickInput).waitFor({ state: 'hidden', timeout: stepTimeout });
+  });
   await page.waitForFunction(
     (expected) => document.querySelector('.monaco-workbench')?.classList.contains(expected) === true,
     baseClass,
