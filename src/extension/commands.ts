@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatScrubReport, scrubFileBank, scrubPostgresBank, type ScrubReport } from '../core/privacy/scrub';
+import { formatScrubReport, scrubFileBank, scrubPostgresBank, type ScrubReport } from '../core/bank/scrub';
 import { describeCounts } from '../core/privacy/boundary';
 import type { Memory } from '../core/types';
 import { currentUser, type ProjectMemory } from './projectMemory';

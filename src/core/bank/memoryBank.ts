@@ -48,7 +48,6 @@ const sourceKey = (s: SourceRef): string => `${s.kind}\u0000${s.ref ?? ''}`;
 const LOAD_SLICE = 1000;
 
 export type { BankBundle } from './bundle';
-export { writeFileAtomic } from '../util/atomicFile';
 
 export interface BankLimits {
   maxMemoryChars: number;
