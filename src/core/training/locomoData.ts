@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MemoryBank } from '../bank/memoryBank';
+import { openBank } from '../config';
 import type { Embedder } from '../embeddings/embedder';
 import { MemoryEngine, type EngineModels } from '../engine';
 import { answerMessages, managerMessages } from '../agents/prompts';
@@ -95,7 +95,7 @@ async function buildSplit(
   progress: (done: number, total: number) => void,
 ): Promise<SplitSummary> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'memory-r1-build-'));
-  const bank = await MemoryBank.open(work, { embedder: opts.embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
+  const bank = await openBank({ bank: { folder: work, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } } }, { embedder: opts.embedder });
   const engine = opts.models
     ? new MemoryEngine({ bank, ...opts.models, options: { managerTopK: opts.managerTopK, recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER, managerProtocol: 'paper' } })
     : undefined;

@@ -4,7 +4,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MemoryBank } from '../bank/memoryBank';
 import type { Embedder } from '../embeddings/embedder';
 import { MemoryEngine } from '../engine';
 import type { ChatModel } from '../llm/chatModel';
@@ -13,6 +12,7 @@ import { exactMatch, extractAnswer } from '../eval/scoring';
 import type { PlannedOperation } from '../types';
 import { newId } from '../util/text';
 import { type AnswerExample, type LoadedTrainingData, type ManagerExample, TrainingDataError, checkManagerExample } from './dataset';
+import { openBank } from '../config';
 
 export interface RewardItem {
   kind: 'manager' | 'answer';
@@ -118,7 +118,7 @@ export class RewardEngine {
     const template = await this.template(example, splitDir);
     const copy = path.join(this.workDir, 'rollouts', newId());
     fs.cpSync(template, copy, { recursive: true });
-    const bank = await MemoryBank.open(copy, { embedder: this.opts.embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
+    const bank = await openBank({ bank: { folder: copy, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } } }, { embedder: this.opts.embedder });
     try {
       if (changes.length) {
         try {
@@ -213,7 +213,7 @@ export class RewardEngine {
           throw new RewardRequestError(`Cannot read the bank of example ${example.id} (${file}): ${(err as Error).message}`);
         }
         const dir = path.join(this.workDir, 'templates', newId());
-        const bank = await MemoryBank.open(dir, { embedder: this.opts.embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
+        const bank = await openBank({ bank: { folder: dir, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } } }, { embedder: this.opts.embedder });
         try {
           await bank.importBundle(bundle, 'merge');
           for (const c of example.candidates) {
