@@ -141,19 +141,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         return undefined;
       }
       // Operations applied together (a manager batch, "clear", an import) are undone together.
-      const batch = bank
-        .history()
-        .filter((r) => r.batchId === last.batchId && r.action !== 'NOOP' && r.action !== 'UNDO')
-        .reverse();
-      let undone = 0;
-      for (const r of batch) {
-        try {
-          undone += (await bank.undo(r.opId)).length ? 1 : 0;
-        } catch (err) {
-          if (r.opId === last.opId) throw err;
-          pm.log.warn(`Undo skipped ${r.action} of ${r.memoryId}: ${errorMessage(err)}`);
-        }
-      }
+      const { operations: undone, skipped } = await bank.undoBatch(last.batchId);
+      for (const k of skipped) pm.log.warn(`Undo skipped ${k.memoryId}: ${k.reason}`);
       const what = undone > 1 ? vscode.l10n.t('{0} operations', undone) : short((last.after ?? last.before)?.text ?? '');
       void vscode.window.showInformationMessage(vscode.l10n.t('Undid {0}: {1}', last.action, what));
       return undone;

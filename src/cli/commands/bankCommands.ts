@@ -69,14 +69,24 @@ export const historyCommand: CliCommand = {
 
 export const undoCommand: CliCommand = {
   name: 'undo',
-  summary: 'Undo an operation (default: the last one that can be undone)',
-  usage: `memory-r1 undo [<operation id>]\n${COMMON_FLAGS_HELP}`,
+  summary: 'Undo the last batch (everything one manager run or import did), or one operation',
+  usage: `memory-r1 undo [<operation id>]
+  Without an id: every operation of the newest batch that can still be undone, in one write (as
+  VS Code's "Project Memory: Undo" does). With an id: that operation alone.
+${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const bank = await openCliBank(cliConfig(args));
     try {
-      const opId = args.positionals[0] ?? bank.lastUndoable()?.opId;
-      if (!opId) throw new BankError('NOT_FOUND', 'Nothing to undo.');
-      for (const r of await bank.undo(opId)) io.out(formatRecord(r));
+      const opId = args.positionals[0];
+      if (opId) {
+        for (const r of await bank.undo(opId)) io.out(formatRecord(r));
+        return 0;
+      }
+      const last = bank.lastUndoable();
+      if (!last) throw new BankError('NOT_FOUND', 'Nothing to undo.');
+      const { records, skipped } = await bank.undoBatch(last.batchId);
+      for (const r of records) io.out(formatRecord(r));
+      for (const k of skipped) io.err(`memory-r1 undo: left ${k.memoryId} as it is: ${k.reason}`);
       return 0;
     } finally {
       await bank.close();

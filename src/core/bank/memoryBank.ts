@@ -78,6 +78,16 @@ export interface RecoveryReport {
   messages: string[];
 }
 
+/** What `undoBatch` did. */
+export interface UndoBatchResult {
+  /** The UNDO records written (one per reverted record). */
+  records: HistoryRecord[];
+  /** Operations reverted as the user counts them: an UPDATE and the SUPERSEDE it wrote count once. */
+  operations: number;
+  /** Memories left as they are because they changed after the batch. */
+  skipped: { opId: string; memoryId: string; reason: string }[];
+}
+
 /** A batch held back by the destructive-run guard until the user approves it. */
 export interface PendingBatch {
   id: string;
@@ -423,6 +433,71 @@ export class MemoryBank {
         }
       };
     });
+  }
+
+  /**
+   * Reverts every operation of one batch (a manager run, "clear", an import) in one atomic write:
+   * each memory the batch touched goes back to its state before the batch. A memory changed since
+   * is left as it is and reported in `skipped`; when no memory can be reverted, nothing is written
+   * and the call fails.
+   */
+  async undoBatch(batchId: string): Promise<UndoBatchResult> {
+    const skipped: UndoBatchResult['skipped'] = [];
+    let operations = 0;
+    const records = await this.write(async () => {
+      skipped.length = 0;
+      const inBatch = this.records.filter((r) => r.batchId === batchId);
+      if (!inBatch.length) throw new BankError('NOT_FOUND', `No batch ${batchId} in the history.`);
+      // Per memory, the batch's records that changed it and are not undone yet, in order.
+      const byMemory = new Map<string, StoredRecord[]>();
+      for (const r of inBatch) {
+        if (r.action === 'NOOP' || r.action === 'UNDO' || !r.after || this.undoneBy.has(r.opId)) continue;
+        let list = byMemory.get(r.memoryId);
+        if (!list) byMemory.set(r.memoryId, (list = []));
+        list.push(r);
+      }
+      if (!byMemory.size) throw new BankError('CONFLICT', 'This batch was already undone (or changed nothing).');
+      const plans: { now: Memory; steps: { t: StoredRecord; from: MemorySnapshot; to: MemorySnapshot }[]; restored: MemorySnapshot }[] = [];
+      for (const [memoryId, recs] of byMemory) {
+        const now = this.memories.get(memoryId);
+        const last = recs[recs.length - 1];
+        if (!now || !sameSnapshot(snap(now), last.after!)) {
+          skipped.push({ opId: last.opId, memoryId, reason: 'the memory changed after this batch' });
+          continue;
+        }
+        // Newest first, each UNDO compensating one record: undoneBy then marks every record.
+        const steps: { t: StoredRecord; from: MemorySnapshot; to: MemorySnapshot }[] = [];
+        let cur = snap(now);
+        for (const t of [...recs].reverse()) {
+          const to: MemorySnapshot = t.before ?? { ...t.after!, status: 'deleted' };
+          steps.push({ t, from: cur, to });
+          cur = to;
+        }
+        plans.push({ now, steps, restored: cur });
+      }
+      if (!plans.length) throw new BankError('CONFLICT', 'Every memory of this batch changed since; undo the later operations first.');
+      // An UPDATE and the SUPERSEDE it wrote are one operation to the user.
+      const reverted = new Set(plans.map((p) => p.now.id));
+      operations = plans.reduce((n, p) => n + p.steps.filter((st) => !(st.t.action === 'SUPERSEDE' && st.t.after?.supersededBy && reverted.has(st.t.after.supersededBy))).length, 0);
+      const changed = plans.filter((p) => p.restored.text !== p.now.text);
+      const vecs = await this.opts.embedder.embed(changed.map((p) => p.restored.text));
+      const vecOf = new Map(changed.map((p, i) => [p.now.id, vecs[i]]));
+      return (stage) => {
+        for (const p of plans) {
+          // Re-checked under the lock: another window may have changed the memory meanwhile.
+          const cur = stage.current(p.now.id);
+          if (!cur || !sameSnapshot(snap(cur), p.steps[0].from)) throw new BankError('CONFLICT', 'A memory of this batch changed while undoing it; try again.');
+          p.steps.forEach((st, i) => {
+            const vec = i === p.steps.length - 1 ? vecOf.get(p.now.id) : undefined;
+            stage.add(
+              { action: 'UNDO', memoryId: p.now.id, before: st.from, after: st.to, undoes: st.t.opId, reason: `undo ${st.t.action}`, source: { kind: 'manual', actor: this.opts.actor } },
+              vec,
+            );
+          });
+        }
+      };
+    });
+    return { records, skipped, operations };
   }
 
   /** The newest operation that can still be undone, if any. */
