@@ -22,14 +22,11 @@ import type {
 } from '../types';
 import type { Embedder } from '../embeddings/embedder';
 import { BankError } from '../errors';
-import { Bm25Index } from '../retrieval/bm25';
-import { SourceNeighbours, expandWithNeighbours, fuseNormalized, hybridWeights, sourceEventKey } from '../retrieval/hybrid';
-import { memoryTimeTerms, queryTimeTerms } from '../retrieval/temporal';
-import { VectorIndex } from '../retrieval/vectorIndex';
 import { yieldToEventLoop } from '../util/steps';
 import { newId, nowIso, textHash } from '../util/text';
 import type { StoredRecord } from './historyLog';
 import type { VectorEntry } from './vectorLog';
+import { SearchIndex } from './searchIndex';
 import { createStorage, type BankStorage, type StorageOption, type StorageTx } from './storage';
 import { type BankBundle, parseBundle } from './bundle';
 import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
@@ -119,13 +116,9 @@ export class MemoryBank {
   private hashToId = new Map<string, string>();
   /** Each memory's text hash, computed once per text (open hashes 100k texts otherwise twice). */
   private hashOf = new Map<string, string>();
-  private vectors: VectorIndex;
+  private readonly index: SearchIndex;
   /** "kind\0ref" → the first capture event that wrote records for that source (see BatchContext.exclusive). */
   private eventBySource = new Map<string, string>();
-  private earlyVectors = new Map<string, Float32Array>();
-  private bm25 = new Bm25Index();
-  /** Memories created one after another from the same source event; search expands hits to them. */
-  private sourceNeighbours = new SourceNeighbours();
   private offset = 0;
   private nextSeq = 1;
   private listeners = new Set<(e: BankChange) => void>();
@@ -145,7 +138,7 @@ export class MemoryBank {
     storage: BankStorage,
   ) {
     this.storage = storage;
-    this.vectors = new VectorIndex(opts.embedder.dimensions);
+    this.index = new SearchIndex(opts.embedder.dimensions, !!opts.embedder.lexical);
     this.limits = { ...DEFAULT_BANK_LIMITS, ...opts.limits };
     this.privacy = new PrivacyBoundary(opts.redaction);
   }
@@ -238,31 +231,22 @@ export class MemoryBank {
       if (!opts.includeInactive && m.status !== 'active' && !(opts.includeSuperseded && m.status === 'superseded')) return false;
       return !tagSet || m.tags.some((t) => tagSet.has(t));
     };
-    const weights = hybridWeights(this.opts.embedder);
-    const pool = Math.max(topK * 2, 100);
-    const dense = this.vectors.search(qv, pool, accept);
-    const lexical = this.bm25.search(query, pool, accept, queryTimeTerms(query));
-    const fused = fuseNormalized([
-      { hits: dense, weight: weights.dense },
-      { hits: lexical, weight: weights.lexical },
-    ]);
-    const expanded = expandWithNeighbours(fused, (id) => this.sourceNeighbours.neighbours(id, weights.neighbourRadius), accept, weights.neighbour);
-    return expanded.slice(0, topK).map((f) => ({ memory: this.get(f.id)!, score: f.score }));
+    return this.index.search(query, qv, topK, accept).map((f) => ({ memory: this.get(f.id)!, score: f.score }));
   }
 
   /** Dense-only search, exposed for benchmarks and for the manager's candidate retrieval. */
   async searchDense(query: string, topK: number, signal?: AbortSignal): Promise<SearchHit[]> {
     const [qv] = await this.opts.embedder.embed([this.privacy.text(query)], signal);
-    return this.vectors
-      .search(qv, topK, (id) => this.memories.get(id)?.status === 'active')
+    return this.index
+      .searchDense(qv, topK, (id) => this.memories.get(id)?.status === 'active')
       .map((h) => ({ memory: this.get(h.id)!, score: h.score }));
   }
 
   /** BM25-only search over active memories, exposed for benchmarks. */
   searchLexical(query: string, topK: number): SearchHit[] {
     query = this.privacy.text(query);
-    return this.bm25
-      .search(query, topK, (id) => this.memories.get(id)?.status === 'active', queryTimeTerms(query))
+    return this.index
+      .searchLexical(query, topK, (id) => this.memories.get(id)?.status === 'active')
       .map((h) => ({ memory: this.get(h.id)!, score: h.score }));
   }
 
@@ -537,8 +521,7 @@ export class MemoryBank {
       await this.appendVectors(entries);
       opts.onProgress?.(Math.min(i + batch, all.length), all.length);
     }
-    this.bm25 = new Bm25Index();
-    for (const m of this.memories.values()) this.bm25.set(m.id, m.text, memoryTimeTerms(m.text, m.eventTime));
+    this.index.rebuildLexical(this.memories.values());
     this.emit({ records: [] });
     return all.length;
   }
@@ -861,29 +844,21 @@ export class MemoryBank {
   private async loadVectors(from: Pick<StorageTx, 'readVectors'>, opening = false): Promise<void> {
     const { entries, cursor } = await from.readVectors(this.vectorCursor);
     this.vectorCursor = cursor;
-    if (entries.length > 1024) this.vectors.reserve(this.vectors.size + entries.length);
+    if (entries.length > 1024) this.index.reserveMore(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       const h = this.hashOf.get(e.memoryId);
-      if (h !== undefined && h.startsWith(e.textHash)) this.vectors.set(e.memoryId, e.vector);
-      else this.keepEarlyVector(e);
+      if (h !== undefined && h.startsWith(e.textHash)) this.index.setVector(e.memoryId, e.vector);
+      // Another process writes a vector before its record, so a reader can meet the vector first.
+      else this.index.keepEarlyVector(e);
       // Only while opening: nothing else can use the bank yet, so yielding cannot interleave with it.
       if (opening && i % LOAD_SLICE === LOAD_SLICE - 1) await yieldToEventLoop();
     }
   }
 
-  /**
-   * Another process writes a vector before its history record, so a reader can meet the vector
-   * first. Keep it until the record arrives (bounded; a crash leaves orphans that are never claimed).
-   */
-  private keepEarlyVector(e: VectorEntry): void {
-    this.earlyVectors.set(`${e.memoryId}:${e.textHash}`, e.vector);
-    if (this.earlyVectors.size > 4096) this.earlyVectors.delete(this.earlyVectors.keys().next().value!);
-  }
-
   /** Memories without a usable vector (damaged slot, new embedder, crash between files) get one again. */
   private async repairMissingVectors(): Promise<void> {
-    const missing = [...this.memories.values()].filter((m) => !this.vectors.has(m.id));
+    const missing = [...this.memories.values()].filter((m) => !this.index.hasVector(m.id));
     if (!missing.length) return;
     this.recovery.missingVectors = missing.length;
     this.recovery.messages.push(`${missing.length} memory vector(s) were missing or out of date and were recomputed.`);
@@ -898,7 +873,7 @@ export class MemoryBank {
       await this.loadVectors(tx);
       return tx.appendVectors(entries);
     });
-    for (const e of entries) this.vectors.set(e.memoryId, e.vector);
+    for (const e of entries) this.index.setVector(e.memoryId, e.vector);
   }
 
   /**
@@ -965,12 +940,7 @@ export class MemoryBank {
     this.activeCount += Number(m.status === 'active') - Number(prev?.status === 'active');
     if (this.listOrder) placeInOrder(this.listOrder, prev, m);
     if (m.status === 'active') this.hashToId.set(hash, m.id);
-    const early = vec ? undefined : this.earlyVectors.get(`${m.id}:${hash.slice(0, 32)}`);
-    if (early) this.earlyVectors.delete(`${m.id}:${hash.slice(0, 32)}`);
-    if (vec ?? early) this.vectors.set(m.id, (vec ?? early)!);
-    else if (prev && prev.text !== m.text) this.vectors.delete(m.id); // its vector comes from the slot file
-    if (!prev || prev.text !== m.text || prev.eventTime !== m.eventTime) this.bm25.set(m.id, m.text, memoryTimeTerms(m.text, m.eventTime));
-    if (!prev) this.sourceNeighbours.add(m.id, sourceEventKey(m.source));
+    this.index.update(m, prev, hash, vec);
   }
 
   /** Reads records other processes appended since our last read. */
