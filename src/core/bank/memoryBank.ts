@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type {
   BankChange,
   Disposable,
@@ -27,10 +25,14 @@ import { newId, nowIso, textHash } from '../util/text';
 import type { StoredRecord } from './historyLog';
 import type { VectorEntry } from './vectorLog';
 import { SearchIndex } from './searchIndex';
+import { Stage, listOrderCompare, placeInOrder, publicRecord, sameSnapshot, snap } from './stage';
+import { type PendingBatch, SideLogs } from './sideLogs';
 import { createStorage, type BankStorage, type StorageOption, type StorageTx } from './storage';
 import { type BankBundle, parseBundle } from './bundle';
+import { redactBatch, redactBundle } from './redaction';
+import { makeBundle, renderMarkdown } from './export';
 import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
-import { PrivacyBoundary, addCounts, countTotal, redactRecord, redactSnapshot, redactSource, type RedactionCounts, type RedactionMode } from '../privacy/boundary';
+import { PrivacyBoundary, countTotal, redactSource, type RedactionCounts, type RedactionMode } from '../privacy/boundary';
 
 /** A source without the capture event's id (bookkeeping for the history, not part of a memory). */
 function withoutEvent(s: SourceRef | undefined): SourceRef | undefined {
@@ -85,14 +87,7 @@ export interface UndoBatchResult {
   skipped: { opId: string; memoryId: string; reason: string }[];
 }
 
-/** A batch held back by the destructive-run guard until the user approves it. */
-export interface PendingBatch {
-  id: string;
-  ops: PlannedOperation[];
-  ctx: BatchContext;
-  reason: string;
-  time: string;
-}
+export type { PendingBatch } from './sideLogs';
 
 const DEFAULT_BANK_LIMITS: BankLimits = { maxMemoryChars: PRIVACY_LIMITS.maxMemoryChars, maxMemories: PRIVACY_LIMITS.maxBankMemories };
 
@@ -127,7 +122,7 @@ export class MemoryBank {
   private readonly storage: BankStorage;
   private readonly limits: BankLimits;
   private watchTimer: NodeJS.Timeout | undefined;
-  private feedbackCache: Feedback[] | undefined;
+  private readonly side: SideLogs;
   readonly recovery: RecoveryReport = { corruptRecords: 0, tornBytes: 0, missingVectors: 0, messages: [] };
   /** The privacy boundary every text entering this bank (and its engine) passes. */
   readonly privacy: PrivacyBoundary;
@@ -141,6 +136,7 @@ export class MemoryBank {
     this.index = new SearchIndex(opts.embedder.dimensions, !!opts.embedder.lexical);
     this.limits = { ...DEFAULT_BANK_LIMITS, ...opts.limits };
     this.privacy = new PrivacyBoundary(opts.redaction);
+    this.side = new SideLogs({ storage, privacy: this.privacy, apply: (ops, ctx) => this.applyBatch(ops, ctx), changed: (records) => this.emit({ records }) });
   }
 
   /**
@@ -259,7 +255,7 @@ export class MemoryBank {
 
   /** Applies the manager's operations as one atomic batch. Ids must name existing memories. */
   async applyBatch(rawOps: PlannedOperation[], rawCtx: BatchContext): Promise<HistoryRecord[]> {
-    const { ops, ctx, counts } = this.redactBatch(rawOps, rawCtx);
+    const { ops, ctx, counts } = redactBatch(this.privacy, rawOps, rawCtx);
     for (const op of ops) {
       if ((op.type === 'ADD' || op.type === 'UPDATE') && !op.text?.trim()) {
         throw new BankError('INVALID_INPUT', `${op.type} needs a non-empty text.`);
@@ -526,117 +522,50 @@ export class MemoryBank {
     return all.length;
   }
 
-  // ---------------------------------------------------------------- feedback, pending, trajectories
+  // ---------------------------------------------------------------- side logs (bank/sideLogs.ts)
 
-  async recordFeedback(f: Feedback): Promise<void> {
-    if (!f || typeof f.answerId !== 'string' || (f.kind !== 'helpful' && f.kind !== 'unhelpful')) {
-      throw new BankError('INVALID_INPUT', 'Feedback needs an answer id and a kind.');
-    }
-    const entry: Feedback = { ...f, question: this.privacy.optional(f.question), answer: this.privacy.optional(f.answer), time: f.time ?? nowIso() };
-    if (entry.question === undefined) delete entry.question;
-    if (entry.answer === undefined) delete entry.answer;
-    await this.storage.withLock((tx) => tx.appendSide('feedback', entry));
-    this.feedbackCache?.push(entry);
+  /** Stores a thumbs up/down on an answer (training signal), redacted. */
+  recordFeedback(f: Feedback): Promise<void> {
+    return this.side.recordFeedback(f);
   }
 
   feedback(): Feedback[] {
-    if (!this.feedbackCache) this.feedbackCache = this.storage.sideLog<Feedback>('feedback');
-    return [...this.feedbackCache];
+    return this.side.feedback();
   }
 
   /** Appends one training trajectory (manager call or answer) for `export-training`. */
-  async recordTrajectory(entry: Record<string, unknown>): Promise<void> {
-    const counts: RedactionCounts = {};
-    const clean = this.privacy.deep(entry, counts);
-    const prior = (entry.redactions ?? undefined) as RedactionCounts | undefined;
-    if (countTotal(counts) || prior) clean.redactions = addCounts({ ...(prior ?? {}) }, counts);
-    await this.storage.withLock((tx) => tx.appendSide('trajectories', { time: nowIso(), ...clean }));
+  recordTrajectory(entry: Record<string, unknown>): Promise<void> {
+    return this.side.recordTrajectory(entry);
   }
 
   trajectories(): Record<string, unknown>[] {
-    return this.storage.sideLog<Record<string, unknown>>('trajectories');
+    return this.side.trajectories();
   }
 
-  async holdBatch(rawOps: PlannedOperation[], rawCtx: BatchContext, reason: string): Promise<PendingBatch> {
-    const { ops, ctx, counts } = this.redactBatch(rawOps, rawCtx);
-    const batch: PendingBatch = { id: newId(), ops, ctx: { ...ctx, redactions: countTotal(counts) ? counts : undefined }, reason: this.privacy.text(reason), time: nowIso() };
-    await this.storage.withLock(async (tx) => {
-      const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
-      all.push(batch);
-      await tx.writeDoc('pending', all);
-    });
-    this.emit({ records: [] });
-    return batch;
+  /** Keeps a batch the destructive-run guard stopped until the user approves or rejects it. */
+  holdBatch(ops: PlannedOperation[], ctx: BatchContext, reason: string): Promise<PendingBatch> {
+    return this.side.holdBatch(ops, ctx, reason);
   }
 
   pendingBatches(): PendingBatch[] {
-    const all = this.storage.sideDoc<PendingBatch[]>('pending');
-    return Array.isArray(all) ? all : [];
+    return this.side.pendingBatches();
   }
 
-  /**
-   * Approves (applies) or rejects a held batch. The batch is claimed under the lock first, so two
-   * windows approving at once apply it once; if applying fails, it goes back to the pending list.
-   */
-  async resolvePending(id: string, approve: boolean): Promise<HistoryRecord[]> {
-    const batch = await this.storage.withLock(async (tx) => {
-      const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
-      const found = all.find((b) => b.id === id);
-      if (found) await tx.writeDoc('pending', all.filter((b) => b.id !== id));
-      return found;
-    });
-    if (!batch) throw new BankError('NOT_FOUND', 'That held batch no longer exists.');
-    let recs: HistoryRecord[] = [];
-    if (approve) {
-      try {
-        recs = await this.applyBatch(batch.ops, batch.ctx);
-      } catch (err) {
-        await this.storage.withLock(async (tx) => {
-          const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
-          await tx.writeDoc('pending', [...all, batch]);
-        });
-        this.emit({ records: [] });
-        throw err;
-      }
-    }
-    this.emit({ records: recs });
-    return recs;
+  /** Approves (applies, atomically) or rejects a held batch; two windows approving at once apply it once. */
+  resolvePending(id: string, approve: boolean): Promise<HistoryRecord[]> {
+    return this.side.resolvePending(id, approve);
   }
 
   // ---------------------------------------------------------------- export / import
 
+  /** The whole bank with its history and feedback, as `importBundle` reads it again. */
   exportBundle(): BankBundle {
-    return {
-      format: 'project-memory-bank',
-      version: 1,
-      exportedAt: nowIso(),
-      embedder: this.opts.embedder.id,
-      memories: [...this.memories.values()].map((m) => ({ ...m, tags: [...m.tags] })),
-      history: this.history(),
-      feedback: this.feedback(),
-    };
+    return makeBundle(this.opts.embedder.id, this.memories.values(), this.history(), this.feedback());
   }
 
+  /** A readable list of the memories by status, and the history. */
   toMarkdown(): string {
-    const lines = ['# Project memory', '', `Exported ${nowIso()}.`, ''];
-    for (const status of ['active', 'superseded', 'deleted'] as const) {
-      const items = [...this.memories.values()].filter((m) => m.status === status);
-      if (!items.length) continue;
-      lines.push(`## ${status[0].toUpperCase()}${status.slice(1)} (${items.length})`, '');
-      for (const m of items) {
-        const meta = [m.pinned ? 'pinned' : '', m.tags.length ? `tags: ${m.tags.join(', ')}` : '', `source: ${m.source.kind}${m.source.ref ? ` ${m.source.ref}` : ''}`, `updated ${m.updatedAt}`, `id ${m.id}`]
-          .filter(Boolean)
-          .join(' · ');
-        lines.push(`- ${m.text.replace(/\n/g, ' ')}  `, `  <sub>${meta}</sub>`);
-      }
-      lines.push('');
-    }
-    lines.push('## History', '');
-    for (const r of this.records) {
-      const change = r.before && r.after && r.before.text !== r.after.text ? `: "${r.before.text}" → "${r.after.text}"` : r.after ? `: "${r.after.text}"` : '';
-      lines.push(`- ${r.time} **${r.action}** ${r.memoryId}${change}${r.reason ? ` (${r.reason})` : ''}`);
-    }
-    return lines.join('\n') + '\n';
+    return renderMarkdown([...this.memories.values()], this.records);
   }
 
   /**
@@ -645,7 +574,7 @@ export class MemoryBank {
    * first (undoable); memories whose id already exists are skipped in `merge`.
    */
   async importBundle(data: unknown, mode: 'merge' | 'replace'): Promise<{ imported: number; skipped: number }> {
-    const bundle = this.redactBundle(parseBundle(data));
+    const bundle = redactBundle(this.privacy, parseBundle(data));
     for (const m of bundle.memories) this.checkText(m.text);
     for (const r of bundle.history) for (const t of [r.before?.text, r.after?.text, r.fact]) this.checkText(t);
     let imported = 0;
@@ -689,50 +618,6 @@ export class MemoryBank {
   }
 
   // ---------------------------------------------------------------- internals
-
-  /** A batch's operations and context with their texts redacted, and what was found (with the engine's own counts). */
-  private redactBatch(ops: PlannedOperation[], ctx: BatchContext): { ops: PlannedOperation[]; ctx: BatchContext; counts: RedactionCounts | undefined } {
-    const counts: RedactionCounts = { ...(ctx.redactions ?? {}) };
-    const p = this.privacy;
-    const cleanOps = ops.map((o) => {
-      const c: PlannedOperation = { ...o };
-      if (o.text !== undefined) c.text = p.text(o.text, counts);
-      if (o.reason !== undefined) c.reason = p.text(o.reason, counts);
-      if (o.tags) c.tags = o.tags.map((t) => p.text(t, counts));
-      return c;
-    });
-    const { redactions: _r, ...rest } = ctx;
-    const cleanCtx: BatchContext = {
-      ...rest,
-      fact: p.optional(ctx.fact, counts),
-      candidates: ctx.candidates?.map((c) => ({ ...c, text: p.text(c.text, counts) })),
-      source: redactSource(p, ctx.source, counts),
-    };
-    if (cleanCtx.fact === undefined) delete cleanCtx.fact;
-    if (cleanCtx.candidates === undefined) delete cleanCtx.candidates;
-    if (cleanCtx.source === undefined) delete cleanCtx.source;
-    return { ops: cleanOps, ctx: cleanCtx, counts: countTotal(counts) ? counts : undefined };
-  }
-
-  /** An import's memories, history and feedback with their texts redacted (ids and times kept). */
-  private redactBundle(b: BankBundle): BankBundle {
-    const p = this.privacy;
-    if (!p.enabled) return b;
-    return {
-      ...b,
-      memories: b.memories.map((m) => {
-        const counts: RedactionCounts = {};
-        const s = redactSnapshot(p, { text: m.text, tags: m.tags }, counts);
-        return { ...m, text: s.text, tags: s.tags, source: redactSource(p, m.source, counts) };
-      }),
-      history: b.history.map((r) => {
-        const counts: RedactionCounts = {};
-        const clean = redactRecord(p, r, counts);
-        return countTotal(counts) ? { ...clean, redactions: addCounts({ ...(r.redactions ?? {}) }, counts) } : clean;
-      }),
-      feedback: b.feedback.map((f) => ({ ...f, ...(f.question !== undefined ? { question: p.text(f.question) } : {}), ...(f.answer !== undefined ? { answer: p.text(f.answer) } : {}) })),
-    };
-  }
 
   private checkText(text: string | undefined): void {
     if (text && text.length > this.limits.maxMemoryChars) {
@@ -987,98 +872,6 @@ export class MemoryBank {
     }
   }
 
-}
-
-/** Records staged for one atomic batch, checked against state as it will be after earlier entries. */
-class Stage {
-  readonly entries: { record: StoredRecord; vector?: Float32Array }[] = [];
-  private readonly batchId = newId();
-  private readonly overlay = new Map<string, Memory>();
-
-  constructor(private readonly bank: MemoryBank) {}
-
-  current(id: string): Memory | undefined {
-    return this.overlay.get(id) ?? this.bank.get(id);
-  }
-
-  add(partial: Partial<StoredRecord> & { action: HistoryAction; memoryId: string }, vector?: Float32Array): void {
-    const rec = this.bank.allocate(stripUndefined(partial), this.batchId);
-    this.entries.push({ record: rec, vector });
-    if (rec.after) {
-      const prev = this.current(rec.memoryId);
-      this.overlay.set(rec.memoryId, {
-        id: rec.memoryId,
-        ...rec.after,
-        tags: [...rec.after.tags],
-        createdAt: prev?.createdAt ?? rec.time,
-        updatedAt: rec.time,
-        source: prev?.source ?? rec.source ?? { kind: 'manual' },
-      });
-    }
-  }
-
-  /** Imported history keeps its ids, times and content; only the sequence number is ours. */
-  addImported(r: HistoryRecord): void {
-    const { seq: _seq, ...rest } = r;
-    const rec = this.bank.allocate(stripUndefined(rest as Partial<StoredRecord>), this.batchId);
-    rec.batchId = r.batchId;
-    rec.opId = r.opId;
-    rec.time = r.time;
-    this.entries.push({ record: rec });
-  }
-
-  /** Change in active memories: each touched memory's final status against its current one (an import's history + IMPORT record count once). */
-  activeDelta(): number {
-    const finalStatus = new Map<string, MemoryStatus>();
-    for (const e of this.entries) if (e.record.after && e.record.memoryId) finalStatus.set(e.record.memoryId, e.record.after.status);
-    let d = 0;
-    for (const [id, status] of finalStatus) d += Number(status === 'active') - Number(this.bank.get(id)?.status === 'active');
-    return d;
-  }
-}
-
-/** List order: pinned first, then newest first, then by id. */
-function listOrderCompare(a: Memory, b: Memory): number {
-  return Number(b.pinned) - Number(a.pinned) || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** Keeps the sorted list current after one change: O(n) memmove instead of an O(n log n) re-sort. */
-function placeInOrder(order: Memory[], prev: Memory | undefined, next: Memory): void {
-  if (prev) {
-    const at = order.indexOf(prev);
-    if (at >= 0) order.splice(at, 1);
-  }
-  let lo = 0;
-  let hi = order.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (listOrderCompare(order[mid], next) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  order.splice(lo, 0, next);
-}
-
-function snap(m: Memory | MemorySnapshot): MemorySnapshot {
-  const s: MemorySnapshot = { text: m.text, status: m.status, tags: [...m.tags], pinned: m.pinned };
-  if (m.eventTime) s.eventTime = m.eventTime;
-  if (m.validTo) s.validTo = m.validTo;
-  if (m.supersededBy) s.supersededBy = m.supersededBy;
-  if (m.supersedes) s.supersedes = m.supersedes;
-  return s;
-}
-
-function sameSnapshot(a: MemorySnapshot, b: MemorySnapshot): boolean {
-  return a.text === b.text && a.status === b.status && a.pinned === b.pinned && a.tags.join('\u0000') === b.tags.join('\u0000');
-}
-
-function publicRecord(r: StoredRecord): HistoryRecord {
-  return r;
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  const out = {} as T;
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
 
 function safeName(s: string): string {
