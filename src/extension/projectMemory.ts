@@ -21,6 +21,7 @@ import {
 import { defaultBankId } from '../core/bank/bankId';
 import { sharedBankStorage, type StorageOption } from '../core/bank/storage';
 import { USE_BUILT_IN_COMMAND, type LocalModelService } from './localModel/localModelService';
+import { withAbortSignal } from './ui';
 
 const OFFER_DISMISSED_KEY = 'projectMemory.localModel.offerDismissed';
 
@@ -186,20 +187,15 @@ export class ProjectMemory implements vscode.Disposable {
     const downloadDir = path.join(this.context.globalStorageUri.fsPath, 'models');
     const file = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Project Memory: preparing the local embedding model'), cancellable: true },
-      async (progress, token) => {
-        const abort = new AbortController();
-        const sub = token.onCancellationRequested(() => abort.abort());
-        try {
-          return await ensureModel(DEFAULT_EMBEDDING_MODEL, {
+      (progress, token) =>
+        withAbortSignal(token, (signal) =>
+          ensureModel(DEFAULT_EMBEDDING_MODEL, {
             searchDirs: [downloadDir, ...modelSearchDirs()],
             downloadDir,
             onProgress: (message) => progress.report({ message }),
-            signal: abort.signal,
-          });
-        } finally {
-          sub.dispose();
-        }
-      },
+            signal,
+          }),
+        ),
     );
     const { createOnnxEmbedder } = await import('../core/embeddings/onnxEmbedder');
     // The .vsix carries no native binaries: onnxruntime-web's WebAssembly from dist/ort runs the model.
