@@ -426,7 +426,7 @@ export class MemoryBank {
     let operations = 0;
     const records = await this.write(async () => {
       skipped.length = 0;
-      const inBatch = this.records.filter((r) => r.batchId === batchId);
+      const inBatch = this.batchRecords(batchId);
       if (!inBatch.length) throw new BankError('NOT_FOUND', `No batch ${batchId} in the history.`);
       // Per memory, the batch's records that changed it and are not undone yet, in order.
       const byMemory = new Map<string, StoredRecord[]>();
@@ -478,6 +478,21 @@ export class MemoryBank {
       };
     });
     return { records, skipped, operations };
+  }
+
+  /**
+   * Operations in a batch that changed memories, as the user counts them (an UPDATE and the SUPERSEDE
+   * it wrote count once); the panel offers `undoBatch` where there is more than one.
+   */
+  batchOperations(batchId: string): number {
+    const recs = this.batchRecords(batchId).filter((r) => r.action !== 'NOOP' && r.action !== 'UNDO' && r.after);
+    const ids = new Set(recs.map((r) => r.memoryId));
+    return recs.filter((r) => !(r.action === 'SUPERSEDE' && r.after!.supersededBy && ids.has(r.after!.supersededBy))).length;
+  }
+
+  /** A batch's records: one scan (no per-batch index, which would cost heap on every bank for a rare call). */
+  private batchRecords(batchId: string): StoredRecord[] {
+    return this.records.filter((r) => r.batchId === batchId);
   }
 
   /** The newest operation that can still be undone, if any. */
