@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { MemoryBank } from '../src/core/bank/memoryBank';
+import { openBank } from '../src/core/config';
 import { FileStorage } from '../src/core/bank/storage/fileStorage';
 import type { BankStorage } from '../src/core/bank/storage/types';
 import type { StoredRecord } from '../src/core/bank/historyLog';
@@ -182,12 +182,10 @@ async function measure(c: Case, dir: string, url: string | undefined): Promise<M
     stallMs = Math.max(stallMs, now - lastTick);
     lastTick = now;
   }, 1);
-  const bank = await MemoryBank.open(dir, {
-    embedder,
-    watchIntervalMs: 0,
-    actor: 'bench',
-    storage: c.backend === 'file' ? 'file' : { kind: 'postgres', url: url!, bankId: bankIdOf(c) },
-  });
+  const bank = await openBank(
+    { bank: { folder: dir, watchIntervalMs: 0, postgres: c.backend === 'file' ? undefined : { url: url!, bankId: bankIdOf(c) } }, actor: 'bench' },
+    { embedder },
+  );
   const openMs = performance.now() - t0;
   clearInterval(ticker);
   stallMs = Math.max(stallMs, performance.now() - lastTick);

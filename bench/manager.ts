@@ -11,8 +11,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MemoryBank } from '../src/core/bank/memoryBank';
-import { MemoryEngine, type EngineOptions } from '../src/core/engine';
+import { openBank, openEngine } from '../src/core/config';
+import type { EngineOptions } from '../src/core/engine';
 import { HashingEmbedder } from '../src/core/embeddings/hashingEmbedder';
 import { OpenAIChatModel } from '../src/core/llm/openaiChatModel';
 import type { ChatModel, ChatRequest, ChatResponse } from '../src/core/llm/chatModel';
@@ -99,12 +99,13 @@ class ReplayModel implements ChatModel {
 
 async function runCase(c: ManagerCase, manager: ChatModel, options: Partial<EngineOptions>): Promise<CaseResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-bench-mgr-'));
-  const bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256), watchIntervalMs: 0 });
+  const cfg = { bank: { folder: dir, watchIntervalMs: 0 }, engine: { recordTrajectories: false, ...options } };
+  const bank = await openBank(cfg, { embedder: new HashingEmbedder(256) });
   try {
     const idOf = new Map<string, string>();
     for (const cand of c.candidates) idOf.set(cand.id, (await bank.addManual(cand.text)).memoryId);
     const fixtureId = new Map([...idOf].map(([k, v]) => [v, k]));
-    const engine = new MemoryEngine({ bank, extractor: manager, manager, answerer: manager, options: { recordTrajectories: false, ...options } });
+    const engine = await openEngine(cfg, { bank, models: { extractor: manager, manager, answerer: manager } });
     const t0 = performance.now();
     const r = await engine.manageFact(c.fact, { kind: 'cli', ref: c.id }, c.eventTime ?? '2025-06-01', undefined, { candidateIds: c.candidates.map((x) => idOf.get(x.id)!) });
     const ms = performance.now() - t0;

@@ -1,11 +1,10 @@
 import { MANAGER_PROTOCOLS, type ManagerProtocol } from '../core/agents/prompts';
 import * as path from 'node:path';
-import { MemoryBank } from '../core/bank/memoryBank';
+import type { MemoryBank } from '../core/bank/memoryBank';
 import { defaultBankId } from '../core/bank/bankId';
-import { sharedBankStorage, type StorageOption } from '../core/bank/storage';
-import { createEmbedder, createModels, endpointFromEnv, type EmbeddingConfig, type EndpointConfig } from '../core/config';
-import { MemoryEngine } from '../core/engine';
-import type { Embedder } from '../core/embeddings/embedder';
+import { sharedBankStorage } from '../core/bank/storage';
+import { endpointFromEnv, openBank, openEngine, type EmbeddingConfig, type EndpointConfig, type MemoryR1Config } from '../core/config';
+import type { MemoryEngine } from '../core/engine';
 import { type ParsedArgs, UsageError, flag } from './args';
 
 export const COMMON_FLAGS_HELP = `Common options:
@@ -60,24 +59,52 @@ export function embeddingConfig(args: ParsedArgs): EmbeddingConfig {
   throw new UsageError(`Unknown --embedder "${spec}": use hashing, openai:<model> or onnx:<dir>.`);
 }
 
-/** Files in the bank folder, or a shared postgres bank when --postgres / $MEMORY_R1_POSTGRES_URL is set. */
-export function storageOption(args: ParsedArgs): StorageOption {
+/** A shared postgres bank from --postgres / $MEMORY_R1_POSTGRES_URL (with --bank-id), else none: files in the folder. */
+export function postgresConfig(args: ParsedArgs): MemoryR1Config['bank']['postgres'] {
   const url = flag(args, 'postgres') ?? process.env.MEMORY_R1_POSTGRES_URL;
-  if (!url) return 'file';
-  return sharedBankStorage(url, flag(args, 'bank-id') ?? process.env.MEMORY_R1_BANK_ID ?? defaultBankId(process.cwd()));
+  if (!url) return undefined;
+  const p = { url, bankId: flag(args, 'bank-id') ?? process.env.MEMORY_R1_BANK_ID ?? defaultBankId(process.cwd()) };
+  sharedBankStorage(p.url, p.bankId); // refuses anything but a postgres URL, now rather than at open
+  return p;
 }
 
-export async function openBank(args: ParsedArgs, endpoint?: EndpointConfig): Promise<MemoryBank> {
-  const embedder: Embedder = await createEmbedder(embeddingConfig(args), endpoint);
-  const redaction = args.flags.has('no-redaction') ? 'off' : 'on';
-  if (redaction === 'off') process.stderr.write('memory-r1: --no-redaction: secrets in this run are stored and sent as they are.\n');
-  const bank = await MemoryBank.open(bankDir(args), { embedder, watchIntervalMs: 0, actor: process.env.USER, storage: storageOption(args), redaction });
+/**
+ * The run's configuration, resolved once from the flags over the environment: the CLI's only
+ * assembly step. `endpoint: 'required'` refuses a run without one (commands that call a model).
+ */
+export function cliConfig(args: ParsedArgs, opts: { endpoint?: 'required' | 'optional' } = {}): MemoryR1Config {
+  const endpoint = endpointConfig(args, opts.endpoint === 'required');
+  return {
+    bank: { folder: bankDir(args), postgres: postgresConfig(args), watchIntervalMs: 0 },
+    endpoint,
+    embedder: embeddingConfig(args),
+    actor: process.env.USER,
+    redaction: args.flags.has('no-redaction') ? 'off' : 'on',
+    engine: { managerProtocol: managerProtocol(args) },
+  };
+}
+
+/** What opening repaired, on stderr. */
+function reportOpened(bank: MemoryBank): void {
   for (const m of bank.recovery.messages) process.stderr.write(`memory-r1: ${m}\n`);
+}
+
+function warnRedaction(cfg: MemoryR1Config): void {
+  if (cfg.redaction === 'off') process.stderr.write('memory-r1: --no-redaction: secrets in this run are stored and sent as they are.\n');
+}
+
+/** The bank `cfg` names (core's openBank), with the CLI's notes on stderr. */
+export async function openCliBank(cfg: MemoryR1Config): Promise<MemoryBank> {
+  warnRedaction(cfg);
+  const bank = await openBank(cfg);
+  reportOpened(bank);
   return bank;
 }
 
-export async function openEngine(args: ParsedArgs): Promise<MemoryEngine> {
-  const endpoint = endpointConfig(args, true)!;
-  const bank = await openBank(args, endpoint);
-  return new MemoryEngine({ bank, ...createModels(endpoint), options: { managerProtocol: managerProtocol(args) } });
+/** The engine `cfg` names (core's openEngine), with the CLI's notes on stderr. */
+export async function openCliEngine(cfg: MemoryR1Config): Promise<MemoryEngine> {
+  warnRedaction(cfg);
+  const engine = await openEngine(cfg);
+  reportOpened(engine.bank);
+  return engine;
 }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import type { MemoryBank } from '../core/bank/memoryBank';
+import type { MemoryR1Config } from '../core/config';
 import type { MemoryEngine, EngineModels } from '../core/engine';
 import type { Embedder } from '../core/embeddings/embedder';
 import { ActionableError, errorMessage } from './errors';
@@ -20,6 +21,7 @@ import {
 import { defaultBankId } from '../core/bank/bankId';
 import { sharedBankStorage, type StorageOption } from '../core/bank/storage';
 import { USE_BUILT_IN_COMMAND, type LocalModelService } from './localModel/localModelService';
+import { withAbortSignal } from './ui';
 
 const OFFER_DISMISSED_KEY = 'projectMemory.localModel.offerDismissed';
 
@@ -104,16 +106,29 @@ export class ProjectMemory implements vscode.Disposable {
     return this.getBank();
   }
 
-  private async openBank(): Promise<MemoryBank> {
-    const { MemoryBank } = await import('../core/bank/memoryBank');
-    const embedder = await this.createEmbedder();
-    const actor = currentUser();
+  /**
+   * The configuration the core builds the bank and engine from (core/config.ts), resolved from the
+   * settings and secrets. The embedder and models are built here instead: consent, downloads with
+   * progress and VS Code's own language models are the extension's business.
+   */
+  async config(): Promise<MemoryR1Config> {
     const storage = await this.storageOption();
+    return {
+      bank: { folder: this.bankFolder, ...(storage === 'file' ? {} : { postgres: storage }) },
+      actor: currentUser(),
+      engine: engineSettings(),
+    };
+  }
+
+  private async openBank(): Promise<MemoryBank> {
+    const { openBank } = await import('../core/config');
+    const embedder = await this.createEmbedder();
+    const cfg = await this.config();
     // A large bank takes seconds to load (it never blocks the extension host): show it in the status bar.
     let bank: MemoryBank;
     try {
       bank = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Opening the memory bank') }, () =>
-        MemoryBank.open(this.bankFolder, { embedder, actor, storage }),
+        openBank(cfg, { embedder }),
       );
     } catch (err) {
       if (err instanceof BankError && err.code === 'AUTH') {
@@ -172,20 +187,15 @@ export class ProjectMemory implements vscode.Disposable {
     const downloadDir = path.join(this.context.globalStorageUri.fsPath, 'models');
     const file = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Project Memory: preparing the local embedding model'), cancellable: true },
-      async (progress, token) => {
-        const abort = new AbortController();
-        const sub = token.onCancellationRequested(() => abort.abort());
-        try {
-          return await ensureModel(DEFAULT_EMBEDDING_MODEL, {
+      (progress, token) =>
+        withAbortSignal(token, (signal) =>
+          ensureModel(DEFAULT_EMBEDDING_MODEL, {
             searchDirs: [downloadDir, ...modelSearchDirs()],
             downloadDir,
             onProgress: (message) => progress.report({ message }),
-            signal: abort.signal,
-          });
-        } finally {
-          sub.dispose();
-        }
-      },
+            signal,
+          }),
+        ),
     );
     const { createOnnxEmbedder } = await import('../core/embeddings/onnxEmbedder');
     // The .vsix carries no native binaries: onnxruntime-web's WebAssembly from dist/ort runs the model.
@@ -230,10 +240,10 @@ export class ProjectMemory implements vscode.Disposable {
     if (!s.url && this.localModel?.enabled) {
       const ep = await this.endpointIfAllowed(interactive);
       if (!ep?.builtInModel) throw this.localModel.unavailableError();
-      const { OpenAIChatModel } = await import('../core/llm/openaiChatModel');
+      const { createModels } = await import('../core/config');
       // One CPU model serves requests in turn: a question may wait behind captured events' calls.
-      const chat = new OpenAIChatModel({ baseURL: ep.url, model: ep.builtInModel, timeoutMs: 300_000 });
-      return { answerer: chat, manager: chat, extractor: chat };
+      const m = ep.builtInModel;
+      return createModels({ baseURL: ep.url, models: { extractor: m, manager: m, answer: m }, timeoutMs: 300_000 });
     }
     if (s.url) {
       const ep = await this.endpointIfAllowed(interactive);
@@ -242,15 +252,10 @@ export class ProjectMemory implements vscode.Disposable {
           { title: vscode.l10n.t('Configure Endpoint'), command: 'projectMemory.configureEndpoint' },
         ]);
       }
-      const answerModel = s.answerModel || (await this.firstEndpointModel(ep));
-      const { OpenAIChatModel } = await import('../core/llm/openaiChatModel');
-      const make = (model: string) => new OpenAIChatModel({ baseURL: ep.url, apiKey: ep.apiKey, model });
-      const answerer = make(answerModel);
-      return {
-        answerer,
-        manager: s.managerModel && s.managerModel !== answerModel ? make(s.managerModel) : answerer,
-        extractor: s.extractorModel && s.extractorModel !== answerModel ? make(s.extractorModel) : answerer,
-      };
+      const answer = s.answerModel || (await this.firstEndpointModel(ep));
+      const { createModels } = await import('../core/config');
+      // Roles naming the same model share one client (createModels).
+      return createModels({ baseURL: ep.url, apiKey: ep.apiKey, models: { answer, manager: s.managerModel || answer, extractor: s.extractorModel || answer } });
     }
     const { VsCodeLmChatModel } = await import('./models/vscodeLmChatModel');
     let model = requestModel && requestModel.vendor !== 'project-memory' ? requestModel : undefined;
@@ -323,8 +328,8 @@ export class ProjectMemory implements vscode.Disposable {
 
   async getEngine(requestModel?: vscode.LanguageModelChat, interactive = true): Promise<MemoryEngine> {
     const models = await this.getModels(requestModel, interactive);
-    const [{ MemoryEngine }, bank] = await Promise.all([import('../core/engine'), this.getBank()]);
-    return new MemoryEngine({ bank, ...models, options: { answerTopK: readAnswerTopK(), managerProtocol: readManagerProtocol() } });
+    const [{ openEngine }, bank] = await Promise.all([import('../core/config'), this.getBank()]);
+    return openEngine({ bank: { folder: bank.folder }, engine: engineSettings() }, { bank, models });
   }
 
   async dispose(): Promise<void> {
@@ -334,6 +339,11 @@ export class ProjectMemory implements vscode.Disposable {
     this.openedBank = undefined;
     await bank?.close();
   }
+}
+
+/** The engine's settings (read on every engine, so a change applies to the next question). */
+function engineSettings(): MemoryR1Config['engine'] {
+  return { answerTopK: readAnswerTopK(), managerProtocol: readManagerProtocol() };
 }
 
 /** The OS user name that history records name as their actor; none where the OS cannot tell. */

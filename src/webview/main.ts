@@ -683,6 +683,10 @@ function renderRecord(r: HistoryRecordView): HTMLLIElement {
     const undo = iconButton('discard', undoLabel, () => post({ type: 'undo', opId: r.opId }), { className: 'undo-button' });
     if (!r.undoable) setAttrs(undo, { disabled: true });
     head.append(undo);
+    // A manager run, an import or "clear" changed several memories at once: undo them together.
+    if (r.undoable && r.batchOperations) {
+      head.append(iconButton('layers', `Undo all ${r.batchOperations} operations of this batch`, () => post({ type: 'undoBatch', batchId: r.batchId }), { className: 'undo-batch-button' }));
+    }
   }
   const body = h('div', { className: 'record-body' });
   const before = r.before;

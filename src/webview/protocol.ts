@@ -43,6 +43,8 @@ export type PageMessage =
   | { type: 'pin'; id: string }
   | { type: 'unpin'; id: string }
   | { type: 'undo'; opId: string }
+  /** Undo every operation of a batch at once (MemoryBank.undoBatch). */
+  | { type: 'undoBatch'; batchId: string }
   | { type: 'add'; text: string; tags: string[] }
   | { type: 'approve'; batchId: string }
   | { type: 'reject'; batchId: string }
@@ -103,6 +105,8 @@ export interface HistoryRecordView {
   undoneBy?: string;
   /** True when undo would succeed now (the memory still is as this record left it). */
   undoable: boolean;
+  /** Operations in this record's batch, when more than one: the panel offers to undo them together. */
+  batchOperations?: number;
 }
 
 export interface PendingOpView {
@@ -198,6 +202,7 @@ const SHAPES: Record<PageMessageType, Shape> = {
   pin: { id },
   unpin: { id },
   undo: { opId: id },
+  undoBatch: { batchId: id },
   add: { text: text(PROTOCOL_LIMITS.textChars), tags },
   approve: { batchId: id },
   reject: { batchId: id },

@@ -11,7 +11,7 @@ import { MemoryEngine } from '../../src/core/engine';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import { OpenAIChatModel } from '../../src/core/llm/openaiChatModel';
 import { parseCorpus, type LabelledExample as CorpusExample } from '../../src/core/privacy/evaluation';
-import { scrubFileBank } from '../../src/core/privacy/scrub';
+import { scrubFileBank } from '../../src/core/bank/scrub';
 import { main } from '../../src/cli/main';
 import { startFakeOpenAIServer, type FakeOpenAIServer, type ReplyFn } from '../support/fakeOpenAIServer';
 import { startHarness, type Harness } from '../support/extensionHarness';

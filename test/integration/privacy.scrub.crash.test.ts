@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { EventQueue } from '../../src/core/capture/eventQueue';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
-import { scrubFileBank } from '../../src/core/privacy/scrub';
+import { scrubFileBank } from '../../src/core/bank/scrub';
 
 const RUNS = Number(process.env.SCRUB_CRASH_RUNS ?? 12);
 const STRIPE = 'sk_live_51Nq8ZkLmQ2pR7sT9vWxY3zA4bC6dE8fG0hJ';

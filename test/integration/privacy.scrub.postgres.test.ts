@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
-import { scrubPostgresBank } from '../../src/core/privacy/scrub';
+import { scrubPostgresBank } from '../../src/core/bank/scrub';
 import { startPostgres, type PostgresServer } from '../support/postgres';
 
 let server: PostgresServer;

@@ -46,6 +46,43 @@ describe('MemoryBank on disk', () => {
     expect((await bank.search('tuesdays')).length === 0 || (await bank.search('tuesdays'))[0].memory.text.includes('Wednesdays')).toBe(true);
   });
 
+  it('undoes a whole batch in one write, leaving memories changed since and surviving a reopen', async () => {
+    const a = await bank.addManual('Deploys run from the main branch.');
+    const b = await bank.addManual('The staging database is Postgres 14.');
+    const recs = await bank.applyBatch(
+      [
+        { type: 'UPDATE', memoryId: a.memoryId, text: 'Deploys run from release branches.' },
+        { type: 'DELETE', memoryId: b.memoryId },
+        { type: 'ADD', text: 'Feature flags live in flags.yaml.' },
+      ],
+      { fact: 'release process changed' },
+    );
+    const batchId = recs[0].batchId;
+    const newA = recs.find((r) => r.action === 'UPDATE')!.memoryId;
+    const added = recs.find((r) => r.action === 'ADD')!.memoryId;
+    await bank.edit(added, 'Feature flags live in config/flags.yaml.'); // changed after the batch: stays
+    const log = path.join(dir, 'history.jsonl');
+    const linesBefore = fs.readFileSync(log, 'utf8').trim().split('\n').length;
+
+    const res = await bank.undoBatch(batchId);
+    expect(res.records.map((r) => r.action)).toEqual(['UNDO', 'UNDO', 'UNDO']);
+    expect(new Set(res.records.map((r) => r.batchId)).size).toBe(1); // one batch: one append under the lock
+    expect(res.operations).toBe(2); // the UPDATE with its SUPERSEDE, and the DELETE
+    expect(res.skipped).toEqual([expect.objectContaining({ memoryId: added })]);
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n').length).toBe(linesBefore + 3);
+    await expect(bank.undoBatch(batchId)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(bank.undoBatch('no-such-batch')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    await bank.close();
+    bank = await open();
+    expect(bank.get(a.memoryId)).toMatchObject({ status: 'active', text: 'Deploys run from the main branch.' });
+    expect(bank.get(a.memoryId)!.supersededBy).toBeUndefined();
+    expect(bank.get(newA)!.status).toBe('deleted');
+    expect(bank.get(b.memoryId)!.status).toBe('active');
+    expect(bank.get(added)).toMatchObject({ status: 'active', text: 'Feature flags live in config/flags.yaml.' });
+    expect((await bank.search('which branch do deploys run from', { topK: 1 }))[0].memory.id).toBe(a.memoryId);
+  });
+
   it('applies a batch atomically: one bad operation and nothing is written', async () => {
     const a = await bank.addManual('A is true.');
     const before = fs.readFileSync(path.join(dir, 'history.jsonl'), 'utf8');

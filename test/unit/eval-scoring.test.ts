@@ -15,7 +15,7 @@ import {
   sentenceBleu,
   simpleTokenize,
 } from '../../src/core/eval/scoring';
-import { porterStem } from '../../src/core/eval/porterStemmer';
+import { porterStem } from '../../src/core/util/porterStemmer';
 import { nltkWordTokenize, punktSentences, treebankTokenize } from '../../src/core/eval/nltkTokenize';
 
 // Reference values below were computed with Python 3.11 + nltk 3.10.4 (PorterStemmer(), word_tokenize with the

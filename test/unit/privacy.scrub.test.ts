@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import { EventQueue } from '../../src/core/capture/eventQueue';
-import { formatScrubReport, scrubFileBank } from '../../src/core/privacy/scrub';
+import { formatScrubReport, scrubFileBank } from '../../src/core/bank/scrub';
 import { RedactingStream, PrivacyBoundary } from '../../src/core/privacy/boundary';
 
 const PG = 'postgres://app:Tr0ub4dor-Pg-2024@db.internal:5432/app';

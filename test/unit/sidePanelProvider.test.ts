@@ -169,6 +169,30 @@ describe('MemoryPanelProvider queries', () => {
 });
 
 describe('MemoryPanelProvider actions', () => {
+  it('offers a batch of several operations to undo together, and undoes it in one write', async () => {
+    const a = await bank.addManual('CI runs on GitHub Actions.');
+    const recs = await bank.applyBatch(
+      [
+        { type: 'UPDATE', memoryId: a.memoryId, text: 'CI runs on Buildkite.' },
+        { type: 'ADD', text: 'Buildkite agents run on spot instances.' },
+      ],
+      { fact: 'moved CI' },
+    );
+    const newId = recs.find((r) => r.action === 'UPDATE')!.memoryId;
+    await openPanel();
+    let from = view.posted.length;
+    view.fromPage({ type: 'select', id: newId });
+    const hist = await next('history', from);
+    expect(hist.records.map((r) => [r.action, r.batchOperations])).toEqual([['UPDATE', 2]]); // the pair counts once
+    from = view.posted.length;
+    view.fromPage({ type: 'undoBatch', batchId: hist.records[0].batchId });
+    expect((await next('notice', from)).message).toBe('Undid 2 operations.');
+    expect(bank.get(a.memoryId)).toMatchObject({ status: 'active', text: 'CI runs on GitHub Actions.' });
+    expect(bank.get(newId)!.status).toBe('deleted');
+    expect(bank.list().items.map((m) => m.text)).toEqual(['CI runs on GitHub Actions.']);
+    expect(new Set(bank.history().filter((r) => r.action === 'UNDO').map((r) => r.batchId)).size).toBe(1);
+  });
+
   it('edits, pins, deletes, restores, undoes and adds through the bank, with history', async () => {
     const rec = await bank.addManual('The API uses sessions for auth.');
     const id = rec.memoryId;

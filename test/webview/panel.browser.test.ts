@@ -136,6 +136,24 @@ describe('memory side panel in Chromium', () => {
     expect(meta).toContain('chat · turn-17');
     expect(meta).toContain('manager-test');
     await expect(update.getByRole('button', { name: /Undo UPDATE/ }).isEnabled()).resolves.toBe(true);
+    // An UPDATE and its SUPERSEDE are one operation: no batch to undo together.
+    await expect(update.getByRole('button', { name: /Undo all/ }).count()).resolves.toBe(0);
+  });
+
+  it('undoes a batch of several operations together from one record', async () => {
+    const bank = await newBank();
+    await seed(bank, 3, 3);
+    const target = bank.list().items[1];
+    session = await openPanel(context, server, bank);
+    const { page } = session;
+    await page.locator('[role=option]').nth(1).click();
+    await session.waitForSent('select', (m) => m.id === target.id);
+    await page.locator('.timeline .record').first().waitFor();
+    await page.locator('.timeline .record').first().getByRole('button', { name: 'Undo all 3 operations of this batch' }).click();
+    const sent = await session.waitForSent('undoBatch');
+    expect(sent.batchId).toBe(bank.history(target.id)[0].batchId);
+    await page.waitForFunction(() => /0 active/.test(document.querySelector('.summary')?.textContent ?? ''));
+    expect(bank.list({ status: 'deleted' }).total).toBe(3);
   });
 
   it('edits, pins, deletes and undoes through the page', async () => {

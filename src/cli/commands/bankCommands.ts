@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { UsageError, flag, intFlag } from '../args';
-import { COMMON_FLAGS_HELP, bankDir, openBank, openEngine, storageOption } from '../context';
-import { formatScrubReport, scrubFileBank, scrubPostgresBank } from '../../core/privacy/scrub';
+import { COMMON_FLAGS_HELP, cliConfig, openCliBank, openCliEngine } from '../context';
+import { formatScrubReport, scrubFileBank, scrubPostgresBank } from '../../core/bank/scrub';
 import { describeCounts } from '../../core/privacy/boundary';
 import { formatMemory, formatOperation, formatRecord } from '../format';
-import { writeFileAtomic } from '../../core/bank/memoryBank';
+import { writeFileAtomic } from '../../core/util/atomicFile';
 import { BankError } from '../../core/errors';
 import type { CaptureEvent } from '../../core/types';
 import { newId, nowIso } from '../../core/util/text';
@@ -17,7 +17,7 @@ export const listCommand: CliCommand = {
   summary: 'List memories',
   usage: `memory-r1 list [--status active|superseded|deleted|all] [--text <filter>] [--limit N]\n${COMMON_FLAGS_HELP}`,
   async run(args, io) {
-    const bank = await openBank(args);
+    const bank = await openCliBank(cliConfig(args));
     try {
       const status = (flag(args, 'status') ?? 'active') as 'active';
       const res = bank.list({ status, text: flag(args, 'text'), limit: intFlag(args, 'limit', 1000) });
@@ -35,7 +35,7 @@ export const historyCommand: CliCommand = {
   summary: 'Show the operation history of the bank or of one memory',
   usage: `memory-r1 history [<memory id or prefix>]\n${COMMON_FLAGS_HELP}`,
   async run(args, io) {
-    const bank = await openBank(args);
+    const bank = await openCliBank(cliConfig(args));
     try {
       const idArg = args.positionals[0];
       let id: string | undefined;
@@ -69,14 +69,24 @@ export const historyCommand: CliCommand = {
 
 export const undoCommand: CliCommand = {
   name: 'undo',
-  summary: 'Undo an operation (default: the last one that can be undone)',
-  usage: `memory-r1 undo [<operation id>]\n${COMMON_FLAGS_HELP}`,
+  summary: 'Undo the last batch (everything one manager run or import did), or one operation',
+  usage: `memory-r1 undo [<operation id>]
+  Without an id: every operation of the newest batch that can still be undone, in one write (as
+  VS Code's "Project Memory: Undo" does). With an id: that operation alone.
+${COMMON_FLAGS_HELP}`,
   async run(args, io) {
-    const bank = await openBank(args);
+    const bank = await openCliBank(cliConfig(args));
     try {
-      const opId = args.positionals[0] ?? bank.lastUndoable()?.opId;
-      if (!opId) throw new BankError('NOT_FOUND', 'Nothing to undo.');
-      for (const r of await bank.undo(opId)) io.out(formatRecord(r));
+      const opId = args.positionals[0];
+      if (opId) {
+        for (const r of await bank.undo(opId)) io.out(formatRecord(r));
+        return 0;
+      }
+      const last = bank.lastUndoable();
+      if (!last) throw new BankError('NOT_FOUND', 'Nothing to undo.');
+      const { records, skipped } = await bank.undoBatch(last.batchId);
+      for (const r of records) io.out(formatRecord(r));
+      for (const k of skipped) io.err(`memory-r1 undo: left ${k.memoryId} as it is: ${k.reason}`);
       return 0;
     } finally {
       await bank.close();
@@ -92,7 +102,7 @@ export const exportCommand: CliCommand = {
     const out = args.positionals[0];
     if (!out) throw new UsageError('export needs an output file');
     const format = flag(args, 'format') ?? (out.endsWith('.md') ? 'markdown' : 'json');
-    const bank = await openBank(args);
+    const bank = await openCliBank(cliConfig(args));
     try {
       const content = format === 'markdown' ? bank.toMarkdown() : JSON.stringify(bank.exportBundle(), null, 1);
       writeFileAtomic(path.resolve(out), content);
@@ -113,7 +123,7 @@ export const importCommand: CliCommand = {
     const file = args.positionals[0];
     if (!file) throw new UsageError('import needs a file');
     const data = readJsonFile(file);
-    const bank = await openBank(args);
+    const bank = await openCliBank(cliConfig(args));
     try {
       const r = await bank.importBundle(data, args.flags.has('replace') ? 'replace' : 'merge');
       io.out(`imported ${r.imported} memories${r.skipped ? `, skipped ${r.skipped} already present` : ''}`);
@@ -131,7 +141,7 @@ export const addCommand: CliCommand = {
   async run(args, io) {
     const text = args.positionals.join(' ');
     if (!text.trim()) throw new UsageError('add needs some text');
-    const bank = await openBank(args);
+    const bank = await openCliBank(cliConfig(args));
     try {
       const r = await bank.addManual(text, { tags: flag(args, 'tags')?.split(',').filter(Boolean) });
       if (r.redactions) io.err(`memory-r1: redacted ${describeCounts(r.redactions)} before the memory was stored`);
@@ -150,7 +160,7 @@ export const searchCommand: CliCommand = {
   async run(args, io) {
     const q = args.positionals.join(' ');
     if (!q.trim()) throw new UsageError('search needs a query');
-    const bank = await openBank(args);
+    const bank = await openCliBank(cliConfig(args));
     try {
       for (const h of await bank.search(q, { topK: intFlag(args, 'top', 10) })) io.out(`${h.score.toFixed(4)}  ${formatMemory(h.memory)}`);
       return 0;
@@ -167,7 +177,7 @@ export const rememberCommand: CliCommand = {
   async run(args, io) {
     const text = args.positionals.join(' ');
     if (!text.trim()) throw new UsageError('remember needs a fact');
-    const engine = await openEngine(args);
+    const engine = await openCliEngine(cliConfig(args, { endpoint: 'required' }));
     try {
       const r = await engine.remember(text, { kind: 'cli' });
       if (r.redactions) io.err(`memory-r1: redacted ${describeCounts(r.redactions)} before anything was stored or sent`);
@@ -186,7 +196,7 @@ export const askCommand: CliCommand = {
   async run(args, io) {
     const q = args.positionals.join(' ');
     if (!q.trim()) throw new UsageError('ask needs a question');
-    const engine = await openEngine(args);
+    const engine = await openCliEngine(cliConfig(args, { endpoint: 'required' }));
     try {
       const r = await engine.answer(q, { topK: intFlag(args, 'top', engine.options.answerTopK) });
       io.out(r.answer);
@@ -228,7 +238,7 @@ export const ingestCommand: CliCommand = {
     const file = args.positionals[0];
     const events = locomoIngestEvents(args) ?? (file ? readTurns(file) : undefined);
     if (!events) throw new UsageError('ingest needs a file (or --locomo <file> --sample <id>)');
-    const engine = await openEngine(args);
+    const engine = await openCliEngine(cliConfig(args, { endpoint: 'required' }));
     try {
       let n = 0;
       for (const e of events) {
@@ -277,8 +287,8 @@ export const scrubCommand: CliCommand = {
 ${COMMON_FLAGS_HELP}`,
   switches: ['yes'],
   async run(args, io) {
-    const storage = storageOption(args);
-    if (storage !== 'file') {
+    const { folder, postgres: storage } = cliConfig(args).bank;
+    if (storage) {
       // A shared bank: one transaction rewrites it; exports are files, scrubbed from a bank folder.
       if (args.positionals.length) throw new UsageError('with --postgres, scrub takes no export files (scrub them with --bank <folder>)');
       if (flag(args, 'backup')) throw new UsageError('--backup copies a bank folder; back up a shared bank with pg_dump (the dump still holds the secrets)');
@@ -294,7 +304,6 @@ ${COMMON_FLAGS_HELP}`,
       if (doneRep.opId) io.out(`Recorded in the history as SCRUB (op ${doneRep.opId}).`);
       return 0;
     }
-    const folder = bankDir(args);
     const exports = args.positionals.map((f) => path.resolve(f));
     const apply = args.flags.has('yes');
     const backup = flag(args, 'backup');

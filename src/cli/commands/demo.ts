@@ -6,9 +6,7 @@ import { flag } from '../args';
 import { managerProtocol } from '../context';
 import { readTurns } from './bankCommands';
 import { formatOperation, formatRecord } from '../format';
-import { MemoryBank } from '../../core/bank/memoryBank';
-import { MemoryEngine } from '../../core/engine';
-import { createEmbedder, createModels } from '../../core/config';
+import { openEngine } from '../../core/config';
 
 const QUESTIONS = [
   'Which database does the billing service use?',
@@ -52,10 +50,14 @@ export const demoCommand: CliCommand = {
       closeServer = () => server.close();
       io.out(`Model server ready at ${endpoint} (${model}${embeddingModel ? `, embeddings ${embeddingModel}` : ''})`);
     }
-    const embedder = await createEmbedder(embeddingModel ? { provider: 'openai', model: embeddingModel, baseURL: endpoint } : { provider: 'hashing' });
-    const bank = await MemoryBank.open(bankDir, { embedder, watchIntervalMs: 0 });
+    const engine = await openEngine({
+      bank: { folder: bankDir, watchIntervalMs: 0 },
+      endpoint: { baseURL: endpoint, models: { extractor: model, manager: model, answer: model } },
+      embedder: embeddingModel ? { provider: 'openai', model: embeddingModel } : { provider: 'hashing' },
+      engine: { managerProtocol: managerProtocol(args) },
+    });
+    const { bank } = engine;
     try {
-      const engine = new MemoryEngine({ bank, ...createModels({ baseURL: endpoint, models: { extractor: model, manager: model, answer: model } }), options: { managerProtocol: managerProtocol(args) } });
       io.out(`\nBank: ${bankDir}\n\n== Ingesting ${events.length} events from ${historyFile}`);
       for (const [i, e] of events.entries()) {
         io.out(`\n[${i + 1}/${events.length}] ${e.text}`);

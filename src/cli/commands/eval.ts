@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { UsageError, flag, intFlag } from '../args';
-import { COMMON_FLAGS_HELP, embeddingConfig, endpointConfig } from '../context';
+import { COMMON_FLAGS_HELP, cliConfig } from '../context';
 import { createEmbedder, createModels } from '../../core/config';
 import { OpenAIChatModel } from '../../core/llm/openaiChatModel';
 import { EvalSetupError, type ProgressUpdate, dialogueEvents, runLocomoEval } from '../../core/eval/harness';
@@ -60,10 +60,11 @@ export const evalCommand: CliCommand = {
       if (v < 1) throw new UsageError(`--${name} must be at least 1`);
     }
 
-    const endpoint = endpointConfig(args, true)!;
+    const cfg = cliConfig(args, { endpoint: 'required' });
+    const endpoint = cfg.endpoint!;
     const noJudge = args.flags.has('no-judge');
     const judgeModelName = noJudge ? undefined : (flag(args, 'judge-model') ?? endpoint.models.answer);
-    const embedder = await createEmbedder(embeddingConfig(args), endpoint);
+    const embedder = await createEmbedder(cfg.embedder!, endpoint);
     const outDir = path.resolve(flag(args, 'out') ?? path.join('.cache', 'eval', new Date().toISOString().replace(/[:.]/g, '-')));
 
     const bar = new ProgressBar(process.stderr);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { UsageError, flag, intFlag, type ParsedArgs } from '../args';
-import { COMMON_FLAGS_HELP, embeddingConfig, endpointConfig, openBank } from '../context';
+import { COMMON_FLAGS_HELP, cliConfig, openCliBank } from '../context';
 import { createEmbedder, createModels } from '../../core/config';
 import { OpenAIChatModel } from '../../core/llm/openaiChatModel';
 import type { ChatModel } from '../../core/llm/chatModel';
@@ -24,7 +24,7 @@ ${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const out = flag(args, 'out');
     if (!out) throw new UsageError('--out <dir> is required');
-    const bank = await openBank(args);
+    const bank = await openCliBank(cliConfig(args));
     try {
       const res = exportTrainingData(bank, path.resolve(out));
       io.out(`manager: ${res.manager} trajectories -> ${res.files.manager}`);
@@ -72,8 +72,8 @@ ${COMMON_FLAGS_HELP}`,
       if (err instanceof LocomoFormatError) throw new UsageError(err.message);
       throw err;
     }
-    const endpoint = endpointConfig(args, false);
-    const embedder = await createEmbedder(embeddingConfig(args), endpoint);
+    const { endpoint, embedder: embedding } = cliConfig(args);
+    const embedder = await createEmbedder(embedding!, endpoint);
     const models = endpoint ? { ...createModels(endpoint), names: { extractor: endpoint.models.extractor, manager: endpoint.models.manager } } : undefined;
     let lastPct = -1;
     try {
@@ -138,7 +138,7 @@ ${COMMON_FLAGS_HELP}`,
       }
     }
     const answerer = answerModel(args);
-    const embedder = await createEmbedder(embeddingConfig(args));
+    const embedder = await createEmbedder(cliConfig(args).embedder!);
     let engine: RewardEngine;
     try {
       engine = new RewardEngine({ embedder, answerer, data, concurrency: intFlag(args, 'concurrency', 8), answerTopK: data?.meta.answerTopK });
@@ -179,7 +179,7 @@ ${COMMON_FLAGS_HELP}`,
 
 function answerModel(args: ParsedArgs): ChatModel | undefined {
   const url = flag(args, 'answer-endpoint');
-  const endpoint = endpointConfig(args, false);
+  const { endpoint } = cliConfig(args);
   const baseURL = url ?? endpoint?.baseURL;
   if (!baseURL) return undefined;
   return new OpenAIChatModel({

@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type {
   BankChange,
   Disposable,
@@ -22,18 +20,19 @@ import type {
 } from '../types';
 import type { Embedder } from '../embeddings/embedder';
 import { BankError } from '../errors';
-import { Bm25Index } from '../retrieval/bm25';
-import { SourceNeighbours, expandWithNeighbours, fuseNormalized, hybridWeights, sourceEventKey } from '../retrieval/hybrid';
-import { memoryTimeTerms, queryTimeTerms } from '../retrieval/temporal';
-import { VectorIndex } from '../retrieval/vectorIndex';
 import { yieldToEventLoop } from '../util/steps';
 import { newId, nowIso, textHash } from '../util/text';
 import type { StoredRecord } from './historyLog';
 import type { VectorEntry } from './vectorLog';
+import { SearchIndex } from './searchIndex';
+import { Stage, listOrderCompare, placeInOrder, publicRecord, sameSnapshot, snap } from './stage';
+import { type PendingBatch, SideLogs } from './sideLogs';
 import { createStorage, type BankStorage, type StorageOption, type StorageTx } from './storage';
 import { type BankBundle, parseBundle } from './bundle';
+import { redactBatch, redactBundle } from './redaction';
+import { makeBundle, renderMarkdown } from './export';
 import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
-import { PrivacyBoundary, addCounts, countTotal, redactRecord, redactSnapshot, redactSource, type RedactionCounts, type RedactionMode } from '../privacy/boundary';
+import { PrivacyBoundary, countTotal, redactSource, type RedactionCounts, type RedactionMode } from '../privacy/boundary';
 
 /** A source without the capture event's id (bookkeeping for the history, not part of a memory). */
 function withoutEvent(s: SourceRef | undefined): SourceRef | undefined {
@@ -48,7 +47,6 @@ const sourceKey = (s: SourceRef): string => `${s.kind}\u0000${s.ref ?? ''}`;
 const LOAD_SLICE = 1000;
 
 export type { BankBundle } from './bundle';
-export { writeFileAtomic } from '../util/atomicFile';
 
 export interface BankLimits {
   maxMemoryChars: number;
@@ -79,14 +77,17 @@ export interface RecoveryReport {
   messages: string[];
 }
 
-/** A batch held back by the destructive-run guard until the user approves it. */
-export interface PendingBatch {
-  id: string;
-  ops: PlannedOperation[];
-  ctx: BatchContext;
-  reason: string;
-  time: string;
+/** What `undoBatch` did. */
+export interface UndoBatchResult {
+  /** The UNDO records written (one per reverted record). */
+  records: HistoryRecord[];
+  /** Operations reverted as the user counts them: an UPDATE and the SUPERSEDE it wrote count once. */
+  operations: number;
+  /** Memories left as they are because they changed after the batch. */
+  skipped: { opId: string; memoryId: string; reason: string }[];
 }
+
+export type { PendingBatch } from './sideLogs';
 
 const DEFAULT_BANK_LIMITS: BankLimits = { maxMemoryChars: PRIVACY_LIMITS.maxMemoryChars, maxMemories: PRIVACY_LIMITS.maxBankMemories };
 
@@ -110,13 +111,9 @@ export class MemoryBank {
   private hashToId = new Map<string, string>();
   /** Each memory's text hash, computed once per text (open hashes 100k texts otherwise twice). */
   private hashOf = new Map<string, string>();
-  private vectors: VectorIndex;
+  private readonly index: SearchIndex;
   /** "kind\0ref" → the first capture event that wrote records for that source (see BatchContext.exclusive). */
   private eventBySource = new Map<string, string>();
-  private earlyVectors = new Map<string, Float32Array>();
-  private bm25 = new Bm25Index();
-  /** Memories created one after another from the same source event; search expands hits to them. */
-  private sourceNeighbours = new SourceNeighbours();
   private offset = 0;
   private nextSeq = 1;
   private listeners = new Set<(e: BankChange) => void>();
@@ -125,7 +122,7 @@ export class MemoryBank {
   private readonly storage: BankStorage;
   private readonly limits: BankLimits;
   private watchTimer: NodeJS.Timeout | undefined;
-  private feedbackCache: Feedback[] | undefined;
+  private readonly side: SideLogs;
   readonly recovery: RecoveryReport = { corruptRecords: 0, tornBytes: 0, missingVectors: 0, messages: [] };
   /** The privacy boundary every text entering this bank (and its engine) passes. */
   readonly privacy: PrivacyBoundary;
@@ -136,9 +133,10 @@ export class MemoryBank {
     storage: BankStorage,
   ) {
     this.storage = storage;
-    this.vectors = new VectorIndex(opts.embedder.dimensions);
+    this.index = new SearchIndex(opts.embedder.dimensions, !!opts.embedder.lexical);
     this.limits = { ...DEFAULT_BANK_LIMITS, ...opts.limits };
     this.privacy = new PrivacyBoundary(opts.redaction);
+    this.side = new SideLogs({ storage, privacy: this.privacy, apply: (ops, ctx) => this.applyBatch(ops, ctx), changed: (records) => this.emit({ records }) });
   }
 
   /**
@@ -229,31 +227,22 @@ export class MemoryBank {
       if (!opts.includeInactive && m.status !== 'active' && !(opts.includeSuperseded && m.status === 'superseded')) return false;
       return !tagSet || m.tags.some((t) => tagSet.has(t));
     };
-    const weights = hybridWeights(this.opts.embedder);
-    const pool = Math.max(topK * 2, 100);
-    const dense = this.vectors.search(qv, pool, accept);
-    const lexical = this.bm25.search(query, pool, accept, queryTimeTerms(query));
-    const fused = fuseNormalized([
-      { hits: dense, weight: weights.dense },
-      { hits: lexical, weight: weights.lexical },
-    ]);
-    const expanded = expandWithNeighbours(fused, (id) => this.sourceNeighbours.neighbours(id, weights.neighbourRadius), accept, weights.neighbour);
-    return expanded.slice(0, topK).map((f) => ({ memory: this.get(f.id)!, score: f.score }));
+    return this.index.search(query, qv, topK, accept).map((f) => ({ memory: this.get(f.id)!, score: f.score }));
   }
 
   /** Dense-only search, exposed for benchmarks and for the manager's candidate retrieval. */
   async searchDense(query: string, topK: number, signal?: AbortSignal): Promise<SearchHit[]> {
     const [qv] = await this.opts.embedder.embed([this.privacy.text(query)], signal);
-    return this.vectors
-      .search(qv, topK, (id) => this.memories.get(id)?.status === 'active')
+    return this.index
+      .searchDense(qv, topK, (id) => this.memories.get(id)?.status === 'active')
       .map((h) => ({ memory: this.get(h.id)!, score: h.score }));
   }
 
   /** BM25-only search over active memories, exposed for benchmarks. */
   searchLexical(query: string, topK: number): SearchHit[] {
     query = this.privacy.text(query);
-    return this.bm25
-      .search(query, topK, (id) => this.memories.get(id)?.status === 'active', queryTimeTerms(query))
+    return this.index
+      .searchLexical(query, topK, (id) => this.memories.get(id)?.status === 'active')
       .map((h) => ({ memory: this.get(h.id)!, score: h.score }));
   }
 
@@ -266,7 +255,7 @@ export class MemoryBank {
 
   /** Applies the manager's operations as one atomic batch. Ids must name existing memories. */
   async applyBatch(rawOps: PlannedOperation[], rawCtx: BatchContext): Promise<HistoryRecord[]> {
-    const { ops, ctx, counts } = this.redactBatch(rawOps, rawCtx);
+    const { ops, ctx, counts } = redactBatch(this.privacy, rawOps, rawCtx);
     for (const op of ops) {
       if ((op.type === 'ADD' || op.type === 'UPDATE') && !op.text?.trim()) {
         throw new BankError('INVALID_INPUT', `${op.type} needs a non-empty text.`);
@@ -426,6 +415,86 @@ export class MemoryBank {
     });
   }
 
+  /**
+   * Reverts every operation of one batch (a manager run, "clear", an import) in one atomic write:
+   * each memory the batch touched goes back to its state before the batch. A memory changed since
+   * is left as it is and reported in `skipped`; when no memory can be reverted, nothing is written
+   * and the call fails.
+   */
+  async undoBatch(batchId: string): Promise<UndoBatchResult> {
+    const skipped: UndoBatchResult['skipped'] = [];
+    let operations = 0;
+    const records = await this.write(async () => {
+      skipped.length = 0;
+      const inBatch = this.batchRecords(batchId);
+      if (!inBatch.length) throw new BankError('NOT_FOUND', `No batch ${batchId} in the history.`);
+      // Per memory, the batch's records that changed it and are not undone yet, in order.
+      const byMemory = new Map<string, StoredRecord[]>();
+      for (const r of inBatch) {
+        if (r.action === 'NOOP' || r.action === 'UNDO' || !r.after || this.undoneBy.has(r.opId)) continue;
+        let list = byMemory.get(r.memoryId);
+        if (!list) byMemory.set(r.memoryId, (list = []));
+        list.push(r);
+      }
+      if (!byMemory.size) throw new BankError('CONFLICT', 'This batch was already undone (or changed nothing).');
+      const plans: { now: Memory; steps: { t: StoredRecord; from: MemorySnapshot; to: MemorySnapshot }[]; restored: MemorySnapshot }[] = [];
+      for (const [memoryId, recs] of byMemory) {
+        const now = this.memories.get(memoryId);
+        const last = recs[recs.length - 1];
+        if (!now || !sameSnapshot(snap(now), last.after!)) {
+          skipped.push({ opId: last.opId, memoryId, reason: 'the memory changed after this batch' });
+          continue;
+        }
+        // Newest first, each UNDO compensating one record: undoneBy then marks every record.
+        const steps: { t: StoredRecord; from: MemorySnapshot; to: MemorySnapshot }[] = [];
+        let cur = snap(now);
+        for (const t of [...recs].reverse()) {
+          const to: MemorySnapshot = t.before ?? { ...t.after!, status: 'deleted' };
+          steps.push({ t, from: cur, to });
+          cur = to;
+        }
+        plans.push({ now, steps, restored: cur });
+      }
+      if (!plans.length) throw new BankError('CONFLICT', 'Every memory of this batch changed since; undo the later operations first.');
+      // An UPDATE and the SUPERSEDE it wrote are one operation to the user.
+      const reverted = new Set(plans.map((p) => p.now.id));
+      operations = plans.reduce((n, p) => n + p.steps.filter((st) => !(st.t.action === 'SUPERSEDE' && st.t.after?.supersededBy && reverted.has(st.t.after.supersededBy))).length, 0);
+      const changed = plans.filter((p) => p.restored.text !== p.now.text);
+      const vecs = await this.opts.embedder.embed(changed.map((p) => p.restored.text));
+      const vecOf = new Map(changed.map((p, i) => [p.now.id, vecs[i]]));
+      return (stage) => {
+        for (const p of plans) {
+          // Re-checked under the lock: another window may have changed the memory meanwhile.
+          const cur = stage.current(p.now.id);
+          if (!cur || !sameSnapshot(snap(cur), p.steps[0].from)) throw new BankError('CONFLICT', 'A memory of this batch changed while undoing it; try again.');
+          p.steps.forEach((st, i) => {
+            const vec = i === p.steps.length - 1 ? vecOf.get(p.now.id) : undefined;
+            stage.add(
+              { action: 'UNDO', memoryId: p.now.id, before: st.from, after: st.to, undoes: st.t.opId, reason: `undo ${st.t.action}`, source: { kind: 'manual', actor: this.opts.actor } },
+              vec,
+            );
+          });
+        }
+      };
+    });
+    return { records, skipped, operations };
+  }
+
+  /**
+   * Operations in a batch that changed memories, as the user counts them (an UPDATE and the SUPERSEDE
+   * it wrote count once); the panel offers `undoBatch` where there is more than one.
+   */
+  batchOperations(batchId: string): number {
+    const recs = this.batchRecords(batchId).filter((r) => r.action !== 'NOOP' && r.action !== 'UNDO' && r.after);
+    const ids = new Set(recs.map((r) => r.memoryId));
+    return recs.filter((r) => !(r.action === 'SUPERSEDE' && r.after!.supersededBy && ids.has(r.after!.supersededBy))).length;
+  }
+
+  /** A batch's records: one scan (no per-batch index, which would cost heap on every bank for a rare call). */
+  private batchRecords(batchId: string): StoredRecord[] {
+    return this.records.filter((r) => r.batchId === batchId);
+  }
+
   /** The newest operation that can still be undone, if any. */
   lastUndoable(): HistoryRecord | undefined {
     for (let i = this.records.length - 1; i >= 0; i--) {
@@ -463,123 +532,55 @@ export class MemoryBank {
       await this.appendVectors(entries);
       opts.onProgress?.(Math.min(i + batch, all.length), all.length);
     }
-    this.bm25 = new Bm25Index();
-    for (const m of this.memories.values()) this.bm25.set(m.id, m.text, memoryTimeTerms(m.text, m.eventTime));
+    this.index.rebuildLexical(this.memories.values());
     this.emit({ records: [] });
     return all.length;
   }
 
-  // ---------------------------------------------------------------- feedback, pending, trajectories
+  // ---------------------------------------------------------------- side logs (bank/sideLogs.ts)
 
-  async recordFeedback(f: Feedback): Promise<void> {
-    if (!f || typeof f.answerId !== 'string' || (f.kind !== 'helpful' && f.kind !== 'unhelpful')) {
-      throw new BankError('INVALID_INPUT', 'Feedback needs an answer id and a kind.');
-    }
-    const entry: Feedback = { ...f, question: this.privacy.optional(f.question), answer: this.privacy.optional(f.answer), time: f.time ?? nowIso() };
-    if (entry.question === undefined) delete entry.question;
-    if (entry.answer === undefined) delete entry.answer;
-    await this.storage.withLock((tx) => tx.appendSide('feedback', entry));
-    this.feedbackCache?.push(entry);
+  /** Stores a thumbs up/down on an answer (training signal), redacted. */
+  recordFeedback(f: Feedback): Promise<void> {
+    return this.side.recordFeedback(f);
   }
 
   feedback(): Feedback[] {
-    if (!this.feedbackCache) this.feedbackCache = this.storage.sideLog<Feedback>('feedback');
-    return [...this.feedbackCache];
+    return this.side.feedback();
   }
 
   /** Appends one training trajectory (manager call or answer) for `export-training`. */
-  async recordTrajectory(entry: Record<string, unknown>): Promise<void> {
-    const counts: RedactionCounts = {};
-    const clean = this.privacy.deep(entry, counts);
-    const prior = (entry.redactions ?? undefined) as RedactionCounts | undefined;
-    if (countTotal(counts) || prior) clean.redactions = addCounts({ ...(prior ?? {}) }, counts);
-    await this.storage.withLock((tx) => tx.appendSide('trajectories', { time: nowIso(), ...clean }));
+  recordTrajectory(entry: Record<string, unknown>): Promise<void> {
+    return this.side.recordTrajectory(entry);
   }
 
   trajectories(): Record<string, unknown>[] {
-    return this.storage.sideLog<Record<string, unknown>>('trajectories');
+    return this.side.trajectories();
   }
 
-  async holdBatch(rawOps: PlannedOperation[], rawCtx: BatchContext, reason: string): Promise<PendingBatch> {
-    const { ops, ctx, counts } = this.redactBatch(rawOps, rawCtx);
-    const batch: PendingBatch = { id: newId(), ops, ctx: { ...ctx, redactions: countTotal(counts) ? counts : undefined }, reason: this.privacy.text(reason), time: nowIso() };
-    await this.storage.withLock(async (tx) => {
-      const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
-      all.push(batch);
-      await tx.writeDoc('pending', all);
-    });
-    this.emit({ records: [] });
-    return batch;
+  /** Keeps a batch the destructive-run guard stopped until the user approves or rejects it. */
+  holdBatch(ops: PlannedOperation[], ctx: BatchContext, reason: string): Promise<PendingBatch> {
+    return this.side.holdBatch(ops, ctx, reason);
   }
 
   pendingBatches(): PendingBatch[] {
-    const all = this.storage.sideDoc<PendingBatch[]>('pending');
-    return Array.isArray(all) ? all : [];
+    return this.side.pendingBatches();
   }
 
-  /**
-   * Approves (applies) or rejects a held batch. The batch is claimed under the lock first, so two
-   * windows approving at once apply it once; if applying fails, it goes back to the pending list.
-   */
-  async resolvePending(id: string, approve: boolean): Promise<HistoryRecord[]> {
-    const batch = await this.storage.withLock(async (tx) => {
-      const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
-      const found = all.find((b) => b.id === id);
-      if (found) await tx.writeDoc('pending', all.filter((b) => b.id !== id));
-      return found;
-    });
-    if (!batch) throw new BankError('NOT_FOUND', 'That held batch no longer exists.');
-    let recs: HistoryRecord[] = [];
-    if (approve) {
-      try {
-        recs = await this.applyBatch(batch.ops, batch.ctx);
-      } catch (err) {
-        await this.storage.withLock(async (tx) => {
-          const all = (await tx.readDoc<PendingBatch[]>('pending')) ?? [];
-          await tx.writeDoc('pending', [...all, batch]);
-        });
-        this.emit({ records: [] });
-        throw err;
-      }
-    }
-    this.emit({ records: recs });
-    return recs;
+  /** Approves (applies, atomically) or rejects a held batch; two windows approving at once apply it once. */
+  resolvePending(id: string, approve: boolean): Promise<HistoryRecord[]> {
+    return this.side.resolvePending(id, approve);
   }
 
   // ---------------------------------------------------------------- export / import
 
+  /** The whole bank with its history and feedback, as `importBundle` reads it again. */
   exportBundle(): BankBundle {
-    return {
-      format: 'project-memory-bank',
-      version: 1,
-      exportedAt: nowIso(),
-      embedder: this.opts.embedder.id,
-      memories: [...this.memories.values()].map((m) => ({ ...m, tags: [...m.tags] })),
-      history: this.history(),
-      feedback: this.feedback(),
-    };
+    return makeBundle(this.opts.embedder.id, this.memories.values(), this.history(), this.feedback());
   }
 
+  /** A readable list of the memories by status, and the history. */
   toMarkdown(): string {
-    const lines = ['# Project memory', '', `Exported ${nowIso()}.`, ''];
-    for (const status of ['active', 'superseded', 'deleted'] as const) {
-      const items = [...this.memories.values()].filter((m) => m.status === status);
-      if (!items.length) continue;
-      lines.push(`## ${status[0].toUpperCase()}${status.slice(1)} (${items.length})`, '');
-      for (const m of items) {
-        const meta = [m.pinned ? 'pinned' : '', m.tags.length ? `tags: ${m.tags.join(', ')}` : '', `source: ${m.source.kind}${m.source.ref ? ` ${m.source.ref}` : ''}`, `updated ${m.updatedAt}`, `id ${m.id}`]
-          .filter(Boolean)
-          .join(' · ');
-        lines.push(`- ${m.text.replace(/\n/g, ' ')}  `, `  <sub>${meta}</sub>`);
-      }
-      lines.push('');
-    }
-    lines.push('## History', '');
-    for (const r of this.records) {
-      const change = r.before && r.after && r.before.text !== r.after.text ? `: "${r.before.text}" → "${r.after.text}"` : r.after ? `: "${r.after.text}"` : '';
-      lines.push(`- ${r.time} **${r.action}** ${r.memoryId}${change}${r.reason ? ` (${r.reason})` : ''}`);
-    }
-    return lines.join('\n') + '\n';
+    return renderMarkdown([...this.memories.values()], this.records);
   }
 
   /**
@@ -588,7 +589,7 @@ export class MemoryBank {
    * first (undoable); memories whose id already exists are skipped in `merge`.
    */
   async importBundle(data: unknown, mode: 'merge' | 'replace'): Promise<{ imported: number; skipped: number }> {
-    const bundle = this.redactBundle(parseBundle(data));
+    const bundle = redactBundle(this.privacy, parseBundle(data));
     for (const m of bundle.memories) this.checkText(m.text);
     for (const r of bundle.history) for (const t of [r.before?.text, r.after?.text, r.fact]) this.checkText(t);
     let imported = 0;
@@ -632,50 +633,6 @@ export class MemoryBank {
   }
 
   // ---------------------------------------------------------------- internals
-
-  /** A batch's operations and context with their texts redacted, and what was found (with the engine's own counts). */
-  private redactBatch(ops: PlannedOperation[], ctx: BatchContext): { ops: PlannedOperation[]; ctx: BatchContext; counts: RedactionCounts | undefined } {
-    const counts: RedactionCounts = { ...(ctx.redactions ?? {}) };
-    const p = this.privacy;
-    const cleanOps = ops.map((o) => {
-      const c: PlannedOperation = { ...o };
-      if (o.text !== undefined) c.text = p.text(o.text, counts);
-      if (o.reason !== undefined) c.reason = p.text(o.reason, counts);
-      if (o.tags) c.tags = o.tags.map((t) => p.text(t, counts));
-      return c;
-    });
-    const { redactions: _r, ...rest } = ctx;
-    const cleanCtx: BatchContext = {
-      ...rest,
-      fact: p.optional(ctx.fact, counts),
-      candidates: ctx.candidates?.map((c) => ({ ...c, text: p.text(c.text, counts) })),
-      source: redactSource(p, ctx.source, counts),
-    };
-    if (cleanCtx.fact === undefined) delete cleanCtx.fact;
-    if (cleanCtx.candidates === undefined) delete cleanCtx.candidates;
-    if (cleanCtx.source === undefined) delete cleanCtx.source;
-    return { ops: cleanOps, ctx: cleanCtx, counts: countTotal(counts) ? counts : undefined };
-  }
-
-  /** An import's memories, history and feedback with their texts redacted (ids and times kept). */
-  private redactBundle(b: BankBundle): BankBundle {
-    const p = this.privacy;
-    if (!p.enabled) return b;
-    return {
-      ...b,
-      memories: b.memories.map((m) => {
-        const counts: RedactionCounts = {};
-        const s = redactSnapshot(p, { text: m.text, tags: m.tags }, counts);
-        return { ...m, text: s.text, tags: s.tags, source: redactSource(p, m.source, counts) };
-      }),
-      history: b.history.map((r) => {
-        const counts: RedactionCounts = {};
-        const clean = redactRecord(p, r, counts);
-        return countTotal(counts) ? { ...clean, redactions: addCounts({ ...(r.redactions ?? {}) }, counts) } : clean;
-      }),
-      feedback: b.feedback.map((f) => ({ ...f, ...(f.question !== undefined ? { question: p.text(f.question) } : {}), ...(f.answer !== undefined ? { answer: p.text(f.answer) } : {}) })),
-    };
-  }
 
   private checkText(text: string | undefined): void {
     if (text && text.length > this.limits.maxMemoryChars) {
@@ -787,29 +744,21 @@ export class MemoryBank {
   private async loadVectors(from: Pick<StorageTx, 'readVectors'>, opening = false): Promise<void> {
     const { entries, cursor } = await from.readVectors(this.vectorCursor);
     this.vectorCursor = cursor;
-    if (entries.length > 1024) this.vectors.reserve(this.vectors.size + entries.length);
+    if (entries.length > 1024) this.index.reserveMore(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       const h = this.hashOf.get(e.memoryId);
-      if (h !== undefined && h.startsWith(e.textHash)) this.vectors.set(e.memoryId, e.vector);
-      else this.keepEarlyVector(e);
+      if (h !== undefined && h.startsWith(e.textHash)) this.index.setVector(e.memoryId, e.vector);
+      // Another process writes a vector before its record, so a reader can meet the vector first.
+      else this.index.keepEarlyVector(e);
       // Only while opening: nothing else can use the bank yet, so yielding cannot interleave with it.
       if (opening && i % LOAD_SLICE === LOAD_SLICE - 1) await yieldToEventLoop();
     }
   }
 
-  /**
-   * Another process writes a vector before its history record, so a reader can meet the vector
-   * first. Keep it until the record arrives (bounded; a crash leaves orphans that are never claimed).
-   */
-  private keepEarlyVector(e: VectorEntry): void {
-    this.earlyVectors.set(`${e.memoryId}:${e.textHash}`, e.vector);
-    if (this.earlyVectors.size > 4096) this.earlyVectors.delete(this.earlyVectors.keys().next().value!);
-  }
-
   /** Memories without a usable vector (damaged slot, new embedder, crash between files) get one again. */
   private async repairMissingVectors(): Promise<void> {
-    const missing = [...this.memories.values()].filter((m) => !this.vectors.has(m.id));
+    const missing = [...this.memories.values()].filter((m) => !this.index.hasVector(m.id));
     if (!missing.length) return;
     this.recovery.missingVectors = missing.length;
     this.recovery.messages.push(`${missing.length} memory vector(s) were missing or out of date and were recomputed.`);
@@ -824,7 +773,7 @@ export class MemoryBank {
       await this.loadVectors(tx);
       return tx.appendVectors(entries);
     });
-    for (const e of entries) this.vectors.set(e.memoryId, e.vector);
+    for (const e of entries) this.index.setVector(e.memoryId, e.vector);
   }
 
   /**
@@ -891,12 +840,7 @@ export class MemoryBank {
     this.activeCount += Number(m.status === 'active') - Number(prev?.status === 'active');
     if (this.listOrder) placeInOrder(this.listOrder, prev, m);
     if (m.status === 'active') this.hashToId.set(hash, m.id);
-    const early = vec ? undefined : this.earlyVectors.get(`${m.id}:${hash.slice(0, 32)}`);
-    if (early) this.earlyVectors.delete(`${m.id}:${hash.slice(0, 32)}`);
-    if (vec ?? early) this.vectors.set(m.id, (vec ?? early)!);
-    else if (prev && prev.text !== m.text) this.vectors.delete(m.id); // its vector comes from the slot file
-    if (!prev || prev.text !== m.text || prev.eventTime !== m.eventTime) this.bm25.set(m.id, m.text, memoryTimeTerms(m.text, m.eventTime));
-    if (!prev) this.sourceNeighbours.add(m.id, sourceEventKey(m.source));
+    this.index.update(m, prev, hash, vec);
   }
 
   /** Reads records other processes appended since our last read. */
@@ -943,98 +887,6 @@ export class MemoryBank {
     }
   }
 
-}
-
-/** Records staged for one atomic batch, checked against state as it will be after earlier entries. */
-class Stage {
-  readonly entries: { record: StoredRecord; vector?: Float32Array }[] = [];
-  private readonly batchId = newId();
-  private readonly overlay = new Map<string, Memory>();
-
-  constructor(private readonly bank: MemoryBank) {}
-
-  current(id: string): Memory | undefined {
-    return this.overlay.get(id) ?? this.bank.get(id);
-  }
-
-  add(partial: Partial<StoredRecord> & { action: HistoryAction; memoryId: string }, vector?: Float32Array): void {
-    const rec = this.bank.allocate(stripUndefined(partial), this.batchId);
-    this.entries.push({ record: rec, vector });
-    if (rec.after) {
-      const prev = this.current(rec.memoryId);
-      this.overlay.set(rec.memoryId, {
-        id: rec.memoryId,
-        ...rec.after,
-        tags: [...rec.after.tags],
-        createdAt: prev?.createdAt ?? rec.time,
-        updatedAt: rec.time,
-        source: prev?.source ?? rec.source ?? { kind: 'manual' },
-      });
-    }
-  }
-
-  /** Imported history keeps its ids, times and content; only the sequence number is ours. */
-  addImported(r: HistoryRecord): void {
-    const { seq: _seq, ...rest } = r;
-    const rec = this.bank.allocate(stripUndefined(rest as Partial<StoredRecord>), this.batchId);
-    rec.batchId = r.batchId;
-    rec.opId = r.opId;
-    rec.time = r.time;
-    this.entries.push({ record: rec });
-  }
-
-  /** Change in active memories: each touched memory's final status against its current one (an import's history + IMPORT record count once). */
-  activeDelta(): number {
-    const finalStatus = new Map<string, MemoryStatus>();
-    for (const e of this.entries) if (e.record.after && e.record.memoryId) finalStatus.set(e.record.memoryId, e.record.after.status);
-    let d = 0;
-    for (const [id, status] of finalStatus) d += Number(status === 'active') - Number(this.bank.get(id)?.status === 'active');
-    return d;
-  }
-}
-
-/** List order: pinned first, then newest first, then by id. */
-function listOrderCompare(a: Memory, b: Memory): number {
-  return Number(b.pinned) - Number(a.pinned) || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** Keeps the sorted list current after one change: O(n) memmove instead of an O(n log n) re-sort. */
-function placeInOrder(order: Memory[], prev: Memory | undefined, next: Memory): void {
-  if (prev) {
-    const at = order.indexOf(prev);
-    if (at >= 0) order.splice(at, 1);
-  }
-  let lo = 0;
-  let hi = order.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (listOrderCompare(order[mid], next) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  order.splice(lo, 0, next);
-}
-
-function snap(m: Memory | MemorySnapshot): MemorySnapshot {
-  const s: MemorySnapshot = { text: m.text, status: m.status, tags: [...m.tags], pinned: m.pinned };
-  if (m.eventTime) s.eventTime = m.eventTime;
-  if (m.validTo) s.validTo = m.validTo;
-  if (m.supersededBy) s.supersededBy = m.supersededBy;
-  if (m.supersedes) s.supersedes = m.supersedes;
-  return s;
-}
-
-function sameSnapshot(a: MemorySnapshot, b: MemorySnapshot): boolean {
-  return a.text === b.text && a.status === b.status && a.pinned === b.pinned && a.tags.join('\u0000') === b.tags.join('\u0000');
-}
-
-function publicRecord(r: StoredRecord): HistoryRecord {
-  return r;
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  const out = {} as T;
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
 
 function safeName(s: string): string {

@@ -3,7 +3,7 @@
 // Everything is cached on disk as it is produced, so an interrupted run continues with --resume.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../bank/memoryBank';
+import { writeFileAtomic } from '../util/atomicFile';
 import { LlmError } from '../errors';
 import type { Embedder } from '../embeddings/embedder';
 import type { ChatModel } from '../llm/chatModel';
@@ -21,6 +21,9 @@ import {
   emptyIngestStats,
 } from './pipelines';
 import { type EvalReport, buildReport, renderCategorySvg, renderSummaryMarkdown } from './report';
+import type { QuestionResult, SampleRun } from './results';
+
+export type { QuestionResult, SampleRun } from './results';
 
 /** A run that cannot start as asked (bad options, an output folder in the way, a --resume that does not match). */
 export class EvalSetupError extends Error {
@@ -129,42 +132,6 @@ export interface ProgressUpdate {
   done: number;
   total: number;
   label: string;
-}
-
-export interface QuestionResult {
-  pipeline: PipelineName;
-  sampleId: string;
-  qaIndex: number;
-  question: string;
-  gold: string;
-  category: LocomoCategory;
-  categoryName: string;
-  evidence: string[];
-  prediction: string;
-  raw: string;
-  /** mem0F1, mem0Bleu1, locomoF1, exactMatch, and judge (1/0) when judged. */
-  scores: Record<string, number>;
-  judge?: { label: string; model: string; raw: string; ms: number; promptTokens: number; completionTokens: number };
-  judgeError?: string;
-  latencyMs: { search: number; answer: number };
-  tokens: { prompt: number; completion: number };
-  retrieved: number;
-  /** Stable key of the question within its sample (index and text hash). */
-  key: string;
-}
-
-/** What one pipeline did with one sample: ingestion totals, or why it was skipped. */
-export interface SampleRun {
-  pipeline: PipelineName;
-  sampleId: string;
-  skipped?: string;
-  eventsIngested: number;
-  turnsIngested: number;
-  stats: IngestStats;
-  /** Wall time of each event's ingestion (ms). */
-  eventMs: number[];
-  questionsPlanned: number;
-  questionsOutsideIngested: number;
 }
 
 export interface LocomoEvalResult {

@@ -1,6 +1,6 @@
 // Turns the harness's per-question records into the report: per-pipeline aggregates (scores by
 // category, latency percentiles, tokens), a Markdown summary and a grouped bar chart drawn as SVG.
-import type { QuestionResult, SampleRun } from './harness';
+import type { QuestionResult, SampleRun } from './results';
 import { CATEGORY_NAMES, type LocomoCategory } from './locomo';
 import { PIPELINES, type PipelineName } from './pipelines';
 import { type ScoreAggregate, aggregate, percentile } from './scoring';

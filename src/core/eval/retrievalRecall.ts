@@ -3,10 +3,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MemoryBank } from '../bank/memoryBank';
+import type { MemoryBank } from '../bank/memoryBank';
 import type { Embedder } from '../embeddings/embedder';
 import type { SearchHit } from '../types';
 import { type LocomoSample, nonAdversarial, turnText } from './locomo';
+import { openBank } from '../config';
 
 /** A bank holding one sample's turns, and which dialogue id each memory came from. */
 export interface TurnBank {
@@ -26,7 +27,7 @@ export const RETRIEVAL_METHODS: readonly RetrievalMethod[] = ['lexical', 'dense'
  */
 export async function buildTurnBank(sample: LocomoSample, embedder: Embedder, opts: { sessionSource?: boolean } = {}): Promise<TurnBank> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), `recall-${sample.sampleId}-`));
-  const bank = await MemoryBank.open(folder, { embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
+  const bank = await openBank({ bank: { folder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } } }, { embedder });
   const diaIdOf = new Map<string, string>();
   try {
     for (const session of sample.sessions) {

@@ -4,7 +4,7 @@
 //  - exact match, the Answer Agent's RL reward.
 import type { LocomoCategory } from './locomo';
 import { nltkWordTokenize } from './nltkTokenize';
-import { porterStem } from './porterStemmer';
+import { porterStem } from '../util/porterStemmer';
 
 // ---------------------------------------------------------------- Mem0
 

@@ -1,6 +1,5 @@
 // Pieces of hybrid retrieval that sit on top of the dense and BM25 rankings: score fusion, and
 // expansion to neighbouring memories of the same source event.
-import type { Embedder } from '../embeddings/embedder';
 
 export interface Ranked {
   id: string;
@@ -130,8 +129,9 @@ export interface HybridWeights {
  * Fusion weights for an embedder, tuned on the LoCoMo training conversation (conv-26; bench/recall.ts).
  * The hashing embedder is itself lexical: its ranking mostly repeats BM25's, so it gets a small weight.
  * For a neural embedder (all-MiniLM-L6-v2) dense weights 0.5–1 and neighbour shares 0.5–0.8 all
- * landed within 0.01 recall@60 of each other.
+ * landed within 0.01 recall@60 of each other. Takes an Embedder's `lexical` flag structurally, so
+ * retrieval (the ground floor) does not import embeddings.
  */
-export function hybridWeights(embedder: Pick<Embedder, 'lexical'>): HybridWeights {
+export function hybridWeights(embedder: { readonly lexical?: boolean }): HybridWeights {
   return { dense: embedder.lexical ? 0.3 : 0.7, lexical: 1, neighbour: 0.7, neighbourRadius: 2 };
 }

@@ -1,4 +1,4 @@
-import { porterStem } from '../eval/porterStemmer';
+import { porterStem } from '../util/porterStemmer';
 
 const STOPWORDS = new Set(
   (

@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MemoryBank } from '../bank/memoryBank';
+import { openBank, openEngine } from '../config';
 import type { Embedder } from '../embeddings/embedder';
-import { MemoryEngine, type EngineModels } from '../engine';
+import type { EngineModels } from '../engine';
 import { answerMessages, managerMessages } from '../agents/prompts';
 import { dialogueEvents } from '../eval/harness';
 import { eventSource } from '../eval/pipelines/common';
@@ -95,9 +95,12 @@ async function buildSplit(
   progress: (done: number, total: number) => void,
 ): Promise<SplitSummary> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'memory-r1-build-'));
-  const bank = await MemoryBank.open(work, { embedder: opts.embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
+  const bank = await openBank({ bank: { folder: work, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } } }, { embedder: opts.embedder });
   const engine = opts.models
-    ? new MemoryEngine({ bank, ...opts.models, options: { managerTopK: opts.managerTopK, recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER, managerProtocol: 'paper' } })
+    ? await openEngine(
+        { bank: { folder: work }, engine: { managerTopK: opts.managerTopK, recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER, managerProtocol: 'paper' } },
+        { bank, models: opts.models },
+      )
     : undefined;
   fs.rmSync(splitDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(splitDir, 'banks'), { recursive: true });

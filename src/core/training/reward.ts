@@ -4,15 +4,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MemoryBank } from '../bank/memoryBank';
 import type { Embedder } from '../embeddings/embedder';
-import { MemoryEngine } from '../engine';
 import type { ChatModel } from '../llm/chatModel';
 import { parseManagerOutput } from '../agents/managerOutput';
 import { exactMatch, extractAnswer } from '../eval/scoring';
 import type { PlannedOperation } from '../types';
 import { newId } from '../util/text';
 import { type AnswerExample, type LoadedTrainingData, type ManagerExample, TrainingDataError, checkManagerExample } from './dataset';
+import { openBank, openEngine } from '../config';
 
 export interface RewardItem {
   kind: 'manager' | 'answer';
@@ -118,7 +117,7 @@ export class RewardEngine {
     const template = await this.template(example, splitDir);
     const copy = path.join(this.workDir, 'rollouts', newId());
     fs.cpSync(template, copy, { recursive: true });
-    const bank = await MemoryBank.open(copy, { embedder: this.opts.embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
+    const bank = await openBank({ bank: { folder: copy, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } } }, { embedder: this.opts.embedder });
     try {
       if (changes.length) {
         try {
@@ -127,13 +126,11 @@ export class RewardEngine {
           return { reward: 0, valid: false, invalidReason: `operations could not be applied: ${(err as Error).message}`, rejected: decision.rejected.length };
         }
       }
-      const engine = new MemoryEngine({
-        bank,
-        extractor: this.opts.answerer,
-        manager: this.opts.answerer,
-        answerer: this.opts.answerer,
-        options: { answerTopK: this.opts.answerTopK ?? 60, recordTrajectories: false, temperature: 0 },
-      });
+      const a = this.opts.answerer;
+      const engine = await openEngine(
+        { bank: { folder: copy }, engine: { answerTopK: this.opts.answerTopK ?? 60, recordTrajectories: false, temperature: 0 } },
+        { bank, models: { extractor: a, manager: a, answerer: a } },
+      );
       const answers = await Promise.all(
         example.questions.map(async (q): Promise<QuestionOutcome> => {
           const res = await engine.answer(q.question);
@@ -213,7 +210,7 @@ export class RewardEngine {
           throw new RewardRequestError(`Cannot read the bank of example ${example.id} (${file}): ${(err as Error).message}`);
         }
         const dir = path.join(this.workDir, 'templates', newId());
-        const bank = await MemoryBank.open(dir, { embedder: this.opts.embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
+        const bank = await openBank({ bank: { folder: dir, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } } }, { embedder: this.opts.embedder });
         try {
           await bank.importBundle(bundle, 'merge');
           for (const c of example.candidates) {

@@ -5,6 +5,7 @@ import type { ProjectMemory } from '../projectMemory';
 import type { CaptureService } from '../capture/captureService';
 import { actionsFor, errorMessage, isCancellation } from '../errors';
 import { readAnswerTopK } from '../settings';
+import { withAbortSignal } from '../ui';
 
 export const PARTICIPANT_ID = 'project-memory.memory';
 
@@ -89,31 +90,28 @@ export async function handleRequest(
   stream: vscode.ChatResponseStream,
   token: vscode.CancellationToken,
 ): Promise<vscode.ChatResult> {
-  const abort = new AbortController();
-  if (token.isCancellationRequested) abort.abort();
-  const sub = token.onCancellationRequested(() => abort.abort());
   const prompt = request.prompt.trim();
-  try {
-    switch (request.command) {
-      case 'remember':
-        return await remember(pm, prompt, request, stream, abort.signal);
-      case 'forget':
-        return await forget(pm, prompt, stream);
-      case 'search':
-        return await search(pm, prompt, stream, abort.signal);
-      case 'history':
-        return await history(pm, prompt, stream, abort.signal);
-      default:
-        return await answer(pm, capture, prompt, request, stream, abort.signal);
+  return withAbortSignal(token, async (signal) => {
+    try {
+      switch (request.command) {
+        case 'remember':
+          return await remember(pm, prompt, request, stream, signal);
+        case 'forget':
+          return await forget(pm, prompt, stream);
+        case 'search':
+          return await search(pm, prompt, stream, signal);
+        case 'history':
+          return await history(pm, prompt, stream, signal);
+        default:
+          return await answer(pm, capture, prompt, request, stream, signal);
+      }
+    } catch (err) {
+      if (isCancellation(err) || token.isCancellationRequested) return { metadata: { command: request.command } };
+      pm.log.error(`@memory ${request.command ?? 'question'} failed: ${errorMessage(err)}`);
+      for (const a of actionsFor(err)) stream.button({ title: a.title, command: a.command, arguments: a.args });
+      return { errorDetails: { message: errorMessage(err) }, metadata: { command: request.command } };
     }
-  } catch (err) {
-    if (isCancellation(err) || token.isCancellationRequested) return { metadata: { command: request.command } };
-    pm.log.error(`@memory ${request.command ?? 'question'} failed: ${errorMessage(err)}`);
-    for (const a of actionsFor(err)) stream.button({ title: a.title, command: a.command, arguments: a.args });
-    return { errorDetails: { message: errorMessage(err) }, metadata: { command: request.command } };
-  } finally {
-    sub.dispose();
-  }
+  });
 }
 
 async function answer(

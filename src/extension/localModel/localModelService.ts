@@ -5,6 +5,7 @@ import { findCatalogModel, QWEN25_CODER_1_5B_INSTRUCT, type CatalogModel } from 
 import { ActionableError, errorMessage, isCancellation, showError } from '../errors';
 import { readEndpointSettings, readLocalModelSettings, SECTION } from '../settings';
 import { LocalServerError, ServerProcess, type ServerState } from './serverProcess';
+import { withAbortSignal } from '../ui';
 
 export const USE_BUILT_IN_COMMAND = 'projectMemory.useBuiltInModel';
 const MENU_COMMAND = 'projectMemory.localModelMenu';
@@ -194,16 +195,14 @@ export class LocalModelService implements vscode.Disposable {
         cancellable: true,
       },
       async (progress, token) => {
-        const abort = new AbortController();
-        const sub = token.onCancellationRequested(() => abort.abort());
         let reported = 0;
         this.downloading = {};
         this.render();
         try {
-          return await ensureModel(model, {
+          return await withAbortSignal(token, (signal) => ensureModel(model, {
             searchDirs: dirs,
             downloadDir: this.downloadDir,
-            signal: abort.signal,
+            signal,
             onBytes: (_name, received, total) => {
               if (!total) return;
               const pct = Math.floor((100 * received) / total);
@@ -213,9 +212,8 @@ export class LocalModelService implements vscode.Disposable {
               this.downloading = { pct };
               this.render();
             },
-          });
+          }));
         } finally {
-          sub.dispose();
           this.downloading = undefined;
           this.render();
         }

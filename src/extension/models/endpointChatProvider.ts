@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type OpenAI from 'openai';
 import { LlmError } from '../../core/errors';
+import { withAbortSignal } from '../ui';
 
 /** Where the provider gets its endpoint; undefined when none is configured or it may not be used. */
 export interface EndpointAccess {
@@ -30,8 +31,7 @@ export class EndpointChatProvider implements vscode.LanguageModelChatProvider {
     const ep = await this.access.resolve(!options.silent);
     if (!ep) return [];
     const { testConnection } = await import('../../core/llm/openaiChatModel');
-    const ctl = abortOn(token);
-    const res = await testConnection(ep.url, ep.apiKey, ctl.signal);
+    const res = await withAbortSignal(token, (signal) => testConnection(ep.url, ep.apiKey, signal));
     if (!res.ok) {
       this.access.log.warn(`Cannot list models of ${ep.url}: ${res.error}`);
       return [];
@@ -60,7 +60,6 @@ export class EndpointChatProvider implements vscode.LanguageModelChatProvider {
     if (!ep) throw new Error(vscode.l10n.t('No Project Memory endpoint is configured, or it is not allowed in this workspace.'));
     const { default: OpenAIClient } = await import('openai');
     const client = new OpenAIClient({ baseURL: ep.url, apiKey: ep.apiKey || 'not-needed', maxRetries: 2 });
-    const ctl = abortOn(token);
     const tools = toOpenAITools(options.tools ?? []);
     const modelOptions = (options.modelOptions ?? {}) as Record<string, unknown>;
     const body: OpenAI.Chat.ChatCompletionCreateParamsStreaming = {
@@ -73,12 +72,14 @@ export class EndpointChatProvider implements vscode.LanguageModelChatProvider {
     };
     const acc = new ToolCallAccumulator();
     try {
-      const stream = await client.chat.completions.create(body, { signal: ctl.signal });
-      for await (const chunk of stream) {
-        const delta = chunk.choices?.[0]?.delta;
-        if (delta?.content) progress.report(new vscode.LanguageModelTextPart(delta.content));
-        if (delta?.tool_calls) acc.add(delta.tool_calls);
-      }
+      await withAbortSignal(token, async (signal) => {
+        const stream = await client.chat.completions.create(body, { signal });
+        for await (const chunk of stream) {
+          const delta = chunk.choices?.[0]?.delta;
+          if (delta?.content) progress.report(new vscode.LanguageModelTextPart(delta.content));
+          if (delta?.tool_calls) acc.add(delta.tool_calls);
+        }
+      });
     } catch (err) {
       if (token.isCancellationRequested) return;
       const { toLlmError } = await import('../../core/llm/openaiChatModel');
@@ -175,9 +176,3 @@ export class ToolCallAccumulator {
   }
 }
 
-function abortOn(token: vscode.CancellationToken): AbortController {
-  const ctl = new AbortController();
-  if (token.isCancellationRequested) ctl.abort();
-  token.onCancellationRequested(() => ctl.abort());
-  return ctl;
-}

@@ -161,6 +161,14 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
       case 'undo':
         await this.act('undo', (b) => b.undo(msg.opId), 'Undone.');
         return;
+      case 'undoBatch': {
+        const res = await this.act('undo batch', (b) => b.undoBatch(msg.batchId));
+        if (res) {
+          const left = res.skipped.length ? ` ${res.skipped.length} changed since and stayed as they are.` : '';
+          void this.post({ type: 'notice', message: `Undid ${res.operations} operations.${left}` });
+        }
+        return;
+      }
       case 'add': {
         const rec = await this.act('add', (b) => b.addManual(msg.text, { tags: msg.tags }), 'Memory added.');
         if (rec) {
@@ -313,7 +321,7 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
   private async sendHistory(memoryId: string): Promise<void> {
     const bank = await this.bank();
     const memory = bank.get(memoryId);
-    await this.post({ type: 'history', memoryId, memory: memory && memoryView(memory), records: historyViews(bank.history(memoryId), memory) });
+    await this.post({ type: 'history', memoryId, memory: memory && memoryView(memory), records: historyViews(bank.history(memoryId), memory, (b) => bank.batchOperations(b)) });
   }
 
   private async flushReveal(): Promise<void> {
@@ -390,9 +398,16 @@ function sameSnapshot(a: MemorySnapshot, m: Memory): boolean {
 }
 
 /** Adds undo state to a memory's records: which were undone, and which undo would succeed now. */
-export function historyViews(records: HistoryRecord[], current: Memory | undefined): HistoryRecordView[] {
+export function historyViews(records: HistoryRecord[], current: Memory | undefined, batchOperations?: (batchId: string) => number): HistoryRecordView[] {
   const undoneBy = new Map<string, string>();
   for (const r of records) if (r.action === 'UNDO' && r.undoes) undoneBy.set(r.undoes, r.opId);
+  const sizes = new Map<string, number>();
+  const batchSize = (r: HistoryRecord): number | undefined => {
+    if (!batchOperations || r.action === 'NOOP' || r.action === 'UNDO') return undefined;
+    let n = sizes.get(r.batchId);
+    if (n === undefined) sizes.set(r.batchId, (n = batchOperations(r.batchId)));
+    return n > 1 ? n : undefined;
+  };
   return records.map((r) => ({
     seq: r.seq,
     opId: r.opId,
@@ -412,6 +427,7 @@ export function historyViews(records: HistoryRecord[], current: Memory | undefin
     undoneBy: undoneBy.get(r.opId),
     undoable:
       r.action !== 'NOOP' && r.action !== 'UNDO' && !undoneBy.has(r.opId) && !!r.after && !!current && sameSnapshot(r.after, current),
+    ...(batchSize(r) ? { batchOperations: batchSize(r) } : {}),
   }));
 }
 

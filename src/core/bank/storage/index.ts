@@ -9,9 +9,9 @@ export { FileStorage } from './fileStorage';
  * The option for a team's shared bank. Anything but a postgres URL is refused, without repeating the
  * value: a mistyped URL may still hold a password.
  */
-export function sharedBankStorage(url: string, bankId: string): StorageOption {
+export function sharedBankStorage(url: string, bankId: string, poolSize?: number): StorageOption {
   if (!/^postgres(ql)?:\/\//i.test(url)) throw new BankError('INVALID_INPUT', 'A shared bank needs a postgres:// (or postgresql://) URL.');
-  return { kind: 'postgres', url, bankId };
+  return poolSize ? { kind: 'postgres', url, bankId, poolSize } : { kind: 'postgres', url, bankId };
 }
 
 /**

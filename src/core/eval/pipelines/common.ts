@@ -1,15 +1,16 @@
 // Pieces the memory pipelines share: opening a bank for a sample, extraction with the engine's prompt.
-import { MemoryBank } from '../../bank/memoryBank';
+import type { MemoryBank } from '../../bank/memoryBank';
 import { extractFactsFromText } from '../../agents/extraction';
 import { DEFAULT_ENGINE_OPTIONS } from '../../engine';
 import type { ChatModel } from '../../llm/chatModel';
 import type { ChatMessage, SourceRef, TokenUsage } from '../../types';
 import { extractAnswer } from '../scoring';
 import { type DialogueEvent, type MeteredChatModel, type PipelineAnswer, type PipelineEnv, eventText, sumUsage } from './types';
+import { openBank } from '../../config';
 
 export async function openEvalBank(env: PipelineEnv): Promise<MemoryBank> {
   // Long LoCoMo turns and merged memories must not hit the interactive bank's size guard.
-  return MemoryBank.open(env.folder, { embedder: env.embedder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } });
+  return openBank({ bank: { folder: env.folder, watchIntervalMs: 0, limits: { maxMemoryChars: 20_000 } } }, { embedder: env.embedder });
 }
 
 /** Extraction exactly as `MemoryEngine.extractFacts` does it (same function, prompt, schema, parser and caps). */

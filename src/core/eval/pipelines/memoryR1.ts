@@ -1,5 +1,5 @@
 // The project's own engine, unchanged: extraction → Memory Manager per fact → Answer Agent with distillation.
-import { MemoryEngine } from '../../engine';
+import { openEngine } from '../../config';
 import { openEvalBank, eventSource } from './common';
 import { type EvalPipeline, type IngestStats, countOp, emptyIngestStats, eventText, sumUsage } from './types';
 
@@ -9,14 +9,11 @@ export const memoryR1Pipeline: EvalPipeline = {
   async open(env) {
     const bank = await openEvalBank(env);
     const { extractor, manager, answerer } = env.models;
-    const engine = new MemoryEngine({
-      bank,
-      extractor,
-      manager,
-      answerer,
+    const engine = await openEngine(
       // No held batches (nobody approves them here) and no training trajectories.
-      options: { answerTopK: env.topK, recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER },
-    });
+      { bank: { folder: env.folder }, engine: { answerTopK: env.topK, recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER } },
+      { bank, models: { extractor, manager, answerer } },
+    );
     return {
       async ingest(event) {
         const result = await engine.ingest({

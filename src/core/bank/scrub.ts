@@ -12,13 +12,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { BankError } from '../errors';
-import { FileLock } from '../bank/fileLock';
-import { formatLine, type StoredRecord } from '../bank/historyLog';
-import { VectorLog, type VectorEntry } from '../bank/vectorLog';
+import { FileLock } from './fileLock';
+import { formatLine, type StoredRecord } from './historyLog';
+import { VectorLog, type VectorEntry } from './vectorLog';
 import { writeFileAtomic } from '../util/atomicFile';
 import { crc32, newId, nowIso, textHash } from '../util/text';
-import { PrivacyBoundary, addCounts, countTotal, describeCounts, redactRecord, type RedactionCounts } from './boundary';
-import { redactSecrets } from './redact';
+import { PrivacyBoundary, addCounts, countTotal, describeCounts, redactRecord, type RedactionCounts } from '../privacy/boundary';
+import { redactSecrets } from '../privacy/redact';
 
 export interface ScrubLocation {
   /** A file of the bank folder, or an export file's path. */
@@ -419,7 +419,7 @@ function writeDurably(file: string, content: string | Uint8Array): void {
  * Other clients keep what they had loaded until they reopen the bank.
  */
 export async function scrubPostgresBank(url: string, bankId: string, opts: Omit<ScrubOptions, 'exports'> = {}): Promise<ScrubReport> {
-  const { PgStorage } = await import('../bank/storage/pgStorage');
+  const { PgStorage } = await import('./storage/pgStorage');
   const storage = new PgStorage(url, bankId, 1);
   const report: ScrubReport = { bank: storage.location, locations: [], total: 0, kinds: {}, vectorsDropped: 0, damagedVectorFiles: [], applied: false };
   const records = newLoc('pm_records', 'history records');

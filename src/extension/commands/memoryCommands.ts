@@ -1,0 +1,98 @@
+import * as vscode from 'vscode';
+import { errorMessage, showError } from '../errors';
+import { formatRecord } from '../chat/memoryParticipant';
+import { type CommandDeps, type Register, pickMemory, short } from './ui';
+
+/** Add, search, forget, show history, undo, reveal: one memory at a time. */
+export function memoryCommands(deps: CommandDeps, reg: Register): vscode.Disposable[] {
+  const { pm } = deps;
+  return [
+    reg('addMemory', vscode.l10n.t('Add memory failed'), async (text?: string) => {
+      const editor = vscode.window.activeTextEditor;
+      const selection = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
+      const value =
+        typeof text === 'string' && text.trim()
+          ? text
+          : await vscode.window.showInputBox({
+              prompt: vscode.l10n.t('What should Project Memory remember?'),
+              value: selection.trim(),
+              validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter the fact to remember.')),
+            });
+      if (!value?.trim()) return undefined;
+      const bank = await pm.getBank();
+      const rec = await bank.addManual(value.trim(), { source: { kind: 'manual', ref: editor && selection ? vscode.workspace.asRelativePath(editor.document.uri) : undefined } });
+      // Toasts are not awaited: their promise only settles when the user closes them.
+      // What was stored (secrets redacted), not what was typed.
+      void vscode.window.showInformationMessage(vscode.l10n.t('Remembered: {0}', short(rec.after?.text ?? value)), vscode.l10n.t('Show'), vscode.l10n.t('Undo')).then(async (choice) => {
+        if (choice === vscode.l10n.t('Show')) await deps.revealMemory(rec.memoryId);
+        if (choice === vscode.l10n.t('Undo')) await bank.undo(rec.opId).catch((err) => showError(pm.log, vscode.l10n.t('Undo failed'), err));
+      });
+      return rec.memoryId;
+    }),
+
+    reg('search', vscode.l10n.t('Search failed'), async (query?: string) => {
+      const q = typeof query === 'string' ? query : await vscode.window.showInputBox({ prompt: vscode.l10n.t('Search project memories') });
+      if (!q?.trim()) return undefined;
+      const bank = await pm.getBank();
+      const hits = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Searching memories…') },
+        () => bank.search(q, { topK: 30 }),
+      );
+      if (!hits.length) {
+        void vscode.window.showInformationMessage(vscode.l10n.t('No memory matches "{0}".', q));
+        return undefined;
+      }
+      const picked = await vscode.window.showQuickPick(
+        hits.map((h) => ({ label: short(h.memory.text), description: h.memory.source.kind, detail: h.memory.updatedAt.slice(0, 10), id: h.memory.id })),
+        { placeHolder: vscode.l10n.t('{0} memories match "{1}"', hits.length, q), matchOnDetail: true },
+      );
+      if (picked) await deps.revealMemory(picked.id);
+      return picked?.id;
+    }),
+
+    reg('forget', vscode.l10n.t('Forget failed'), async (id?: string) => {
+      const bank = await pm.getBank();
+      const memory = typeof id === 'string' ? bank.get(id) : await pickMemory(deps, vscode.l10n.t('Pick the memory to forget'));
+      if (!memory) return undefined;
+      if (memory.status !== 'active') {
+        void vscode.window.showInformationMessage(vscode.l10n.t('That memory is already {0}.', memory.status));
+        return undefined;
+      }
+      const rec = await bank.delete(memory.id, 'forgotten by the user');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Forgot: {0}', short(memory.text)), vscode.l10n.t('Undo')).then(async (choice) => {
+        if (choice === vscode.l10n.t('Undo')) await bank.undo(rec.opId).catch((err) => showError(pm.log, vscode.l10n.t('Undo failed'), err));
+      });
+      return memory.id;
+    }),
+
+    reg('showHistory', vscode.l10n.t('Show history failed'), async (id?: string) => {
+      const bank = await pm.getBank();
+      const memory = typeof id === 'string' ? bank.get(id) : await pickMemory(deps, vscode.l10n.t('Pick a memory to see its history'), true);
+      if (!memory) return undefined;
+      const content = `# ${vscode.l10n.t('History of a memory')}\n\n> ${memory.text}\n\n${vscode.l10n.t('Status')}: ${memory.status} · id \`${memory.id}\`\n\n${bank
+        .history(memory.id)
+        .map(formatRecord)
+        .join('\n')}\n`;
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+      await vscode.window.showTextDocument(doc, { preview: true });
+      return memory.id;
+    }),
+
+    reg('undo', vscode.l10n.t('Undo failed'), async () => {
+      const bank = await pm.getBank();
+      const last = bank.lastUndoable();
+      if (!last) {
+        void vscode.window.showInformationMessage(vscode.l10n.t('Nothing to undo.'));
+        return undefined;
+      }
+      // Operations applied together (a manager batch, "clear", an import) are undone together.
+      const { operations: undone, skipped } = await bank.undoBatch(last.batchId);
+      for (const k of skipped) pm.log.warn(`Undo skipped ${k.memoryId}: ${k.reason}`);
+      const what = undone > 1 ? vscode.l10n.t('{0} operations', undone) : short((last.after ?? last.before)?.text ?? '');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Undid {0}: {1}', last.action, what));
+      return undone;
+    }),
+
+    reg('revealMemory', vscode.l10n.t('Reveal memory failed'), async (id?: string) => deps.revealMemory(typeof id === 'string' ? id : undefined)),
+  ];
+}

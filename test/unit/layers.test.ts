@@ -1,0 +1,100 @@
+// The layers of src/, enforced: every import of every file is parsed and checked against the floor
+// plan below (README, "Architecture"). A new folder under src/core must be given a floor here.
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type ImportEdge, importCycles, importGraph, largestFiles } from '../support/importGraph';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Floors of src/core, lowest first. A file may import its own floor and those below, never above.
+ * 0, ground: plain data types, errors, text utilities and the search index's algorithms.
+ * 1, parts: model clients, embedders, agents' prompts and parsers, privacy policy, the model catalog.
+ * 2, storage and capture: the memory bank and the capture queue.
+ * 3, assembly: the engine and the composition root that builds it from a configuration.
+ * 4, consumers: evaluation harness and training.
+ */
+const CORE_FLOORS: Record<string, number> = {
+  'types.ts': 0,
+  'errors.ts': 0,
+  'api.ts': 0,
+  util: 0,
+  retrieval: 0,
+  llm: 1,
+  embeddings: 1,
+  agents: 1,
+  privacy: 1,
+  models: 1,
+  bank: 2,
+  capture: 2,
+  'engine.ts': 3,
+  'config.ts': 3,
+  eval: 4,
+  training: 4,
+};
+
+const graph = importGraph(ROOT);
+
+/** The top-level part of src a file belongs to: core, extension, cli, server, webview, … */
+function part(file: string): string {
+  return file.split('/')[1]!;
+}
+
+function coreFloor(file: string): number {
+  const key = file.split('/')[2]!;
+  const floor = CORE_FLOORS[key];
+  if (floor === undefined) throw new Error(`${file}: src/core/${key} has no floor in test/unit/layers.test.ts`);
+  return floor;
+}
+
+const show = (e: ImportEdge) => `${e.from} -> ${e.to ?? e.spec}`;
+
+/** Imports that break a rule, each as "from -> to" with the rule it breaks. */
+function violations(): string[] {
+  const out: string[] = [];
+  for (const e of graph.edges) {
+    const from = part(e.from);
+    if (e.spec === 'vscode' && from !== 'extension') out.push(`${show(e)}: only src/extension may import vscode`);
+    if (from === 'core') {
+      if (e.to && part(e.to) !== 'core') out.push(`${show(e)}: src/core imports only itself`);
+      if (e.to && part(e.to) === 'core' && coreFloor(e.to) > coreFloor(e.from)) {
+        out.push(`${show(e)}: floor ${coreFloor(e.from)} imports floor ${coreFloor(e.to)}`);
+      }
+    }
+    if (from === 'webview' && !(e.to && (part(e.to) === 'webview' || e.to === 'src/core/types.ts'))) {
+      out.push(`${show(e)}: src/webview imports only itself and src/core/types.ts`);
+    }
+    if ((from === 'cli' || from === 'server') && e.to && ['extension', 'webview'].includes(part(e.to))) {
+      out.push(`${show(e)}: the ${from} does not import VS Code glue`);
+    }
+    if (from === 'server' && e.to && part(e.to) === 'cli') out.push(`${show(e)}: the server does not import the CLI`);
+    // The page's message protocol is the one contract the extension shares with the page.
+    if (from === 'extension' && e.to && ['cli', 'webview'].includes(part(e.to)) && e.to !== 'src/webview/protocol.ts') {
+      out.push(`${show(e)}: the extension does not import the ${part(e.to)}`);
+    }
+  }
+  return out;
+}
+
+describe('layers of src/', () => {
+  it('finds the imports it checks', () => {
+    // Guards the parser itself: a graph without these edges means the test checks nothing.
+    expect(graph.files.length).toBeGreaterThan(50);
+    expect(graph.edges.some((e) => e.from === 'src/core/engine.ts' && e.to === 'src/core/bank/memoryBank.ts')).toBe(true);
+    expect(graph.edges.some((e) => e.from === 'src/extension/extension.ts' && e.spec === 'vscode')).toBe(true);
+  });
+
+  it('has no import from a lower layer to a higher one', () => {
+    const v = violations();
+    console.log(`layers: ${graph.files.length} files, ${graph.edges.length} imports, ${v.length} upward`);
+    expect(v).toEqual([]);
+  });
+
+  it('has no import cycles', () => {
+    const cycles = importCycles(graph);
+    const big = largestFiles(ROOT, graph, 5).map((f) => `${f.file} ${f.lines}`);
+    console.log(`layers: ${cycles.length} import cycles; largest files: ${big.join(', ')}`);
+    expect(cycles).toEqual([]);
+  });
+});
