@@ -136,6 +136,7 @@ export function looksLikeInstruction(fact: string): boolean {
 /** What a token is as a value: a number or version, a path or identifier, or a word (names included). */
 function valueKind(t: string): 'num' | 'path' | 'word' {
   if (/^[\d.:,%]+$/.test(t)) return 'num';
+  if (/^\p{L}+(-\p{L}+)+$/u.test(t)) return 'word'; // "idempotency-key", "on-call"
   if (/[\/._@:+#-]/.test(t) || /\d/.test(t)) return 'path';
   return 'word';
 }
@@ -182,6 +183,12 @@ export function mayReplace(memory: string, fact: string): SupersedeCheck {
   if (values.some((t) => inFact(t) && !fParts.has(t)) && MOVE_RE.test(fact)) return { ok: true, subjectCoverage, why: 'the fact names a value of the memory and says it changed' };
   if (subjectCoverage < SUBJECT_THRESHOLD) {
     return { ok: false, subjectCoverage, why: `the fact repeats ${Math.round(subjectCoverage * 100)}% of the memory's words: it is about something else` };
+  }
+  // A name the memory has and the fact drops (the owner "Sam") needs a new name in its place, too.
+  const droppedNames = [...m.key].filter((t) => valueKind(t) === 'word' && !inFact(t));
+  const freshNames = [...f.key].filter((t) => valueKind(t) === 'word' && !inMemory(t));
+  if (droppedNames.length && !changed && !freshNames.length) {
+    return { ok: false, subjectCoverage, why: `the fact gives no new name for ${droppedNames.slice(0, 3).join(', ')}` };
   }
   if (dropped.length && !changed && !fresh.some((t) => dropped.some((d) => valueKind(d) === valueKind(t)))) {
     return { ok: false, subjectCoverage, why: `the fact gives no new value for ${dropped.slice(0, 3).join(', ')}` };
