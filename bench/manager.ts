@@ -3,7 +3,7 @@
 // engine's own rules, re-ask and fallback included), with the fixture's candidates as the retrieved ones.
 //
 //   node scripts/run-ts.mjs bench/manager.ts --endpoint http://127.0.0.1:8089/v1 --model <name> \
-//     [--protocol per-fact,paper] [--split dev|test] [--limit N] [--per-category N] [--categories a,b] [--reask | --no-reask] [--by-category] [--out <dir>]
+//     [--protocol per-fact,paper] [--split dev|test] [--limit N] [--per-category N] [--categories a,b] [--reask | --no-reask] [--by-category] [--resume] [--out <dir>]
 //   node scripts/run-ts.mjs bench/manager.ts --report [--out <dir>]           # the table of every saved run
 //   node scripts/run-ts.mjs bench/manager.ts --ablate <run.json>               # each rule on the recorded outputs
 //
@@ -206,10 +206,11 @@ async function main(): Promise<void> {
     const cases = new Map(loadCases(run.split).map((c) => [c.id, c]));
     const configs: [string, EngineOptions['managerRules']][] = [
       ['no rules (parser only, as before)', false],
-      ['+ text must carry the fact', { carry: true, related: false, holds: false, fallback: false }],
-      ['+ NOOP must name a memory holding the fact', { carry: true, related: false, holds: true, fallback: false }],
-      ['+ UPDATE/DELETE target must be related', { carry: true, related: true, holds: true, fallback: false }],
-      ['+ fallback ADD (all rules, no re-ask)', true],
+      ['+ text must carry the fact', { carry: true, related: false, holds: false, supersede: false, fallback: false }],
+      ['+ NOOP must name a memory holding the fact', { carry: true, related: false, holds: true, supersede: false, fallback: false }],
+      ['+ UPDATE/DELETE target must be related', { carry: true, related: true, holds: true, supersede: false, fallback: false }],
+      ['+ fallback ADD', { carry: true, related: true, holds: true, supersede: false, fallback: true }],
+      ['+ a supersede must change the memory (all rules, no re-ask)', true],
     ];
     const rows: Row[] = [];
     for (const [label, rules] of configs) {
@@ -245,7 +246,15 @@ async function main(): Promise<void> {
     const file = path.join(outDir, `${model.replace(/[^\w.-]+/g, '_')}-${protocol}${process.env.MEMORY_R1_VERIFY_UPDATES === '1' && protocol === 'per-fact' ? '-verify' : ''}${reaskOn ? "" : "-noreask"}-${split}-${perCategory ?? 'all'}-${limit ?? 'all'}${only ? '-' + only.length + 'cats' : ''}.json`);
     const verify = process.env.MEMORY_R1_VERIFY_UPDATES === '1';
     const save = () => fs.writeFileSync(file, JSON.stringify({ model, protocol, split, reask: reaskOn, verify, sample: sampleLabel, time: new Date().toISOString(), results } satisfies RunFile, null, 1));
+    // --resume: keep the cases a run cut by a time limit already finished, and run the rest.
+    if (has('resume') && fs.existsSync(file)) {
+      const done = new Set(cases.map((c) => c.id));
+      results.push(...(JSON.parse(fs.readFileSync(file, 'utf8')) as RunFile).results.filter((r) => done.has(r.id)));
+      process.stderr.write(`[${protocol}] resuming ${file}: ${results.length} of ${cases.length} cases done\n`);
+    }
+    const finished = new Set(results.map((r) => r.id));
     for (const [i, c] of cases.entries()) {
+      if (finished.has(c.id)) continue;
       const r = await runCase(c, manager, { managerProtocol: protocol, managerReask: reaskOpt });
       results.push(r);
       save(); // a run cut off by a time limit still leaves its cases

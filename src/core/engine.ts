@@ -194,6 +194,7 @@ export class MemoryEngine {
       ({ decision, ruled } = judge(res.text));
     }
     const called = !screen?.decided;
+    if (ruled.notes) guards.push(...ruled.notes);
     const firstOutput = res.text;
     const reask = this.options.managerReask === true || (this.options.managerReask === 'paper' && protocol === 'paper');
     if (!ruled.addressed && rules && called && reask) {

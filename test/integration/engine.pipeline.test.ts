@@ -77,12 +77,12 @@ describe('Memory-R1 pipeline over the real openai client and a real bank on disk
     expect(s1.operations.map((o) => o.type)).toEqual(['ADD', 'ADD']);
     const dbId = s1.operations[0].memoryId!;
 
-    const s2 = await engine.ingest(event('s2', 'FACT: The team switched the database to SQLite for local development.', '05'));
+    const s2 = await engine.ingest(event('s2', 'FACT: The team switched the database from PostgreSQL to SQLite for local development.', '05'));
     // An update supersedes: the old memory stays, superseded on the event's date, and a new one holds the new text.
-    expect(s2.operations).toMatchObject([{ type: 'UPDATE', supersededId: dbId, before: 'The project stores data in a PostgreSQL database.', after: 'The team switched the database to SQLite for local development.' }]);
+    expect(s2.operations).toMatchObject([{ type: 'UPDATE', supersededId: dbId, before: 'The project stores data in a PostgreSQL database.', after: 'The team switched the database from PostgreSQL to SQLite for local development.' }]);
     const sqliteId = s2.operations[0].memoryId!;
     expect(bank.get(dbId)).toMatchObject({ status: 'superseded', validTo: '2026-01-05', supersededBy: sqliteId, text: 'The project stores data in a PostgreSQL database.' });
-    expect(bank.get(sqliteId)).toMatchObject({ status: 'active', supersedes: dbId, text: 'The team switched the database to SQLite for local development.' });
+    expect(bank.get(sqliteId)).toMatchObject({ status: 'active', supersedes: dbId, text: 'The team switched the database from PostgreSQL to SQLite for local development.' });
 
     // The script deletes and never keeps the new fact: the engine asks again once, then adds the fact itself.
     const s3 = await engine.ingest(event('s3', 'FACT: The project no longer uses any database.', '09'));

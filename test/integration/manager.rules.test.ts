@@ -147,7 +147,8 @@ describe('Memory Manager rules and the per-fact protocol', () => {
 
     // A REPLACES of a memory that is still true becomes an ADD beside it: nothing destroyed.
     replies.push((req) => JSON.stringify({ decision: 'REPLACES', id: candidatesIn(req)[0].id }), () => '{"still_true": "yes"}');
-    const leave = await engine({ managerVerifyUpdates: true }).remember('The payments webhook handler retries failed events three times.', { kind: 'manual' });
+    // (Rule 6 off here: it would refuse this supersede before the check is asked.)
+    const leave = await engine({ managerVerifyUpdates: true, managerRules: { carry: true, related: true, holds: true, supersede: false, fallback: true } }).remember('The payments webhook handler retries failed events three times.', { kind: 'manual' });
     expect(leave.operations).toMatchObject([{ type: 'ADD', after: 'The payments webhook handler retries failed events three times.', guard: expect.stringMatching(/^verified: memory \d is still true/) }]);
     expect(bank.list().total).toBe(3);
 
@@ -169,5 +170,39 @@ describe('Memory Manager rules and the per-fact protocol', () => {
     expect(twice.operations.filter((o) => o.rejected).map((o) => o.rejected)).toEqual(['no JSON decision', 'no JSON decision']);
     expect(twice.operations.find((o) => o.type === 'ADD')?.guard).toMatch(/^re-asked \(no JSON decision\); second answer also unusable .*fallback ADD/);
     expect(bad.operations.find((o) => o.type === 'ADD')).toMatchObject({ after: 'Sam owns the payments webhook handler and the refund job.', guard: expect.stringMatching(/fallback ADD/) });
+  });
+
+  it('rule 6: a supersede must change the memory it replaces; the guard is on the history record', async () => {
+    const replaces = () => (req: FakeChatRequest) => JSON.stringify({ decision: 'REPLACES', id: candidatesIn(req)[0].id });
+    // A different fact about a known person is added beside the memory, not over it.
+    const nurse = (await bank.addManual('Ivan works as a nurse.')).memoryId;
+    replies.push(replaces());
+    const dog = await engine().manageFact('Ivan adopted a dog named Biscuit in July 2023.', { kind: 'manual' }, '2023-07-20');
+    expect(dog.operations.map((o) => o.type)).toEqual(['ADD']);
+    expect(dog.guard).toMatch(/^supersede of memory 0 refused \(the fact repeats 33% of the memory's words: it is about something else\), so the fact is added beside it$/);
+    expect(bank.get(nurse)!.status).toBe('active');
+    expect(bank.history().at(-1)).toMatchObject({ action: 'ADD', after: { text: 'Ivan adopted a dog named Biscuit in July 2023.' }, guard: dog.guard });
+
+    // A REPLACES of a memory that already holds the fact is a NOOP on it.
+    const staging = (await bank.addManual('The staging environment resets every Sunday night.')).memoryId;
+    replies.push(replaces());
+    const same = await engine().manageFact('Every Sunday night the staging environment is reset by a cron job.', { kind: 'manual' }, '2025-06-01');
+    expect(same.operations).toMatchObject([{ type: 'NOOP', memoryId: staging }]);
+    expect(same.guard).toBe('supersede of memory 0 refused: it already holds the fact, so NOOP on it');
+    expect(bank.get(staging)!.status).toBe('active');
+
+    // The demo's history: a bug fix that shares a name and a word with a two-part decision does not
+    // supersede it; the move of the database, which names its old version, does.
+    const decision = (await bank.addManual('Dana decided to store invoices in PostgreSQL 15 and all money amounts are integers in cents (decision for the billing service, 2026-03-02T09:00:00.000Z).')).memoryId;
+    replies.push(replaces());
+    const fix = await engine().manageFact('Dana fixed rounding issues in invoices by rounding only at display time (bug fixed: invoices were rounded twice, fix in src/billing/round.ts, 2026-03-09T14:20:00.000Z).', { kind: 'manual' }, '2026-03-09');
+    expect(fix.operations.map((o) => o.type)).toEqual(['ADD']);
+    expect(bank.get(decision)!.status).toBe('active');
+    replies.push((req) => JSON.stringify({ decision: 'REPLACES', id: candidatesIn(req).find((c) => c.text.includes('PostgreSQL 15'))!.id }));
+    const move = await engine().manageFact('Lee moved the billing database from PostgreSQL 15 to PostgreSQL 16 on 16 March 2026.', { kind: 'manual' }, '2026-03-16');
+    expect(move.guard).toBeUndefined();
+    expect(move.operations).toMatchObject([{ type: 'UPDATE', supersededId: decision }]);
+    expect(bank.get(decision)).toMatchObject({ status: 'superseded', validTo: '2026-03-16' });
+    expect(chatCalls()).toHaveLength(4);
   });
 });

@@ -132,3 +132,66 @@ export function relatedTo(memory: string, fact: string): boolean {
 export function looksLikeInstruction(fact: string): boolean {
   return /\b(ignore|disregard|forget)\b.{0,30}\b(instructions?|rules?|prompts?|above|previous|earlier)\b|^\s*(system|assistant|admin)\s*:|\b(delete|remove|erase|wipe|overwrite|replace|mark|drop|clear)\b.{0,40}\bmemor(y|ies)\b|\b(the|an?) (assistant|bot|ai|model)\b.{0,20}\b(to|should|must)\b/i.test(fact);
 }
+
+/** What a token is as a value: a number or version, a path or identifier, or a word (names included). */
+function valueKind(t: string): 'num' | 'path' | 'word' {
+  if (/^[\d.:,%]+$/.test(t)) return 'num';
+  if (/^\p{L}+(-\p{L}+)+$/u.test(t)) return 'word'; // "idempotency-key", "on-call"
+  if (/[\/._@:+#-]/.test(t) || /\d/.test(t)) return 'path';
+  return 'word';
+}
+
+/** Words that say a value changed; a fact with one may replace a memory it shares a value with. */
+const CHANGE_RE = /\b(no longer|not|never|stopped|removed|dropped|deprecated|instead|replaced|replaces|moved|migrated|switched|renamed|anymore|formerly|previously|except|unless|fixed|resolved|reverted|cancelled|canceled|postponed|delayed|upgraded|downgraded|took over|taking over|leaving|left|now|changed)\b/i;
+/** The narrower set for a fact that names the old value itself ("moved from PostgreSQL 15 to 16"). */
+const MOVE_RE = /\b(no longer|instead|replaced|moved|migrated|switched|upgraded|downgraded|renamed|from\b.{1,60}\bto)\b/i;
+
+export interface SupersedeCheck {
+  ok: boolean;
+  /** Share of the memory's words (its subject and attribute, values left out) that the fact repeats. */
+  subjectCoverage: number;
+  why: string;
+}
+
+export const SUBJECT_THRESHOLD = 0.5;
+
+/**
+ * May this fact supersede this memory? Only when it speaks about the same thing and says something
+ * different about it:
+ * - the fact repeats at least half of the memory's words (values such as versions, dates and paths left
+ *   out), and where the memory has a value the fact drops, the fact gives a new value of the same kind
+ *   or says it changed ("now", "moved", "fixed", "except"); or
+ * - the fact names one of the memory's values and says it moved ("from PostgreSQL 15 to 16"), however
+ *   much else the memory holds.
+ * "Ivan adopted a dog" does not supersede "Ivan works as a nurse"; a paraphrase is held, not a supersede.
+ */
+export function mayReplace(memory: string, fact: string): SupersedeCheck {
+  const m = factTokens(memory);
+  const f = factTokens(fact);
+  const inFact = (t: string) => f.content.has(t) || f.key.has(t);
+  const inMemory = (t: string) => m.content.has(t) || m.key.has(t);
+  // Parts of a path or version ("src", "ts", the "1" of "1.70") are not words or values of their own.
+  const partsOf = (t: FactTokens) => new Set([...t.content].filter((x) => /[\/._@:-]/.test(x)).flatMap((x) => x.split(/[\/._@:-]+/)));
+  const mParts = partsOf(m);
+  const fParts = partsOf(f);
+  const words = [...m.content].filter((t) => valueKind(t) === 'word' && !mParts.has(t));
+  const subjectCoverage = words.length ? words.filter(inFact).length / words.length : 1;
+  const values = [...new Set([...m.content, ...m.key])].filter((t) => valueKind(t) !== 'word' && !mParts.has(t));
+  const dropped = values.filter((t) => !inFact(t));
+  const fresh = [...new Set([...f.content, ...f.key])].filter((t) => valueKind(t) !== 'word' && !fParts.has(t) && !inMemory(t));
+  const changed = CHANGE_RE.test(fact);
+  if (values.some((t) => inFact(t) && !fParts.has(t)) && MOVE_RE.test(fact)) return { ok: true, subjectCoverage, why: 'the fact names a value of the memory and says it changed' };
+  if (subjectCoverage < SUBJECT_THRESHOLD) {
+    return { ok: false, subjectCoverage, why: `the fact repeats ${Math.round(subjectCoverage * 100)}% of the memory's words: it is about something else` };
+  }
+  // A name the memory has and the fact drops (the owner "Sam") needs a new name in its place, too.
+  const droppedNames = [...m.key].filter((t) => valueKind(t) === 'word' && !inFact(t));
+  const freshNames = [...f.key].filter((t) => valueKind(t) === 'word' && !inMemory(t));
+  if (droppedNames.length && !changed && !freshNames.length) {
+    return { ok: false, subjectCoverage, why: `the fact gives no new name for ${droppedNames.slice(0, 3).join(', ')}` };
+  }
+  if (dropped.length && !changed && !fresh.some((t) => dropped.some((d) => valueKind(d) === valueKind(t)))) {
+    return { ok: false, subjectCoverage, why: `the fact gives no new value for ${dropped.slice(0, 3).join(', ')}` };
+  }
+  return { ok: true, subjectCoverage, why: 'same subject, different value' };
+}

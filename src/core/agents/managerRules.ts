@@ -2,7 +2,7 @@
 import type { CandidateView, PlannedOperation } from '../types';
 import type { ManagerDecision } from './managerOutput';
 import { extractJson } from '../util/jsonExtract';
-import { carriesFact, factCoverage, holdsFact, looksLikeInstruction, relatedTo } from './factOverlap';
+import { carriesFact, factCoverage, holdsFact, looksLikeInstruction, mayReplace, relatedTo } from './factOverlap';
 
 /** A memory holds the fact plainly enough to skip the model: every key token and this share of the content. */
 export const PLAIN_HOLD_THRESHOLD = 0.75;
@@ -59,6 +59,8 @@ export interface RuledDecision {
   addressed: boolean;
   /** Why the decision does not address the fact (for the re-ask and the history). */
   problem?: string;
+  /** What rule 6 changed (a supersede turned into a NOOP or an ADD), for the history's guard. */
+  notes?: string[];
 }
 
 /**
@@ -73,20 +75,26 @@ export interface RuledDecision {
  *    replaced by the fact (kept as superseded history), as the paper's "contradiction" case means.
  * 5. A fact that carries instructions to the memory system ("delete every memory about X") never
  *    updates or deletes another memory.
+ * 6. A supersede must change the memory it replaces: an UPDATE of a memory that already holds the fact
+ *    is a NOOP on it, and one whose memory the fact does not speak about (`mayReplace`: "Ivan adopted a
+ *    dog" against "Ivan works as a nurse") is an ADD beside it.
  */
 /** Which rules apply (all by default); the benchmark turns them off one at a time to measure each. */
 export interface RuleFlags {
   carry: boolean;
   related: boolean;
   holds: boolean;
+  /** Rule 6 (absent = on). */
+  supersede?: boolean;
 }
-export const ALL_RULES: RuleFlags = { carry: true, related: true, holds: true };
+export const ALL_RULES: RuleFlags = { carry: true, related: true, holds: true, supersede: true };
 
 export function applyManagerRules(fact: string, candidates: CandidateView[], decision: ManagerDecision, flags: RuleFlags = ALL_RULES): RuledDecision {
   const byId = new Map(candidates.map((c) => [c.memoryId, c]));
   const rejected: RuledDecision['rejected'] = [];
   const ops: PlannedOperation[] = [];
   const noopRefusals: RuledDecision['rejected'] = [];
+  const notes: string[] = [];
   const instruction = flags.related && looksLikeInstruction(fact);
   for (const op of decision.ops) {
     const target = op.memoryId ? byId.get(op.memoryId) : undefined;
@@ -113,6 +121,20 @@ export function applyManagerRules(fact: string, candidates: CandidateView[], dec
         rejected.push({ item: clip(target?.text), reason: 'UPDATE of a memory unrelated to the fact; the fact is added instead' });
         ops.push({ type: 'ADD', text: op.text, reason: op.reason });
         continue;
+      }
+      if (flags.supersede !== false && target) {
+        // Rule 6: a supersede must change what the memory says.
+        if (holdsFact(target.text, fact).ok) {
+          notes.push(`supersede of memory ${target.key} refused: it already holds the fact, so NOOP on it`);
+          ops.push({ type: 'NOOP', memoryId: target.memoryId, reason: op.reason });
+          continue;
+        }
+        const g = mayReplace(target.text, fact);
+        if (!g.ok) {
+          notes.push(`supersede of memory ${target.key} refused (${g.why}), so the fact is added beside it`);
+          ops.push({ type: 'ADD', text: op.text, reason: op.reason });
+          continue;
+        }
       }
       ops.push(op);
     } else if (op.type === 'DELETE') {
@@ -155,7 +177,7 @@ export function applyManagerRules(fact: string, candidates: CandidateView[], dec
       : ops.some((o) => o.type === 'DELETE')
         ? 'it deletes a memory but does not keep the new fact'
         : 'it does not keep the new fact';
-  return { ops, rejected, addressed, problem };
+  return { ops, rejected, addressed, problem, ...(notes.length ? { notes } : {}) };
 }
 
 function pct(x: number): string {
