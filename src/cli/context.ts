@@ -67,11 +67,12 @@ export function storageOption(args: ParsedArgs): StorageOption {
   return sharedBankStorage(url, flag(args, 'bank-id') ?? process.env.MEMORY_R1_BANK_ID ?? defaultBankId(process.cwd()));
 }
 
-export async function openBank(args: ParsedArgs, endpoint?: EndpointConfig): Promise<MemoryBank> {
+/** `watchIntervalMs`: a long-running command (`mcp`) polls for other processes' writes; one-shot commands do not. */
+export async function openBank(args: ParsedArgs, endpoint?: EndpointConfig, opts: { watchIntervalMs?: number } = {}): Promise<MemoryBank> {
   const embedder: Embedder = await createEmbedder(embeddingConfig(args), endpoint);
   const redaction = args.flags.has('no-redaction') ? 'off' : 'on';
   if (redaction === 'off') process.stderr.write('memory-r1: --no-redaction: secrets in this run are stored and sent as they are.\n');
-  const bank = await MemoryBank.open(bankDir(args), { embedder, watchIntervalMs: 0, actor: process.env.USER, storage: storageOption(args), redaction });
+  const bank = await MemoryBank.open(bankDir(args), { embedder, watchIntervalMs: opts.watchIntervalMs ?? 0, actor: process.env.USER, storage: storageOption(args), redaction });
   for (const m of bank.recovery.messages) process.stderr.write(`memory-r1: ${m}\n`);
   return bank;
 }
