@@ -23,7 +23,7 @@ function replacesFirst(req: FakeChatRequest & { response_format?: any }): string
   return JSON.stringify({ decision: 'REPLACES', id: ids[0] ?? 'none' });
 }
 
-const invoke = (name: string, input: unknown, token?: unknown) => vscode.lm.invokeTool(name, { input, toolInvocationToken: token as never }) as Promise<LanguageModelToolResult>;
+const invoke = (name: string, input: object, token?: unknown) => vscode.lm.invokeTool(name, { input, toolInvocationToken: token as never }) as Promise<LanguageModelToolResult>;
 const text = (r: LanguageModelToolResult) => (r.content as { value: string }[]).map((p) => p.value).join('');
 
 describe('language-model tools: manifest', () => {
