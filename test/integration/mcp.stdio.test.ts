@@ -2,14 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import * as vscode from 'vscode';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 import { startHarness, waitFor, type Harness } from '../support/extensionHarness';
 import { testing } from '../support/vscodeShim';
+import { bundleMcpServer, callTool, connectMcp, textOf, type McpSession } from '../support/mcpSession';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import { MEMORY_TOOLS } from '../../src/core/tools/memoryTools';
@@ -17,44 +15,15 @@ import { MEMORY_TOOLS } from '../../src/core/tools/memoryTools';
 // The MCP server as the extension ships it (src/mcp/main.ts -> dist/mcp.js), driven over stdio by the
 // SDK's own client, against a real bank on disk and the fake OpenAI server for the Memory Manager.
 let script: string;
-let tmp: string;
-
+let cleanup: () => void;
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-mcp-'));
-  script = path.join(tmp, 'mcp.cjs');
-  await build({
-    entryPoints: [path.resolve('src/mcp/main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode', 'node-llama-cpp', 'onnxruntime-node', 'onnxruntime-web', 'pg-native'],
-    outfile: script,
-    logLevel: 'silent',
-  });
+  ({ script, cleanup } = await bundleMcpServer());
 });
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => cleanup());
 
-interface Session {
-  client: Client;
-  stderr: () => string;
-  close(): Promise<void>;
-}
-
-async function connect(args: string[], name = 'test-agent'): Promise<Session> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MEMORY_R1_')) env[k] = v;
-  const transport = new StdioClientTransport({ command: process.execPath, args: [script, ...args], env, stderr: 'pipe' });
-  let err = '';
-  transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const client = new Client({ name, version: '1.0.0' });
-  await client.connect(transport);
-  return { client, stderr: () => err, close: () => client.close() };
-}
-
-type ToolResult = { content: { type: string; text?: string; uri?: string }[]; structuredContent?: any; isError?: boolean };
-const call = async (s: Session, name: string, args: Record<string, unknown>) => (await s.client.callTool({ name, arguments: args })) as ToolResult;
-const textOf = (r: ToolResult) => r.content.find((c) => c.type === 'text')!.text!;
+type Session = McpSession;
+const connect = (args: string[], name?: string) => connectMcp(script, args, name);
+const call = callTool;
 
 /** The per-fact manager: supersede the first memory shown, or add when none is shown. */
 function manager(req: any): string {
