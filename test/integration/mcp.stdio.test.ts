@@ -118,7 +118,7 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
         ['ADD', 'agent', 'mcp:memory_remember', 'test-agent'],
         ['UPDATE', 'agent', 'mcp:memory_remember', 'test-agent'],
         ['DELETE', 'agent', 'mcp:memory_forget', 'test-agent'],
-        ['UNDO', 'manual', undefined, bank.history().at(-1)!.source?.actor],
+        ['UNDO', 'agent', 'mcp:memory_undo', 'test-agent'],
       ]);
       expect(bank.get(upd.memoryId)?.status).toBe('active');
     } finally {

@@ -133,6 +133,7 @@ describe('language-model tools through the shim', () => {
     testing.answer(() => 'Continue');
     await invoke('memory_undo', { operationId: del.opId });
     expect(bank.get(current)?.status).toBe('active');
+    expect(bank.history(current).at(-1)).toMatchObject({ action: 'UNDO', undoes: del.opId, source: { kind: 'agent', ref: 'vscode:memory_undo', actor: 'VS Code extension' } });
 
     // Search is read-only: no confirmation, memories with ids, dates, status and sources.
     const s = await invoke('memory_search', { query: 'payments webhook', status: 'all' });

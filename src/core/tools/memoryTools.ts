@@ -477,7 +477,7 @@ export async function runMemoryTool(name: string, raw: unknown, backend: ToolBac
     }
     case 'memory_undo': {
       const i = input as UndoInput;
-      const records = await bank.undo(i.operationId);
+      const records = await bank.undo(i.operationId, source);
       const operations = records.map(recordOperation);
       const text = `Undone: ${records.map((r) => `memory:${r.memoryId} is ${r.after?.status ?? 'restored'} again${r.after?.text ? ` (${quote(bank.privacy.text(r.after.text))})` : ''}`).join('; ')}.`;
       return finish({ text, data: { operations }, memories: uniqueMemories(bank, records.map((r) => r.memoryId)), operations });
