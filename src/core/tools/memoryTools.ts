@@ -6,7 +6,7 @@ import type { MemoryBank } from '../bank/memoryBank';
 import type { MemoryEngine } from '../engine';
 import type { AppliedOperation } from '../api';
 import type { HistoryAction, HistoryRecord, Memory, MemoryStatus, SourceRef } from '../types';
-import { BankError } from '../errors';
+import { redactSecrets } from '../privacy/redact';
 import { addCounts, countTotal, describeCounts, redactSource, type RedactionCounts } from '../privacy/boundary';
 
 export type MemoryToolName = 'memory_search' | 'memory_remember' | 'memory_forget' | 'memory_update' | 'memory_undo';
@@ -335,7 +335,8 @@ const shortId = (id: string): string => id.slice(0, 8);
  * nothing; texts pass the privacy boundary first. Bad input gives a message saying the call will fail.
  */
 export function describeToolCall(name: string, raw: unknown, bank: MemoryBank | undefined): ToolConfirmation {
-  const p = (s: string) => (bank ? bank.privacy.text(s) : s);
+  // The bank's boundary (its opt-out applies); without a bank, the default redactor.
+  const p = (s: string) => (bank ? bank.privacy.text(s) : redactSecrets(s).text);
   let input: ToolInput;
   try {
     input = parseToolInput(name, raw);
