@@ -2,9 +2,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { testing, CancellationTokenSource, LanguageModelToolResult } from '../support/vscodeShim';
+import {
+  testing,
+  CancellationTokenSource,
+  LanguageModelChatMessage,
+  LanguageModelChatToolMode,
+  LanguageModelTextPart,
+  LanguageModelToolCallPart,
+  LanguageModelToolResult,
+  LanguageModelToolResultPart,
+} from '../support/vscodeShim';
 import { startHarness, type Harness } from '../support/extensionHarness';
-import type { FakeChatRequest } from '../support/fakeOpenAIServer';
+import { toolCallReply, type FakeChatRequest } from '../support/fakeOpenAIServer';
+import type { EndpointChatProvider } from '../../src/extension/models/endpointChatProvider';
 import { MEMORY_TOOLS } from '../../src/core/tools/memoryTools';
 import { MCP_PROVIDER_ID } from '../../src/extension/tools/mcpServerProvider';
 
@@ -174,5 +184,41 @@ describe('language-model tools through the shim', () => {
     expect(JSON.parse(testing.state.clipboard)).toEqual({
       mcpServers: { 'project-memory': { command: 'node', args: [path.join(process.cwd(), 'dist', 'mcp.js'), '--bank', h.api.pm.bankFolder], env: { MEMORY_R1_BASE_URL: h.server.url, MEMORY_R1_MODEL: 'fake-model' } } },
     });
+  });
+});
+
+describe('an agent on the extension\'s own model', () => {
+  it('calls memory_search through tool calling and answers from its result', async () => {
+    h = await startHarness();
+    const bank = await h.api.pm.getBank();
+    const rec = await bank.addManual('Deploys go through GitHub Actions on every tag.');
+    // The model: first a tool call, then an answer from the tool's result (as an agent-mode model does).
+    h.server.setReply((req) => {
+      const tool = (req.messages as { role: string; content: string }[]).find((m) => m.role === 'tool');
+      if (!tool) return toolCallReply([{ name: 'memory_search', arguments: { query: 'how do we deploy', topK: 3 } }]);
+      const id = /memory:(\S+) · /.exec(tool.content)?.[1];
+      return `You deploy with GitHub Actions on every tag [memory:${id}].`;
+    });
+    const provider = testing.state.lmProviders.get('project-memory') as EndpointChatProvider;
+    const token = new CancellationTokenSource().token;
+    const tools = vscode.lm.tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema }));
+    const ask = async (messages: LanguageModelChatMessage[]) => {
+      const parts: unknown[] = [];
+      await provider.provideLanguageModelChatResponse({ id: 'fake-model' } as never, messages as never, { toolMode: LanguageModelChatToolMode.Auto, tools } as never, { report: (p: unknown) => parts.push(p) }, token as never);
+      return parts;
+    };
+    const question = LanguageModelChatMessage.User('How do we deploy?');
+    const first = await ask([question]);
+    const calls = first.filter((p): p is LanguageModelToolCallPart => p instanceof LanguageModelToolCallPart);
+    expect(calls.map((c) => [c.name, c.input])).toEqual([['memory_search', { query: 'how do we deploy', topK: 3 }]]);
+    const result = await invoke(calls[0].name, calls[0].input, { chat: 'agent-request' });
+    const second = await ask([question, LanguageModelChatMessage.Assistant(calls), LanguageModelChatMessage.User([new LanguageModelToolResultPart(calls[0].callId, result.content)])]);
+    const answer = second.map((p) => (p instanceof LanguageModelTextPart ? p.value : '')).join('');
+    expect(answer).toBe(`You deploy with GitHub Actions on every tag [memory:${rec.memoryId}].`);
+    const sent = h.server.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body);
+    expect(sent).toHaveLength(2);
+    expect(sent[0].tools.map((t: { function: { name: string } }) => t.function.name)).toContain('memory_search');
+    expect(sent[1].messages.find((m: { role: string }) => m.role === 'tool').content).toContain(`memory:${rec.memoryId} · `);
+    expect(bank.history().length).toBe(1); // a search writes nothing
   });
 });
