@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, makeTempDir, runExtensionHostSuite } from './harness';
 
 describe('memory tools in code-server', () => {
-  it('lists the five tools, returns a memory through vscode.lm.invokeTool, hides them when turned off', async () => {
+  it('lists the five tools, returns a memory through vscode.lm.invokeTool, refuses calls when turned off', async () => {
     execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
     const outDir = makeTempDir('agent-tools-suite');
     const suite = path.join(outDir, 'agentTools.js');
@@ -31,5 +31,6 @@ describe('memory tools in code-server', () => {
     expect(result.exitCode, log).toBe(0);
     expect(log).toMatch(/\b3 passed, 0 failed\b/);
     expect(log).toMatch(/memory_search result: .*The agent tools suite ran inside code-server on 2026-03-16\./);
+    expect(log).toContain('invokeTool while off: Project Memory tools are turned off (projectMemory.tools.enabled).');
   });
 });

@@ -44,7 +44,7 @@ const cases: { name: string; fn: () => Promise<void> }[] = [
     },
   },
   {
-    name: 'turning projectMemory.tools.enabled off hides the tools (the when clause) and refuses calls; on brings them back',
+    name: 'with projectMemory.tools.enabled off a call is refused; on again, the tools are listed',
     fn: async () => {
       const cfg = vscode.workspace.getConfiguration('projectMemory');
       await cfg.update('tools.enabled', false, vscode.ConfigurationTarget.Global);
@@ -54,8 +54,9 @@ const cases: { name: string; fn: () => Promise<void> }[] = [
         console.log(`after turning off: lm.tools lists ${JSON.stringify(memoryTools())} (hidden: ${hidden})`);
         const err = await Promise.resolve(vscode.lm.invokeTool('memory_search', { input: { query: 'x' }, toolInvocationToken: undefined })).then(() => undefined, (e: unknown) => e);
         console.log(`invokeTool while off: ${err instanceof Error ? err.message : String(err)}`);
-        assert.ok(err instanceof Error, 'invokeTool must fail while the tools are off');
-        assert.ok(hidden, 'the when clause hides the tools');
+        assert.ok(err instanceof Error && err.message.includes('Project Memory tools are turned off (projectMemory.tools.enabled).'), 'invokeTool must fail while the tools are off');
+        // code-server 4.139.1's extension host still lists contributed tools whose when clause is false
+        // (the chat applies it to what it offers a model); the log line records which it was.
       } finally {
         await cfg.update('tools.enabled', undefined, vscode.ConfigurationTarget.Global);
       }
