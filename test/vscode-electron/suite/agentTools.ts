@@ -55,8 +55,8 @@ const cases: { name: string; fn: () => Promise<void> }[] = [
         const err = await Promise.resolve(vscode.lm.invokeTool('memory_search', { input: { query: 'x' }, toolInvocationToken: undefined })).then(() => undefined, (e: unknown) => e);
         console.log(`invokeTool while off: ${err instanceof Error ? err.message : String(err)}`);
         assert.ok(err instanceof Error && err.message.includes('Project Memory tools are turned off (projectMemory.tools.enabled).'), 'invokeTool must fail while the tools are off');
-        // code-server 4.139.1's extension host still lists contributed tools whose when clause is false
-        // (the chat applies it to what it offers a model); the log line records which it was.
+        // code-server 4.139.1's extension host still listed the tools after the setting went off (its
+        // when clause is false); the log line above records what this build does. The call is refused either way.
       } finally {
         await cfg.update('tools.enabled', undefined, vscode.ConfigurationTarget.Global);
       }
