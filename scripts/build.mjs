@@ -58,6 +58,22 @@ if (exists('src/server/childMain.ts')) {
     minify: production,
   });
 }
+if (exists('src/mcp/main.ts')) {
+  // `memory-r1 mcp` for the packaged extension (VS Code starts it from the MCP server definition it
+  // contributes): self-contained like the extension bundle, since the .vsix has no node_modules for it.
+  targets.push({
+    entryPoints: { mcp: 'src/mcp/main.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: extensionExternals,
+    alias: { 'onnxruntime-web': './node_modules/onnxruntime-web/dist/ort.node.min.js' },
+    outdir: 'dist',
+    sourcemap: !production,
+    minify: production,
+  });
+}
 if (exists('src/webview/main.ts')) {
   targets.push({
     entryPoints: { webview: 'src/webview/main.ts' },

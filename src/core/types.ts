@@ -2,8 +2,8 @@
 
 export type MemoryStatus = 'active' | 'superseded' | 'deleted';
 
-/** Where a fact came from: a chat turn, a file save, a git commit, a terminal command, a diagnostic, a manual edit, an import. */
-export type SourceKind = 'chat' | 'save' | 'commit' | 'terminal' | 'diagnostic' | 'manual' | 'import' | 'dialogue' | 'cli';
+/** Where a fact came from: a chat turn, a file save, a git commit, a terminal command, a diagnostic, a manual edit, an import, an agent's tool call. */
+export type SourceKind = 'chat' | 'save' | 'commit' | 'terminal' | 'diagnostic' | 'manual' | 'import' | 'dialogue' | 'cli' | 'agent';
 
 export interface SourceRef {
   kind: SourceKind;

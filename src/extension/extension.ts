@@ -7,6 +7,7 @@ import { createMemoryParticipant } from './chat/memoryParticipant';
 import { EndpointChatProvider } from './models/endpointChatProvider';
 import { MemoryPanelProvider } from './sidePanel/memoryPanelProvider';
 import { LocalModelService, type LocalModelTestOptions } from './localModel/localModelService';
+import { registerAgentTools } from './tools';
 
 /** What `activate` returns: used by the tests and by other extensions that want the bank. */
 export interface ProjectMemoryApi {
@@ -53,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
     const provider = new EndpointChatProvider({ resolve: (interactive) => pm.endpointIfAllowed(interactive), onDidChange: pm.onDidChangeEndpoint, log });
     context.subscriptions.push(vscode.lm.registerLanguageModelChatProvider('project-memory', provider));
   }
+  context.subscriptions.push(...registerAgentTools(pm));
   capture.start();
   // The user chose the built-in model before: start it (never downloads without the command).
   void localModel.startInBackground();

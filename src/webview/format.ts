@@ -25,6 +25,7 @@ const SOURCE_ICONS: Record<SourceKind, string> = {
   import: 'cloud-download',
   dialogue: 'comment',
   cli: 'terminal',
+  agent: 'hubot',
 };
 
 export function sourceIcon(kind: string): string {

@@ -14,6 +14,12 @@ export interface FakeChatRequest {
 
 export type ReplyFn = (req: FakeChatRequest) => string | Promise<string>;
 
+const TOOL_CALLS_MARKER = '\u0000tool_calls:';
+/** A reply that calls tools (OpenAI `tool_calls`, streamed or not) instead of writing text. */
+export function toolCallReply(calls: { name: string; arguments: Record<string, unknown> }[]): string {
+  return TOOL_CALLS_MARKER + JSON.stringify(calls.map((c, i) => ({ id: `call_${i + 1}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })));
+}
+
 /** A fault to inject for one request: an HTTP error, a delay, a broken stream or a slow drip. */
 export interface Fault {
   status?: number;
@@ -106,6 +112,26 @@ export async function startFakeOpenAIServer(opts: { reply?: ReplyFn; embeddingDi
         });
       } else if (path.endsWith('/chat/completions')) {
         const text = await reply(body as FakeChatRequest);
+        if (text.startsWith(TOOL_CALLS_MARKER)) {
+          const calls = JSON.parse(text.slice(TOOL_CALLS_MARKER.length)) as { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+          const usage = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 };
+          if (body.stream) {
+            res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+            const chunk = (delta: unknown, finish: string | null) => `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+            calls.forEach((c, index) => {
+              // As OpenAI streams them: the id and name first, the arguments in a later delta.
+              res.write(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } }] }, null));
+              res.write(chunk({ tool_calls: [{ index, function: { arguments: c.function.arguments } }] }, null));
+            });
+            res.write(chunk({}, 'tool_calls'));
+            res.write('data: [DONE]\n\n');
+            res.end();
+          } else {
+            json(res, { id: 'chatcmpl-fake', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: 'tool_calls' }], usage });
+          }
+          finished = true;
+          return;
+        }
         const promptTokens = JSON.stringify(body.messages ?? []).length >> 2;
         const completionTokens = Math.max(1, text.length >> 2);
         if (body.stream) {

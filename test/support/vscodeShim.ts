@@ -211,6 +211,19 @@ export class LanguageModelToolResultPart {
     public content: unknown[],
   ) {}
 }
+export class LanguageModelToolResult {
+  constructor(public content: unknown[]) {}
+}
+export class McpStdioServerDefinition {
+  cwd?: Uri;
+  constructor(
+    readonly label: string,
+    public command: string,
+    public args: string[] = [],
+    public env: Record<string, string | number | null> = {},
+    public version?: string,
+  ) {}
+}
 export class LanguageModelChatMessage {
   constructor(
     public role: LanguageModelChatMessageRole,
@@ -287,6 +300,12 @@ const state = {
   participants: [] as ChatParticipantImpl[],
   lmProviders: new Map<string, unknown>(),
   lmModels: [] as unknown[],
+  /** vscode.lm.registerTool: name -> tool. */
+  lmTools: new Map<string, { prepareInvocation?: (o: unknown, t: CancellationToken) => unknown; invoke: (o: unknown, t: CancellationToken) => unknown }>(),
+  /** What each lm.invokeTool call's prepareInvocation returned (confirmations the user saw). */
+  toolInvocations: [] as { name: string; input: unknown; prepared: any; confirmed?: boolean }[],
+  mcpProviders: new Map<string, any>(),
+  clipboard: '',
   webviewProviders: new Map<string, unknown>(),
   statusBarItems: [] as Record<string, unknown>[],
   logs: [] as string[],
@@ -330,6 +349,10 @@ export const testing = {
     state.participants = [];
     state.lmProviders.clear();
     state.lmModels = [];
+    state.lmTools.clear();
+    state.toolInvocations = [];
+    state.mcpProviders.clear();
+    state.clipboard = '';
     state.webviewProviders.clear();
     state.statusBarItems = [];
     state.logs = [];
@@ -568,6 +591,38 @@ export const chat = {
   },
 };
 
+/**
+ * A `when` clause as VS Code evaluates it, for the keys the extension's tools use: `config.<setting>`
+ * (its default from package.json unless set), `isWorkspaceTrusted`, `true`/`false`, `!`, `&&`, `||`.
+ */
+export function evaluateWhen(clause: string | undefined): boolean {
+  if (!clause) return true;
+  const value = (key: string): boolean => {
+    if (key === 'true') return true;
+    if (key === 'false') return false;
+    if (key === 'isWorkspaceTrusted') return state.trusted;
+    if (key.startsWith('config.')) {
+      const name = key.slice(7);
+      const v = configGet(name);
+      const set = state.trusted ? (v.workspace ?? v.global ?? v.default) : (v.global ?? v.default);
+      return !!(set ?? manifest().contributes?.configuration?.properties?.[name]?.default);
+    }
+    throw new Error(`shim: unsupported when-clause key "${key}"`);
+  };
+  return clause.split('||').some((alt) =>
+    alt.split('&&').every((term) => {
+      const t = term.trim();
+      return t.startsWith('!') ? !value(t.slice(1).trim()) : value(t);
+    }),
+  );
+}
+
+let manifestCache: any;
+function manifest(): any {
+  manifestCache ??= JSON.parse(fs.readFileSync(nodePath.join(process.cwd(), 'package.json'), 'utf8'));
+  return manifestCache;
+}
+
 export const lm = {
   async selectChatModels() {
     return state.lmModels;
@@ -575,6 +630,42 @@ export const lm = {
   registerLanguageModelChatProvider(vendor: string, provider: unknown) {
     state.lmProviders.set(vendor, provider);
     return new Disposable(() => state.lmProviders.delete(vendor));
+  },
+  registerTool(name: string, tool: { invoke: (o: unknown, t: CancellationToken) => unknown }) {
+    if (!manifest().contributes?.languageModelTools?.some((t: { name: string }) => t.name === name)) throw new Error(`shim: tool ${name} is not declared in package.json`);
+    if (state.lmTools.has(name)) throw new Error(`tool ${name} already registered`);
+    state.lmTools.set(name, tool);
+    return new Disposable(() => state.lmTools.delete(name));
+  },
+  /** Registered tools whose package.json `when` clause holds, as VS Code lists them. */
+  get tools() {
+    return (manifest().contributes?.languageModelTools ?? [])
+      .filter((t: { name: string; when?: string }) => state.lmTools.has(t.name) && evaluateWhen(t.when))
+      .map((t: { name: string; modelDescription: string; inputSchema: object; tags?: string[] }) => ({ name: t.name, description: t.modelDescription, inputSchema: t.inputSchema, tags: t.tags ?? [] }));
+  },
+  /**
+   * As VS Code runs a tool: prepareInvocation, then (when it asks) the user's confirmation, scripted
+   * with `testing.answer` ('Continue' runs it; anything else cancels), then invoke.
+   */
+  async invokeTool(name: string, options: { input: unknown; toolInvocationToken?: unknown }, token?: CancellationToken) {
+    const tool = state.lmTools.get(name);
+    if (!tool) throw new Error(`Tool ${name} is not registered`);
+    const info = (manifest().contributes?.languageModelTools ?? []).find((t: { name: string }) => t.name === name);
+    if (info && !evaluateWhen(info.when)) throw new Error(`Tool ${name} is not available (its when clause is false)`);
+    const tk = token ?? new CancellationTokenSource().token;
+    const prepared = (await tool.prepareInvocation?.({ input: options.input }, tk)) as any;
+    const rec: (typeof state.toolInvocations)[number] = { name, input: options.input, prepared };
+    state.toolInvocations.push(rec);
+    if (prepared?.confirmationMessages) {
+      rec.confirmed = nextAnswer({ kind: 'info', message: String(prepared.confirmationMessages.title), items: ['Continue', 'Cancel'], options: { detail: prepared.confirmationMessages.message } }) === 'Continue';
+      if (!rec.confirmed) throw new CancellationError();
+    }
+    return tool.invoke({ input: options.input, toolInvocationToken: options.toolInvocationToken }, tk);
+  },
+  registerMcpServerDefinitionProvider(id: string, provider: unknown) {
+    if (!manifest().contributes?.mcpServerDefinitionProviders?.some((p: { id: string }) => p.id === id)) throw new Error(`shim: MCP provider ${id} is not declared in package.json`);
+    state.mcpProviders.set(id, provider);
+    return new Disposable(() => state.mcpProviders.delete(id));
   },
 };
 
@@ -592,7 +683,18 @@ export const extensions = {
   },
 };
 
-export const env = { language: 'en', appName: 'vscode-shim' };
+export const env = {
+  language: 'en',
+  appName: 'vscode-shim',
+  clipboard: {
+    async writeText(v: string) {
+      state.clipboard = v;
+    },
+    async readText() {
+      return state.clipboard;
+    },
+  },
+};
 
 /** A recording `ChatResponseStream`. */
 export class TestChatResponseStream {

@@ -32,6 +32,7 @@ const CORE_FLOORS: Record<string, number> = {
   'config.ts': 3,
   eval: 4,
   training: 4,
+  tools: 4,
 };
 
 const graph = importGraph(ROOT);

@@ -15,6 +15,7 @@ import {
 import { evalCommand } from './eval';
 import { demoCommand } from './demo';
 import { serveCommand } from './serve';
+import { mcpCommand } from './mcp';
 import { buildTrainingDataCommand, exportTrainingCommand, rewardCommand } from './training';
 
 /** Every `memory-r1` sub-command. Add new ones here. */
@@ -35,5 +36,6 @@ export const COMMANDS: CliCommand[] = [
   buildTrainingDataCommand,
   rewardCommand,
   serveCommand,
+  mcpCommand,
   demoCommand,
 ];

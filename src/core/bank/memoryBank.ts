@@ -374,7 +374,9 @@ export class MemoryBank {
    * Reverts one operation by appending a compensating record. Refused when the memory changed
    * since, so an undo never silently discards a later change.
    */
-  async undo(opId: string): Promise<HistoryRecord[]> {
+  async undo(opId: string, source?: SourceRef): Promise<HistoryRecord[]> {
+    // Who asked for the undo (an agent's tool call names itself); by default the bank's user.
+    const by: SourceRef = source ? redactSource(this.privacy, source, {}) : { kind: 'manual', actor: this.opts.actor };
     return this.write(async () => {
       const target = this.byOpId.get(opId);
       if (!target) throw new BankError('NOT_FOUND', `No operation ${opId} in the history.`);
@@ -407,7 +409,7 @@ export class MemoryBank {
         let vi = 0;
         for (const p of plans) {
           stage.add(
-            { action: 'UNDO', memoryId: p.now.id, before: snap(p.now), after: p.restored, undoes: p.t.opId, reason: `undo ${p.t.action}`, source: { kind: 'manual', actor: this.opts.actor } },
+            { action: 'UNDO', memoryId: p.now.id, before: snap(p.now), after: p.restored, undoes: p.t.opId, reason: `undo ${p.t.action}`, source: by },
             p.textChanged ? vecs[vi++] : undefined,
           );
         }

@@ -1,0 +1,150 @@
+// The MCP surface of the memory tools: the official SDK's low-level server, so the tools' JSON schemas
+// are the same objects VS Code's language-model tools declare. Tools and their logic live in
+// core/tools; this file maps them to MCP (tools, memories as resources, change notifications).
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { BankError, LlmError } from '../core/errors';
+import { MEMORY_TOOLS, ToolInputError, runMemoryTool, toolMemory, toolSpec, type ToolBackend, type ToolMemory } from '../core/tools/memoryTools';
+import type { Memory } from '../core/types';
+
+export const MEMORY_URI_PREFIX = 'memory-r1://memory/';
+const PAGE = 100;
+
+export interface McpServerOptions {
+  /** Name recorded as the source of writes; default: the client's name from `initialize`. */
+  agent?: string;
+  version?: string;
+  /** Called for each tool call (the CLI logs to stderr). */
+  log?: (line: string) => void;
+}
+
+export function memoryUri(id: string): string {
+  return MEMORY_URI_PREFIX + id;
+}
+
+/** An MCP server over one bank (and its engine for memory_remember). Connect it to a transport. */
+export function createMemoryMcpServer(backend: ToolBackend, opts: McpServerOptions = {}): Server {
+  const server = new Server(
+    { name: 'project-memory', title: 'Project Memory', version: opts.version ?? '0.0.0' },
+    {
+      capabilities: { tools: {}, resources: { listChanged: true } },
+      instructions:
+        "Project Memory is this project's long-term memory, shared with the user's other agents and the Project Memory VS Code extension. " +
+        'Search it (memory_search) before answering questions about the project; remember durable facts and decisions (memory_remember); ' +
+        'fix or remove wrong ones by id (memory_update, memory_forget); every change is recorded and can be undone (memory_undo).',
+    },
+  );
+  const { bank } = backend;
+  const agent = (): string => opts.agent ?? server.getClientVersion()?.name ?? 'mcp-client';
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: MEMORY_TOOLS.map((t) => ({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      inputSchema: t.inputSchema as { type: 'object' },
+      annotations: { title: t.title, readOnlyHint: t.readOnly, destructiveHint: t.destructive, idempotentHint: t.readOnly, openWorldHint: false },
+    })),
+  }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
+    const name = req.params.name;
+    if (!toolSpec(name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${name}". Tools: ${MEMORY_TOOLS.map((t) => t.name).join(', ')}.`);
+    try {
+      const out = await runMemoryTool(name, req.params.arguments ?? {}, backend, { agent: bank.privacy.text(agent()), surface: 'mcp' }, extra.signal);
+      opts.log?.(`${name} by ${agent()}: ${out.operations.length ? out.operations.map((o) => `${o.type} ${o.memoryId?.slice(0, 8) ?? ''}`.trim()).join(', ') : `${out.memories.length} memories`}`);
+      return {
+        content: [{ type: 'text', text: out.text }, ...out.memories.map((m) => resourceLink(m))],
+        structuredContent: out.data,
+      };
+    } catch (err) {
+      // Refusals and model failures are the tool's result (the model can react); anything else is a bug.
+      if (err instanceof ToolInputError || err instanceof BankError || err instanceof LlmError) {
+        opts.log?.(`${name} by ${agent()} refused: ${err.message}`);
+        return { isError: true, content: [{ type: 'text', text: bank.privacy.text(err.message) }] };
+      }
+      throw err;
+    }
+  });
+
+  server.setRequestHandler(ListResourcesRequestSchema, async (req) => {
+    const offset = req.params?.cursor ? Number.parseInt(req.params.cursor, 10) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new McpError(ErrorCode.InvalidParams, `Bad cursor "${req.params?.cursor}".`);
+    const list = bank.list({ status: 'active', offset, limit: PAGE });
+    return {
+      resources: list.items.map((m) => resourceEntry(toolMemory(bank, m))),
+      ...(offset + PAGE < list.total ? { nextCursor: String(offset + PAGE) } : {}),
+    };
+  });
+
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+    resourceTemplates: [
+      { uriTemplate: `${MEMORY_URI_PREFIX}{id}`, name: 'memory', title: 'A project memory by id', description: 'One memory with its status, dates, source and history.', mimeType: 'text/markdown' },
+    ],
+  }));
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
+    const uri = req.params.uri;
+    const id = uri.startsWith(MEMORY_URI_PREFIX) ? decodeURIComponent(uri.slice(MEMORY_URI_PREFIX.length)) : '';
+    const m = id ? bank.get(id) : undefined;
+    if (!m) throw new McpError(ErrorCode.InvalidParams, `No memory at ${uri}.`);
+    return { contents: [{ uri, mimeType: 'text/markdown', text: memoryMarkdown(backend, m) }] };
+  });
+
+  // Another agent, the extension or the CLI changed the bank: clients that list resources refresh.
+  const sub = bank.onDidChange(() => {
+    void server.sendResourceListChanged().catch(() => undefined);
+  });
+  const prevClose = server.onclose;
+  server.onclose = () => {
+    sub.dispose();
+    prevClose?.();
+  };
+  return server;
+}
+
+function resourceLink(m: ToolMemory) {
+  return { type: 'resource_link' as const, uri: memoryUri(m.id), name: `memory:${m.id}`, description: m.text, mimeType: 'text/markdown' };
+}
+
+function resourceEntry(m: ToolMemory) {
+  return {
+    uri: memoryUri(m.id),
+    name: `memory:${m.id}`,
+    title: m.text.length > 80 ? m.text.slice(0, 79) + '…' : m.text,
+    description: `${m.date} · ${m.status} · ${m.sourceLabel}`,
+    mimeType: 'text/markdown',
+    annotations: { lastModified: m.updatedAt },
+  };
+}
+
+function memoryMarkdown(backend: ToolBackend, raw: Memory): string {
+  const { bank } = backend;
+  const m = toolMemory(bank, raw);
+  const p = (s: string | undefined) => bank.privacy.text(s ?? '');
+  const lines = [
+    `# memory:${m.id}`,
+    '',
+    m.text,
+    '',
+    `- status: ${m.status}${m.validTo ? ` (until ${m.validTo.slice(0, 10)})` : ''}`,
+    `- date: ${m.date}; updated ${m.updatedAt}`,
+    `- source: ${m.sourceLabel}`,
+    ...(m.supersedes ? [`- replaces: memory:${m.supersedes}`] : []),
+    ...(m.supersededBy ? [`- replaced by: memory:${m.supersededBy}`] : []),
+    ...(m.tags?.length ? [`- tags: ${m.tags.join(', ')}`] : []),
+    '',
+    '## History',
+    ...bank.history(m.id).map((r) => `- ${r.time.slice(0, 16).replace('T', ' ')} ${r.action} (operation ${r.opId})${r.source ? ` · ${r.source.kind}${r.source.actor ? ` by ${p(r.source.actor)}` : ''}` : ''}${r.reason ? ` · ${p(r.reason)}` : ''}`),
+  ];
+  return lines.join('\n');
+}
