@@ -4,7 +4,8 @@
 JSON lines over stdio: one request per line on stdin, one reply per line on stdout, in order.
 
   {"id": 1, "op": "open", "folder": ..., "user_id": ..., "base_url": "http://127.0.0.1:8089/v1",
-   "model": ..., "api_key": ..., "embedding_model": ..., "embedding_dims": 384, "max_tokens": 1024}
+   "model": ..., "api_key": ..., "embedding_base_url": ..., "embedding_model": ..., "embedding_dims": 384,
+   "max_tokens": 1024}
       -> {"id": 1, "ok": true, "version": "2.2.1", "answer_prompt": <mem0.configs.prompts.MEMORY_ANSWER_PROMPT>}
   {"id": 2, "op": "add", "messages": [{"role": "user", "content": ...}], "time": "2023-05-08T13:56:00Z"}
       -> {"id": 2, "ok": true, "results": [{"id", "memory", "event"}], "llm_calls": [{"ms", "prompt_tokens",
@@ -160,9 +161,10 @@ class Bridge:
         base_url = req["base_url"]
         from urllib.parse import urlparse
 
-        host = urlparse(base_url).hostname
-        if not _is_loopback_host(host):
-            raise ValueError(f"the endpoint {base_url} is not on loopback; the mem0 bridge talks only to 127.0.0.1 / ::1 / localhost")
+        embedding_base_url = req.get("embedding_base_url") or base_url
+        for url in (base_url, embedding_base_url):
+            if not _is_loopback_host(urlparse(url).hostname):
+                raise ValueError(f"the endpoint {url} is not on loopback; the mem0 bridge talks only to 127.0.0.1 / ::1 / localhost")
         folder = os.path.abspath(req["folder"])
         os.makedirs(folder, exist_ok=True)
         dims = int(req.get("embedding_dims") or 384)
@@ -181,8 +183,8 @@ class Bridge:
             "embedder": {
                 "provider": "openai",
                 "config": {
-                    "model": req["embedding_model"],
-                    "openai_base_url": base_url,
+                    "model": req.get("embedding_model") or "embedder",
+                    "openai_base_url": embedding_base_url,
                     "api_key": api_key,
                     "embedding_dims": dims,
                 },
