@@ -64,6 +64,7 @@ interface Row {
   output: string;
 }
 
+async function main(): Promise<void> {
 const rows: Row[] = [];
 for (const protocol of protocols) {
   for (const c of MEM0_FAILURE_CASES) {
@@ -72,8 +73,8 @@ for (const protocol of protocols) {
     try {
       const ids = new Map<string, string>();
       for (const m of c.memories) ids.set(m, (await bank.addManual(m)).memoryId);
-      const manager = new Counting(new OpenAIChatModel({ baseURL: endpoint, model, maxRetries: 1, timeoutMs: 300_000 }));
-      const unused = new OpenAIChatModel({ baseURL: endpoint, model, maxRetries: 0, timeoutMs: 1000 });
+      const manager = new Counting(new OpenAIChatModel({ baseURL: endpoint!, model: model!, maxRetries: 1, timeoutMs: 300_000 }));
+      const unused = new OpenAIChatModel({ baseURL: endpoint!, model: model!, maxRetries: 0, timeoutMs: 1000 });
       const engine = new MemoryEngine({ bank, extractor: unused, manager, answerer: unused, options: { managerProtocol: protocol } });
       const started = performance.now();
       const r = await engine.remember(c.fact, { kind: 'manual' });
@@ -115,3 +116,9 @@ for (const r of rows) console.log(`- ${r.id} ${r.protocol}: ${r.output || '(no c
 const failed = rows.filter((r) => !r.pass).length;
 console.log(`\n${rows.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
