@@ -118,7 +118,7 @@ describe.skipIf(!install)('the real mem0ai package as the mem0 pipeline (fake Op
     expect(await evalCommand.run(parseArgs([...args.positionals, '--data', FIXTURE, '--samples', 'h-1', '--endpoint', server.url, '--model', 'fake-model', '--pipelines', 'mem0,mem0-v2', '--turns-per-event', '3', '--no-judge', '--out', out, '--resume'], new Set(evalCommand.switches)), again)).toBe(0);
     expect(chats().length).toBe(before);
     expect(again.lines[0]).toMatch(/^answered 0 question\(s\) and fed 0 event\(s\)/);
-  });
+  }, 120_000); // a Python start and mem0's import each take seconds on a busy 2-core machine
 
   it('refuses a non-loopback endpoint and any connection that would leave loopback', async () => {
     const folder = path.join(tmp, 'b');
@@ -136,5 +136,5 @@ describe.skipIf(!install)('the real mem0ai package as the mem0 pipeline (fake Op
     expect(check.status, check.stderr).toBe(0);
     expect(check.stderr).toContain("refused DNS lookup to '192.0.2.1'");
     expect(check.stderr).toContain('mem0ai 2.2.1, telemetry off, local Qdrant opened, non-loopback refused');
-  });
+  }, 120_000);
 });
