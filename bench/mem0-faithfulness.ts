@@ -20,17 +20,50 @@ const args = process.argv.slice(2);
 const dir = args.find((a) => !a.startsWith('--'));
 const mi = args.indexOf('--match');
 const MATCH = mi >= 0 ? Number(args[mi + 1]) : 0.5;
-if (!dir || !fs.existsSync(path.join(dir, 'results.json'))) {
-  console.error('usage: node scripts/run-ts.mjs bench/mem0-faithfulness.ts <eval out dir with results.json> [--match 0.5]');
+if (!dir || !fs.existsSync(path.join(dir, 'run.json'))) {
+  console.error('usage: node scripts/run-ts.mjs bench/mem0-faithfulness.ts <eval out dir> [--match 0.5]');
   process.exit(2);
 }
-const report = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as EvalReport;
-const names = report.pipelines.map((p) => p.name);
+/** Per pipeline: its answered questions (from results.json, or from the answer cache of a run still going). */
+interface Scored {
+  pipeline: string;
+  sampleId: string;
+  scores: Record<string, number>;
+}
+let questions: Scored[];
+let cfg: Record<string, unknown>;
+let partial = false;
+if (fs.existsSync(path.join(dir, 'results.json'))) {
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as EvalReport;
+  questions = report.questions;
+  cfg = report.config as Record<string, unknown>;
+} else {
+  partial = true;
+  cfg = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
+  questions = [];
+  for (const p of (cfg.pipelines as string[]) ?? []) {
+    const d = path.join(dir, 'cache', p);
+    if (!fs.existsSync(d)) continue;
+    for (const f of fs.readdirSync(d)) {
+      const byKey = new Map<string, Scored>();
+      for (const line of fs.readFileSync(path.join(d, f), 'utf8').split('\n')) {
+        try {
+          const r = JSON.parse(line) as Scored & { key: string };
+          byKey.set(r.key, r);
+        } catch {
+          // blank or torn line
+        }
+      }
+      questions.push(...byKey.values());
+    }
+  }
+}
+const names = ((cfg.pipelines as string[]) ?? []).filter((n) => fs.existsSync(path.join(dir, 'banks', n)));
 if (!names.includes('mem0')) {
   console.error(`${dir} has no mem0 pipeline (pipelines: ${names.join(', ')}); run the eval with --pipelines mem0,mem0-v2,add-only`);
   process.exit(2);
 }
-const samples = [...new Set(report.questions.map((q) => q.sampleId))];
+const samples = (cfg.samples as string[]) ?? [...new Set(questions.map((q) => q.sampleId))];
 const banks = (pipeline: string, sample: string) => readDecisions(path.join(dir, 'banks', pipeline, sample.replace(/[^A-Za-z0-9._-]/g, '_')));
 
 /** The pipeline's decision on one of its facts in an event. */
@@ -100,7 +133,11 @@ for (const sample of samples) {
   }
 }
 
-const overall = (name: string, metric: string) => report.pipelines.find((p) => p.name === name)?.scores.overall.mean[metric];
+const answered = (name: string) => questions.filter((q) => q.pipeline === name);
+const overall = (name: string, metric: string) => {
+  const qs = answered(name).filter((q) => q.scores[metric] !== undefined);
+  return qs.length ? qs.reduce((s, q) => s + q.scores[metric], 0) / qs.length : undefined;
+};
 const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : (x * 100).toFixed(1));
 const gap = (name: string, metric: string) => {
   const a = overall(name, metric);
@@ -109,16 +146,15 @@ const gap = (name: string, metric: string) => {
 };
 const fmtOps = (m: Map<string, number>) => [...m.entries()].sort().map(([k, v]) => `${k} ${v}`).join(', ') || '—';
 
-const cfg = report.config as Record<string, unknown>;
-console.log(`\nFaithfulness to the real mem0ai — ${dir}`);
+console.log(`\nFaithfulness to the real mem0ai — ${dir}${partial ? ' (run not finished: scores over the questions answered so far)' : ''}`);
 console.log(`samples ${samples.join(', ')}; max turns ${cfg.maxTurns ?? 'all'}, ${cfg.turnsPerEvent} turn(s) per event; model ${JSON.stringify(cfg.models)}; pairing threshold ${MATCH}\n`);
-console.log('| pipeline | decisions on its facts | paired with Mem0 facts | agree with Mem0 % | disagreements (Mem0→ours) | Mem0-only facts | ours-only facts | F1 (Mem0) | ΔF1 vs mem0 | J | ΔJ vs mem0 |');
-console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|');
-console.log(`| mem0 (real) | ${fmtOps(mem0Ops)} (${mem0Memories} memories) | — | — | — | — | — | ${pct(overall('mem0', 'mem0F1'))} | — | ${pct(overall('mem0', 'judge'))} | — |`);
+console.log('| pipeline | decisions on its facts | paired with Mem0 facts | agree with Mem0 % | disagreements (Mem0→ours) | Mem0-only facts | ours-only facts | questions | F1 (Mem0) | ΔF1 vs mem0 | J | ΔJ vs mem0 |');
+console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log(`| mem0 (real) | ${fmtOps(mem0Ops)} (${mem0Memories} memories) | — | — | — | — | — | ${answered('mem0').length} | ${pct(overall('mem0', 'mem0F1'))} | — | ${pct(overall('mem0', 'judge'))} | — |`);
 for (const [name, t] of tallies) {
   const dis = [...t.confusion.entries()].filter(([k]) => k !== 'ADD→ADD').map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   console.log(
-    `| ${name} | ${fmtOps(t.ops)} | ${t.pairs} | ${t.pairs ? pct(t.agree / t.pairs) : '—'} | ${dis} | ${t.onlyMem0} | ${t.onlyOurs} | ${pct(overall(name, 'mem0F1'))} | ${gap(name, 'mem0F1')} | ${pct(overall(name, 'judge'))} | ${gap(name, 'judge')} |`,
+    `| ${name} | ${fmtOps(t.ops)} | ${t.pairs} | ${t.pairs ? pct(t.agree / t.pairs) : '—'} | ${dis} | ${t.onlyMem0} | ${t.onlyOurs} | ${answered(name).length} | ${pct(overall(name, 'mem0F1'))} | ${gap(name, 'mem0F1')} | ${pct(overall(name, 'judge'))} | ${gap(name, 'judge')} |`,
   );
 }
 for (const [name, t] of tallies) {
