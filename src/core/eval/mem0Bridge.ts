@@ -83,7 +83,10 @@ export class Mem0Bridge {
   private exited?: string;
   private embedServer?: http.Server;
 
-  private constructor(private readonly child: ChildProcess) {
+  private constructor(
+    private readonly child: ChildProcess,
+    logFile?: string,
+  ) {
     const rl = readline.createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
       let msg: any;
@@ -101,6 +104,8 @@ export class Mem0Bridge {
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
+      // Mem0's own warnings (an unparseable extraction, a failed embed) are kept for reading after a run.
+      if (logFile) fs.appendFile(logFile, chunk, () => undefined);
       for (const l of chunk.split('\n')) if (l.trim()) this.stderrTail.push(l);
       if (this.stderrTail.length > 40) this.stderrTail.splice(0, this.stderrTail.length - 40);
     });
@@ -117,7 +122,7 @@ export class Mem0Bridge {
     });
   }
 
-  /** Starts the bridge with telemetry off and MEM0_DIR inside `folder` (nothing written to the home folder). */
+  /** Starts the bridge with telemetry off and MEM0_DIR inside `folder` (nothing written to the home folder); its stderr goes to `folder/bridge.log`. */
   static start(install: Mem0Install, folder: string): Mem0Bridge {
     const child = spawn(install.python, [install.bridge], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -132,7 +137,7 @@ export class Mem0Bridge {
         PYTHONUNBUFFERED: '1',
       },
     });
-    return new Mem0Bridge(child);
+    return new Mem0Bridge(child, path.join(folder, 'bridge.log'));
   }
 
   request<T = any>(op: string, body: Record<string, unknown> = {}): Promise<T> {
