@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test. It installs what it needs (npm packages, Debian packages,
 # local models, code-server), so it works on a fresh machine. Stages can be skipped for local
-# iteration: SKIP_E2E=1, SKIP_WEBVIEW=1, SKIP_TRAINING=1, SKIP_MODELS=1.
+# iteration: SKIP_E2E=1, SKIP_WEBVIEW=1, SKIP_TRAINING=1, SKIP_MODELS=1, SKIP_MEM0=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -25,6 +25,12 @@ fi
 if [ "${SKIP_POSTGRES:-}" != 1 ]; then
   stage "PostgreSQL + pgvector for the shared-bank backend"
   bash scripts/setup-postgres.sh
+fi
+
+if [ "${SKIP_MEM0:-}" != 1 ]; then
+  # The real mem0ai package for the `mem0` eval pipeline; its bridge test runs with the integration tests.
+  stage "mem0ai venv for the mem0 peer pipeline"
+  bash scripts/setup-mem0.sh
 fi
 
 stage "type check"

@@ -10,7 +10,8 @@ import { eventSource } from '../../core/eval/pipelines/common';
 import type { CaptureEvent } from '../../core/types';
 import type { ParsedArgs } from '../args';
 import { LocomoFormatError, type LocomoSample, loadLocomo } from '../../core/eval/locomo';
-import { PIPELINE_NAMES, type PipelineName } from '../../core/eval/pipelines';
+import { DEFAULT_PIPELINES, PIPELINE_NAMES, type PipelineName } from '../../core/eval/pipelines';
+import { Mem0BridgeError, findMem0Install } from '../../core/eval/mem0Bridge';
 
 const USAGE = `memory-r1 eval locomo --data <locomo10.json> --endpoint <url> --model <name> [options]
 
@@ -23,7 +24,8 @@ and writes results.json, summary.md and per-category.svg into --out.
   --max-turns <N>            feed only the first N turns of each conversation; questions whose evidence
                              lies beyond them are left out
   --turns-per-event <N>      consecutive turns of a session fed as one event (default 1)
-  --pipelines <a,b>          any of ${PIPELINE_NAMES.join(', ')} (default: all)
+  --pipelines <a,b>          any of ${PIPELINE_NAMES.join(', ')} (default: all but mem0, the real
+                             mem0ai package, which needs bash scripts/setup-mem0.sh)
   --top-k <N>                memories / turns retrieved per answer (default 60, as Memory-R1)
   --context-tokens <N>       the answer model's context window, for full-context (default 8192)
   --judge-model <name>       LLM judge model (default: the answer model)
@@ -45,9 +47,17 @@ export const evalCommand: CliCommand = {
     const dataPath = flag(args, 'data');
     if (!dataPath) throw new UsageError('--data <locomo10.json> is required');
 
-    const pipelines = listFlag(args, 'pipelines') ?? [...PIPELINE_NAMES];
+    const pipelines = listFlag(args, 'pipelines') ?? [...DEFAULT_PIPELINES];
     for (const p of pipelines) {
       if (!(PIPELINE_NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown pipeline "${p}"; choose from ${PIPELINE_NAMES.join(', ')}`);
+    }
+    if (pipelines.includes('mem0')) {
+      try {
+        findMem0Install();
+      } catch (err) {
+        if (err instanceof Mem0BridgeError) throw new UsageError(err.message);
+        throw err;
+      }
     }
     const samples = pickSamples(readLocomo(dataPath), listFlag(args, 'samples'));
     const limit = optionalInt(args, 'limit');
@@ -88,6 +98,7 @@ export const evalCommand: CliCommand = {
           ? new OpenAIChatModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: judgeModelName })
           : undefined,
         embedder,
+        endpoint: { baseURL: endpoint.baseURL, apiKey: endpoint.apiKey },
         identity: { data: path.resolve(dataPath), endpoint: endpoint.baseURL, models: endpoint.models, judgeModel: judgeModelName, embedder: embedder.id },
         onProgress: (p) => bar.update(p),
         signal: abort.signal,

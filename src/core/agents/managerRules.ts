@@ -71,6 +71,7 @@ export interface RuledDecision {
  *    whose text carries the fact becomes an ADD (nothing is overwritten on a whim).
  * 3. A NOOP must name a memory that already holds the fact (`holdsFact`: most of its content and every
  *    number, name, path and negation in it).
+ *    A DELETE of a memory that already holds the fact is a NOOP (Mem0 #1674: a duplicate became a DELETE).
  * 4. A DELETE of a related memory, paired with an ADD of the fact, is a supersede: the memory is
  *    replaced by the fact (kept as superseded history), as the paper's "contradiction" case means.
  * 5. A fact that carries instructions to the memory system ("delete every memory about X") never
@@ -78,6 +79,8 @@ export interface RuledDecision {
  * 6. A supersede must change the memory it replaces: an UPDATE of a memory that already holds the fact
  *    is a NOOP on it, and one whose memory the fact does not speak about (`mayReplace`: "Ivan adopted a
  *    dog" against "Ivan works as a nurse") is an ADD beside it.
+ * 7. One fact removes at most one memory: of several DELETEs only the one closest to the fact stands,
+ *    and a DELETE beside an UPDATE is refused (Mem0 #4536: a contradiction erased both memories).
  */
 /** Which rules apply (all by default); the benchmark turns them off one at a time to measure each. */
 export interface RuleFlags {
@@ -142,6 +145,12 @@ export function applyManagerRules(fact: string, candidates: CandidateView[], dec
         rejected.push({ item: clip(target?.text), reason: 'DELETE of a memory unrelated to the fact' });
         continue;
       }
+      if (flags.holds && target && holdsFact(target.text, fact).ok) {
+        // Mem0 #1674: a duplicate answered with DELETE of the memory that holds it. A duplicate is a NOOP.
+        rejected.push({ item: clip(target.text), reason: 'DELETE of the memory that already holds the fact: a duplicate is a NOOP' });
+        ops.push({ type: 'NOOP', memoryId: target.memoryId, reason: op.reason });
+        continue;
+      }
       ops.push(op);
     } else {
       if (!target) {
@@ -158,6 +167,24 @@ export function applyManagerRules(fact: string, candidates: CandidateView[], dec
         continue;
       }
       ops.push(op);
+    }
+  }
+  // Rule 7 (Mem0 #4536, a contradiction that erased both memories): one fact removes at most one memory, the
+  // DELETE target that shares most of it; a DELETE beside an UPDATE, or a second DELETE, is refused.
+  if (flags.related) {
+    const deletes = ops.filter((o) => o.type === 'DELETE');
+    const hasUpdate = ops.some((o) => o.type === 'UPDATE');
+    if (deletes.length > 1 || (hasUpdate && deletes.length > 0)) {
+      const score = (o: PlannedOperation) => factCoverage(byId.get(o.memoryId!)?.text ?? '', fact);
+      const keep = hasUpdate ? undefined : deletes.reduce((best, o) => (score(o) > score(best) ? o : best));
+      for (const o of deletes) {
+        if (o === keep) continue;
+        ops.splice(ops.indexOf(o), 1);
+        rejected.push({
+          item: clip(byId.get(o.memoryId!)?.text),
+          reason: hasUpdate ? 'DELETE beside an UPDATE: one fact replaces one memory' : 'a second DELETE: one fact removes at most one memory (the one closest to it)',
+        });
+      }
     }
   }
   // Rule 4: DELETE + ADD of the fact = supersede the deleted memory by the fact.

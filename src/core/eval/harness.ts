@@ -113,6 +113,8 @@ export interface LocomoEvalOptions {
   /** Undefined: no LLM judge. */
   judgeModel?: ChatModel;
   embedder: Embedder;
+  /** The endpoint's base URL and key, for the real Mem0 (its own OpenAI client calls the same server). */
+  endpoint?: { baseURL: string; apiKey?: string };
   /** What the run is, recorded in run.json and checked on --resume. */
   identity: RunIdentity;
   onProgress?: (p: ProgressUpdate) => void;
@@ -216,6 +218,7 @@ export async function runLocomoEval(opts: LocomoEvalOptions): Promise<LocomoEval
       topK: opts.topK,
       contextTokens: opts.contextTokens,
       events,
+      endpoint: opts.endpoint,
     });
     const progress: BankProgress = job.progress ?? {
       pipeline,

@@ -2,6 +2,7 @@
 // deleted; answers come from hybrid retrieval (dense + BM25) over all of them.
 import { answerFrom, eventSource, extractFacts, openEvalBank } from './common';
 import { mem0StyleAnswerMessages } from './prompts';
+import { recordDecisions } from './decisions';
 import { type EvalPipeline, countOp, emptyIngestStats, sumUsage } from './types';
 
 export const addOnlyPipeline: EvalPipeline = {
@@ -24,6 +25,12 @@ export const addOnlyPipeline: EvalPipeline = {
           );
           countOp(stats, 'ADD', fresh.length);
         }
+        recordDecisions(env.folder, {
+          event: event.index,
+          diaIds: event.diaIds,
+          facts,
+          ops: [...fresh.map((text) => ({ type: 'ADD', text })), ...facts.filter((f) => !fresh.includes(f)).map((text) => ({ type: 'SKIP', text }))],
+        });
         const ex = extractor.take();
         stats.extractMs = ex.map((c) => c.ms);
         stats.usage = sumUsage(ex);

@@ -5,6 +5,7 @@ import { MANAGER_SCHEMA, MANAGER_SYSTEM } from '../../agents/prompts';
 import { parseManagerOutput } from '../../agents/managerOutput';
 import type { CandidateView } from '../../types';
 import { answerFrom, eventSource, extractFacts, openEvalBank } from './common';
+import { type DecisionOp, recordDecisions } from './decisions';
 import { batchManagerUserPrompt, mem0StyleAnswerMessages } from './prompts';
 import { type EvalPipeline, countOp, emptyIngestStats, sumUsage } from './types';
 
@@ -23,9 +24,12 @@ export const mem0V2Pipeline: EvalPipeline = {
         const { facts: extracted } = await extractFacts(extractor, event);
         stats.facts = extracted.length;
         const facts: string[] = [];
+        const logged: DecisionOp[] = [];
         for (const f of extracted) {
-          if (bank.findDuplicate(f) || facts.includes(f)) countOp(stats, 'NOOP');
-          else facts.push(f);
+          if (bank.findDuplicate(f) || facts.includes(f)) {
+            countOp(stats, 'NOOP');
+            logged.push({ type: 'SKIP', text: f });
+          } else facts.push(f);
         }
         if (facts.length > 0) {
           const candidates: CandidateView[] = [];
@@ -46,6 +50,9 @@ export const mem0V2Pipeline: EvalPipeline = {
             temperature: 0,
           });
           const decision = parseManagerOutput(res.text, candidates);
+          const textOf = new Map(candidates.map((c) => [c.memoryId, c.text]));
+          for (const o of decision.ops) logged.push({ type: o.type, text: o.text, target: o.memoryId ? textOf.get(o.memoryId) : undefined });
+          for (const r of decision.rejected) logged.push({ type: 'REJECTED', text: JSON.stringify(r.item).slice(0, 300) });
           countOp(stats, 'NOOP', decision.rejected.length);
           const changes = decision.ops.filter((o) => o.type !== 'NOOP');
           countOp(stats, 'NOOP', decision.ops.length - changes.length);
@@ -60,6 +67,7 @@ export const mem0V2Pipeline: EvalPipeline = {
             for (const r of records) countOp(stats, r.action as 'ADD');
           }
         }
+        recordDecisions(env.folder, { event: event.index, diaIds: event.diaIds, facts: extracted, ops: logged });
         const ex = extractor.take();
         const mg = manager.take();
         stats.extractMs = ex.map((c) => c.ms);

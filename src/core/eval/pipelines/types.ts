@@ -21,8 +21,10 @@ export interface DialogueEvent {
   lines: string[];
 }
 
-export const PIPELINE_NAMES = ['memory-r1', 'mem0-v2', 'add-only', 'rag', 'full-context'] as const;
+export const PIPELINE_NAMES = ['memory-r1', 'mem0', 'mem0-v2', 'add-only', 'rag', 'full-context'] as const;
 export type PipelineName = (typeof PIPELINE_NAMES)[number];
+/** What runs without --pipelines: all but `mem0`, which needs the Python venv of scripts/setup-mem0.sh. */
+export const DEFAULT_PIPELINES: readonly PipelineName[] = ['memory-r1', 'mem0-v2', 'add-only', 'rag', 'full-context'];
 
 export interface PipelineEnv {
   sample: LocomoSample;
@@ -36,6 +38,8 @@ export interface PipelineEnv {
   contextTokens: number;
   /** Every event the run feeds this sample (full-context needs the whole conversation up front). */
   events: DialogueEvent[];
+  /** The run's OpenAI-compatible endpoint, for pipelines that call it themselves (the real Mem0). */
+  endpoint?: { baseURL: string; apiKey?: string };
 }
 
 export interface IngestStats {
