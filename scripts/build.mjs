@@ -16,63 +16,38 @@ const nodeExternals = ['vscode', 'node-llama-cpp', '@huggingface/transformers', 
  */
 const extensionExternals = [...nodeExternals.filter((m) => m !== 'pg' && m !== 'onnxruntime-web'), 'pg-native'];
 
-const targets = [];
-if (exists('src/extension/extension.ts')) {
-  targets.push({
-    entryPoints: { extension: 'src/extension/extension.ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: extensionExternals,
-    // onnxruntime-web's Node build as CommonJS (its ESM build needs import.meta.url, which a CJS bundle lacks).
-    alias: { 'onnxruntime-web': './node_modules/onnxruntime-web/dist/ort.node.min.js' },
-    outdir: 'dist',
-    sourcemap: !production,
-    minify: production,
-  });
-}
-targets.push({
-  entryPoints: { cli: 'src/cli/main.ts' },
+/** A Node bundle of `entry` as dist/<name>.js. */
+const nodeBundle = (name, entry, extra = {}) => ({
+  entryPoints: { [name]: entry },
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
   external: nodeExternals,
   outdir: 'dist',
-  sourcemap: true,
-  banner: { js: '#!/usr/bin/env node' },
+  sourcemap: !production,
+  minify: production,
+  ...extra,
 });
+/** Self-contained like the .vsix needs: the postgres client and onnxruntime-web bundled in. */
+const selfContained = {
+  external: extensionExternals,
+  // onnxruntime-web's Node build as CommonJS (its ESM build needs import.meta.url, which a CJS bundle lacks).
+  alias: { 'onnxruntime-web': './node_modules/onnxruntime-web/dist/ort.node.min.js' },
+};
+
+const targets = [];
+if (exists('src/extension/extension.ts')) targets.push(nodeBundle('extension', 'src/extension/extension.ts', selfContained));
+targets.push(nodeBundle('cli', 'src/cli/main.ts', { sourcemap: true, minify: false, banner: { js: '#!/usr/bin/env node' } }));
 if (exists('src/server/childMain.ts')) {
   // The built-in local model's server, a child process of the extension; node-llama-cpp stays outside
   // (the .vsix carries it and its native runtime in dist/node_modules: scripts/package.mjs).
-  targets.push({
-    entryPoints: { server: 'src/server/childMain.ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-    outdir: 'dist',
-    sourcemap: !production,
-    minify: production,
-  });
+  targets.push(nodeBundle('server', 'src/server/childMain.ts'));
 }
 if (exists('src/mcp/main.ts')) {
   // `memory-r1 mcp` for the packaged extension (VS Code starts it from the MCP server definition it
   // contributes): self-contained like the extension bundle, since the .vsix has no node_modules for it.
-  targets.push({
-    entryPoints: { mcp: 'src/mcp/main.ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: extensionExternals,
-    alias: { 'onnxruntime-web': './node_modules/onnxruntime-web/dist/ort.node.min.js' },
-    outdir: 'dist',
-    sourcemap: !production,
-    minify: production,
-  });
+  targets.push(nodeBundle('mcp', 'src/mcp/main.ts', selfContained));
 }
 if (exists('src/webview/main.ts')) {
   targets.push({
