@@ -265,6 +265,19 @@ function parseRecordLine(line: string): StoredRecord | undefined {
   }
 }
 
+/** One JSON line redacted (a line that is not JSON as text), its findings recorded under line `i + 1`. */
+function scrubLine(line: string, loc: ScrubLocation, i: number): { clean: string; found: RedactionCounts } {
+  const found: RedactionCounts = {};
+  let clean: string;
+  try {
+    clean = JSON.stringify(P.deep(JSON.parse(line), found));
+  } catch {
+    clean = P.text(line, found);
+  }
+  record(loc, `line ${i + 1}`, found);
+  return { clean, found };
+}
+
 function scrubJsonLines(file: string, what: string, label: string): { loc: ScrubLocation; content: string } | undefined {
   let text: string;
   try {
@@ -275,14 +288,7 @@ function scrubJsonLines(file: string, what: string, label: string): { loc: Scrub
   const loc = newLoc(label, what);
   const out = text.split('\n').map((line, i) => {
     if (!line.trim()) return line;
-    const found: RedactionCounts = {};
-    let clean: string;
-    try {
-      clean = JSON.stringify(P.deep(JSON.parse(line), found));
-    } catch {
-      clean = P.text(line, found);
-    }
-    record(loc, `line ${i + 1}`, found);
+    const { clean, found } = scrubLine(line, loc, i);
     return countTotal(found) ? clean : line;
   });
   return { loc, content: out.join('\n') };
@@ -353,14 +359,7 @@ function scrubQueue(folder: string): { loc: ScrubLocation; writes: PlannedWrite[
     pos += Buffer.byteLength(line, 'utf8') + 1;
     if (i === 0 && header?.generation) return;
     if (!line.trim()) return;
-    const found: RedactionCounts = {};
-    let clean: string;
-    try {
-      clean = JSON.stringify(P.deep(JSON.parse(line), found));
-    } catch {
-      clean = P.text(line, found);
-    }
-    record(loc, `line ${i + 1}`, found);
+    const { clean } = scrubLine(line, loc, i);
     // Processed events (before the acknowledged offset) are not kept; partial last lines neither.
     if (start >= acked && i < lines.length - 1) pending.push(clean);
   });
