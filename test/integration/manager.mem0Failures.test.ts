@@ -2,17 +2,14 @@
 // OpenAI server (real openai client over HTTP, real bank on disk). Each case is the bad output Mem0 acted on;
 // the engine must keep every fact and leave unrelated memories alone. bench/mem0-failures.ts runs the same
 // four histories with a real model.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
-import { MemoryEngine, type EngineOptions } from '../../src/core/engine';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
-import { createModels } from '../../src/core/config';
 import { holdsFact } from '../../src/core/agents/factOverlap';
 import { MEM0_FAILURE_CASES } from '../../bench/fixtures/mem0-failures';
-import { candidatesIn, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+import { useScriptedManager } from '../support/scriptedManager';
+import { candidatesIn, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 
 describe("Mem0's known failure cases on this engine (scripted model outputs)", () => {
   let server: FakeOpenAIServer;
@@ -20,28 +17,11 @@ describe("Mem0's known failure cases on this engine (scripted model outputs)", (
   let bank: MemoryBank;
   let replies: ((req: FakeChatRequest) => string)[];
 
-  beforeEach(async () => {
-    replies = [];
-    server = await startFakeOpenAIServer({
-      reply: (req) => {
-        if (roleOf(req) === 'answer') return '**Selected memories:** none\n**Answer:** unknown';
-        const next = replies.shift();
-        if (!next) throw new Error('unexpected model call');
-        return next(req);
-      },
-    });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-mem0fail-'));
-    bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256), watchIntervalMs: 0 });
+  const t = useScriptedManager('pm-mem0fail-', () => '**Selected memories:** none\n**Answer:** unknown');
+  beforeEach(() => {
+    ({ server, dir, bank, replies } = t);
   });
-
-  afterEach(async () => {
-    await bank.close();
-    await server.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const engine = (options: Partial<EngineOptions> = {}) =>
-    new MemoryEngine({ bank, ...createModels({ baseURL: server.url, models: { extractor: 'x', manager: 'mgr', answer: 'ans' }, maxRetries: 0, timeoutMs: 5000 }), options });
+  const engine = t.engine;
   const active = () => bank.list().items.filter((m) => m.status === 'active');
   const keyOf = (req: FakeChatRequest, text: string) => candidatesIn(req).find((c) => c.text === text)?.id ?? 'missing';
 
@@ -128,7 +108,7 @@ describe("Mem0's known failure cases on this engine (scripted model outputs)", (
     // Per-fact: an id outside the shown ones (the schema's enum forbids it; a server that ignores it).
     await bank.close();
     fs.rmSync(dir, { recursive: true, force: true });
-    bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256), watchIntervalMs: 0 });
+    t.bank = bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256), watchIntervalMs: 0 });
     const ids2 = await seed(c.memories);
     replies.push(() => JSON.stringify({ decision: 'REPLACES', id: '17' }));
     const r2 = await engine().remember(c.fact, { kind: 'manual' });

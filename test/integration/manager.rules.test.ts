@@ -1,12 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
-import { MemoryEngine, type EngineOptions } from '../../src/core/engine';
-import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
-import { createModels } from '../../src/core/config';
-import { candidatesIn, factIn, protocolOf, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+import { useScriptedManager } from '../support/scriptedManager';
+import { candidatesIn, factIn, protocolOf, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 
 // "No silent loss, whatever the model says": scripted manager outputs through the real openai client
 // and a real bank on disk.
@@ -16,32 +11,15 @@ describe('Memory Manager rules and the per-fact protocol', () => {
   let bank: MemoryBank;
   let replies: ((req: FakeChatRequest) => string)[];
 
-  beforeEach(async () => {
-    replies = [];
-    server = await startFakeOpenAIServer({
-      reply: (req) => {
-        if (roleOf(req) === 'answer') {
-          const user = req.messages.at(-1)!.content;
-          return `**Selected memories:** 1\n**Answer:** ${user.split('\n')[1] ?? ''}`;
-        }
-        const next = replies.shift();
-        if (!next) throw new Error('unexpected model call');
-        return next(req);
-      },
-    });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-rules-'));
-    bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256), watchIntervalMs: 0 });
+  const t = useScriptedManager('pm-rules-', (req) => {
+    const user = req.messages.at(-1)!.content;
+    return `**Selected memories:** 1\n**Answer:** ${user.split('\n')[1] ?? ''}`;
   });
-
-  afterEach(async () => {
-    await bank.close();
-    await server.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    ({ server, dir, bank, replies } = t);
   });
-
-  const engine = (options: Partial<EngineOptions> = {}) =>
-    new MemoryEngine({ bank, ...createModels({ baseURL: server.url, models: { extractor: 'x', manager: 'mgr', answer: 'ans' }, maxRetries: 0, timeoutMs: 5000 }), options });
-  const chatCalls = () => server.requests.filter((r) => r.path.endsWith('/chat/completions'));
+  const engine = t.engine;
+  const chatCalls = t.chatCalls;
 
   it('refuses an ADD whose text does not carry the fact, re-asks once, then adds the fact itself', async () => {
     await bank.addManual('The team uses Linear for issue tracking.');
