@@ -61,6 +61,15 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)
   echo "setup-mem0: mem0ai $MEM0_VERSION needs Python 3.10 or newer; $PYTHON is $("$PYTHON" --version 2>&1)" >&2
   exit 1
 fi
+# The lock names the interpreter and platform its hashes are for; another one cannot install it (exit 3,
+# which scripts/test.sh reports and passes over: the bridge test then skips, saying why).
+want="$(sed -n '1s/.*for \(CPython [0-9.]* on [a-z]* [a-z0-9_-]*\),.*/\1/p' "$LOCK")"
+have="$("$PYTHON" -c 'import sys,platform;print("CPython %d.%d on %s %s" % (sys.version_info[0], sys.version_info[1], platform.system().lower(), platform.machine().replace("_", "-")))')"
+want="${want//_/-}"
+if [ -n "$want" ] && [ "$want" != "$have" ]; then
+  echo "setup-mem0: $LOCK is for $want, and this machine has $have; run: bash scripts/setup-mem0.sh --relock" >&2
+  exit 3
+fi
 rm -rf "$VENV.building"
 # No pip inside the venv (ensurepip costs ~10 s): the host's pip installs into it with --python (pip >= 22.3).
 if "$PYTHON" -m pip --python "$PYTHON" --version >/dev/null 2>&1; then

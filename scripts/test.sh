@@ -30,7 +30,8 @@ fi
 if [ "${SKIP_MEM0:-}" != 1 ]; then
   # The real mem0ai package for the `mem0` eval pipeline; its bridge test runs with the integration tests.
   stage "mem0ai venv for the mem0 peer pipeline"
-  bash scripts/setup-mem0.sh
+  # Exit 3: the lock's hashes are for another Python or platform; the bridge test skips and says so.
+  bash scripts/setup-mem0.sh || { rc=$?; [ "$rc" = 3 ] || exit "$rc"; echo "test: the mem0 bridge test will skip (see the line above)"; }
 fi
 
 stage "type check"
