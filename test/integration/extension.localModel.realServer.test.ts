@@ -10,19 +10,11 @@ import { testing } from '../support/vscodeShim';
 import { startHarness, type Harness } from '../support/extensionHarness';
 import { QWEN25_CODER_0_5B_INSTRUCT } from '../../src/core/models/catalog';
 import { REPO_ROOT } from './localModelsSetup';
+import { processAlive as alive } from '../../src/core/util/processAlive';
 
 /** scripts/setup-models.sh installs the 0.5B model here (MODELS_DIR shares one copy between checkouts). */
 const MODELS_DIR = path.resolve(process.env.MODELS_DIR ?? path.join(REPO_ROOT, '.cache', 'models'));
 const MODEL_FILE = path.join(MODELS_DIR, QWEN25_CODER_0_5B_INSTRUCT.dir, QWEN25_CODER_0_5B_INSTRUCT.main);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('built-in local model with the real server and Qwen2.5-Coder-0.5B', { timeout: 240_000 }, () => {
   let h: Harness | undefined;

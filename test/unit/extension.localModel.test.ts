@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import { testing, CancellationTokenSource } from '../support/vscodeShim';
 import { startHarness, waitFor, type Harness } from '../support/extensionHarness';
 import type { CatalogModel } from '../../src/core/models/catalog';
+import { processAlive as alive } from '../../src/core/util/processAlive';
 
 const CHILD = path.resolve(__dirname, '../support/fakeModelServerChild.cjs');
 const FILE = 'tiny-q4.gguf';
@@ -61,15 +62,6 @@ function catalog(url: string, body: Buffer): CatalogModel {
     main: FILE,
     files: [{ name: FILE, url, sha256: createHash('sha256').update(body).digest('hex'), size: body.length }],
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const statusText = () => testing.state.statusBarItems.filter((i) => i.visible).map((i) => String(i.text)).join(' | ');

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { BankError } from '../errors';
+import { processAlive } from '../util/processAlive';
 
 interface LockInfo {
   pid: number;
@@ -112,14 +113,5 @@ export class FileLock {
     } catch {
       /* already gone */
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { processAlive } from '../util/processAlive';
 
 export type DownloadErrorCode = 'HTTP' | 'NETWORK' | 'CHECKSUM' | 'SIZE' | 'ABORTED' | 'BUSY';
 
@@ -215,15 +216,6 @@ async function lockDownload(lockPath: string, url: string): Promise<() => Promis
     }
   }
   throw new DownloadError('BUSY', `Cannot take the download lock ${lockPath}.`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function causeOf(err: unknown): string {
