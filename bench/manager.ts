@@ -9,35 +9,11 @@
 //
 // Tune on dev only: the test split never enters a prompt (the prompts have no examples from either split).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { openBank, openEngine } from '../src/core/config';
 import type { EngineOptions } from '../src/core/engine';
-import { HashingEmbedder } from '../src/core/embeddings/hashingEmbedder';
 import { OpenAIChatModel } from '../src/core/llm/openaiChatModel';
-import type { ChatModel, ChatRequest, ChatResponse } from '../src/core/llm/chatModel';
-import { holdsFact } from '../src/core/agents/factOverlap';
-import { parseManagerOutput } from '../src/core/agents/managerOutput';
-import { parseDecisionOutput } from '../src/core/agents/managerRules';
 import type { ManagerProtocol } from '../src/core/agents/prompts';
-import type { ManagerCase } from './fixtures/manager/generate';
-
-interface CaseResult {
-  id: string;
-  category: string;
-  gold: ManagerCase['gold'];
-  op: string;
-  target?: string;
-  opOk: boolean;
-  targetOk: boolean;
-  kept: boolean;
-  destructive: boolean;
-  invalid: boolean;
-  guard?: string;
-  ms: number;
-  /** The model's first output, for replays (--ablate). */
-  output: string;
-}
+import { type CaseResult, type ManagerCase, ReplayModel, loadManagerCases, runManagerCase } from '../src/core/eval/managerCases';
 
 interface RunFile {
   model: string;
@@ -60,8 +36,7 @@ const has = (name: string): boolean => args.includes(`--${name}`);
 const outDir = path.resolve(flag('out') ?? '.cache/bench-manager');
 
 function loadCases(split: string): ManagerCase[] {
-  const file = path.resolve('bench/fixtures/manager', `${split}.jsonl`);
-  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ManagerCase);
+  return loadManagerCases(path.resolve('bench/fixtures/manager', `${split}.jsonl`));
 }
 
 /**
@@ -83,61 +58,6 @@ function sample(cases: ManagerCase[], perCategory?: number, limit?: number): Man
     });
   }
   return limit ? out.slice(0, limit) : out;
-}
-
-/** Replays recorded outputs in process (for --ablate): the model boundary, nothing else, is replaced. */
-class ReplayModel implements ChatModel {
-  readonly name = 'replay';
-  constructor(private outputs: string[]) {}
-  async complete(_req: ChatRequest): Promise<ChatResponse> {
-    return { text: this.outputs.shift() ?? '', model: 'replay', usage: { promptTokens: 0, completionTokens: 0 } };
-  }
-  stream(req: ChatRequest): Promise<ChatResponse> {
-    return this.complete(req);
-  }
-}
-
-async function runCase(c: ManagerCase, manager: ChatModel, options: Partial<EngineOptions>): Promise<CaseResult> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-bench-mgr-'));
-  const cfg = { bank: { folder: dir, watchIntervalMs: 0 }, engine: { recordTrajectories: false, ...options } };
-  const bank = await openBank(cfg, { embedder: new HashingEmbedder(256) });
-  try {
-    const idOf = new Map<string, string>();
-    for (const cand of c.candidates) idOf.set(cand.id, (await bank.addManual(cand.text)).memoryId);
-    const fixtureId = new Map([...idOf].map(([k, v]) => [v, k]));
-    const engine = await openEngine(cfg, { bank, models: { extractor: manager, manager, answerer: manager } });
-    const t0 = performance.now();
-    const r = await engine.manageFact(c.fact, { kind: 'cli', ref: c.id }, c.eventTime ?? '2025-06-01', undefined, { candidateIds: c.candidates.map((x) => idOf.get(x.id)!) });
-    const ms = performance.now() - t0;
-    const applied = r.operations.filter((o) => !o.rejected && !o.held);
-    const upd = applied.find((o) => o.type === 'UPDATE');
-    const del = applied.find((o) => o.type === 'DELETE');
-    const addOp = applied.find((o) => o.type === 'ADD');
-    const noop = applied.find((o) => o.type === 'NOOP');
-    let op: string;
-    let target: string | undefined;
-    if (upd) [op, target] = ['UPDATE', fixtureId.get(upd.supersededId ?? upd.memoryId ?? '')];
-    else if (del) [op, target] = ['DELETE', fixtureId.get(del.memoryId ?? '')];
-    else if (addOp) op = 'ADD';
-    else if (r.operations.some((o) => o.held)) op = 'HELD';
-    else [op, target] = ['NONE', noop?.memoryId ? fixtureId.get(noop.memoryId) : undefined];
-    const opOk = op === c.gold.op || (op === 'DELETE' && c.gold.op === 'UPDATE');
-    const targetOk = opOk && (c.gold.op === 'ADD' || target === c.gold.target);
-    const active = bank.list({ status: 'active' }).items;
-    const kept = active.some((m) => holdsFact(m.text, c.fact).ok) || (c.gold.op === 'NONE' && active.some((m) => m.id === idOf.get(c.gold.target!)));
-    const destructive = c.candidates.some((cand) => {
-      const m = bank.get(idOf.get(cand.id)!);
-      return m!.status !== 'active' && !(c.gold.op === 'UPDATE' && cand.id === c.gold.target);
-    });
-    const output = r.output ?? '';
-    const candidates = c.candidates.map((x, i) => ({ key: String(i), memoryId: idOf.get(x.id)!, text: x.text }));
-    const parsed = options.managerProtocol === 'paper' ? parseManagerOutput(output, candidates) : parseDecisionOutput(output, candidates, c.fact);
-    const invalid = r.output !== undefined && (parsed.unparseable || parsed.ops.length === 0);
-    return { id: c.id, category: c.category, gold: c.gold, op, target, opOk, targetOk, kept, destructive, invalid, guard: r.guard, ms, output };
-  } finally {
-    await bank.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 interface Row {
@@ -215,7 +135,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const [label, rules] of configs) {
       const rs: CaseResult[] = [];
-      for (const r of run.results) rs.push({ ...(await runCase(cases.get(r.id)!, new ReplayModel([r.output]), { managerProtocol: run.protocol, managerRules: rules, managerReask: false, managerVerifyUpdates: false })), ms: r.ms });
+      for (const r of run.results) rs.push({ ...(await runManagerCase(cases.get(r.id)!, new ReplayModel([r.output]), { managerProtocol: run.protocol, managerRules: rules, managerReask: false, managerVerifyUpdates: false })), ms: r.ms });
       rows.push(summarize(label, rs));
     }
     rows.push(summarize('live run (all rules + re-ask)', run.results));
@@ -255,8 +175,8 @@ async function main(): Promise<void> {
     const finished = new Set(results.map((r) => r.id));
     for (const [i, c] of cases.entries()) {
       if (finished.has(c.id)) continue;
-      const r = await runCase(c, manager, { managerProtocol: protocol, managerReask: reaskOpt });
-      results.push(r);
+      const r = await runManagerCase(c, manager, { managerProtocol: protocol, managerReask: reaskOpt });
+      results.push({ ...r, prompt: undefined });
       save(); // a run cut off by a time limit still leaves its cases
       process.stderr.write(`[${protocol}] ${i + 1}/${cases.length} ${c.id} ${c.category}: gold ${c.gold.op}${c.gold.target ? ' ' + c.gold.target : ''} -> ${r.op}${r.target ? ' ' + r.target : ''}${r.opOk ? '' : ' ✗'}${r.kept ? '' : ' LOST'}${r.destructive ? ' DESTRUCTIVE' : ''}${r.guard ? ' [' + r.guard.slice(0, 80) + ']' : ''} ${(r.ms / 1000).toFixed(1)}s\n`);
     }

@@ -53,6 +53,11 @@ export interface ModelServerOptions {
   gpu?: 'auto' | false;
   /** Name listed by GET /v1/models; default: the GGUF file name without extension. */
   modelName?: string;
+  /**
+   * LoRA adapters (GGUF) served beside the base model, each under its own model id, on its own context
+   * sharing the base weights: a request naming the adapter's id gets base + adapter, any other the base.
+   */
+  loras?: { path: string; name?: string; scale?: number; sequences?: number }[];
 }
 
 export interface ModelServerStats {
@@ -73,6 +78,8 @@ export interface ModelServer {
   url: string;
   /** Model id listed by /v1/models and accepted in requests. */
   model: string;
+  /** The ids of the LoRA adapters served beside it. */
+  adapters: string[];
   /** Embedding model id, when /v1/embeddings is enabled. */
   embeddingModel?: string;
   stats(): ModelServerStats;
@@ -138,6 +145,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   let model: LlamaModel | undefined;
   let context: LlamaContext | undefined;
   const slots: Slot[] = [];
+  const variants: Variant[] = [];
   let embedder: EmbeddingBackend | undefined;
   let httpServer: http.Server | undefined;
   try {
@@ -164,6 +172,28 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       `Model loaded in ${((Date.now() - started) / 1000).toFixed(1)} s (context ${context.contextSize} tokens × ${sequenceCount} sequence${sequenceCount === 1 ? '' : 's'}, chat template ${slots[0].chat.chatWrapper.wrapperName})`,
     );
 
+    const modelId = opts.modelName ?? path.basename(modelPath).replace(/\.gguf$/i, '');
+    variants.push({ id: modelId, context, slots });
+    for (const lora of opts.loras ?? []) {
+      const loraPath = path.resolve(lora.path);
+      if (!fs.existsSync(loraPath)) throw new Error(`LoRA adapter not found: ${loraPath}`);
+      const id = lora.name ?? path.basename(loraPath).replace(/(\.lora)?\.gguf$/i, '');
+      if (variants.some((v) => v.id.toLowerCase() === id.toLowerCase())) throw new Error(`Two served models would be called "${id}": give the adapter another name.`);
+      let loraContext: LlamaContext;
+      try {
+        loraContext = await model.createContext({ contextSize, sequences: Math.max(1, lora.sequences ?? 2), threads, lora: { adapters: [{ filePath: loraPath, scale: lora.scale ?? 1 }] } });
+      } catch (err) {
+        throw new Error(`The LoRA adapter ${loraPath} does not fit ${path.basename(modelPath)}: ${(err as Error).message}`);
+      }
+      const loraSlots: Slot[] = [];
+      for (let i = 0; i < loraContext.totalSequences; i++) {
+        const sequence = loraContext.getSequence();
+        loraSlots.push({ sequence, chat: new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false }), lastUsed: 0 });
+      }
+      variants.push({ id, context: loraContext, slots: loraSlots });
+      progress(`LoRA adapter ${path.basename(loraPath)} served as "${id}" (${loraSlots.length} sequence${loraSlots.length === 1 ? '' : 's'})`);
+    }
+
     if (opts.embeddingModelPath) embedder = await loadEmbeddingBackend(llama, opts.embeddingModelPath, progress);
 
     const served = {
@@ -171,8 +201,9 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       model,
       context,
       slots,
+      variants,
       embedder,
-      modelId: opts.modelName ?? path.basename(modelPath).replace(/\.gguf$/i, ''),
+      modelId,
       threads,
     };
     const server = new ServerState(served, !!opts.allowNonLoopback);
@@ -193,14 +224,17 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     return {
       url,
       model: served.modelId,
+      adapters: variants.slice(1).map((v) => v.id),
       embeddingModel: embedder?.id,
       stats: () => server.stats(),
       close: () => (closing ??= server.shutdown(hs)),
     };
   } catch (err) {
     httpServer?.close();
-    for (const slot of slots) slot.chat.dispose();
-    await context?.dispose();
+    for (const v of variants.length ? variants : [{ slots, context }]) {
+      for (const slot of v.slots) slot.chat.dispose();
+      await v.context?.dispose();
+    }
     await model?.dispose();
     await embedder?.close();
     await llama.dispose();
@@ -248,11 +282,19 @@ export function pickSlot<T extends { lastUsed: number }>(slots: T[], sharedPrefi
   return { slot: lru, shared: sharedPrefix(lru) };
 }
 
+/** One served model id: the base, or the base with a LoRA adapter, each on its own context. */
+interface Variant {
+  id: string;
+  context: LlamaContext;
+  slots: Slot[];
+}
+
 interface Served {
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
   slots: Slot[];
+  variants: Variant[];
   embedder?: EmbeddingBackend;
   modelId: string;
   threads: number;
@@ -325,24 +367,29 @@ class ServerState {
   }
 
   private modelList(): { id: string; object: 'model'; created: number; owned_by: string }[] {
-    const list = [{ id: this.s.modelId, object: 'model' as const, created: this.created, owned_by: 'local' }];
+    const list = this.s.variants.map((v) => ({ id: v.id, object: 'model' as const, created: this.created, owned_by: 'local' }));
     if (this.s.embedder) list.push({ id: this.s.embedder.id, object: 'model', created: this.created, owned_by: 'local' });
     return list;
   }
 
-  private checkModel(requested: unknown, served: string): void {
-    if (requested === undefined || requested === null || requested === '') return;
+  private variantFor(requested: unknown): Variant {
+    const variants = this.s.variants;
+    if (requested === undefined || requested === null || requested === '') return variants[0];
     if (typeof requested !== 'string') throw new HttpError(400, '"model" must be a string.', 'invalid_type', 'model');
-    if (requested.toLowerCase() !== served.toLowerCase()) {
-      throw new HttpError(404, `The model "${requested}" does not exist on this server; it serves "${served}".`, 'model_not_found', 'model');
+    const found = variants.find((v) => v.id.toLowerCase() === requested.toLowerCase());
+    if (!found) {
+      const names = variants.map((v) => `"${v.id}"`).join(', ');
+      throw new HttpError(404, `The model "${requested}" does not exist on this server; it serves ${names}.`, 'model_not_found', 'model');
     }
+    return found;
   }
 
   private async chatCompletions(req: http.IncomingMessage, res: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
-    this.checkModel(body.model, this.s.modelId);
+    const variant = this.variantFor(body.model);
     const p = parseChatRequest(body);
     const grammar = p.responseFormat ? await this.grammarFor(p.responseFormat) : undefined;
-    const { slots, model, context } = this.s;
+    const { model } = this.s;
+    const { slots, context } = variant;
     const prompt: Token[] = slots[0].chat.chatWrapper.generateContextState({ chatHistory: p.history }).contextText.tokenize(model.tokenizer);
     const promptTokens = prompt.length;
     const room = context.contextSize - promptTokens;
@@ -353,7 +400,7 @@ class ServerState {
     const abort = abortOnDisconnect(res, this.shutdownSignal.signal);
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
-    const base = { id, created, model: this.s.modelId, system_fingerprint: `node-llama-cpp-${this.s.threads}t` };
+    const base = { id, created, model: variant.id, system_fingerprint: `node-llama-cpp-${this.s.threads}t` };
 
     await this.chatQueue.run(async () => {
       // The sequence that already holds the longest prefix of this prompt: only the rest is evaluated.
@@ -490,7 +537,11 @@ class ServerState {
   private async embeddings(req: http.IncomingMessage, res: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
     const embedder = this.s.embedder;
     if (!embedder) throw new HttpError(404, 'This server has no embedding model; start it with an embedding model to enable /v1/embeddings.', 'no_embedding_model');
-    this.checkModel(body.model, embedder.id);
+    const requested = body.model;
+    if (requested !== undefined && requested !== null && requested !== '') {
+      if (typeof requested !== 'string') throw new HttpError(400, '"model" must be a string.', 'invalid_type', 'model');
+      if (requested.toLowerCase() !== embedder.id.toLowerCase()) throw new HttpError(404, `The model "${requested}" does not exist on this server; it serves "${embedder.id}".`, 'model_not_found', 'model');
+    }
     const input = body.input;
     const texts = typeof input === 'string' ? [input] : input;
     if (!Array.isArray(texts) || texts.length === 0 || !texts.every((t) => typeof t === 'string')) {
@@ -535,8 +586,10 @@ class ServerState {
     await Promise.all([this.chatQueue.idle(), this.embedQueue.idle()]);
     server.closeAllConnections();
     await closed;
-    for (const slot of this.s.slots) slot.chat.dispose();
-    await this.s.context.dispose();
+    for (const v of this.s.variants) {
+      for (const slot of v.slots) slot.chat.dispose();
+      await v.context.dispose();
+    }
     await this.s.model.dispose();
     await this.s.embedder?.close();
     for (const g of this.grammarCache.values()) g.catch(() => undefined);

@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL, MODEL_CATALOG, findCatalogModel, type CatalogModel } from '../core/models/catalog';
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import { DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL, MODEL_CATALOG, TRAINED_MANAGER, findCatalogAdapter, findCatalogModel, type CatalogModel } from '../core/models/catalog';
 import { ensureModel, findInstalledModel, modelSearchDirs } from '../core/models/modelStore';
 import { defaultThreads, startModelServer, type ModelServer } from './llamaServer';
 
 export const SERVE_USAGE = `memory-r1 serve [--model <file.gguf | catalog id>] [--embedding-model <dir | file.gguf | catalog id | none>]
                 [--host 127.0.0.1] [--port 8089] [--allow-remote] [--context-size 4096] [--sequences 4] [--threads N] [--cpu]
+                [--lora <adapter.gguf>[=<name>]]...
 
 Serves a local model over the OpenAI protocol (base URL http://HOST:PORT/v1) until Ctrl-C.
   --model             GGUF chat model. Default: ${DEFAULT_CHAT_MODEL.id} from $MODELS_DIR or .cache/models
@@ -21,6 +24,9 @@ Serves a local model over the OpenAI protocol (base URL http://HOST:PORT/v1) unt
                       1 = the old behaviour: one sequence, so each change of system prompt is evaluated in full.
   --input-lookup      prompt-lookup decoding: guess the next tokens from the prompt and check them in one batch
                       (same output; slower on 2 CPU cores, where it was measured; may pay off on a GPU).
+  --lora              a GGUF LoRA adapter for this model, served beside it under its own model id (the file name
+                      without .lora.gguf, or the =<name> given): requests naming it get base + adapter.
+                      "${TRAINED_MANAGER.id}" is the manager trained by training/run_cpu.sh for ${TRAINED_MANAGER.base}.
   --threads           CPU threads (default ${defaultThreads()}: every core, up to 8; or MEMORY_R1_THREADS). --cpu: no GPU.`;
 
 export interface ServeCommandIo {
@@ -35,7 +41,7 @@ export interface ServeCommandIo {
 export async function runServeCommand(argv: string[], io: ServeCommandIo = {}): Promise<number> {
   const out = io.out ?? ((l: string) => process.stdout.write(l + '\n'));
   const err = io.err ?? ((l: string) => process.stderr.write(l + '\n'));
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -52,6 +58,7 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo = {}): 
         'input-lookup': { type: 'boolean' },
         threads: { type: 'string' },
         cpu: { type: 'boolean' },
+        lora: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -92,6 +99,7 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo = {}): 
       if (!embeddingModelPath) out(`No embedding model installed: /v1/embeddings is off (--embedding-model ${DEFAULT_EMBEDDING_MODEL.id} downloads one).`);
     }
     if (stop.signal.aborted) return 0;
+    const loras = ((values.lora as unknown as string[] | undefined) ?? []).map(resolveAdapter);
     out(`Loading ${modelPath}`);
     server = await startModelServer({
       modelPath: modelPath!,
@@ -104,9 +112,10 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo = {}): 
       threads,
       gpu: values.cpu ? false : 'auto',
       embeddingModelPath,
+      loras,
       onProgress: progress,
     });
-    out(`Model server listening on ${server.url} (model "${server.model}"${server.embeddingModel ? `, embeddings "${server.embeddingModel}"` : ''}). Ctrl-C stops it.`);
+    out(`Model server listening on ${server.url} (model "${server.model}"${server.adapters.map((a) => `, "${a}"`).join('')}${server.embeddingModel ? `, embeddings "${server.embeddingModel}"` : ''}). Ctrl-C stops it.`);
     io.onListening?.(server);
     if (!stop.signal.aborted) await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
     out('Stopping the model server…');
@@ -143,4 +152,30 @@ async function resolveModel(
   const installed = findInstalledModel(catalog, modelSearchDirs());
   if (installed || !download) return installed;
   return ensureModel(catalog, { onProgress: progress, signal });
+}
+
+/**
+ * `--lora <file>[=<name>]` or a catalog adapter id. A catalog adapter ships with the package (the
+ * repository or the extension) and is checked against its SHA-256 before it is used.
+ */
+export function resolveAdapter(arg: string): { path: string; name?: string } {
+  const eq = arg.lastIndexOf('=');
+  const [file, name] = eq > 0 && !/[\\/]/.test(arg.slice(eq + 1)) ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+  const catalog = findCatalogAdapter(file);
+  if (!catalog) {
+    if (!fs.existsSync(file)) throw new Error(`No LoRA adapter at ${file} (and it is not a catalog id: ${TRAINED_MANAGER.id}).`);
+    return { path: file, name };
+  }
+  const found = packageRoots().map((root) => path.join(root, catalog.file)).find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`The adapter ${catalog.id} is not in this installation (expected ${catalog.file}); train it with bash training/run_cpu.sh.`);
+  const digest = crypto.createHash('sha256').update(fs.readFileSync(found)).digest('hex');
+  if (digest !== catalog.sha256) throw new Error(`${found} does not match the published SHA-256 of ${catalog.id} (${digest.slice(0, 12)}… ≠ ${catalog.sha256.slice(0, 12)}…); reinstall it or pass the file itself.`);
+  return { path: found, name: name ?? catalog.id };
+}
+
+/** Folders that may hold the package's files: this file's bundle folder's parent (dist/..), and up from src/server. */
+function packageRoots(): string[] {
+  const roots: string[] = [];
+  for (let dir = __dirname, i = 0; i < 4; i++, dir = path.dirname(dir)) roots.push(dir);
+  return roots;
 }

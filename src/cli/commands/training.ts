@@ -11,6 +11,8 @@ import { TrainingDataError, loadTrainingData, type LoadedTrainingData } from '..
 import { buildLocomoTrainingData } from '../../core/training/locomoData';
 import { RewardEngine, type RewardItem, RewardRequestError } from '../../core/training/reward';
 import { startRewardServer } from '../../core/training/rewardServer';
+import { decisionExamples, loadDecisionCases } from '../../core/training/decisionReward';
+import type { ManagerCase } from '../../core/eval/managerCases';
 import { exportTrainingData } from '../../core/training/trajectories';
 
 export const exportTrainingCommand: CliCommand = {
@@ -114,12 +116,18 @@ Manager reward: the completion is parsed and applied to a copy of the example's 
 answer model answers the linked questions; reward = mean exact match of the text after **Answer:**.
 Unusable output earns 0. Answer reward: exact match of the completion's answer.
 
-Input items: {"kind": "manager"|"answer", "id": "<example id>", "completion": "<model output>"}
+Decision reward (--decisions): the per-fact decision is run through the engine with no rule to rescue it,
+on a real bank holding the case's memories; reward 1 when the bank ends as the gold decision leaves it
+(fact kept, stale memory superseded, nothing true destroyed), else 0. GET /examples?kind=decision gives
+the trainer each case's exact prompt and the choices constrained decoding allows.
+
+Input items: {"kind": "manager"|"answer"|"decision", "id": "<example id>", "completion": "<model output>"}
   without --serve   one item per stdin line; one result per stdout line ({"reward": ..., ...})
   --serve           HTTP on 127.0.0.1: POST /reward {"items": [...]} -> {"rewards": [...], "results": [...]};
                     GET /health. Prints "reward server listening on <url>" when ready.
 
   --data <dir>              output of memory-r1 build-training-data
+  --decisions <file>        labelled decision cases (bench/fixtures/manager/dev.jsonl; the test split is refused)
   --port N                  port for --serve (default 0: any free port)
   --answer-endpoint <url>   OpenAI-compatible endpoint of the frozen answer model (default: --endpoint / $MEMORY_R1_BASE_URL)
   --answer-model <name>     its model name (default: --answer-model / --model / $MEMORY_R1_ANSWER_MODEL)
@@ -137,11 +145,21 @@ ${COMMON_FLAGS_HELP}`,
         throw err;
       }
     }
+    let decisions: Map<string, ManagerCase> | undefined;
+    const decisionsFile = flag(args, 'decisions');
+    if (decisionsFile) {
+      try {
+        decisions = loadDecisionCases(path.resolve(decisionsFile));
+      } catch (err) {
+        if (err instanceof TrainingDataError || (err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) throw new UsageError(`--decisions: ${(err as Error).message}`);
+        throw err;
+      }
+    }
     const answerer = answerModel(args);
     const embedder = await createEmbedder(cliConfig(args).embedder!);
     let engine: RewardEngine;
     try {
-      engine = new RewardEngine({ embedder, answerer, data, concurrency: intFlag(args, 'concurrency', 8), answerTopK: data?.meta.answerTopK });
+      engine = new RewardEngine({ embedder, answerer, data, decisions, concurrency: intFlag(args, 'concurrency', 8), answerTopK: data?.meta.answerTopK });
     } catch (err) {
       if (err instanceof TrainingDataError) throw new UsageError(err.message);
       throw err;
@@ -150,7 +168,8 @@ ${COMMON_FLAGS_HELP}`,
       if (args.flags.has('serve')) {
         const server = await startRewardServer(engine, {
           port: intFlag(args, 'port', 0),
-          counts: { manager: data?.manager.size ?? 0, answer: data?.answer.size ?? 0 },
+          counts: { manager: data?.manager.size ?? 0, answer: data?.answer.size ?? 0, decision: decisions?.size ?? 0 },
+          decisionExamples: decisions ? () => decisionExamples(decisions.values()) : undefined,
           log: (l) => io.err(`reward: ${l}`),
         });
         io.out(`reward server listening on ${server.url}`);

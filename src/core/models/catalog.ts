@@ -124,3 +124,29 @@ export function findCatalogModel(id: string): CatalogModel | undefined {
   const key = id.toLowerCase();
   return MODEL_CATALOG.find((m) => m.id === key || m.dir.toLowerCase() === key);
 }
+
+/** A LoRA adapter trained by this project (training/run_cpu.sh), shipped in the repository and the extension. */
+export interface CatalogAdapter {
+  id: string;
+  /** The catalog id of the base model it was trained on. */
+  base: string;
+  description: string;
+  /** Path relative to the package root. */
+  file: string;
+  sha256: string;
+}
+
+/** The Memory Manager trained with GRPO on the decision benchmark's dev split (training/README.md). */
+export const TRAINED_MANAGER: CatalogAdapter = {
+  id: 'memory-r1-manager-0.5b',
+  base: 'qwen2.5-coder-0.5b-instruct',
+  description: 'Memory Manager LoRA for Qwen2.5-Coder-0.5B-Instruct, trained with GRPO by training/run_cpu.sh.',
+  file: 'models/memory-r1-manager-0.5b.lora.gguf',
+  sha256: 'PENDING',
+};
+
+export const ADAPTER_CATALOG: readonly CatalogAdapter[] = [TRAINED_MANAGER];
+
+export function findCatalogAdapter(id: string): CatalogAdapter | undefined {
+  return ADAPTER_CATALOG.find((a) => a.id === id.toLowerCase());
+}

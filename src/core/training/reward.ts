@@ -12,13 +12,15 @@ import type { PlannedOperation } from '../types';
 import { newId } from '../util/text';
 import { type AnswerExample, type LoadedTrainingData, type ManagerExample, TrainingDataError, checkManagerExample } from './dataset';
 import { openBank, openEngine } from '../config';
+import type { ManagerCase } from '../eval/managerCases';
+import { type DecisionRewardResult, decisionReward } from './decisionReward';
 
 export interface RewardItem {
-  kind: 'manager' | 'answer';
+  kind: 'manager' | 'answer' | 'decision';
   /** Example id from the training data the reward engine was loaded with. */
   id?: string;
   /** Or the example itself (a manager example's `bank` is resolved against the data folder, or absolute). */
-  example?: ManagerExample | AnswerExample;
+  example?: ManagerExample | AnswerExample | ManagerCase;
   /** The model's output to score. */
   completion: string;
 }
@@ -42,6 +44,8 @@ export interface RewardResult {
   rejected?: number;
   /** Manager: the frozen answer agent's answers. */
   answers?: QuestionOutcome[];
+  /** Decision: the effective operation and target, the gold ones, and what the bank kept. */
+  decision?: Omit<DecisionRewardResult, 'reward' | 'valid' | 'invalidReason'>;
 }
 
 /** A request the reward engine cannot score at all (unknown id, no answer model): the whole batch fails loudly. */
@@ -57,6 +61,8 @@ export interface RewardEngineOptions {
   /** The frozen answer agent used for manager rewards. */
   answerer?: ChatModel;
   data?: LoadedTrainingData;
+  /** Labelled per-fact decisions (the decision benchmark's dev split), rewarded by the bank they leave. */
+  decisions?: Map<string, ManagerCase>;
   /** Memories the answer agent retrieves (Memory-R1: 60). */
   answerTopK?: number;
   /** Items scored at once within a batch. */
@@ -89,11 +95,18 @@ export class RewardEngine {
       while (next < resolved.length) {
         const i = next++;
         const r = resolved[i];
-        out[i] = r.kind === 'manager' ? await this.managerReward(r.example, r.splitDir, r.completion) : this.answerReward(r.example, r.completion);
+        out[i] =
+          r.kind === 'manager' ? await this.managerReward(r.example, r.splitDir, r.completion) : r.kind === 'decision' ? await this.decisionReward(r.example, r.completion) : this.answerReward(r.example, r.completion);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(this.opts.concurrency ?? 8, resolved.length)) }, worker));
     return out;
+  }
+
+  /** The outcome of one per-fact decision, judged on the bank it leaves (no rule rescues it). */
+  async decisionReward(example: ManagerCase, completion: string): Promise<RewardResult> {
+    const { reward, valid, invalidReason, ...decision } = await decisionReward(example, completion);
+    return { reward, valid, ...(invalidReason ? { invalidReason } : {}), decision };
   }
 
   /** Exact match of the answer agent's output (text after `**Answer:**`) against the gold answer. */
@@ -160,7 +173,10 @@ export class RewardEngine {
     else fs.rmSync(path.join(this.workDir, 'rollouts'), { recursive: true, force: true });
   }
 
-  private resolve(item: RewardItem, index: number): { kind: 'manager'; example: ManagerExample; splitDir: string; completion: string } | { kind: 'answer'; example: AnswerExample; completion: string } {
+  private resolve(
+    item: RewardItem,
+    index: number,
+  ): { kind: 'manager'; example: ManagerExample; splitDir: string; completion: string } | { kind: 'answer'; example: AnswerExample; completion: string } | { kind: 'decision'; example: ManagerCase; completion: string } {
     const where = `item ${index}`;
     if (!item || typeof item !== 'object') throw new RewardRequestError(`${where}: not an object`);
     if (typeof item.completion !== 'string') throw new RewardRequestError(`${where}: "completion" must be a string`);
@@ -184,12 +200,17 @@ export class RewardEngine {
       }
       return { kind: 'manager', example: ex, splitDir, completion: item.completion };
     }
+    if (item.kind === 'decision') {
+      const ex = item.id !== undefined ? this.opts.decisions?.get(String(item.id)) : (item.example as unknown as ManagerCase | undefined);
+      if (!ex || typeof ex.fact !== 'string') throw new RewardRequestError(`${where}: no decision case ${item.id !== undefined ? `"${item.id}"${this.opts.decisions ? '' : ' (no --decisions file was given)'}` : 'given'}`);
+      return { kind: 'decision', example: ex, completion: item.completion };
+    }
     if (item.kind === 'answer') {
       const ex = item.id !== undefined ? this.opts.data?.answer.get(String(item.id)) : (item.example as AnswerExample | undefined);
       if (!ex || typeof ex.answer !== 'string') throw new RewardRequestError(`${where}: no answer example ${item.id !== undefined ? `"${item.id}"` : 'given'}`);
       return { kind: 'answer', example: ex, completion: item.completion };
     }
-    throw new RewardRequestError(`${where}: "kind" must be "manager" or "answer"`);
+    throw new RewardRequestError(`${where}: "kind" must be "manager", "answer" or "decision"`);
   }
 
   private splitOf(sampleId: string): string | undefined {

@@ -1,10 +1,12 @@
 // A small loopback HTTP server the Python trainer calls with batches of completions.
 //   POST /reward   {"items": [{"kind": "manager"|"answer", "id": "...", "completion": "..."}]}
 //               -> {"rewards": [0, 1, ...], "results": [RewardResult, ...]}
-//   GET  /health   -> {"ok": true, "manager": N, "answer": M, "served": K}
+//   GET  /health   -> {"ok": true, "manager": N, "answer": M, "decision": D, "served": K}
+//   GET  /examples?kind=decision -> {"examples": [{"id", "category", "messages", "decisions", "ids"}]}
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LlmError } from '../errors';
+import type { DecisionExample } from './decisionReward';
 import { type RewardEngine, type RewardItem, RewardRequestError } from './reward';
 
 export interface RewardServer {
@@ -18,8 +20,18 @@ export interface RewardServer {
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const MAX_ITEMS = 4096;
 
-export async function startRewardServer(engine: RewardEngine, opts: { port?: number; host?: string; counts?: { manager: number; answer: number }; log?: (line: string) => void } = {}): Promise<RewardServer> {
+export interface RewardServerOptions {
+  port?: number;
+  host?: string;
+  counts?: { manager: number; answer: number; decision?: number };
+  /** The prompts of the decision examples, for the trainer's rollouts. */
+  decisionExamples?: () => Promise<DecisionExample[]>;
+  log?: (line: string) => void;
+}
+
+export async function startRewardServer(engine: RewardEngine, opts: RewardServerOptions = {}): Promise<RewardServer> {
   let served = 0;
+  let decisionPrompts: Promise<DecisionExample[]> | undefined;
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err) => send(res, 500, { error: String(err) }));
   });
@@ -30,7 +42,15 @@ export async function startRewardServer(engine: RewardEngine, opts: { port?: num
       send(res, 200, { ok: true, ...(opts.counts ?? {}), served });
       return;
     }
-    if (url !== '/reward') return send(res, 404, { error: `no route ${req.method} ${url}; use POST /reward or GET /health` });
+    if (req.method === 'GET' && url === '/examples') {
+      const kind = new URL(req.url ?? '', 'http://x').searchParams.get('kind');
+      if (kind !== 'decision') return send(res, 400, { error: 'GET /examples?kind=decision (manager and answer examples are in the --data folder)' });
+      if (!opts.decisionExamples) return send(res, 404, { error: 'this reward server has no decision cases: start it with --decisions <dev.jsonl>' });
+      decisionPrompts ??= opts.decisionExamples();
+      send(res, 200, { examples: await decisionPrompts });
+      return;
+    }
+    if (url !== '/reward') return send(res, 404, { error: `no route ${req.method} ${url}; use POST /reward, GET /health or GET /examples?kind=decision` });
     if (req.method !== 'POST') return send(res, 405, { error: 'use POST /reward' });
     const chunks: Buffer[] = [];
     let size = 0;
