@@ -1,7 +1,7 @@
 // Labels and formats for the panel; pure functions, no DOM. Labels are looked up when called, so they
 // follow the bundle configured at start.
 import type { HistoryAction, MemoryStatus, SourceKind, SourceRef } from '../core/types';
-import { t } from './l10n';
+import { formatNumber, t } from './l10n';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
@@ -14,7 +14,7 @@ export function formatTime(iso: string | undefined): string {
 }
 
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return formatNumber(n);
 }
 
 const SOURCE_ICONS: Record<SourceKind, string> = {

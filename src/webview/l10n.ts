@@ -6,6 +6,22 @@
 export type L10nBundle = Record<string, string>;
 
 let bundle: L10nBundle = {};
+let numberLocale = 'en-US';
+
+/** Counts are grouped the display language's way (`<html lang>`); English, or an unknown tag, as en-US. */
+export function setNumberLocale(lang: string | null | undefined): void {
+  numberLocale = 'en-US';
+  if (!lang || /^en\b/i.test(lang)) return;
+  try {
+    if (Intl.NumberFormat.supportedLocalesOf([lang]).length) numberLocale = lang;
+  } catch {
+    // not a language tag
+  }
+}
+
+export function formatNumber(n: number): string {
+  return n.toLocaleString(numberLocale);
+}
 
 /** Sets the translations; anything but a flat object of strings leaves English. */
 export function configureL10n(contents: unknown): void {

@@ -1,7 +1,7 @@
 // The memory side panel page: host message -> state update (state.ts) -> render(state) of the view
 // parts (views/). Plain DOM; every piece of data is rendered with textContent.
 import { h } from './dom';
-import { configureL10nFromAttribute, t } from './l10n';
+import { configureL10nFromAttribute, setNumberLocale, t } from './l10n';
 import { isHostMessage, type HostMessage, type PageMessage } from './protocol';
 import * as S from './state';
 import { createAddForm } from './views/addForm';
@@ -26,6 +26,7 @@ const NOTICE_MS = 4000;
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { attrs: { id: 'app' } }));
 // The host puts the translations for VS Code's display language on the root (see l10n.ts).
 configureL10nFromAttribute(app.getAttribute('data-l10n'));
+setNumberLocale(document.documentElement.lang);
 
 let state = S.restoreSaved(S.initialState(), vscode.getState());
 let searchTimer: ReturnType<typeof setTimeout> | undefined;

@@ -1,6 +1,6 @@
 // The panel page's state updates (src/webview/state.ts) and its t() helper: pure, no DOM.
 import { afterEach, describe, expect, it } from 'vitest';
-import { configureL10n, configureL10nFromAttribute, t } from '../../src/webview/l10n';
+import { configureL10n, configureL10nFromAttribute, formatNumber, setNumberLocale, t } from '../../src/webview/l10n';
 import type { MemoryView, PanelQuery } from '../../src/webview/protocol';
 import * as S from '../../src/webview/state';
 
@@ -83,7 +83,10 @@ describe('panel state updates', () => {
 });
 
 describe('panel t()', () => {
-  afterEach(() => configureL10n(undefined));
+  afterEach(() => {
+    configureL10n(undefined);
+    setNumberLocale(undefined);
+  });
 
   it('is English without a bundle and fills {n} placeholders', () => {
     expect(t('Held for approval ({0})', 3)).toBe('Held for approval (3)');
@@ -98,5 +101,15 @@ describe('panel t()', () => {
     expect(t('toString')).toBe('toString'); // no prototype keys
     configureL10nFromAttribute('{not json');
     expect(t('Held for approval ({0})', 2)).toBe('Held for approval (2)');
+  });
+
+  it("groups counts the display language's way, English and unknown tags as en-US", () => {
+    expect(formatNumber(12345)).toBe('12,345');
+    setNumberLocale('de');
+    expect(formatNumber(12345)).toBe('12.345');
+    setNumberLocale('not a tag!');
+    expect(formatNumber(12345)).toBe('12,345');
+    setNumberLocale('qps-ploc');
+    expect(formatNumber(12345)).toMatch(/^12.345$/);
   });
 });
