@@ -1,5 +1,7 @@
-// Labels and formats for the panel; pure functions, no DOM.
-import type { SourceKind, SourceRef } from '../core/types';
+// Labels and formats for the panel; pure functions, no DOM. Labels are looked up when called, so they
+// follow the bundle configured at start.
+import type { HistoryAction, MemoryStatus, SourceKind, SourceRef } from '../core/types';
+import { formatNumber, t } from './l10n';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
@@ -12,7 +14,7 @@ export function formatTime(iso: string | undefined): string {
 }
 
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return formatNumber(n);
 }
 
 const SOURCE_ICONS: Record<SourceKind, string> = {
@@ -32,29 +34,56 @@ export function sourceIcon(kind: string): string {
   return SOURCE_ICONS[kind as SourceKind] ?? 'info';
 }
 
+/** A source kind as shown (chat, save, commit, …). */
+export function sourceKindLabel(kind: string): string {
+  const labels: Record<SourceKind, string> = {
+    chat: t('chat'),
+    save: t('save'),
+    commit: t('commit'),
+    terminal: t('terminal'),
+    diagnostic: t('diagnostic'),
+    manual: t('manual'),
+    import: t('import'),
+    dialogue: t('dialogue'),
+    cli: t('cli'),
+    agent: t('agent'),
+  };
+  return labels[kind as SourceKind] ?? kind;
+}
+
+/** A memory status as shown (its badge, counts). */
+export function statusLabel(status: MemoryStatus | string): string {
+  const labels: Record<MemoryStatus, string> = { active: t('active'), superseded: t('superseded'), deleted: t('deleted') };
+  return labels[status as MemoryStatus] ?? status;
+}
+
 /** A source as one line; a commit's full sha is cut to 7 characters like git's short form. */
 export function sourceLabel(src: SourceRef | undefined, options: { full?: boolean } = {}): string {
   if (!src) return '';
-  const parts: string[] = [src.kind];
+  const parts: string[] = [sourceKindLabel(src.kind)];
   if (src.ref) parts.push(!options.full && src.kind === 'commit' && /^[0-9a-f]{40}$/i.test(src.ref) ? src.ref.slice(0, 7) : src.ref);
-  if (src.actor) parts.push(`by ${src.actor}`);
+  if (src.actor) parts.push(t('by {0}', src.actor));
   return parts.join(' · ');
 }
 
-export const ACTION_LABELS: Record<string, string> = {
-  ADD: 'Added',
-  UPDATE: 'Updated (replaces an older memory, kept as history)',
-  SUPERSEDE: 'Superseded: no longer current, kept as history',
-  DELETE: 'Deleted',
-  NOOP: 'No change',
-  RESTORE: 'Restored',
-  EDIT: 'Edited',
-  PIN: 'Pinned',
-  UNPIN: 'Unpinned',
-  UNDO: 'Undo',
-  IMPORT: 'Imported',
-  SCRUB: 'Secrets scrubbed',
-};
+/** What a history action did, in words (the tooltip of its badge). */
+export function actionLabel(action: HistoryAction | string): string {
+  const labels: Record<HistoryAction, string> = {
+    ADD: t('Added'),
+    UPDATE: t('Updated (replaces an older memory, kept as history)'),
+    SUPERSEDE: t('Superseded: no longer current, kept as history'),
+    DELETE: t('Deleted'),
+    NOOP: t('No change'),
+    RESTORE: t('Restored'),
+    EDIT: t('Edited'),
+    PIN: t('Pinned'),
+    UNPIN: t('Unpinned'),
+    UNDO: t('Undo'),
+    IMPORT: t('Imported'),
+    SCRUB: t('Secrets scrubbed'),
+  };
+  return labels[action as HistoryAction] ?? action;
+}
 
 /** Splits "a, b ,c" into clean unique tags. */
 export function parseTags(input: string): string[] {

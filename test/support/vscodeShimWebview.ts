@@ -73,7 +73,16 @@ export const commands = {
   },
 };
 
-export const l10n = { t: (s: string): string => s };
+/** Like vscode.l10n: `bundle` is the loaded translation (undefined in English); tests may set it. */
+export const l10n = {
+  bundle: undefined as Record<string, string> | undefined,
+  t(message: string, ...args: unknown[]): string {
+    const text = l10n.bundle?.[message] ?? message;
+    return text.replace(/\{(\d+)\}/g, (m, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : m));
+  },
+};
+
+export const env = { language: 'en' };
 
 export class CancellationError extends Error {}
 

@@ -98,4 +98,19 @@ describe('layers of src/', () => {
     console.log(`layers: ${cycles.length} import cycles; largest files: ${big.join(', ')}`);
     expect(cycles).toEqual([]);
   });
+
+  it('keeps the panel page in parts: main.ts is its only entry, views import no other view, state and labels touch no DOM', () => {
+    const page = graph.edges.filter((e) => part(e.from) === 'webview' && e.to && part(e.to) === 'webview');
+    const files = graph.files.filter((f) => part(f) === 'webview');
+    expect(page.some((e) => e.from === 'src/webview/main.ts' && e.to === 'src/webview/views/list.ts')).toBe(true);
+    const v: string[] = [];
+    const PURE = ['src/webview/state.ts', 'src/webview/l10n.ts', 'src/webview/format.ts', 'src/webview/diff.ts', 'src/webview/protocol.ts'];
+    for (const e of page) {
+      if (e.to === 'src/webview/main.ts') v.push(`${show(e)}: main.ts is the entry, nothing imports it`);
+      if (e.from.startsWith('src/webview/views/') && e.to!.startsWith('src/webview/views/') && e.to !== 'src/webview/views/context.ts') v.push(`${show(e)}: a view part imports no other view`);
+      if (PURE.includes(e.from) && (e.to === 'src/webview/dom.ts' || e.to!.startsWith('src/webview/views/'))) v.push(`${show(e)}: ${e.from} has no DOM`);
+    }
+    expect(v).toEqual([]);
+    expect(importCycles({ files, edges: page })).toEqual([]);
+  });
 });

@@ -9,7 +9,7 @@ import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import { MemoryPanelProvider } from '../../src/extension/sidePanel/memoryPanelProvider';
 import type { HostMessage, PanelQuery } from '../../src/webview/protocol';
-import { executedCommands, FakeLog, FakeWebviewView, Uri, warningAnswers, warningsShown } from '../support/vscodeShimWebview';
+import { env, executedCommands, FakeLog, FakeWebviewView, l10n, Uri, warningAnswers, warningsShown } from '../support/vscodeShimWebview';
 
 type Msg<T extends HostMessage['type']> = Extract<HostMessage, { type: T }>;
 
@@ -73,6 +73,29 @@ describe('MemoryPanelProvider page', () => {
     expect(html).toContain(`<script nonce="${nonce}" src="https://webview.test/ext/dist/webview.js">`);
     expect(html).toContain('href="https://webview.test/ext/media/panel.css"');
     expect(html).toContain('href="https://webview.test/ext/dist/codicons/codicon.css"');
+  });
+
+  it("hands the page VS Code's bundle for the display language in an escaped attribute, none in English", async () => {
+    await openPanel();
+    expect(view.webview.html).toContain('<html lang="en">');
+    expect(view.webview.html).toContain('<div id="app"></div>');
+    provider.dispose();
+    const bundle = { 'Search memories': 'Erinnerungen durchsuchen', 'Pin memory': '"><script>alert(1)</script> & more' };
+    l10n.bundle = bundle;
+    env.language = 'de';
+    try {
+      await openPanel();
+    } finally {
+      l10n.bundle = undefined;
+      env.language = 'en';
+    }
+    const html = view.webview.html;
+    expect(html).toContain('<html lang="de">');
+    const attr = /<div id="app" data-l10n="([^"]*)"><\/div>/.exec(html);
+    expect(attr).not.toBeNull();
+    expect(html.match(/<script/g)!.length).toBe(1); // the page's own script only
+    const decoded = attr![1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    expect(JSON.parse(decoded)).toEqual(bundle);
   });
 
   it('answers ready with progress, then the first state, and nothing before it', async () => {

@@ -2,11 +2,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import type { PlannedOperation, SourceKind } from '../../src/core/types';
+import { env, l10n } from '../support/vscodeShimWebview';
 import { buildPageBundle, CHROMIUM, launchChromium, openPanel, SCREENSHOT_DIR, startResourceServer, type PanelSession } from './harness';
 
 let tmp: string;
@@ -15,6 +16,15 @@ let browser: Awaited<ReturnType<typeof launchChromium>>;
 let context: BrowserContext;
 const banks: MemoryBank[] = [];
 let session: PanelSession | undefined;
+
+/** A pseudo-locale made from the English bundle: every string accented and bracketed, placeholders kept. */
+const ACCENTS: Record<string, string> = { a: 'á', e: 'é', i: 'ï', o: 'ó', u: 'ú', A: 'Á', E: 'É', O: 'Ó', N: 'Ń' };
+const pseudo = (s: string): string => `«${s.replace(/[aeiouAEON]/g, (c) => ACCENTS[c]!)}»`;
+function pseudoBundle(): Record<string, string> {
+  const english = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../l10n/bundle.l10n.json'), 'utf8')) as Record<string, string>;
+  return Object.fromEntries(Object.keys(english).map((k) => [k, pseudo(k)]));
+}
+const fill = (s: string, ...args: (string | number)[]): string => s.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)]));
 
 const KINDS: SourceKind[] = ['chat', 'save', 'commit', 'terminal', 'diagnostic'];
 const TOPICS = ['the auth service', 'the build', 'the database', 'deploys', 'the test suite', 'logging', 'the CLI', 'caching'];
@@ -91,6 +101,60 @@ describe('memory side panel in Chromium', () => {
     await page.locator('.timeline .record .badge.action-ADD').waitFor();
     await expect(page.locator('.memory-text').textContent()).resolves.toBe('The staging database is reset every Monday.');
     await expect(page.locator('[role=option][aria-selected=true]').count()).resolves.toBe(1);
+  });
+
+  it('speaks the display language: every label, button and count comes from the bundle the host passes', async () => {
+    const bank = await newBank();
+    await seed(bank, 3, 3);
+    await bank.holdBatch([{ type: 'DELETE', memoryId: bank.list().items[0].id, reason: 'contradicted' }], { fact: 'The old notes are wrong.' }, 'This run would delete 1 of 3 memories.');
+    // VS Code loads the bundle once per session; the host reads it for the page and its own notices.
+    l10n.bundle = pseudoBundle();
+    env.language = 'qps-ploc';
+    onTestFinished(() => {
+      l10n.bundle = undefined;
+      env.language = 'en';
+    });
+    session = await openPanel(context, server, bank);
+    const { page } = session;
+    await page.locator('[role=option]').nth(2).waitFor();
+    await expect(page.locator('html').getAttribute('lang')).resolves.toBe('qps-ploc');
+    await expect(page.locator('.summary').textContent()).resolves.toBe(fill(pseudo('{0} active · {1} superseded · {2} deleted — showing {3} of {4}'), 3, 0, 0, 3, 3));
+    await expect(page.locator('.pending .section-title').textContent()).resolves.toBe(fill(pseudo('Held for approval ({0})'), 1));
+    await expect(page.getByRole('button', { name: pseudo('Approve') }).count()).resolves.toBe(1);
+    await expect(page.getByLabel(pseudo('Status filter')).locator('option').first().textContent()).resolves.toBe(fill(pseudo('Active ({0})'), 3));
+    await expect(page.locator('[role=option] .badge.status').first().textContent()).resolves.toBe(pseudo('active'));
+
+    // Select a memory: the details, its timeline and the undo buttons are translated too.
+    await page.locator('[role=option]').nth(1).click();
+    await page.locator('.timeline .record').first().waitFor();
+    await expect(page.locator('.timeline').locator('xpath=preceding-sibling::h2[1]').textContent()).resolves.toBe(fill(pseudo('History ({0})'), 1));
+    await expect(page.getByRole('button', { name: fill(pseudo('Undo all {0} operations of this batch'), 3) }).count()).resolves.toBe(1);
+    await expect(page.locator('.details .meta-grid dt').first().textContent()).resolves.toBe(pseudo('Status'));
+
+    // Every accessible name, placeholder and button text is a translated string, not English left over.
+    const untranslated = await page.evaluate(() => {
+      const out: string[] = [];
+      const wrapped = (v: string): boolean => v.startsWith('«') && v.endsWith('»');
+      for (const el of Array.from(document.querySelectorAll('[aria-label], [placeholder]'))) {
+        for (const a of ['aria-label', 'placeholder']) {
+          const v = el.getAttribute(a);
+          if (v !== null && !wrapped(v)) out.push(`${el.tagName} ${a}=${v}`);
+        }
+      }
+      for (const b of Array.from(document.querySelectorAll('button'))) {
+        const v = (b.textContent ?? '').trim();
+        if (v && !wrapped(v)) out.push(`button text ${v}`);
+      }
+      return out;
+    });
+    expect(untranslated).toEqual([]);
+
+    // The host's own words in the panel (notices) follow the same bundle.
+    await page.getByRole('button', { name: pseudo('Pin memory') }).click();
+    await page.getByRole('button', { name: pseudo('Unpin memory') }).waitFor();
+    await page.getByRole('button', { name: pseudo('Delete memory') }).click();
+    await page.waitForFunction((text) => document.querySelector('.notice')?.textContent === text, pseudo('Memory deleted. Undo is in its history.'));
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'panel-pseudo-locale.png') });
   });
 
   it('lists, searches, selects by keyboard, and shows the timeline of a superseding update', async () => {

@@ -61,6 +61,9 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
       scriptUri: uri(dist, 'webview.js'),
       styleUri: uri(media, 'panel.css'),
       codiconUri: uri(dist, 'codicons', 'codicon.css'),
+      // The page has no vscode API: its strings come from the bundle VS Code loaded for the display language.
+      l10n: vscode.l10n.bundle,
+      language: vscode.env.language,
     });
     this.viewSubscriptions.push(
       view.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
@@ -149,28 +152,30 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
         await this.act('set tags', (b) => b.setTags(msg.id, msg.tags));
         return;
       case 'delete':
-        await this.act('delete', (b) => b.delete(msg.id), 'Memory deleted. Undo is in its history.');
+        await this.act('delete', (b) => b.delete(msg.id), vscode.l10n.t('Memory deleted. Undo is in its history.'));
         return;
       case 'restore':
-        await this.act('restore', (b) => b.restore(msg.id), 'Memory restored.');
+        await this.act('restore', (b) => b.restore(msg.id), vscode.l10n.t('Memory restored.'));
         return;
       case 'pin':
       case 'unpin':
         await this.act(msg.type, (b) => b.setPinned(msg.id, msg.type === 'pin'));
         return;
       case 'undo':
-        await this.act('undo', (b) => b.undo(msg.opId), 'Undone.');
+        await this.act('undo', (b) => b.undo(msg.opId), vscode.l10n.t('Undone.'));
         return;
       case 'undoBatch': {
         const res = await this.act('undo batch', (b) => b.undoBatch(msg.batchId));
         if (res) {
-          const left = res.skipped.length ? ` ${res.skipped.length} changed since and stayed as they are.` : '';
-          void this.post({ type: 'notice', message: `Undid ${res.operations} operations.${left}` });
+          const message = res.skipped.length
+            ? vscode.l10n.t('Undid {0} operations. {1} changed since and stayed as they are.', res.operations, res.skipped.length)
+            : vscode.l10n.t('Undid {0} operations.', res.operations);
+          void this.post({ type: 'notice', message });
         }
         return;
       }
       case 'add': {
-        const rec = await this.act('add', (b) => b.addManual(msg.text, { tags: msg.tags }), 'Memory added.');
+        const rec = await this.act('add', (b) => b.addManual(msg.text, { tags: msg.tags }), vscode.l10n.t('Memory added.'));
         if (rec) {
           this.pendingReveal = rec.memoryId;
           await this.flushReveal();
@@ -178,10 +183,10 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
         return;
       }
       case 'approve':
-        await this.act('approve', (b) => b.resolvePending(msg.batchId, true), 'Held operations applied.');
+        await this.act('approve', (b) => b.resolvePending(msg.batchId, true), vscode.l10n.t('Held operations applied.'));
         return;
       case 'reject':
-        await this.act('reject', (b) => b.resolvePending(msg.batchId, false), 'Held operations discarded.');
+        await this.act('reject', (b) => b.resolvePending(msg.batchId, false), vscode.l10n.t('Held operations discarded.'));
         return;
       case 'clearAll':
         await this.clearAll();
@@ -193,20 +198,20 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
     const bank = await this.bank();
     const active = bank.list({ status: 'active', limit: 0 }).counts.active;
     if (active === 0) {
-      void this.post({ type: 'notice', message: 'There are no active memories to delete.' });
+      void this.post({ type: 'notice', message: vscode.l10n.t('There are no active memories to delete.') });
       return;
     }
-    const confirm = 'Delete All';
+    const confirm = vscode.l10n.t('Delete All');
     const choice = await vscode.window.showWarningMessage(
-      `Delete all ${active} active memories?`,
-      { modal: true, detail: 'They are soft-deleted: history is kept and each deletion can be undone from the panel.' },
+      vscode.l10n.t('Delete all {0} active memories?', active),
+      { modal: true, detail: vscode.l10n.t('They are soft-deleted: history is kept and each deletion can be undone from the panel.') },
       confirm,
     );
     if (choice !== confirm) {
       this.log.info('Memory panel: delete all cancelled.');
       return;
     }
-    await this.act('delete all', (b) => b.clear(), `Deleted ${active} memories.`);
+    await this.act('delete all', (b) => b.clear(), vscode.l10n.t('Deleted {0} memories.', active));
   }
 
   /** Runs one bank action with the busy indicator; errors go to the page and the log. */
@@ -234,7 +239,7 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
     } else {
       const message = err instanceof Error ? err.message : String(err);
       this.log.error(`Memory panel: ${label} failed: ${message}`);
-      void this.post({ type: 'error', message: `Could not ${label}: ${message}` });
+      void this.post({ type: 'error', message: vscode.l10n.t('Could not {0}: {1}', label, message) });
     }
   }
 
@@ -332,7 +337,7 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
     await this.post({ type: 'reveal', id });
     const bank = await this.bank();
     if (!bank.get(id)) {
-      void this.post({ type: 'error', message: 'That memory is not in this workspace\'s memory bank.' });
+      void this.post({ type: 'error', message: vscode.l10n.t("That memory is not in this workspace's memory bank.") });
       return;
     }
     await this.sendHistory(id);

@@ -8,6 +8,10 @@ export interface PanelHtmlParts {
   styleUri: string;
   codiconUri: string;
   nonce?: string;
+  /** `vscode.l10n.bundle`: the page's translations (undefined in English); the page reads them from #app. */
+  l10n?: Record<string, string>;
+  /** `vscode.env.language`, for `<html lang>`. */
+  language?: string;
 }
 
 export function makeNonce(): string {
@@ -29,7 +33,7 @@ const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quo
 export function panelHtml(parts: PanelHtmlParts): string {
   const nonce = parts.nonce ?? makeNonce();
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${attr(parts.language || 'en')}">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(contentSecurityPolicy(parts.cspSource, nonce))}">
@@ -39,7 +43,7 @@ export function panelHtml(parts: PanelHtmlParts): string {
 <title>Project Memory</title>
 </head>
 <body>
-<div id="app"></div>
+<div id="app"${parts.l10n ? ` data-l10n="${attr(JSON.stringify(parts.l10n))}"` : ''}></div>
 <script nonce="${nonce}" src="${attr(parts.scriptUri)}"></script>
 </body>
 </html>`;

@@ -1,0 +1,1 @@
+export function englishBundle(root?: string): Record<string, string>;

@@ -1,0 +1,1 @@
+export function webviewStrings(root: string, dir?: string): { strings: Map<string, string[]>; errors: string[] };
