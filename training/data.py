@@ -19,6 +19,19 @@ def read_jsonl(path: str) -> list[dict]:
     return rows
 
 
+def load_decisions(reward_url: str, limit: int | None = None) -> Dataset:
+    """The per-fact decision examples (their exact prompts) from a reward server started with --decisions."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{reward_url.rstrip('/')}/examples?kind=decision", timeout=600) as res:
+        rows = json.loads(res.read())["examples"]
+    if limit:
+        rows = rows[:limit]
+    if not rows:
+        raise ValueError(f"the reward server at {reward_url} has no decision examples")
+    return Dataset.from_list([{"prompt": r["messages"], "id": r["id"], "kind": "decision"} for r in rows])
+
+
 def load_split(data_dir: str, split: str, role: str, limit: int | None = None) -> Dataset:
     """A dataset with `prompt` (chat messages), `id` (for the reward server) and `kind` columns."""
     if role not in ("manager", "answer"):

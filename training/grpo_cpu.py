@@ -189,13 +189,15 @@ def rewards_for(url: str, ex: Example, idx: list[int]) -> list[float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--gguf", required=True, help="the base model's GGUF file (dequantised by transformers)")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--gguf", help="the base model's GGUF file (dequantised by transformers)")
+    src.add_argument("--hf-model", help="or a Hugging Face checkpoint folder (the smoke test's tiny model)")
     ap.add_argument("--reward-url", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--minutes", type=float, default=60, help="minutes of GRPO steps (then save); loading and the base pass come before")
     ap.add_argument("--max-steps", type=int, default=10_000)
     ap.add_argument("--prompts-per-step", type=int, default=4)
-    ap.add_argument("--group", type=int, default=8, help="GRPO samples per prompt")
+    ap.add_argument("--group", type=int, default=0, help="GRPO samples per prompt; 0 (default): the whole group, every action weighted by the policy")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--beta", type=float, default=0.04, help="KL coefficient to the frozen base")
     ap.add_argument("--lora-r", type=int, default=8)
@@ -205,6 +207,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--limit", type=int, default=0, help="use only the first N examples (smoke runs)")
+    ap.add_argument("--expected", action="store_true", help="also report the expected reward (every action scored) before and after")
+    ap.add_argument("--final-eval", action="store_true", help="score the trained policy's greedy choice on every training example at the end (as long as the base pass)")
     args = ap.parse_args()
 
     random.seed(args.seed)
@@ -217,12 +221,17 @@ def main() -> int:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    gguf = Path(args.gguf).resolve()
-    if not gguf.is_file():
-        raise SystemExit(f"no GGUF at {gguf}: run `bash scripts/setup-models.sh` first")
-    log(f"loading {gguf.name} (dequantised to fp32)")
-    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    base = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    if args.gguf:
+        gguf = Path(args.gguf).resolve()
+        if not gguf.is_file():
+            raise SystemExit(f"no GGUF at {gguf}: run `bash scripts/setup-models.sh` first")
+        log(f"loading {gguf.name} (dequantised to fp32)")
+        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        base = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    else:
+        gguf = Path(args.hf_model).resolve()
+        tok = AutoTokenizer.from_pretrained(str(gguf))
+        base = AutoModelForCausalLM.from_pretrained(str(gguf), dtype=torch.float32)
     targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     lora = LoraConfig(r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=0.0, target_modules=targets, bias="none", task_type="CAUSAL_LM")
     model = get_peft_model(base, lora)
@@ -247,6 +256,16 @@ def main() -> int:
             with torch.no_grad():
                 e.ref_logp = policy.action_logp(e, grad=False)
     base_greedy = [rewards_for(args.reward_url, e, [int(e.ref_logp.argmax())])[0] for e in examples]
+
+    def expected(logps) -> float:
+        # Every action scored: sum over actions of pi(a) R(a), averaged over the examples.
+        total = 0.0
+        for e, lp in zip(examples, logps):
+            r = torch.tensor(rewards_for(args.reward_url, e, list(range(len(e.actions)))))
+            total += float((lp.exp() * r).sum())
+        return total / len(examples)
+
+    base_expected = expected([e.ref_logp for e in examples]) if args.expected else None
     log(f"base model on these examples: greedy reward {sum(base_greedy) / len(base_greedy):.3f} ({time.time() - started:.0f} s)")
 
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
@@ -266,23 +285,41 @@ def main() -> int:
                 random.shuffle(order)
             ex = order.pop()
             logp = policy.action_logp(ex, grad=True)
-            probs = torch.softmax(logp.detach() / args.temperature, 0)
-            idx = torch.multinomial(probs, args.group, replacement=True).tolist()
-            r = torch.tensor(rewards_for(args.reward_url, ex, idx))
-            adv = (r - r.mean()) / (r.std() + 1e-4) if r.std() > 0 else torch.zeros_like(r)
             pi = logp.exp()
+            if args.group > 0:
+                # Sampled groups, as TRL's GRPO: G completions, advantages normalised within the group.
+                probs = torch.softmax(logp.detach() / args.temperature, 0)
+                idx = torch.multinomial(probs, args.group, replacement=True).tolist()
+                r = torch.tensor(rewards_for(args.reward_url, ex, idx))
+                no_signal = bool(r.std() == 0)
+                adv = (r - r.mean()) / (r.std() + 1e-4) if not no_signal else torch.zeros_like(r)
+                pg = -(adv * logp[idx]).mean()
+                sampled_reward, lengths = float(r.mean()), [len(ex.action_ids[i]) + ex.forced_tokens for i in idx]
+            else:
+                # The whole group: every action, weighted by the policy, with GRPO's normalised advantage
+                # (mean and spread under the policy). What sampled groups estimate, without their noise:
+                # once the model is confident, 8 samples are mostly the same action and carry no signal.
+                idx = list(range(len(ex.actions)))
+                r = torch.tensor(rewards_for(args.reward_url, ex, idx))
+                w = pi.detach()
+                mean = (w * r).sum()
+                std = torch.sqrt((w * (r - mean) ** 2).sum())
+                no_signal = bool(std < 1e-6)
+                adv = (r - mean) / (std + 1e-4) if not no_signal else torch.zeros_like(r)
+                pg = -(w * adv * logp).sum()
+                sampled_reward = float(mean)
+                lengths = [float(sum(float(w[k]) * (len(a) + ex.forced_tokens) for k, a in enumerate(ex.action_ids)))]
             kl = (pi * (logp - ex.ref_logp)).sum()
-            pg = -(adv * logp[idx]).mean()
             loss = (pg + args.beta * kl) / args.prompts_per_step
             loss.backward()
             greedy = int(logp.detach().argmax())
             rows.append(
                 {
-                    "reward": float(r.mean()),
+                    "reward": sampled_reward,
                     "greedy": rewards_for(args.reward_url, ex, [greedy])[0],
                     "kl": float(kl.detach()),
-                    "len": sum(len(ex.action_ids[i]) + ex.forced_tokens for i in idx) / len(idx),
-                    "zero_adv": bool(r.std() == 0),
+                    "len": sum(lengths) / len(lengths),
+                    "zero_adv": no_signal,
                 }
             )
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
@@ -307,19 +344,24 @@ def main() -> int:
     # After: the trained policy's greedy reward on the same examples (training data, not the test split).
     policy.refresh_prefix()
     after = []
-    for e in examples:
+    after_logp = []
+    for e in examples if (args.final_eval or args.expected) else []:
         with torch.no_grad():
-            after.append(rewards_for(args.reward_url, e, [int(policy.action_logp(e, grad=False).argmax())])[0])
+            lp = policy.action_logp(e, grad=False)
+        after_logp.append(lp)
+        after.append(rewards_for(args.reward_url, e, [int(lp.argmax())])[0])
     summary = {
         "steps": step,
         "minutes": round((time.time() - started) / 60, 1),
         "examples": len(examples),
         "base_greedy_reward": sum(base_greedy) / len(base_greedy),
-        "trained_greedy_reward": sum(after) / len(after),
-        "config": vars(args) | {"gguf": gguf.name, "targets": targets},
+        "trained_greedy_reward": sum(after) / len(after) if after else None,
+        **({"base_expected_reward": base_expected, "trained_expected_reward": expected(after_logp)} if args.expected else {}),
+        "config": vars(args) | {"model_file": gguf.name, "targets": targets},
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
-    log(f"done: {step} steps in {summary['minutes']} min; greedy reward on the training examples {summary['base_greedy_reward']:.3f} -> {summary['trained_greedy_reward']:.3f}; adapter in {out_dir / 'adapter'}")
+    trained = f"{summary['trained_greedy_reward']:.3f}" if after else "(not scored: pass --final-eval)"
+    log(f"done: {step} steps in {summary['minutes']} min; greedy reward on the training examples {summary['base_greedy_reward']:.3f} -> {trained}; adapter in {out_dir / 'adapter'}")
     return 0
 
 

@@ -63,11 +63,15 @@ ANSWER_URL=$(wait_for_line "$WORK/answer.log" "listening on" "${pids[-1]}")
   > "$WORK/reward.log" 2> "$WORK/reward.log.err" &
 pids+=($!)
 REWARD_URL=$(wait_for_line "$WORK/reward.log" "listening on" "${pids[-1]}")
-echo "answer model: $ANSWER_URL   reward server: $REWARD_URL"
+# The per-fact decision rewards (the CPU GRPO of training/run_cpu.sh), on the decision benchmark's dev split.
+"$NODE" "$CLI" reward --serve --decisions bench/fixtures/manager/dev.jsonl > "$WORK/decision.log" 2> "$WORK/decision.log.err" &
+pids+=($!)
+DECISION_URL=$(wait_for_line "$WORK/decision.log" "listening on" "${pids[-1]}")
+echo "answer model: $ANSWER_URL   reward server: $REWARD_URL   decision rewards: $DECISION_URL"
 
 set +e
 OMP_NUM_THREADS=2 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-  "$PY" training/smoke_test.py "$WORK/data" "$REWARD_URL" "$WORK"
+  "$PY" training/smoke_test.py "$WORK/data" "$REWARD_URL" "$WORK" "$DECISION_URL"
 rc=$?
 set -e
 echo "training smoke took $(( $(date +%s) - started ))s"

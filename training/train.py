@@ -17,7 +17,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import load_split  # noqa: E402
+from data import load_decisions, load_split  # noqa: E402
 from reward_client import RewardClient, make_reward_func  # noqa: E402
 
 
@@ -47,10 +47,10 @@ def torch_dtype(name: str | None):
     return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16}.get(name or "", torch.float32)
 
 
-def load_tokenizer(model_path: str):
+def load_tokenizer(model_path: str, gguf_file: str | None = None):
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(model_path)
+    tok = AutoTokenizer.from_pretrained(model_path, **({"gguf_file": gguf_file} if gguf_file else {}))
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok
@@ -75,11 +75,16 @@ def run_grpo(cfg: dict, client: RewardClient) -> dict:
     from transformers import AutoModelForCausalLM
     from trl import GRPOConfig, GRPOTrainer
 
-    train_ds = load_split(cfg["data_dir"], cfg.get("split", "train"), cfg["role"], cfg.get("limit"))
+    if cfg["role"] == "decision":
+        train_ds = load_decisions(cfg["reward_url"], cfg.get("limit"))
+    else:
+        train_ds = load_split(cfg["data_dir"], cfg.get("split", "train"), cfg["role"], cfg.get("limit"))
     grpo_args = dict(cfg.get("grpo") or {})
     args = GRPOConfig(output_dir=cfg["output_dir"], **grpo_args)
-    tok = load_tokenizer(cfg["model"])
-    model = AutoModelForCausalLM.from_pretrained(cfg["model"], dtype=torch_dtype(cfg.get("dtype")))
+    # A GGUF base (the local models) is dequantised on load: model = its folder, gguf_file = its name.
+    gguf = {"gguf_file": cfg["gguf_file"]} if cfg.get("gguf_file") else {}
+    tok = load_tokenizer(cfg["model"], cfg.get("gguf_file"))
+    model = AutoModelForCausalLM.from_pretrained(cfg["model"], dtype=torch_dtype(cfg.get("dtype")), **gguf)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[make_reward_func(client, cfg["role"])],

@@ -30,6 +30,8 @@ export interface ResolvedEndpoint {
   apiKey?: string;
   /** The built-in local model: the one model it serves answers every role. */
   builtInModel?: string;
+  /** The built-in server's manager model, when it serves the trained adapter. */
+  builtInManager?: string;
 }
 
 /**
@@ -223,7 +225,7 @@ export class ProjectMemory implements vscode.Disposable {
     if (!s.url) {
       // No endpoint URL: the built-in local model, when the user chose it (loopback: no consent needed).
       const local = await this.localModel?.endpoint();
-      return local ? { url: local.url, builtInModel: local.model } : undefined;
+      return local ? { url: local.url, builtInModel: local.model, builtInManager: local.managerModel } : undefined;
     }
     const allowed = interactive ? await ensureEndpointConsent(this.context.globalState, s.url) : hasEndpointConsent(this.context.globalState, s.url);
     if (!allowed) return undefined;
@@ -243,7 +245,7 @@ export class ProjectMemory implements vscode.Disposable {
       const { createModels } = await import('../core/config');
       // One CPU model serves requests in turn: a question may wait behind captured events' calls.
       const m = ep.builtInModel;
-      return createModels({ baseURL: ep.url, models: { extractor: m, manager: m, answer: m }, timeoutMs: 300_000 });
+      return createModels({ baseURL: ep.url, models: { extractor: m, manager: ep.builtInManager ?? m, answer: m }, timeoutMs: 300_000 });
     }
     if (s.url) {
       const ep = await this.endpointIfAllowed(interactive);

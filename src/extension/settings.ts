@@ -205,6 +205,8 @@ export interface LocalModelSettings {
   modelsDir: string;
   /** Loopback port; 0 picks a free one. */
   port: number;
+  /** Run the Memory Manager on the adapter this project trained (for the 0.5B model). */
+  trainedManager: boolean;
 }
 
 /** The built-in model's settings: user / machine values only, so a workspace cannot start or redirect it. */
@@ -220,5 +222,6 @@ export function readLocalModelSettings(): LocalModelSettings {
     model: String(user('localModel.model', 'qwen2.5-coder-1.5b-instruct')).trim(),
     modelsDir: String(user('localModel.modelsDir', '')).trim(),
     port: Number.isInteger(port) && port >= 0 && port <= 65535 ? port : 0,
+    trainedManager: user<unknown>('localModel.trainedManager', false) === true,
   };
 }

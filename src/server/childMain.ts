@@ -7,6 +7,8 @@ export interface ChildListening {
   type: 'listening';
   url: string;
   model: string;
+  /** Model ids of the LoRA adapters served beside it (the trained manager). */
+  adapters?: string[];
 }
 
 const stop = new AbortController();
@@ -16,7 +18,7 @@ process.on('disconnect', () => stop.abort());
 void runServeCommand(process.argv.slice(2), {
   signal: stop.signal,
   onListening: (server) => {
-    const msg: ChildListening = { type: 'listening', url: server.url, model: server.model };
+    const msg: ChildListening = { type: 'listening', url: server.url, model: server.model, adapters: server.adapters };
     process.send?.(msg);
   },
 }).then(

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testing } from '../support/vscodeShim';
 import { startHarness, type Harness } from '../support/extensionHarness';
-import { QWEN25_CODER_0_5B_INSTRUCT } from '../../src/core/models/catalog';
+import { QWEN25_CODER_0_5B_INSTRUCT, TRAINED_MANAGER } from '../../src/core/models/catalog';
 import { REPO_ROOT } from './localModelsSetup';
 import { processAlive as alive } from '../../src/core/util/processAlive';
 
@@ -66,5 +66,21 @@ describe('built-in local model with the real server and Qwen2.5-Coder-0.5B', { t
     await h.dispose();
     h = undefined;
     expect(alive(pid)).toBe(false);
+  });
+
+  it('with localModel.trainedManager, serves the trained adapter and runs the Memory Manager on it', async () => {
+    if (!fs.existsSync(MODEL_FILE)) throw new Error(`${MODEL_FILE} is missing: run scripts/setup-models.sh (MODELS_DIR=${MODELS_DIR}).`);
+    h = await startHarness({
+      endpoint: false,
+      config: { 'projectMemory.localModel.model': QWEN25_CODER_0_5B_INSTRUCT.id, 'projectMemory.localModel.modelsDir': MODELS_DIR, 'projectMemory.localModel.trainedManager': true },
+    });
+    testing.answer(() => undefined);
+    const ep = await h.command<{ url: string; model: string }>('projectMemory.useBuiltInModel');
+    const listed = (await (await fetch(`${ep.url}/models`)).json()) as { data: { id: string }[] };
+    expect(listed.data.map((m) => m.id)).toEqual([ep.model, TRAINED_MANAGER.id]);
+    expect(await h.api.localModel.endpoint()).toMatchObject({ model: ep.model, managerModel: TRAINED_MANAGER.id });
+    const models = await h.api.pm.getModels(undefined, false);
+    expect(models.manager.name).toBe(TRAINED_MANAGER.id);
+    expect(models.answerer.name).toBe(ep.model);
   });
 });

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import type { Embedder } from '../embeddings/embedder';
 import type { ChatModel } from '../llm/chatModel';
 import { parseManagerOutput } from '../agents/managerOutput';
+import { parseDecisionOutput } from '../agents/managerRules';
+import { holdsFact } from '../agents/factOverlap';
 import { exactMatch, extractAnswer } from '../eval/scoring';
 import type { PlannedOperation } from '../types';
 import { newId } from '../util/text';
@@ -23,6 +25,8 @@ export interface RewardItem {
   example?: ManagerExample | AnswerExample | ManagerCase;
   /** The model's output to score. */
   completion: string;
+  /** Manager items: the protocol the completion answers (default the paper's list of operations). */
+  protocol?: 'paper' | 'per-fact';
 }
 
 export interface QuestionOutcome {
@@ -44,6 +48,8 @@ export interface RewardResult {
   rejected?: number;
   /** Manager: the frozen answer agent's answers. */
   answers?: QuestionOutcome[];
+  /** Manager: after the operations, an active memory holds the fact (the decision reward's "kept"). */
+  kept?: boolean;
   /** Decision: the effective operation and target, the gold ones, and what the bank kept. */
   decision?: Omit<DecisionRewardResult, 'reward' | 'valid' | 'invalidReason'>;
 }
@@ -96,7 +102,7 @@ export class RewardEngine {
         const i = next++;
         const r = resolved[i];
         out[i] =
-          r.kind === 'manager' ? await this.managerReward(r.example, r.splitDir, r.completion) : r.kind === 'decision' ? await this.decisionReward(r.example, r.completion) : this.answerReward(r.example, r.completion);
+          r.kind === 'manager' ? await this.managerReward(r.example, r.splitDir, r.completion, r.protocol) : r.kind === 'decision' ? await this.decisionReward(r.example, r.completion) : this.answerReward(r.example, r.completion);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(this.opts.concurrency ?? 8, resolved.length)) }, worker));
@@ -121,9 +127,9 @@ export class RewardEngine {
    * does (same parser, same NOOP rule, `MemoryBank.applyBatch`), then lets the frozen answer agent
    * answer the linked questions; the reward is the mean exact match. Unusable output earns 0.
    */
-  async managerReward(example: ManagerExample, splitDir: string, completion: string): Promise<RewardResult> {
+  async managerReward(example: ManagerExample, splitDir: string, completion: string, protocol: RewardItem['protocol'] = 'paper'): Promise<RewardResult> {
     if (!this.opts.answerer) throw new RewardRequestError('Manager rewards need a frozen answer model: pass --answer-endpoint <url> (or set MEMORY_R1_BASE_URL).');
-    const decision = parseManagerOutput(completion, example.candidates);
+    const decision = protocol === 'per-fact' ? parseDecisionOutput(completion, example.candidates, example.fact) : parseManagerOutput(completion, example.candidates);
     if (decision.unparseable) return { reward: 0, valid: false, invalidReason: 'no JSON list of operations', rejected: decision.rejected.length };
     if (decision.ops.length === 0) return { reward: 0, valid: false, invalidReason: `no usable operation (${decision.rejected.map((r) => r.reason).join('; ') || 'empty list'})`, rejected: decision.rejected.length };
     const changes = decision.ops.filter((o) => o.type !== 'NOOP');
@@ -152,9 +158,11 @@ export class RewardEngine {
         }),
       );
       const reward = answers.length ? answers.reduce((s, a) => s + a.exactMatch, 0) / answers.length : 0;
+      const kept = bank.list({ status: 'active' }).items.some((m) => holdsFact(m.text, example.fact).ok);
       return {
         reward,
         valid: true,
+        kept,
         operations: (changes.length ? changes : [decision.ops[0]]).map((o) => ({ type: o.type, memoryId: o.memoryId, text: o.text })),
         rejected: decision.rejected.length,
         answers,
@@ -176,7 +184,7 @@ export class RewardEngine {
   private resolve(
     item: RewardItem,
     index: number,
-  ): { kind: 'manager'; example: ManagerExample; splitDir: string; completion: string } | { kind: 'answer'; example: AnswerExample; completion: string } | { kind: 'decision'; example: ManagerCase; completion: string } {
+  ): { kind: 'manager'; example: ManagerExample; splitDir: string; completion: string; protocol?: RewardItem['protocol'] } | { kind: 'answer'; example: AnswerExample; completion: string } | { kind: 'decision'; example: ManagerCase; completion: string } {
     const where = `item ${index}`;
     if (!item || typeof item !== 'object') throw new RewardRequestError(`${where}: not an object`);
     if (typeof item.completion !== 'string') throw new RewardRequestError(`${where}: "completion" must be a string`);
@@ -184,7 +192,7 @@ export class RewardEngine {
       if (item.id !== undefined) {
         const hit = this.opts.data?.manager.get(String(item.id));
         if (!hit) throw new RewardRequestError(`${where}: no manager example "${item.id}"${this.opts.data ? '' : ' (no --data folder was given)'}`);
-        return { kind: 'manager', example: hit.example, splitDir: hit.splitDir, completion: item.completion };
+        return { kind: 'manager', example: hit.example, splitDir: hit.splitDir, completion: item.completion, protocol: item.protocol };
       }
       const ex = item.example as ManagerExample;
       try {
@@ -198,7 +206,7 @@ export class RewardEngine {
         if (!split) throw new RewardRequestError(`${where}: a relative bank path needs the --data folder holding sample "${ex.sampleId}"`);
         splitDir = path.join(this.opts.data!.dir, split);
       }
-      return { kind: 'manager', example: ex, splitDir, completion: item.completion };
+      return { kind: 'manager', example: ex, splitDir, completion: item.completion, protocol: item.protocol };
     }
     if (item.kind === 'decision') {
       const ex = item.id !== undefined ? this.opts.decisions?.get(String(item.id)) : (item.example as unknown as ManagerCase | undefined);

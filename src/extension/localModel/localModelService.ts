@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findCatalogModel, QWEN25_CODER_1_5B_INSTRUCT, type CatalogModel } from '../../core/models/catalog';
+import { findCatalogModel, QWEN25_CODER_1_5B_INSTRUCT, TRAINED_MANAGER, type CatalogModel } from '../../core/models/catalog';
 import { ActionableError, errorMessage, isCancellation, showError } from '../errors';
 import { readEndpointSettings, readLocalModelSettings, SECTION } from '../settings';
 import { LocalServerError, ServerProcess, type ServerState } from './serverProcess';
@@ -21,6 +21,8 @@ export interface LocalModelTestOptions {
 export interface LocalEndpoint {
   url: string;
   model: string;
+  /** The model id that runs the Memory Manager when it is not `model` (the trained adapter). */
+  managerModel?: string;
 }
 
 /**
@@ -121,7 +123,9 @@ export class LocalModelService implements vscode.Disposable {
   /** The built-in endpoint once it is running (waits while it starts); undefined when off or failed. */
   async endpoint(): Promise<LocalEndpoint | undefined> {
     if (!this.enabled || !this.server) return undefined;
-    return this.server.whenReady();
+    const ready = await this.server.whenReady();
+    if (!ready) return undefined;
+    return { url: ready.url, model: ready.model, managerModel: ready.adapters.find((a) => a === TRAINED_MANAGER.id) };
   }
 
   /** Why the built-in model cannot answer now, as an error with the actions that help. */
@@ -259,7 +263,12 @@ export class LocalModelService implements vscode.Disposable {
   }
 
   private keyFor(s = readLocalModelSettings()): string {
-    return `${this.catalogModel.id}|${s.port}|${s.modelsDir}`;
+    return `${this.catalogModel.id}|${s.port}|${s.modelsDir}|${this.useTrainedManager(s)}`;
+  }
+
+  /** The trained manager adapter runs only on the base model it was trained for. */
+  private useTrainedManager(s = readLocalModelSettings()): boolean {
+    return s.trainedManager && this.catalogModel.id === TRAINED_MANAGER.base;
   }
 
   /** Starts (or reuses) the server child for `file`. `fresh`: a failed server is started again. */
@@ -268,11 +277,13 @@ export class LocalModelService implements vscode.Disposable {
     if (this.server && (this.serverKey !== key || this.server.state.kind === 'failed')) await this.stopServer();
     if (!this.server) {
       const entry = this.test.serverEntry ?? path.join(this.context.extensionPath, 'dist', 'server.js');
-      const { port } = readLocalModelSettings();
+      const settings = readLocalModelSettings();
+      const lora = this.useTrainedManager(settings) ? ['--lora', TRAINED_MANAGER.id] : [];
+      if (settings.trainedManager && !lora.length) this.log.warn(`The trained Memory Manager is for ${TRAINED_MANAGER.base}; ${this.catalogModel.id} runs the manager itself.`);
       this.server = new ServerProcess({
         nodePath: process.execPath,
         entry,
-        args: ['--model', file, '--host', '127.0.0.1', '--port', String(port), '--embedding-model', 'none', '--cpu'],
+        args: ['--model', file, '--host', '127.0.0.1', '--port', String(settings.port), '--embedding-model', 'none', '--cpu', ...lora],
         startTimeoutMs: this.test.startTimeoutMs,
         log: (line) => this.log.info(`[local model] ${line}`),
         onState: (s) => this.onServerState(s),

@@ -19,7 +19,7 @@ export class LocalServerError extends Error {
 export type ServerState =
   | { kind: 'stopped' }
   | { kind: 'starting'; restart: boolean }
-  | { kind: 'ready'; url: string; model: string; pid: number }
+  | { kind: 'ready'; url: string; model: string; adapters: string[]; pid: number }
   | { kind: 'failed'; error: LocalServerError };
 
 export interface ServerProcessOptions {
@@ -41,6 +41,7 @@ interface Listening {
   type: 'listening';
   url: string;
   model: string;
+  adapters?: string[];
 }
 
 const OUTPUT_LINES = 30;
@@ -56,7 +57,7 @@ export class ServerProcess {
   private crashes = 0;
   private output: string[] = [];
   private current: ServerState = { kind: 'stopped' };
-  private startPromise: Promise<{ url: string; model: string }> | undefined;
+  private startPromise: Promise<{ url: string; model: string; adapters: string[] }> | undefined;
 
   constructor(private readonly opts: ServerProcessOptions) {}
 
@@ -69,8 +70,8 @@ export class ServerProcess {
   }
 
   /** Starts the server (or returns the start in progress / the running server). */
-  start(): Promise<{ url: string; model: string }> {
-    if (this.current.kind === 'ready') return Promise.resolve({ url: this.current.url, model: this.current.model });
+  start(): Promise<{ url: string; model: string; adapters: string[] }> {
+    if (this.current.kind === 'ready') return Promise.resolve({ url: this.current.url, model: this.current.model, adapters: this.current.adapters });
     if (this.startPromise) return this.startPromise;
     this.stopping = false;
     this.crashes = 0;
@@ -92,14 +93,14 @@ export class ServerProcess {
     }
   }
 
-  private async launch(restart: boolean): Promise<{ url: string; model: string }> {
+  private async launch(restart: boolean): Promise<{ url: string; model: string; adapters: string[] }> {
     this.setState({ kind: 'starting', restart });
     this.output = [];
     try {
-      const { url, model } = await this.spawnOnce();
+      const { url, model, adapters = [] } = await this.spawnOnce();
       if (this.stopping) throw new LocalServerError('START_FAILED', 'The built-in model server was stopped while it started.');
-      this.setState({ kind: 'ready', url, model, pid: this.child!.pid! });
-      return { url, model };
+      this.setState({ kind: 'ready', url, model, adapters, pid: this.child!.pid! });
+      return { url, model, adapters };
     } catch (err) {
       const error = err instanceof LocalServerError ? err : new LocalServerError('START_FAILED', String(err), this.output.join('\n'));
       if (this.stopping) {
@@ -146,7 +147,7 @@ export class ServerProcess {
             if (settled) return;
             settled = true;
             clearTimeout(timer);
-            resolve({ type: 'listening', url: msg.url!, model: String(msg.model ?? '') });
+            resolve({ type: 'listening', url: msg.url!, model: String(msg.model ?? ''), adapters: Array.isArray(msg.adapters) ? msg.adapters.map(String) : [] });
           },
           (e: Error) => {
             fail(new LocalServerError('UNHEALTHY', `The built-in model server at ${msg.url} failed its health check: ${e.message}`, this.output.join('\n')));
@@ -184,9 +185,9 @@ export class ServerProcess {
   }
 
   /** Waits for the server to be ready if it is starting or restarting. */
-  async whenReady(): Promise<{ url: string; model: string } | undefined> {
+  async whenReady(): Promise<{ url: string; model: string; adapters: string[] } | undefined> {
     if (this.startPromise) return this.startPromise.catch(() => undefined);
-    return this.current.kind === 'ready' ? { url: this.current.url, model: this.current.model } : undefined;
+    return this.current.kind === 'ready' ? { url: this.current.url, model: this.current.model, adapters: this.current.adapters } : undefined;
   }
 
   /** Stops the child: SIGTERM lets it close its model, SIGKILL after `graceMs`. */
