@@ -57,10 +57,32 @@ done
 echo "run_cpu: reward server $REWARD_URL; training for $MINUTES min into $OUT"
 
 rm -f "$OUT/metrics.jsonl"
-OMP_NUM_THREADS="$(nproc)" TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-  "$PY" training/grpo_cpu.py --gguf "$BASE_GGUF" --reward-url "$REWARD_URL" --out "$OUT" --minutes "$MINUTES" --limit "$LIMIT" ${GRPO_ARGS:-}
+if [ "${DEVICE:-auto}" != cpu ] && "$PY" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  # A CUDA GPU: TRL's GRPO with vLLM rollouts, bf16 and groups of 16 (training/config/grpo_decision.yaml),
+  # the same data, reward and LoRA shape. Not measured yet (no GPU in this project's sessions).
+  "$PY" -c 'import vllm' 2>/dev/null || "$PY" -m pip install --quiet --disable-pip-version-check vllm
+  echo "run_cpu: CUDA found; training with TRL GRPO + vLLM (DEVICE=cpu forces the CPU path)"
+  TOKENIZERS_PARALLELISM=false "$PY" training/train.py --config training/config/grpo_decision.yaml \
+    --model "$(dirname "$BASE_GGUF")" --set "gguf_file=\"$(basename "$BASE_GGUF")\"" --reward-url "$REWARD_URL" --output-dir "$OUT" ${GRPO_ARGS:-}
+  ADAPTER="$OUT/final"
+  "$PY" - "$OUT" <<'PY'
+import json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+state = sorted(out.glob("checkpoint-*/trainer_state.json"))
+rows = json.loads(state[-1].read_text())["log_history"] if state else []
+with open(out / "metrics.jsonl", "w") as f:
+    for r in rows:
+        if "reward" in r:
+            f.write(json.dumps({"step": r.get("step"), "reward": r["reward"], "greedy_reward": r["reward"], "kl": r.get("kl", 0.0), "completion_tokens": r.get("completions/mean_length", 0)}) + "\n")
+(out / "summary.json").write_text(json.dumps({"trainer": "trl-grpo", "steps": len(rows)}))
+PY
+else
+  OMP_NUM_THREADS="$(nproc)" TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
+    "$PY" training/grpo_cpu.py --gguf "$BASE_GGUF" --reward-url "$REWARD_URL" --out "$OUT" --minutes "$MINUTES" --limit "$LIMIT" ${GRPO_ARGS:-}
+  ADAPTER="$OUT/adapter"
+fi
 
-"$PY" training/export_lora_gguf.py --adapter "$OUT/adapter" --base "$BASE_GGUF" --out "$OUT/$NAME.lora.gguf" --name "$NAME"
+"$PY" training/export_lora_gguf.py --adapter "$ADAPTER" --base "$BASE_GGUF" --out "$OUT/$NAME.lora.gguf" --name "$NAME"
 "$PY" training/plot_curve.py "$OUT/metrics.jsonl" "$OUT/reward-curve.svg"
 "$PY" - "$OUT" "$BASE_GGUF" "$DECISIONS" "$NAME" <<'PY'
 import hashlib, json, sys, pathlib
