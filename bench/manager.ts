@@ -176,7 +176,7 @@ async function main(): Promise<void> {
     for (const [i, c] of cases.entries()) {
       if (finished.has(c.id)) continue;
       const r = await runManagerCase(c, manager, { managerProtocol: protocol, managerReask: reaskOpt });
-      results.push({ ...r, prompt: undefined });
+      results.push(r);
       save(); // a run cut off by a time limit still leaves its cases
       process.stderr.write(`[${protocol}] ${i + 1}/${cases.length} ${c.id} ${c.category}: gold ${c.gold.op}${c.gold.target ? ' ' + c.gold.target : ''} -> ${r.op}${r.target ? ' ' + r.target : ''}${r.opOk ? '' : ' ✗'}${r.kept ? '' : ' LOST'}${r.destructive ? ' DESTRUCTIVE' : ''}${r.guard ? ' [' + r.guard.slice(0, 80) + ']' : ''} ${(r.ms / 1000).toFixed(1)}s\n`);
     }

@@ -162,12 +162,14 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     });
     const contextSize = Math.min(opts.contextSize ?? 4096, model.trainContextSize);
     context = await model.createContext({ contextSize, sequences: sequenceCount, threads });
-    for (let i = 0; i < sequenceCount; i++) {
-      const sequence = context.getSequence(
-        opts.inputLookup ? { tokenPredictor: new InputLookupTokenPredictor({ patternLength: { min: 2 }, predictionLength: { max: 8 } }) } : {},
-      );
-      slots.push({ sequence, chat: new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false }), lastUsed: 0 });
-    }
+    const slotsOf = (ctx: LlamaContext, inputLookup: boolean): Slot[] =>
+      Array.from({ length: ctx.totalSequences }, () => {
+        const sequence = ctx.getSequence(
+          inputLookup ? { tokenPredictor: new InputLookupTokenPredictor({ patternLength: { min: 2 }, predictionLength: { max: 8 } }) } : {},
+        );
+        return { sequence, chat: new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false }), lastUsed: 0 };
+      });
+    slots.push(...slotsOf(context, !!opts.inputLookup));
     progress(
       `Model loaded in ${((Date.now() - started) / 1000).toFixed(1)} s (context ${context.contextSize} tokens × ${sequenceCount} sequence${sequenceCount === 1 ? '' : 's'}, chat template ${slots[0].chat.chatWrapper.wrapperName})`,
     );
@@ -185,11 +187,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       } catch (err) {
         throw new Error(`The LoRA adapter ${loraPath} does not fit ${path.basename(modelPath)}: ${(err as Error).message}`);
       }
-      const loraSlots: Slot[] = [];
-      for (let i = 0; i < loraContext.totalSequences; i++) {
-        const sequence = loraContext.getSequence();
-        loraSlots.push({ sequence, chat: new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false }), lastUsed: 0 });
-      }
+      const loraSlots = slotsOf(loraContext, false);
       variants.push({ id, context: loraContext, slots: loraSlots });
       progress(`LoRA adapter ${path.basename(loraPath)} served as "${id}" (${loraSlots.length} sequence${loraSlots.length === 1 ? '' : 's'})`);
     }
@@ -199,8 +197,6 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     const served = {
       llama,
       model,
-      context,
-      slots,
       variants,
       embedder,
       modelId,
@@ -292,8 +288,7 @@ interface Variant {
 interface Served {
   llama: Llama;
   model: LlamaModel;
-  context: LlamaContext;
-  slots: Slot[];
+  /** The base model first, then one per LoRA adapter. */
   variants: Variant[];
   embedder?: EmbeddingBackend;
   modelId: string;

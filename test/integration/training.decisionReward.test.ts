@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import { RewardEngine } from '../../src/core/training/reward';
-import { loadDecisionCases, type DecisionExample } from '../../src/core/training/decisionReward';
+import { decisionExamples, loadDecisionCases, type DecisionExample } from '../../src/core/training/decisionReward';
 import { TrainingDataError } from '../../src/core/training/dataset';
 import { startRewardServer, type RewardServer } from '../../src/core/training/rewardServer';
 
@@ -20,7 +20,7 @@ describe('decision rewards for the per-fact manager', () => {
 
   beforeAll(async () => {
     engine = new RewardEngine({ embedder: new HashingEmbedder(384), decisions: loadDecisionCases(DEV) });
-    server = await startRewardServer(engine, { decisionExamples: () => import('../../src/core/training/decisionReward').then((m) => m.decisionExamples(loadDecisionCases(DEV).values())) });
+    server = await startRewardServer(engine, { decisionExamples: () => decisionExamples(loadDecisionCases(DEV).values()) });
   });
   afterAll(async () => {
     await server?.close();

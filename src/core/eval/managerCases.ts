@@ -8,7 +8,6 @@ import { openBank, openEngine } from '../config';
 import type { EngineOptions } from '../engine';
 import { HashingEmbedder } from '../embeddings/hashingEmbedder';
 import type { ChatModel, ChatRequest, ChatResponse } from '../llm/chatModel';
-import type { ChatMessage } from '../types';
 import { holdsFact } from '../agents/factOverlap';
 import { parseManagerOutput } from '../agents/managerOutput';
 import { parseDecisionOutput } from '../agents/managerRules';
@@ -38,8 +37,6 @@ export interface CaseResult {
   ms: number;
   /** The model's first output, for replays (--ablate) and rewards. */
   output: string;
-  /** The first prompt the model was sent (absent when the engine decided without a call). */
-  prompt?: ChatMessage[];
 }
 
 export function loadManagerCases(file: string): ManagerCase[] {
@@ -70,17 +67,11 @@ export async function runManagerCase(c: ManagerCase, manager: ChatModel, options
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-mgr-case-'));
   const cfg = { bank: { folder: dir, watchIntervalMs: 0 }, engine: { recordTrajectories: false, ...options } };
   const bank = await openBank(cfg, { embedder: new HashingEmbedder(256) });
-  let prompt: ChatMessage[] | undefined;
-  const recording: ChatModel = {
-    name: manager.name,
-    complete: (req) => ((prompt ??= req.messages), manager.complete(req)),
-    stream: (req, onDelta) => ((prompt ??= req.messages), manager.stream(req, onDelta)),
-  };
   try {
     const idOf = new Map<string, string>();
     for (const cand of c.candidates) idOf.set(cand.id, (await bank.addManual(cand.text)).memoryId);
     const fixtureId = new Map([...idOf].map(([k, v]) => [v, k]));
-    const engine = await openEngine(cfg, { bank, models: { extractor: recording, manager: recording, answerer: recording } });
+    const engine = await openEngine(cfg, { bank, models: { extractor: manager, manager, answerer: manager } });
     const t0 = performance.now();
     const r = await engine.manageFact(c.fact, { kind: 'cli', ref: c.id }, c.eventTime ?? '2025-06-01', undefined, { candidateIds: c.candidates.map((x) => idOf.get(x.id)!) });
     const ms = performance.now() - t0;
@@ -108,7 +99,7 @@ export async function runManagerCase(c: ManagerCase, manager: ChatModel, options
     const candidates = c.candidates.map((x, i) => ({ key: String(i), memoryId: idOf.get(x.id)!, text: x.text }));
     const parsed = options.managerProtocol === 'paper' ? parseManagerOutput(output, candidates) : parseDecisionOutput(output, candidates, c.fact);
     const invalid = r.output !== undefined && (parsed.unparseable || parsed.ops.length === 0);
-    return { id: c.id, category: c.category, gold: c.gold, op, target, opOk, targetOk, kept, destructive, invalid, guard: r.guard, ms, output, prompt };
+    return { id: c.id, category: c.category, gold: c.gold, op, target, opOk, targetOk, kept, destructive, invalid, guard: r.guard, ms, output };
   } finally {
     await bank.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // Rewards for the per-fact protocol on the decision benchmark's dev split: the model's decision is run
 // through the engine (no rule, re-ask or check to rescue it) on a real bank, and the reward is the
-// outcome, the bank it leaves: 1 when the fact is kept, the stale memory superseded and nothing true
-// destroyed; 0 otherwise (an invalid output included).
+// outcome, the bank it leaves (`decisionOutcome`: 1 gold, 0.5 a safe miss, 0 a lost fact, a destroyed
+// memory or an invalid output).
 import * as path from 'node:path';
 import { type ManagerCase, OWN_DECISION_OPTIONS, ReplayModel, decisionOutcome, loadManagerCases, runManagerCase } from '../eval/managerCases';
 import type { ChatMessage } from '../types';
