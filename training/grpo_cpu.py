@@ -2,14 +2,16 @@
 
 The per-fact protocol's answer is one of a few JSON strings: {"decision": REPLACES|NEW|SAME, "id": <a memory
 shown>|none}, and the server decodes it under that schema. So the policy here is the model's distribution
-restricted to those completions (what constrained decoding samples from), computed exactly with one
-forward pass over at most a dozen short continuations of the prompt. GRPO samples a group from it, the
+restricted to those completions as constrained decoding samples it (at each token, the logits renormalised
+over the tokens the schema allows), computed exactly with one forward pass over at most a dozen short
+continuations of the prompt. GRPO samples a group from it, the
 TypeScript engine scores each sample on a real bank (`memory-r1 reward --serve --decisions ...`), and the
 update is the group-normalised policy gradient plus an exact KL to the frozen base over the same choices.
 
 What makes it fit two cores: the prompt is read once per step without gradients (its shared system
-part once per step for every example) and only the short continuations carry gradients. That gradient
-treats the prompt's keys and values as constants (the LoRA still acts on them, in the rollouts and at
+part once per step for every example) and only its last token and the short continuations carry
+gradients (the last token's logits choose the decision). That gradient treats the rest of the prompt's keys
+and values as constants (the LoRA still acts on them, in the rollouts and at
 serving time); on a GPU, training/train.py runs TRL's full GRPO instead.
 
     python training/grpo_cpu.py --gguf models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf \
@@ -109,46 +111,58 @@ class Policy:
 
     @torch.no_grad()
     def read_prompt(self, ex: Example):
+        """The example's own prompt after the shared prefix, all but its last token (read without gradients)."""
         cache = clone_cache(self.prefix_cache)
-        rest = torch.tensor([ex.prompt_ids[self.prefix_len :]])
+        rest = torch.tensor([ex.prompt_ids[self.prefix_len : -1]])
         out = self.model(input_ids=rest, past_key_values=cache, use_cache=True)
-        return out.past_key_values, out.logits[:, -1, :]
+        return out.past_key_values
 
     def action_logp(self, ex: Example, grad: bool) -> torch.Tensor:
-        """log pi(a | prompt) for every action, renormalised over the actions (sequence level).
+        """log pi(a | prompt) for every action, as constrained decoding samples it.
+
+        Constrained decoding renormalises the logits over the tokens the schema allows at each step, so an
+        action's probability is the product, over the positions where the actions branch, of its token's
+        share among the allowed ones; where only one token is allowed, the step is forced and adds nothing.
+        The prompt's last token is read with gradients: its logits choose the decision.
 
         The actions form a small tree (decision, then id): each decision's tokens are read once, then its
         ids on top of them, so a dozen actions cost about as much as four.
         """
-        cache, last = self.read_prompt(ex)
+        cache = self.read_prompt(ex)
         P = cache.get_seq_length()
         groups: dict[str, list[int]] = {}
         for k, (d, _) in enumerate(ex.actions):
             groups.setdefault(d, []).append(k)
         names = list(groups)
         heads = [ex.action_ids[groups[d][0]][: common_prefix([ex.action_ids[k] for k in groups[d]])] for d in names]
-        logp = [None] * len(ex.actions)
+        step_logits: dict[tuple[int, int], torch.Tensor] = {}  # (action, position) -> the logits that choose that token
         with torch.set_grad_enabled(grad):
-            ids1, mask1 = self._pad(heads)
+            ids1, _ = self._pad([[ex.prompt_ids[-1]] + h for h in heads])
             out1 = self.model(input_ids=ids1, past_key_values=clone_cache(cache, len(heads)), use_cache=True)
-            head_lp = self._token_logp(last.expand(len(heads), -1), out1.logits, ids1, mask1)
             for g, d in enumerate(names):
                 members = groups[d]
                 n_head = len(heads[g])
+                for k in members:
+                    for j in range(min(n_head + 1, len(ex.action_ids[k]))):
+                        step_logits[(k, j)] = out1.logits[g, j]
                 tails = [ex.action_ids[k][n_head:] for k in members]
-                if all(len(t) == 0 for t in tails):
-                    for k in members:
-                        logp[k] = head_lp[g]
+                if all(len(t) <= 1 for t in tails):
                     continue
-                sub = self._slice_cache(out1.past_key_values, g, P + n_head, len(members))
-                ids2, mask2 = self._pad([t if t else [self.pad_id] for t in tails])
-                mask2 = mask2 * torch.tensor([[1.0] if t else [0.0] for t in tails])
+                sub = self._slice_cache(out1.past_key_values, g, P + 1 + n_head, len(members))
+                ids2, _ = self._pad([t if t else [self.pad_id] for t in tails])
                 out2 = self.model(input_ids=ids2, past_key_values=sub, use_cache=True)
-                first = out1.logits[g, n_head - 1, :].expand(len(members), -1)
-                tail_lp = self._token_logp(first, out2.logits, ids2, mask2)
-                for j, k in enumerate(members):
-                    logp[k] = head_lp[g] + tail_lp[j]
-            seq = torch.stack(logp)
+                for m, k in enumerate(members):
+                    for j in range(1, len(tails[m])):
+                        step_logits[(k, n_head + j)] = out2.logits[m, j - 1]
+            terms: list[list[torch.Tensor]] = [[] for _ in ex.actions]
+            for k, a in enumerate(ex.action_ids):
+                for j, token in enumerate(a):
+                    allowed = sorted({b[j] for b in ex.action_ids if len(b) > j and b[:j] == a[:j]})
+                    if len(allowed) < 2:
+                        continue
+                    logits = step_logits[(k, j)].float()
+                    terms[k].append(logits[token] - torch.logsumexp(logits[allowed], dim=0))
+            seq = torch.stack([torch.stack(t).sum() if t else torch.zeros(()) for t in terms])
             return seq - torch.logsumexp(seq, dim=0)
 
     def _pad(self, seqs: list[list[int]]):
@@ -159,13 +173,6 @@ class Policy:
             ids[r, : len(a)] = torch.tensor(a, dtype=torch.long)
             mask[r, : len(a)] = 1
         return ids, mask
-
-    @staticmethod
-    def _token_logp(first_logits, logits, ids, mask):
-        # Right padding only follows the real tokens, so it never changes their logits.
-        full = torch.cat([first_logits.unsqueeze(1), logits[:, :-1, :]], dim=1)
-        tok_logp = torch.log_softmax(full.float(), dim=-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
-        return (tok_logp * mask).sum(-1)
 
     @staticmethod
     def _slice_cache(cache, row: int, length: int, batch: int):
@@ -195,7 +202,7 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--minutes", type=float, default=60, help="minutes of GRPO steps (then save); loading and the base pass come before")
     ap.add_argument("--max-steps", type=int, default=10_000)
-    ap.add_argument("--prompts-per-step", type=int, default=4)
+    ap.add_argument("--prompts-per-step", type=int, default=8)
     ap.add_argument("--group", type=int, default=0, help="GRPO samples per prompt; 0 (default): the whole group, every action weighted by the policy")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--beta", type=float, default=0.04, help="KL coefficient to the frozen base")
@@ -243,7 +250,8 @@ def main() -> int:
     examples = [Example(r, tok) for r in raw]
     if not examples:
         raise SystemExit("the reward server has no decision examples")
-    prefix_len = common_prefix([e.prompt_ids for e in examples])
+    # The shared prefix stops at least two tokens before any prompt ends: each example reads its own last token.
+    prefix_len = min(common_prefix([e.prompt_ids for e in examples]), min(len(e.prompt_ids) for e in examples) - 2)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     policy = Policy(model, pad_id, prefix_len, examples[0].prompt_ids[:prefix_len])
     log(f"{len(examples)} examples; shared prompt prefix {prefix_len} tokens, rest {sum(len(e.prompt_ids) for e in examples) / len(examples) - prefix_len:.0f} on average")

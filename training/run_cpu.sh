@@ -4,12 +4,12 @@
 # TypeScript engine (`memory-r1 reward --serve --decisions`), on the decision benchmark's dev split; its
 # test split measures the result and never trains.
 #
-#   bash training/run_cpu.sh                  # MINUTES=55 of training (about 75 min in all on 2 cores)
+#   bash training/run_cpu.sh                  # MINUTES=50 of training (about 60 min in all on 2 cores)
 #   MINUTES=5 LIMIT=12 bash training/run_cpu.sh   # a short look
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-MINUTES="${MINUTES:-55}"
+MINUTES="${MINUTES:-50}"
 LIMIT="${LIMIT:-0}"
 OUT="${OUT:-$ROOT/training/outputs/manager-0.5b}"
 DECISIONS="${DECISIONS:-$ROOT/bench/fixtures/manager/dev.jsonl}"

@@ -147,7 +147,61 @@ def main() -> int:
         PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny), os.path.join(out, "adapter"))
         return f"expected reward {before:.3f} -> {after:.3f} in {len(rows)} steps; the LoRA adapter reloads"
 
+    def cpu_policy_is_constrained_decoding():
+        # The trainer's policy must be what the server samples: at each token, the logits renormalised over
+        # the tokens the schema allows. Read each action in full and compare; then check that the decision
+        # itself (the first token, chosen by the prompt's last position) gets a gradient.
+        import urllib.request
+
+        import grpo_cpu
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        examples = json.loads(urllib.request.urlopen(f"{decision_url}/examples?kind=decision").read())["examples"][:3]
+        texts = [m["content"] for e in examples for m in e["messages"]]
+        texts += [json.dumps({"decision": d, "id": i}) for e in examples for d in e["decisions"] for i in e["ids"]]
+        tiny = save_tiny(os.path.join(work, "tiny-policy"), texts)
+        tok = AutoTokenizer.from_pretrained(tiny)
+        torch.manual_seed(3)
+        lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"], task_type="CAUSAL_LM")
+        model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny, dtype=torch.float32), lora)
+        for name, p in model.named_parameters():  # a non-zero adapter, so the check covers it
+            if "lora_B" in name:
+                torch.nn.init.normal_(p, std=0.05)
+        model.eval()
+        exs = [grpo_cpu.Example(r, tok) for r in examples]
+        prefix = min(grpo_cpu.common_prefix([e.prompt_ids for e in exs]), min(len(e.prompt_ids) for e in exs) - 2)
+        policy = grpo_cpu.Policy(model, tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id, prefix, exs[0].prompt_ids[:prefix])
+        policy.refresh_prefix()
+        worst = 0.0
+        for e in exs:
+            with torch.no_grad():
+                got = policy.action_logp(e, grad=False)
+                want = []
+                for a in e.action_ids:
+                    logits = model(input_ids=torch.tensor([e.prompt_ids + a])).logits[0]
+                    lp = 0.0
+                    for j, token in enumerate(a):
+                        allowed = sorted({b[j] for b in e.action_ids if len(b) > j and b[:j] == a[:j]})
+                        if len(allowed) > 1:
+                            row = logits[len(e.prompt_ids) + j - 1]
+                            lp += float(row[token] - torch.logsumexp(row[allowed], 0))
+                    want.append(lp)
+                want = torch.tensor(want)
+                want = want - torch.logsumexp(want, 0)
+            worst = max(worst, float((got - want).abs().max()))
+        assert worst < 1e-4, f"the policy differs from constrained decoding by {worst:.2e}"
+        e = exs[0]
+        first = {a[0] for a in e.action_ids}
+        assert len(first) > 1, "the tiny tokenizer should split the decisions at their first token"
+        model.zero_grad()
+        policy.action_logp(e, grad=True)[0].backward()
+        grads = [p.grad.abs().sum() for n, p in model.named_parameters() if p.requires_grad and p.grad is not None]
+        assert grads and float(sum(grads)) > 0, "no gradient reached the adapter"
+        return f"{len(exs)} examples, {sum(len(e.actions) for e in exs)} actions, max |difference| {worst:.1e}; the decision gets a gradient"
+
     check("rewards come from the TypeScript server (right 1, wrong 0, invalid 0)", rewards_from_server)
+    check("the CPU trainer's policy is constrained decoding's distribution (tiny model)", cpu_policy_is_constrained_decoding)
     check("CPU GRPO on per-fact decisions raises the expected reward (tiny model, fixed seeds)", cpu_grpo_learns)
     check("tiny random Llama and offline tokenizer", tiny_model)
     check("GRPO steps with server rewards, finite loss", grpo_steps if "model" in state else _skipped)

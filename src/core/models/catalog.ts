@@ -142,7 +142,7 @@ export const TRAINED_MANAGER: CatalogAdapter = {
   base: 'qwen2.5-coder-0.5b-instruct',
   description: 'Memory Manager LoRA for Qwen2.5-Coder-0.5B-Instruct, trained with GRPO by training/run_cpu.sh.',
   file: 'models/memory-r1-manager-0.5b.lora.gguf',
-  sha256: '3522fbd550b15367bfb83b710a9a26703dc2bded9614ef0c0f9522d6cb59a2cf',
+  sha256: '2676d799eab41d7f8b1b1f3421aeddc37fec734803b3764119ce666cd81ea709',
 };
 
 export const ADAPTER_CATALOG: readonly CatalogAdapter[] = [TRAINED_MANAGER];
