@@ -12,6 +12,8 @@ export const COMMON_FLAGS_HELP = `Common options:
   --endpoint <url>        OpenAI-compatible base URL, e.g. http://127.0.0.1:8089/v1 ($MEMORY_R1_BASE_URL)
   --model <name>          model for all roles ($MEMORY_R1_MODEL); per role: --extractor-model, --manager-model, --answer-model
   --api-key <key>         API key ($MEMORY_R1_API_KEY; prefer the variable, flags show up in process lists)
+  --timeout <seconds>     how long one model request may take before it fails (default 120; $MEMORY_R1_TIMEOUT);
+                          raise it for long prompts on a slow CPU
   --embedder <spec>       hashing (default) | openai:<model> | onnx:<model dir>
   --postgres <url>        keep the bank in a shared PostgreSQL + pgvector database ($MEMORY_R1_POSTGRES_URL;
                           put the password in ~/.pgpass or $PGPASSWORD rather than the URL)
@@ -43,12 +45,22 @@ export function endpointConfig(args: ParsedArgs, required: boolean): EndpointCon
   return {
     baseURL,
     apiKey: flag(args, 'api-key') ?? env?.apiKey,
+    timeoutMs: requestTimeoutMs(args),
     models: {
       extractor: flag(args, 'extractor-model') ?? env?.models.extractor ?? model,
       manager: flag(args, 'manager-model') ?? env?.models.manager ?? model,
       answer: flag(args, 'answer-model') ?? env?.models.answer ?? model,
     },
   };
+}
+
+/** --timeout / $MEMORY_R1_TIMEOUT in seconds, as milliseconds; undefined leaves the client's default (120 s). */
+export function requestTimeoutMs(args: ParsedArgs): number | undefined {
+  const raw = flag(args, 'timeout') ?? process.env.MEMORY_R1_TIMEOUT;
+  if (raw === undefined || raw === '') return undefined;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a number of seconds above 0, not "${raw}".`);
+  return Math.round(seconds * 1000);
 }
 
 export function embeddingConfig(args: ParsedArgs): EmbeddingConfig {

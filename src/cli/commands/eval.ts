@@ -95,7 +95,7 @@ export const evalCommand: CliCommand = {
         parallel,
         models: createModels(endpoint),
         judgeModel: judgeModelName
-          ? new OpenAIChatModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: judgeModelName })
+          ? new OpenAIChatModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: judgeModelName, timeoutMs: endpoint.timeoutMs })
           : undefined,
         embedder,
         endpoint: { baseURL: endpoint.baseURL, apiKey: endpoint.apiKey },

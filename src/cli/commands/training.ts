@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { UsageError, flag, intFlag, type ParsedArgs } from '../args';
-import { COMMON_FLAGS_HELP, cliConfig, openCliBank } from '../context';
+import { COMMON_FLAGS_HELP, cliConfig, openCliBank, requestTimeoutMs } from '../context';
 import { createEmbedder, createModels } from '../../core/config';
 import { OpenAIChatModel } from '../../core/llm/openaiChatModel';
 import type { ChatModel } from '../../core/llm/chatModel';
@@ -205,6 +205,7 @@ function answerModel(args: ParsedArgs): ChatModel | undefined {
     baseURL,
     apiKey: flag(args, 'answer-api-key') ?? endpoint?.apiKey,
     model: flag(args, 'answer-model') ?? endpoint?.models.answer ?? 'default',
+    timeoutMs: requestTimeoutMs(args),
   });
 }
 
