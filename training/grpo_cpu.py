@@ -69,8 +69,23 @@ class Example:
         self.prompt_ids = list(self.prompt_ids) + full[0][:head]
         self.action_ids = [a[head : len(a) - tail] for a in full]
         self.forced_tokens = len(full[0]) - len(self.action_ids[0])
+        # Per action, the positions where the actions branch: (position, its token, the tokens allowed there).
+        # Elsewhere the schema allows one token, so the step is forced and adds nothing to the choice.
+        self.branches: list[list[tuple[int, int, list[int]]]] = []
+        for a in self.action_ids:
+            here = []
+            for j, token in enumerate(a):
+                allowed = sorted({b[j] for b in self.action_ids if len(b) > j and b[:j] == a[:j]})
+                if len(allowed) > 1:
+                    here.append((j, token, allowed))
+            self.branches.append(here)
         self.ref_logp: torch.Tensor | None = None
         self.rewards: dict[str, float] = {}
+
+
+def shared_prefix_len(examples: list[Example]) -> int:
+    """Tokens every prompt starts with, stopping at least two before any prompt ends: each example reads its own last token."""
+    return min(common_prefix([e.prompt_ids for e in examples]), min(len(e.prompt_ids) for e in examples) - 2)
 
 
 def common_prefix(seqs: list[list[int]]) -> int:
@@ -137,7 +152,7 @@ class Policy:
         heads = [ex.action_ids[groups[d][0]][: common_prefix([ex.action_ids[k] for k in groups[d]])] for d in names]
         step_logits: dict[tuple[int, int], torch.Tensor] = {}  # (action, position) -> the logits that choose that token
         with torch.set_grad_enabled(grad):
-            ids1, _ = self._pad([[ex.prompt_ids[-1]] + h for h in heads])
+            ids1 = self._pad([[ex.prompt_ids[-1]] + h for h in heads])
             out1 = self.model(input_ids=ids1, past_key_values=clone_cache(cache, len(heads)), use_cache=True)
             for g, d in enumerate(names):
                 members = groups[d]
@@ -149,30 +164,26 @@ class Policy:
                 if all(len(t) <= 1 for t in tails):
                     continue
                 sub = self._slice_cache(out1.past_key_values, g, P + 1 + n_head, len(members))
-                ids2, _ = self._pad([t if t else [self.pad_id] for t in tails])
+                ids2 = self._pad([t if t else [self.pad_id] for t in tails])
                 out2 = self.model(input_ids=ids2, past_key_values=sub, use_cache=True)
                 for m, k in enumerate(members):
                     for j in range(1, len(tails[m])):
                         step_logits[(k, n_head + j)] = out2.logits[m, j - 1]
             terms: list[list[torch.Tensor]] = [[] for _ in ex.actions]
-            for k, a in enumerate(ex.action_ids):
-                for j, token in enumerate(a):
-                    allowed = sorted({b[j] for b in ex.action_ids if len(b) > j and b[:j] == a[:j]})
-                    if len(allowed) < 2:
-                        continue
+            for k, branches in enumerate(ex.branches):
+                for j, token, allowed in branches:
                     logits = step_logits[(k, j)].float()
                     terms[k].append(logits[token] - torch.logsumexp(logits[allowed], dim=0))
             seq = torch.stack([torch.stack(t).sum() if t else torch.zeros(()) for t in terms])
             return seq - torch.logsumexp(seq, dim=0)
 
-    def _pad(self, seqs: list[list[int]]):
+    def _pad(self, seqs: list[list[int]]) -> torch.Tensor:
+        # Right padding only follows the real tokens, so it never changes their logits.
         width = max(1, max(len(a) for a in seqs))
         ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width))
         for r, a in enumerate(seqs):
             ids[r, : len(a)] = torch.tensor(a, dtype=torch.long)
-            mask[r, : len(a)] = 1
-        return ids, mask
+        return ids
 
     @staticmethod
     def _slice_cache(cache, row: int, length: int, batch: int):
@@ -250,8 +261,7 @@ def main() -> int:
     examples = [Example(r, tok) for r in raw]
     if not examples:
         raise SystemExit("the reward server has no decision examples")
-    # The shared prefix stops at least two tokens before any prompt ends: each example reads its own last token.
-    prefix_len = min(common_prefix([e.prompt_ids for e in examples]), min(len(e.prompt_ids) for e in examples) - 2)
+    prefix_len = shared_prefix_len(examples)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     policy = Policy(model, pad_id, prefix_len, examples[0].prompt_ids[:prefix_len])
     log(f"{len(examples)} examples; shared prompt prefix {prefix_len} tokens, rest {sum(len(e.prompt_ids) for e in examples) / len(examples) - prefix_len:.0f} on average")

@@ -170,7 +170,7 @@ def main() -> int:
                 torch.nn.init.normal_(p, std=0.05)
         model.eval()
         exs = [grpo_cpu.Example(r, tok) for r in examples]
-        prefix = min(grpo_cpu.common_prefix([e.prompt_ids for e in exs]), min(len(e.prompt_ids) for e in exs) - 2)
+        prefix = grpo_cpu.shared_prefix_len(exs)
         policy = grpo_cpu.Policy(model, tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id, prefix, exs[0].prompt_ids[:prefix])
         policy.refresh_prefix()
         worst = 0.0
