@@ -5,7 +5,6 @@
 //   node scripts/run-ts.mjs bench/manager.ts --endpoint http://127.0.0.1:8089/v1 --model <name> \
 //     [--protocol per-fact,paper] [--split dev|test] [--limit N] [--per-category N] [--categories a,b] [--reask | --no-reask] [--by-category] [--resume] [--out <dir>]
 //   node scripts/run-ts.mjs bench/manager.ts --report [--out <dir>]           # the table of every saved run
-//   node scripts/run-ts.mjs bench/manager.ts --ablate <run.json>               # each rule on the recorded outputs
 //
 // Tune on dev only: the test split never enters a prompt (the prompts have no examples from either split).
 import * as fs from 'node:fs';
@@ -120,32 +119,10 @@ async function main(): Promise<void> {
     printRows('Memory Manager decisions (saved runs)', runs.map((r) => summarize(`${r.model} · ${r.protocol}${r.protocol === 'per-fact' && r.verify ? ' · verify' : ''}${r.reask ? ' · re-ask' : ''} · ${r.split} (${r.sample})`, r.results)));
     return;
   }
-  const ablate = flag('ablate');
-  if (ablate) {
-    const run = JSON.parse(fs.readFileSync(ablate, 'utf8')) as RunFile;
-    const cases = new Map(loadCases(run.split).map((c) => [c.id, c]));
-    const configs: [string, EngineOptions['managerRules']][] = [
-      ['no rules (parser only, as before)', false],
-      ['+ text must carry the fact', { carry: true, related: false, holds: false, supersede: false, fallback: false }],
-      ['+ NOOP must name a memory holding the fact', { carry: true, related: false, holds: true, supersede: false, fallback: false }],
-      ['+ UPDATE/DELETE target must be related', { carry: true, related: true, holds: true, supersede: false, fallback: false }],
-      ['+ fallback ADD', { carry: true, related: true, holds: true, supersede: false, fallback: true }],
-      ['+ a supersede must change the memory (all rules, no re-ask)', true],
-    ];
-    const rows: Row[] = [];
-    for (const [label, rules] of configs) {
-      const rs: CaseResult[] = [];
-      for (const r of run.results) rs.push({ ...(await runManagerCase(cases.get(r.id)!, new ReplayModel([r.output]), { managerProtocol: run.protocol, managerRules: rules, managerReask: false, managerVerifyUpdates: false })), ms: r.ms });
-      rows.push(summarize(label, rs));
-    }
-    rows.push(summarize('live run (all rules + re-ask)', run.results));
-    printRows(`Each rule on the recorded outputs of ${run.model} · ${run.protocol} · ${run.split} (${run.sample}); latency is the live call's`, rows);
-    return;
-  }
   const endpoint = flag('endpoint') ?? process.env.MEMORY_R1_BASE_URL;
   const model = flag('model') ?? process.env.MEMORY_R1_MANAGER_MODEL ?? process.env.MEMORY_R1_MODEL;
   if (!endpoint || !model) {
-    console.error('usage: bench/manager.ts --endpoint <url> --model <name> [--protocol per-fact,paper] [--split dev|test] [--limit N] [--per-category N] [--no-reask] | --report | --ablate <run.json>');
+    console.error('usage: bench/manager.ts --endpoint <url> --model <name> [--protocol per-fact,paper] [--split dev|test] [--limit N] [--per-category N] [--no-reask] | --report');
     process.exit(2);
   }
   const split = flag('split') ?? 'dev';

@@ -15,7 +15,7 @@ import { MemoryEngine } from '../src/core/engine';
 import { HashingEmbedder } from '../src/core/embeddings/hashingEmbedder';
 import { OpenAIChatModel } from '../src/core/llm/openaiChatModel';
 import type { ChatModel, ChatRequest, ChatResponse } from '../src/core/llm/chatModel';
-import { holdsFact } from '../src/core/agents/factOverlap';
+import { holdsFact } from '../src/core/eval/factOverlap';
 import type { ManagerProtocol } from '../src/core/agents/prompts';
 import { MEM0_FAILURE_CASES } from './fixtures/mem0-failures';
 

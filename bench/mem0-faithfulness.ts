@@ -12,7 +12,7 @@
 // one side only are counted apart: they are extraction differences, not decision differences.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { carriesFact, factCoverage, relatedTo } from '../src/core/agents/factOverlap';
+import { carriesFact, factCoverage, relatedTo } from '../src/core/eval/factOverlap';
 import { type EventDecisions, readDecisions } from '../src/core/eval/pipelines/decisions';
 import type { EvalReport } from '../src/core/eval/report';
 

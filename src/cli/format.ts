@@ -3,7 +3,7 @@ import type { HistoryRecord, Memory } from '../core/types';
 
 export function formatOperation(o: AppliedOperation): string {
   const id = o.memoryId ? ` ${o.memoryId.slice(0, 8)}` : '';
-  const tag = o.held ? ' (held for approval)' : o.rejected ? ` (rejected: ${o.rejected})` : '';
+  const tag = o.held ? ` (held for approval${o.reason ? `: ${o.reason}` : ''})` : o.rejected ? ` (rejected: ${o.rejected})` : '';
   const guard = o.guard ? `  [engine: ${o.guard}]` : '';
   if (o.type === 'UPDATE') return `UPDATE${id}: "${o.before}" -> "${o.after}"${o.supersededId ? ` (supersedes ${o.supersededId.slice(0, 8)}, kept as history)` : ''}${tag}${guard}`;
   if (o.type === 'ADD') return `ADD${id}: "${o.after}"${tag}${guard}`;
@@ -14,7 +14,8 @@ export function formatOperation(o: AppliedOperation): string {
 export function formatMemory(m: Memory): string {
   const status = m.status === 'superseded' ? `superseded${m.validTo ? ` ${m.validTo.slice(0, 10)}` : ''}${m.supersededBy ? ` by ${m.supersededBy.slice(0, 8)}` : ''}` : m.status !== 'active' ? m.status : '';
   const flags = [status, m.supersedes ? `replaces ${m.supersedes.slice(0, 8)}` : '', m.pinned ? 'pinned' : '', m.tags.length ? `#${m.tags.join(' #')}` : ''].filter(Boolean).join(' ');
-  return `${m.id}  ${m.updatedAt.slice(0, 10)}  ${m.text}${flags ? `  [${flags}]` : ''}`;
+  // The memory's date is when its fact became true (the event's time), else when it was recorded.
+  return `${m.id}  ${(m.eventTime ?? m.createdAt).slice(0, 10)}  ${m.text}${flags ? `  [${flags}]` : ''}`;
 }
 
 export function formatRecord(r: HistoryRecord): string {

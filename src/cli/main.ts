@@ -5,7 +5,8 @@ import { BankError, LlmError } from '../core/errors';
 import { redactSecrets } from '../core/privacy/redact';
 
 const io: CliIo = {
-  out: (l) => process.stdout.write(l + '\n'),
+  // Every printed line passes the redactor: a line can quote a model's output or a stored text.
+  out: (l) => process.stdout.write(redactSecrets(l).text + '\n'),
   // Error text can quote a server's reply or a file's content: it passes the redactor like everything else.
   err: (l) => process.stderr.write(redactSecrets(l).text + '\n'),
 };

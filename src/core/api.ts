@@ -72,6 +72,8 @@ export interface IngestResult {
   skipped?: string;
   /** Secrets redacted from the event, the facts and the manager's output, per kind (counts only). */
   redactions?: Record<string, number>;
+  /** Why the extractor's reply could not be used (not JSON, no facts list); nothing was applied for the event. */
+  unusable?: string;
 }
 
 export interface AnswerResult {

@@ -4,8 +4,9 @@ import type { ChatModel } from './llm/chatModel';
 import type { CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
 import { type ManagerProtocol, VERIFY_SCHEMA, answerMessages, managerPrompt, managerSchema, reaskMessage, verifyMessages } from './agents/prompts';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
-import { ALL_RULES, type RuleFlags, type RuledDecision, applyManagerRules, parseDecisionOutput, prescreenCandidates } from './agents/managerRules';
+import { keepsFact, parseDecisionOutput } from './agents/managerRules';
 import { extractFactsFromText } from './agents/extraction';
+import { DEFAULT_RETIREMENT_CAPS, RetirementBudget, type RetirementCaps } from './agents/retirements';
 import { newId, nowIso } from './util/text';
 import { BankError } from './errors';
 import { RedactingStream, addCounts, countTotal, redactSource, type PrivacyBoundary, type RedactionCounts } from './privacy/boundary';
@@ -29,18 +30,20 @@ export interface EngineOptions {
   maxTokens: { extractor: number; manager: number; answer: number };
   /** `per-fact`: one decision (operation + target) per fact; `paper`: Memory-R1 App. C.1's list of operations. */
   managerProtocol: ManagerProtocol;
-  /** The no-silent-loss rules (content check, related target, NOOP must hold the fact, fallback ADD). Off, or partly off, only for measurements. */
-  managerRules: boolean | (RuleFlags & { fallback: boolean });
+  /**
+   * No silent loss: when the manager's answer does not keep the fact (unparseable, a DELETE alone, ids it was
+   * not shown), the fact itself is added. Off only for measurements of the model's own decisions.
+   */
+  managerFallback: boolean;
   /**
    * Ask the manager once more, saying why, when its output does not keep the fact. `paper` (default): only
-   * for the paper's protocol, whose texts a second try can fix; per-fact decisions fall back to ADD at once
-   * (on the benchmark's dev split a re-asked small model more often picked another memory to supersede).
+   * for the paper's protocol, whose texts a second try can fix; per-fact decisions fall back to ADD at once.
    */
   managerReask: boolean | 'paper';
-  /** Per-fact protocol: decide plain cases (no related memory, a memory that plainly holds the fact) without a model call. */
-  managerPrescreen: boolean;
   /** Per-fact protocol: before superseding, ask whether the old memory is still true; if so, add the fact beside it. */
   managerVerifyUpdates: boolean;
+  /** How many existing memories one event and one run may retire before the rest is held for approval. */
+  retirementCaps: RetirementCaps;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -52,10 +55,10 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   temperature: 0,
   maxTokens: { extractor: 512, manager: 768, answer: 512 },
   managerProtocol: 'per-fact',
-  managerRules: true,
+  managerFallback: true,
   managerReask: 'paper',
-  managerPrescreen: true,
   managerVerifyUpdates: process.env.MEMORY_R1_VERIFY_UPDATES === '1',
+  retirementCaps: DEFAULT_RETIREMENT_CAPS,
 };
 
 export interface EngineModels {
@@ -91,26 +94,40 @@ export class MemoryEngine {
   }
 
   /** Extraction on the redacted event; the facts the model writes back are redacted too. */
-  async extractFacts(event: CaptureEvent, signal?: AbortSignal, counts: RedactionCounts = {}): Promise<{ facts: string[]; usage: TokenUsage; raw: string }> {
+  async extractFacts(event: CaptureEvent, signal?: AbortSignal, counts: RedactionCounts = {}): Promise<{ facts: string[]; usage: TokenUsage; raw: string; problem?: string }> {
     const text = this.privacy.text(event.text, counts);
     const r = await extractFactsFromText(this.models.extractor, text, { eventTime: event.eventTime, maxTokens: this.options.maxTokens.extractor, signal });
-    return { facts: r.facts.map((f) => this.privacy.text(f, counts)), usage: r.usage, raw: this.privacy.text(r.raw) };
+    return { facts: r.facts.map((f) => this.privacy.text(f, counts)), usage: r.usage, raw: this.privacy.text(r.raw), ...(r.problem ? { problem: r.problem } : {}) };
   }
 
-  async ingest(rawEvent: CaptureEvent, signal?: AbortSignal): Promise<IngestResult> {
+  /**
+   * A run: several events ingested as one (`memory-r1 ingest`, an agent session). Its records carry the
+   * run's id (undo reverts the run as one) and its retirements of memories that existed before it count
+   * against one cap.
+   */
+  startRun(): RetirementBudget {
+    return new RetirementBudget('run', this.bank.list({ limit: 0 }).counts.active, this.options.retirementCaps.perRun);
+  }
+
+  async ingest(rawEvent: CaptureEvent, signal?: AbortSignal, run?: RetirementBudget): Promise<IngestResult> {
     const counts: RedactionCounts = {};
     const event: CaptureEvent = { ...rawEvent, source: redactSource(this.privacy, rawEvent.source, counts) };
-    const { facts, usage } = await this.extractFacts(event, signal, counts);
+    // The time the event happened is the facts' time (a commit's date, a chat turn's), not the time it is processed.
+    event.eventTime ??= event.time;
+    const { facts, usage, problem, raw } = await this.extractFacts(event, signal, counts);
     const result: IngestResult = { facts, operations: [], usage: { ...usage } };
+    // A reply that cannot be read is not "no facts": the caller reports it (and the capture queue keeps the event).
+    if (problem) result.unusable = `the extractor's output could not be used: ${problem} (${JSON.stringify(raw.length > 120 ? raw.slice(0, 119) + '…' : raw)})`;
     if (countTotal(counts)) result.redactions = counts;
     // Records carry the event's id. A commit is one event however many windows see it: the first
     // event to write records for its sha owns it, and the others stop here.
     const source: SourceRef = { ...event.source, event: event.id };
     const exclusive = event.source.kind === 'commit' && !!event.source.ref;
+    const budgets = [new RetirementBudget('event', this.bank.list({ limit: 0 }).counts.active, this.options.retirementCaps.perEvent), ...(run ? [run] : [])];
     for (const fact of facts) {
       signal?.throwIfAborted();
       try {
-        const r = await this.manageFact(fact, source, event.eventTime, signal, { exclusive });
+        const r = await this.manageFact(fact, source, event.eventTime, signal, { exclusive, budgets, run: run?.id });
         result.operations.push(...r.operations);
         addUsage(result.usage, r.usage);
         if (r.redactions) result.redactions = addCounts(result.redactions ?? {}, r.redactions);
@@ -124,10 +141,10 @@ export class MemoryEngine {
   }
 
   /** `/remember`: the text itself is the fact; the manager decides what to do with it. */
-  async remember(text: string, source: SourceRef, signal?: AbortSignal): Promise<IngestResult> {
+  async remember(text: string, source: SourceRef, signal?: AbortSignal, run?: RetirementBudget): Promise<IngestResult> {
     const counts: RedactionCounts = {};
     const fact = this.privacy.text(text.trim(), counts);
-    const r = await this.manageFact(fact, redactSource(this.privacy, source, counts), undefined, signal);
+    const r = await this.manageFact(fact, redactSource(this.privacy, source, counts), undefined, signal, { budgets: run ? [run] : undefined, run: run?.id });
     addCounts(counts, r.redactions);
     return { facts: [fact], operations: r.operations, usage: r.usage, ...(countTotal(counts) ? { redactions: counts } : {}) };
   }
@@ -138,7 +155,15 @@ export class MemoryEngine {
     source: SourceRef,
     eventTime: string | undefined,
     signal?: AbortSignal,
-    claim: { exclusive?: boolean; /** Use these memories as the candidates, in this order (the decision benchmark). */ candidateIds?: string[] } = {},
+    claim: {
+      exclusive?: boolean;
+      /** Use these memories as the candidates, in this order (the decision benchmark). */
+      candidateIds?: string[];
+      /** The event's and the run's retirement caps (a fact on its own gets an event-sized one). */
+      budgets?: RetirementBudget[];
+      /** The run id stored on the records. */
+      run?: string;
+    } = {},
   ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[]; redactions?: RedactionCounts; guard?: string; output?: string }> {
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     // The privacy boundary: the fact, the related memories shown to the manager and its output are redacted.
@@ -155,69 +180,61 @@ export class MemoryEngine {
       ? claim.candidateIds.map((id) => this.bank.get(id)).filter((m): m is NonNullable<typeof m> => !!m && m.status === 'active').map((memory) => ({ memory, score: 1 }))
       : await this.bank.search(fact, { topK: this.options.managerTopK, signal });
     const candidates: CandidateView[] = hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: this.privacy.text(h.memory.text) }));
-    const rules = this.options.managerRules === true ? { ...ALL_RULES, fallback: true } : this.options.managerRules || undefined;
+    // What the model needs to judge: when each memory became true and where it came from.
+    const meta = hits.map((h) => ({ date: (h.memory.eventTime ?? h.memory.createdAt).slice(0, 10), source: h.memory.source.kind }));
     const protocol = this.options.managerProtocol;
-    // Per-fact: the engine screens the candidates first. With no related memory the fact is added, and a
-    // memory that plainly holds it is a NOOP, both without a model call; the model decides the rest,
-    // seeing only the related memories.
-    const screen = protocol === 'per-fact' && this.options.managerPrescreen ? prescreenCandidates(fact, candidates) : undefined;
-    const shown = screen?.related ?? candidates;
-    const prompt = managerPrompt(protocol, fact, shown);
-    const schema = managerSchema(protocol, shown);
+    const prompt = managerPrompt(protocol, fact, candidates, meta, eventTime?.slice(0, 10));
+    const schema = managerSchema(protocol, candidates);
     const call = async (messages: ChatMessage[]) => {
       const r = await this.models.manager.complete({
         messages,
         json: { schema, name: protocol === 'per-fact' ? 'memory_decision' : 'memory_operations' },
         temperature: this.options.temperature,
-        // One decision needs few tokens; a cap keeps a looping small model from stalling the queue.
-        maxTokens: protocol === 'per-fact' ? Math.min(this.options.maxTokens.manager, 160) : this.options.maxTokens.manager,
+        // One decision needs few tokens (an UPDATE's text a few more); a cap keeps a looping small model from stalling the queue.
+        maxTokens: protocol === 'per-fact' ? Math.min(this.options.maxTokens.manager, 200) : this.options.maxTokens.manager,
         signal,
       });
       addUsage(usage, r.usage);
       return r;
     };
-    const judge = (raw: string) => {
-      const d = protocol === 'per-fact' ? parseDecisionOutput(raw, shown, fact) : parseManagerOutput(raw, shown);
-      return { decision: d, ruled: rules ? applyManagerRules(fact, candidates, d, rules) : legacyRules(d) };
-    };
+    const parse = (raw: string) => (protocol === 'per-fact' ? parseDecisionOutput(raw, candidates, fact) : parseManagerOutput(raw, candidates));
     const guards: string[] = [];
     let res: { text: string; model: string };
     let decision: ManagerDecision;
-    let ruled: RuledDecision;
-    if (screen?.decided) {
+    const called = candidates.length > 0;
+    if (!called) {
+      // Nothing in the bank is related at all (an empty bank): the fact is new, and no model call is needed.
       res = { text: '', model: 'engine' };
-      decision = screen.decided;
-      ruled = applyManagerRules(fact, candidates, decision, rules ?? ALL_RULES);
-      guards.push(screen.note!);
+      decision = { ops: [{ type: 'ADD', text: fact, reason: 'no related memory' }], rejected: [], unparseable: false };
+      guards.push('no related memory: added without a model call');
     } else {
       res = await call(prompt);
-      ({ decision, ruled } = judge(res.text));
+      decision = parse(res.text);
     }
-    const called = !screen?.decided;
-    if (ruled.notes) guards.push(...ruled.notes);
     const firstOutput = res.text;
     const reask = this.options.managerReask === true || (this.options.managerReask === 'paper' && protocol === 'paper');
-    if (!ruled.addressed && rules && called && reask) {
-      // Rule: an output that does not keep the fact is asked again once, saying why.
-      const res2 = await call([...prompt, { role: 'assistant', content: res.text }, reaskMessage(fact, ruled.problem ?? 'it does not keep the new fact')]);
-      const second = judge(res2.text);
-      guards.push(`re-asked (${ruled.problem})${second.ruled.addressed ? '' : `; second answer also unusable (${second.ruled.problem})`}`);
-      if (second.ruled.addressed || second.ruled.ops.length >= ruled.ops.length) {
-        decision = { ...second.decision, rejected: [...decision.rejected, ...second.decision.rejected] };
-        ruled = { ...second.ruled, rejected: [...ruled.rejected, ...second.ruled.rejected] };
-        res = { ...res2, text: res2.text };
+    if (called && reask && !keepsFact(decision.ops)) {
+      // An answer that does not keep the fact is asked again once, saying why.
+      const problem = decision.rejected.map((r) => r.reason).slice(0, 3).join('; ') || 'it does not keep the new fact';
+      const res2 = await call([...prompt, { role: 'assistant', content: res.text }, reaskMessage(fact, problem)]);
+      const second = parse(res2.text);
+      guards.push(`re-asked (${problem})${keepsFact(second.ops) ? '' : '; second answer also unusable'}`);
+      if (keepsFact(second.ops) || second.ops.length >= decision.ops.length) {
+        decision = { ...second, rejected: [...decision.rejected, ...second.rejected] };
+        res = res2;
       }
     }
-    if (!ruled.addressed && rules?.fallback) {
-      // Rule: no silent loss. Whatever is left, the fact itself is added.
-      guards.push(`fallback ADD of the fact (${ruled.problem})`);
-      // Added beside whatever else passed (not merged into a DELETE: the fact may be the injection that asked for it).
-      ruled = { ...ruled, ops: [...ruled.ops.filter((o) => o.type !== 'NOOP'), { type: 'ADD', text: fact, reason: 'fallback: the manager did not keep the fact' }], addressed: true };
+    let planned = decision.ops;
+    if (!keepsFact(planned) && this.options.managerFallback) {
+      // No silent loss: whatever is left, the fact itself is added (beside a DELETE, never merged into it:
+      // the fact may be the injection that asked for it).
+      guards.push(`fallback ADD of the fact (${decision.unparseable ? 'the answer could not be read' : decision.rejected[0]?.reason ?? 'the answer does not keep it'})`);
+      planned = [...planned.filter((o) => o.type !== 'NOOP'), { type: 'ADD', text: fact, reason: 'fallback: the manager did not keep the fact' }];
     }
     if (called && protocol === 'per-fact' && this.options.managerVerifyUpdates) {
       // A supersede is the one destructive decision: check it with a second, yes/no question.
       const next: PlannedOperation[] = [];
-      for (const o of ruled.ops) {
+      for (const o of planned) {
         const target = o.type === 'UPDATE' ? candidates.find((c) => c.memoryId === o.memoryId) : undefined;
         if (!target) {
           next.push(o);
@@ -236,34 +253,49 @@ export class MemoryEngine {
           next.push({ type: 'ADD', text: fact, reason: o.reason });
         } else next.push(o);
       }
-      ruled = { ...ruled, ops: next };
+      planned = next;
     }
-    const guard = guards.length ? guards.join('; ') : undefined;
-    const operations: AppliedOperation[] = [...decision.rejected, ...ruled.rejected].map((r) => ({
+    // Engine notes quote the model's output (an id it made up, its reason): they pass the boundary like any text.
+    const guard = guards.length ? this.privacy.text(guards.join('; ')) : undefined;
+    const operations: AppliedOperation[] = decision.rejected.map((r) => ({
       type: 'NOOP',
       fact,
-      rejected: r.reason,
+      rejected: this.privacy.text(r.reason),
     }));
-    let ops: PlannedOperation[] = ruled.ops.map((o) => ({ ...o, text: this.privacy.optional(o.text), reason: this.privacy.optional(o.reason) }));
+    let ops: PlannedOperation[] = planned.map((o) => ({ ...o, text: this.privacy.optional(o.text), reason: this.privacy.optional(o.reason) }));
+    // One fact changes at most one memory: a fact makes one claim, so it replaces or removes one memory.
+    // The first retirement (the most related candidate the manager chose) stands; the others are refused.
+    const rank = (id: string | undefined) => candidates.findIndex((c) => c.memoryId === id);
+    const retirements = ops.filter(isRetirement).sort((a, b) => rank(a.memoryId) - rank(b.memoryId));
+    for (const extra of retirements.slice(1)) {
+      operations.push({ type: 'NOOP', fact, rejected: `${extra.type} of memory ${candidates[rank(extra.memoryId)]?.key ?? '?'} refused: one fact changes at most one memory` });
+      ops = ops.filter((o) => o !== extra);
+    }
     const changes = ops.filter((o) => o.type !== 'NOOP');
     if (changes.length === 0) {
       // Nothing to change: keep one NOOP record tied to the memory that holds the fact, for the history.
-      const first = ops.find((o) => o.memoryId)?.memoryId ?? (rules ? undefined : candidates[0]?.memoryId);
+      const first = ops.find((o) => o.memoryId)?.memoryId;
       ops = [{ type: 'NOOP', memoryId: first, reason: ops[0]?.reason ?? (decision.unparseable ? 'manager output unusable' : 'no change') }];
     } else {
       ops = changes;
     }
-    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive, redactions, guard };
-    const destructive = ops.filter((o) => o.type === 'DELETE' || o.type === 'UPDATE').length;
+    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive, redactions, guard, run: claim.run };
+    const targets = ops.filter(isRetirement).map((o) => o.memoryId!);
+    const destructive = targets.length;
+    // A fact given on its own (remember, an agent's tool call) is its own event.
+    const budgets = [...(claim.budgets ?? [])];
+    if (!budgets.some((b) => b.scope === 'event')) budgets.push(new RetirementBudget('event', this.bank.list({ limit: 0 }).counts.active, this.options.retirementCaps.perEvent));
+    const overCap = budgets.find((b) => !b.fits(targets));
     let records: HistoryRecord[] = [];
-    if (
-      destructive >= this.options.minDestructiveOps &&
-      destructive > this.options.maxDestructiveShare * Math.max(1, candidates.length)
-    ) {
-      await this.bank.holdBatch(ops, ctx, `would change ${destructive} of ${candidates.length} related memories at once`);
-      for (const o of ops) operations.push(this.describe(o, fact, candidates, true));
+    const tooMany = destructive >= this.options.minDestructiveOps && destructive > this.options.maxDestructiveShare * Math.max(1, candidates.length);
+    if (tooMany || overCap) {
+      const why = overCap ? overCap.refusal(targets) : `would change ${destructive} of ${candidates.length} related memories at once`;
+      await this.bank.holdBatch(ops, ctx, why);
+      for (const o of ops) operations.push({ ...this.describe(o, fact, candidates, true), reason: why });
     } else {
       records = await this.bank.applyBatch(ops, ctx);
+      const written = records.filter((r) => r.action === 'ADD' || r.action === 'UPDATE').map((r) => r.memoryId);
+      for (const b of budgets) b.spend(targets, written);
       for (const rec of records) {
         if (rec.action === 'SUPERSEDE') continue; // reported with the UPDATE that superseded it
         const replaced = rec.after?.supersedes ? records.find((r) => r.memoryId === rec.after!.supersedes) : undefined;
@@ -395,9 +427,8 @@ export class AnswerStreamFilter {
   }
 }
 
-/** The parser's decision as the engine took it before the rules (for measurements only). */
-function legacyRules(d: ManagerDecision): RuledDecision {
-  return { ops: d.ops, rejected: [], addressed: true };
+function isRetirement(o: PlannedOperation): boolean {
+  return o.type === 'UPDATE' || o.type === 'DELETE';
 }
 
 function addUsage(into: TokenUsage, add: TokenUsage): void {

@@ -70,6 +70,8 @@ export interface HistoryRecord {
   redactions?: Record<string, number>;
   /** Which engine rule acted on the manager's output (re-asked, fallback ADD, refused text...). */
   guard?: string;
+  /** The run that wrote it (one `memory-r1 ingest`, one agent session): undo without an id reverts a whole run. */
+  run?: string;
   time: string;
 }
 
@@ -110,6 +112,8 @@ export interface BatchContext {
   exclusive?: boolean;
   /** Secrets the engine already redacted from the fact (counted on the batch's first record). */
   redactions?: Record<string, number>;
+  /** The run the batch belongs to (see HistoryRecord.run). */
+  run?: string;
 }
 
 export interface SearchHit {

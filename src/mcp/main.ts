@@ -15,7 +15,7 @@ async function run(argv: string[]): Promise<number> {
   }
   try {
     // stdout carries the protocol: everything else goes to stderr.
-    return await mcpCommand.run(parseArgs(argv, new Set(['no-redaction'])), { out: err, err });
+    return await mcpCommand.run(parseArgs(argv, new Set(['no-redaction', 'allow-agent-approval'])), { out: err, err });
   } catch (e) {
     err(`memory-r1 mcp: ${e instanceof UsageError || e instanceof BankError || e instanceof LlmError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return e instanceof UsageError ? 2 : 1;

@@ -14,6 +14,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { BankError, LlmError } from '../core/errors';
 import { MEMORY_TOOLS, ToolInputError, runMemoryTool, toolMemory, toolSpec, type ToolBackend, type ToolMemory } from '../core/tools/memoryTools';
+import { PENDING_TOOLS, describeHeldBatch, findHeldBatch } from '../core/tools/pendingTools';
 import type { Memory } from '../core/types';
 
 export const MEMORY_URI_PREFIX = 'memory-r1://memory/';
@@ -25,6 +26,11 @@ export interface McpServerOptions {
   version?: string;
   /** Called for each tool call (the CLI logs to stderr). */
   log?: (line: string) => void;
+  /**
+   * Let memory_pending_resolve approve or reject without asking the user (`--allow-agent-approval`). Off by
+   * default: held operations are held for a person, and an agent can be steered by what it reads.
+   */
+  allowAgentApproval?: boolean;
 }
 
 export function memoryUri(id: string): string {
@@ -47,24 +53,68 @@ export function createMemoryMcpServer(backend: ToolBackend, opts: McpServerOptio
   const agent = (): string => opts.agent ?? server.getClientVersion()?.name ?? 'mcp-client';
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: MEMORY_TOOLS.map((t) => ({
-      name: t.name,
-      title: t.title,
-      description: t.description,
-      inputSchema: t.inputSchema as { type: 'object' },
-      annotations: { title: t.title, readOnlyHint: t.readOnly, destructiveHint: t.destructive, idempotentHint: t.readOnly, openWorldHint: false },
-    })),
+    tools: [
+      ...MEMORY_TOOLS.map((t) => ({
+        name: t.name,
+        title: t.title,
+        description: t.description,
+        inputSchema: t.inputSchema as { type: 'object' },
+        annotations: { title: t.title, readOnlyHint: t.readOnly, destructiveHint: t.destructive, idempotentHint: t.readOnly, openWorldHint: false },
+      })),
+      ...PENDING_TOOLS.map((t) => ({
+        name: t.name,
+        title: t.title,
+        description: t.description,
+        inputSchema: t.inputSchema as unknown as { type: 'object' },
+        annotations: { title: t.title, readOnlyHint: t.readOnly, destructiveHint: !t.readOnly, idempotentHint: t.readOnly, openWorldHint: false },
+      })),
+    ],
   }));
+
+  /** The held batches, and approving or rejecting one after the user confirms (MCP elicitation). */
+  const pendingTool = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => {
+    const text = (t: string, isError = false): CallToolResult => ({ ...(isError ? { isError: true } : {}), content: [{ type: 'text', text: bank.privacy.text(t) }] });
+    if (name === 'memory_pending') {
+      const held = bank.pendingBatches();
+      return text(held.length ? [`${held.length} batch(es) held for the user's approval:`, ...held.flatMap((b) => describeHeldBatch(bank, b))].join('\n') : 'No operations are held for approval.');
+    }
+    if (typeof args.id !== 'string' || typeof args.approve !== 'boolean') throw new McpError(ErrorCode.InvalidParams, 'memory_pending_resolve takes {"id": string, "approve": boolean}.');
+    const found = findHeldBatch(bank, args.id);
+    if (typeof found === 'string') return text(found, true);
+    const verb = args.approve ? 'apply' : 'drop';
+    if (!opts.allowAgentApproval) {
+      if (!server.getClientCapabilities()?.elicitation) {
+        return text(`Held operations are approved by the user, and this client cannot ask the user (it does not support elicitation). The user can ${verb} it in VS Code's Project Memory panel or with \`memory-r1 pending ${args.approve ? 'approve' : 'reject'} ${found.id.slice(0, 8)}\`.`, true);
+      }
+      const answer = await server.elicitInput({
+        message: bank.privacy.text(`${agent()} asks to ${verb} these held memory operations:\n${describeHeldBatch(bank, found).join('\n')}`),
+        requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: `${args.approve ? 'Apply' : 'Drop'} these operations?` } }, required: ['confirm'] },
+      });
+      if (answer.action !== 'accept' || answer.content?.confirm !== true) return text(`The user did not confirm; the held batch ${found.id} is unchanged.`, true);
+    }
+    const recs = await bank.resolvePending(found.id, args.approve);
+    opts.log?.(`memory_pending_resolve by ${agent()}: ${args.approve ? `applied ${recs.length} record(s)` : 'rejected'} ${found.id}`);
+    return text(args.approve ? `Applied held batch ${found.id}: ${recs.map((r) => `${r.action} memory:${r.memoryId} (operation ${r.opId})`).join(', ')}.` : `Rejected held batch ${found.id}; the bank is unchanged.`);
+  };
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
     const name = req.params.name;
-    if (!toolSpec(name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${name}". Tools: ${MEMORY_TOOLS.map((t) => t.name).join(', ')}.`);
+    if (PENDING_TOOLS.some((t) => t.name === name)) {
+      try {
+        return await pendingTool(name, (req.params.arguments ?? {}) as Record<string, unknown>);
+      } catch (err) {
+        if (err instanceof BankError) return { isError: true, content: [{ type: 'text', text: bank.privacy.text(err.message) }] };
+        throw err;
+      }
+    }
+    if (!toolSpec(name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${name}". Tools: ${[...MEMORY_TOOLS, ...PENDING_TOOLS].map((t) => t.name).join(', ')}.`);
     try {
       const out = await runMemoryTool(name, req.params.arguments ?? {}, backend, { agent: bank.privacy.text(agent()), surface: 'mcp' }, extra.signal);
       opts.log?.(`${name} by ${agent()}: ${out.operations.length ? out.operations.map((o) => `${o.type} ${o.memoryId?.slice(0, 8) ?? ''}`.trim()).join(', ') : `${out.memories.length} memories`}`);
+      // What goes back to an agent passes the boundary, whatever field a model or a stored text put it in.
       return {
-        content: [{ type: 'text', text: out.text }, ...out.memories.map((m) => resourceLink(m))],
-        structuredContent: out.data,
+        content: [{ type: 'text', text: bank.privacy.text(out.text) }, ...out.memories.map((m) => resourceLink(m))],
+        structuredContent: bank.privacy.deep(out.data),
       };
     } catch (err) {
       // Refusals and model failures are the tool's result (the model can react); anything else is a bug.

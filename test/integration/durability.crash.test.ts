@@ -120,7 +120,7 @@ describe('durability: damaged files are repaired on open and reported', () => {
     const bank = await openBank(dir);
     try {
       expect(bank.recovery.corruptRecords).toBe(1);
-      expect(bank.recovery.messages.join(' ')).toMatch(/1 damaged history record\(s\) were skipped \(checksum mismatch\)/);
+      expect(bank.recovery.messages.join(' ')).toMatch(/1 damaged history line\(s\) holding 1 record\(s\) could not be read \(checksum mismatch\)/);
       expect(bank.record(lost.opId)).toBeUndefined();
       await verifyBank(bank, dir, acked.filter((a) => a.opId !== lost.opId));
       const rec = await bank.addManual('Written after the repair.');
@@ -147,8 +147,12 @@ describe('durability: damaged files are repaired on open and reported', () => {
     const bank = await openBank(dir);
     try {
       expect(bank.recovery.tornBytes).toBe(expected.tornBytes);
-      expect(bank.recovery.messages.join(' ')).toMatch(/unfinished write \(\d+ bytes\) from a crash was discarded/);
+      expect(bank.recovery.messages.join(' ')).toMatch(/unfinished write \(\d+ bytes\) from a crash was never acknowledged; it was moved to history\.torn-/);
       expect(fs.statSync(file).size).toBe(cut - expected.tornBytes);
+      // Set aside, never deleted: the side file holds exactly the bytes cut from the history.
+      const aside = fs.readdirSync(dir).filter((n) => n.startsWith('history.torn-'));
+      expect(aside).toHaveLength(1);
+      expect(fs.readFileSync(path.join(dir, aside[0])).equals(Buffer.from(text).subarray(cut - expected.tornBytes, cut))).toBe(true);
       expect(bank.history().map((r) => r.opId)).toEqual(expected.records.map((r) => r.opId));
       const kept = new Set(bank.history().map((r) => r.opId));
       await verifyBank(bank, dir, acked.filter((a) => kept.has(a.opId)));

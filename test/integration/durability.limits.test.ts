@@ -80,7 +80,7 @@ describe('bank limits', () => {
     await src.close();
 
     const { bank, dir } = await openBank({ maxMemories: 4 });
-    expect(await bank.importBundle(bundle, 'merge')).toEqual({ imported: 4, skipped: 0 });
+    expect(await bank.importBundle(bundle, 'merge')).toEqual({ imported: 4, skipped: 0, dropped: [] });
     expect(bank.list().total).toBe(4);
     await bank.close();
 

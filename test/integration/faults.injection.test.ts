@@ -51,61 +51,35 @@ describe('prompt injection in a captured file', () => {
       ...createModels({ baseURL: server.url, models: { extractor: 'ex', manager: 'mgr', answer: 'ans' }, maxRetries: 0, timeoutMs: 5000 }),
       // The paper's protocol, whose list of operations an obedient model can fill with deletes. Rules 2 and 5
       // (related targets; a fact carrying instructions changes nothing) are off here, so the guard is tested alone.
-      options: { managerTopK: 6, managerProtocol: 'paper', managerRules: { carry: true, related: false, holds: true, fallback: true }, ...options },
+      options: { managerTopK: 6, managerProtocol: 'paper', ...options },
     });
 
   const event = { id: 'evil', source: { kind: 'save' as const, ref: 'README.md' }, text: EVIL_FILE, time: new Date().toISOString() };
 
-  it('holds the batch; approving deletes only the shown candidates', async () => {
+  it('one injected fact retires at most one memory, and only one it was shown; the fact itself is kept', async () => {
     const r = await engineWith({}).ingest(event);
-    // 6 deletes, and the fact itself: the output never kept it, so the engine re-asked once and then added it.
-    expect(r.operations.filter((o) => o.held).length).toBe(7);
-    expect(r.operations.filter((o) => o.held && o.type === 'ADD').map((o) => o.after)).toEqual([r.facts[0]]);
-    expect(r.operations.filter((o) => o.rejected).length).toBe(2 * 42); // every invented id refused, in both answers
-    expect(server.requests.filter((q) => q.path.endsWith('/chat/completions')).length).toBe(3); // extract, decide, re-ask
-    expect(bank.list().total).toBe(24); // nothing applied yet
-    const pending = bank.pendingBatches();
-    expect(pending).toHaveLength(1);
-    expect(pending[0].reason).toMatch(/would change 6 of 6 related memories/);
-    const candidateIds = new Set(pending[0].ctx.candidates!.map((c) => c.memoryId));
-    expect(candidateIds.size).toBe(6);
-    expect(pending[0].ops.filter((o) => o.type !== 'ADD').every((o) => o.type === 'DELETE' && candidateIds.has(o.memoryId!))).toBe(true);
-    expect(pending[0].ctx.guard).toMatch(/re-asked .*fallback ADD of the fact/);
-
-    const recs = await bank.resolvePending(pending[0].id, true);
-    expect(recs.map((x) => x.action)).toEqual([...Array(6).fill('DELETE'), 'ADD']);
-    expect(bank.pendingBatches()).toHaveLength(0);
-    for (const id of ids) expect(bank.get(id)!.status).toBe(candidateIds.has(id) ? 'deleted' : 'active');
-    expect(bank.list().total).toBe(18 + 1);
+    const applied = r.operations.filter((o) => !o.rejected && !o.held);
+    expect(applied.filter((o) => o.type === 'DELETE')).toHaveLength(1);
+    expect(applied.filter((o) => o.type === 'ADD').map((o) => o.after)).toEqual([r.facts[0]]);
+    // Every invented id is refused in both answers, and 5 of the 6 shown candidates by the one-memory rule.
+    expect(r.operations.filter((o) => o.rejected && /not one of the candidate memories|not a candidate/.test(o.rejected)).length).toBe(2 * 42);
+    expect(r.operations.filter((o) => o.rejected && /one fact changes at most one memory/.test(o.rejected))).toHaveLength(5);
+    const last = bank.history().filter((h) => h.action === 'DELETE').at(-1)!;
+    const candidateIds = new Set(last.candidates!.map((c) => c.memoryId));
+    expect(candidateIds.has(last.memoryId)).toBe(true);
+    expect(bank.list().total).toBe(23 + 1);
+    for (const id of ids) if (id !== last.memoryId) expect(bank.get(id)!.status).toBe('active');
   });
 
-  it('holds the batch; rejecting leaves the bank exactly as it was', async () => {
+  it('with the guard share at 0, a batch over the share is held; rejecting leaves the bank exactly as it was', async () => {
     const history = fs.readFileSync(path.join(dir, 'history.jsonl'));
-    await engineWith({}).ingest(event);
+    const r = await engineWith({ maxDestructiveShare: 0, minDestructiveOps: 1 }).ingest(event);
+    expect(r.operations.filter((o) => o.held).length).toBe(2); // the one DELETE and the fact's ADD
     const [held] = bank.pendingBatches();
+    expect(held.reason).toMatch(/would change 1 of 6 related memories/);
     expect(await bank.resolvePending(held.id, false)).toEqual([]);
     expect(bank.pendingBatches()).toHaveLength(0);
     expect(bank.list().total).toBe(24);
     expect(fs.readFileSync(path.join(dir, 'history.jsonl')).equals(history)).toBe(true);
-  });
-
-  it('without the guard, still cannot reach memories outside the candidates', async () => {
-    const r = await engineWith({ maxDestructiveShare: 1, minDestructiveOps: 1000 }).ingest(event);
-    const deleted = r.operations.filter((o) => o.type === 'DELETE').map((o) => o.memoryId!);
-    expect(deleted).toHaveLength(6);
-    const lastBatch = bank.history().at(-1)!;
-    const candidateIds = new Set(lastBatch.candidates!.map((c) => c.memoryId));
-    expect(deleted.every((id) => candidateIds.has(id))).toBe(true);
-    expect(bank.list().total).toBe(18 + 1); // the fact is kept (fallback ADD)
-    for (const id of ids) if (!candidateIds.has(id)) expect(bank.get(id)!.status).toBe('active');
-  });
-
-  it('with every rule on, a fact that carries instructions deletes nothing and is kept as a fact', async () => {
-    const r = await engineWith({ managerRules: true }).ingest(event);
-    expect(r.operations.filter((o) => o.type === 'DELETE' && !o.rejected)).toHaveLength(0);
-    expect(r.operations.filter((o) => o.rejected && /carries instructions/.test(o.rejected)).length).toBeGreaterThanOrEqual(6);
-    expect(bank.pendingBatches()).toHaveLength(0);
-    for (const id of ids) expect(bank.get(id)!.status).toBe('active');
-    expect(bank.list().total).toBe(25); // the 24 memories and the fact
   });
 });

@@ -63,7 +63,7 @@ describe('export and import', () => {
     const bundle = JSON.parse(JSON.stringify(src.exportBundle())) as BankBundle;
     const dir = tmp();
     let dst = await open(dir);
-    expect(await dst.importBundle(bundle, 'merge')).toEqual({ imported: src.size, skipped: 0 });
+    expect(await dst.importBundle(bundle, 'merge')).toEqual({ imported: src.size, skipped: 0, dropped: [] });
     for (let pass = 0; pass < 2; pass++) {
       const want = src.list({ status: 'all' }).items;
       const got = dst.list({ status: 'all' }).items;
@@ -93,7 +93,7 @@ describe('export and import', () => {
     }
     // Importing the same file again changes nothing but reports the skips.
     const before = filesHash(dir);
-    expect(await dst.importBundle(bundle, 'merge')).toEqual({ imported: 0, skipped: src.size });
+    expect(await dst.importBundle(bundle, 'merge')).toEqual({ imported: 0, skipped: src.size, dropped: [] });
     expect(filesHash(dir)).toBe(before);
     await dst.close();
   });
@@ -124,9 +124,9 @@ describe('export and import', () => {
     ['memories missing', (b) => ({ ...b, memories: undefined }), /"memories" must be an array/],
     ['memories an object', (b) => ({ ...b, memories: { a: b.memories[0] } }), /"memories" must be an array/],
     ['memory a string', (b) => ({ ...b, memories: [...b.memories, 'text'] }), /memories\[\d+\] is not an object/],
-    ['numeric id', (b) => mutateMemory(b, 1, (m) => (m.id = 7)), /memories\[1\]\.id must be a string/],
-    ['empty id', (b) => mutateMemory(b, 0, (m) => (m.id = '')), /memories\[0\]\.id must be a string/],
-    ['huge id', (b) => mutateMemory(b, 0, (m) => (m.id = 'x'.repeat(500))), /memories\[0\]\.id must be a string of 1-64 bytes/],
+    ['numeric id', (b) => mutateMemory(b, 1, (m) => (m.id = 7)), /memories\[1\]\.id must be an id/],
+    ['empty id', (b) => mutateMemory(b, 0, (m) => (m.id = '')), /memories\[0\]\.id is missing/],
+    ['huge id', (b) => mutateMemory(b, 0, (m) => (m.id = 'x'.repeat(500))), /memories\[0\]\.id must be an id: 1-64/],
     ['id with control characters', (b) => mutateMemory(b, 0, (m) => (m.id = 'a\u0000b')), /memories\[0\]\.id/],
     ['duplicate ids', (b) => ({ ...b, memories: [...b.memories, { ...b.memories[0], text: 'another text' }] }), /\.id is duplicated/],
     ['missing text', (b) => mutateMemory(b, 2, (m) => delete m.text), /memories\[2\]\.text must be a non-empty string/],
@@ -134,24 +134,31 @@ describe('export and import', () => {
     ['text as object', (b) => mutateMemory(b, 2, (m) => (m.text = { value: 'x' })), /memories\[2\]\.text must be a non-empty string/],
     ['huge text', (b) => mutateMemory(b, 0, (m) => (m.text = 'y'.repeat(100_000))), /limited to 2000 characters; this one has 100000/],
     ['unknown status', (b) => mutateMemory(b, 0, (m) => (m.status = 'archived')), /\.status must be active, superseded or deleted/],
-    ['bad createdAt', (b) => mutateMemory(b, 0, (m) => (m.createdAt = 'yesterday')), /\.createdAt must be an ISO time/],
+    ['bad createdAt', (b) => mutateMemory(b, 0, (m) => (m.createdAt = 'yesterday')), /\.createdAt must be an ISO 8601 time/],
     ['tags as string', (b) => mutateMemory(b, 0, (m) => (m.tags = 'a,b')), /\.tags must be an array of strings/],
     ['tags with a number', (b) => mutateMemory(b, 0, (m) => (m.tags = ['a', 1])), /\.tags must be an array of strings/],
     ['pinned as string', (b) => mutateMemory(b, 0, (m) => (m.pinned = 'yes')), /\.pinned must be true or false/],
     ['missing source', (b) => mutateMemory(b, 0, (m) => delete m.source), /\.source must be an object/],
-    ['eventTime as number', (b) => mutateMemory(b, 0, (m) => (m.eventTime = 20260101)), /\.eventTime must be a string/],
+    ['eventTime as number', (b) => mutateMemory(b, 0, (m) => (m.eventTime = 20260101)), /\.eventTime must be an ISO 8601 time/],
     ['history an object', (b) => ({ ...b, history: {} }), /"history" must be an array/],
     ['history item a number', (b) => ({ ...b, history: [...b.history, 5] }), /history\[\d+\] is not an object/],
-    ['history without opId', (b) => mutateRecord(b, 0, (r) => delete r.opId), /history\[0\]\.opId must be a string/],
+    ['history without opId', (b) => mutateRecord(b, 0, (r) => delete r.opId), /history\[0\]\.opId is missing/],
     ['duplicate opIds', (b) => ({ ...b, history: [...b.history, b.history[0]] }), /\.opId is duplicated/],
     ['unknown action', (b) => mutateRecord(b, 1, (r) => (r.action = 'EXPLODE')), /history\[1\]\.action is not a known operation/],
-    ['history memoryId a number', (b) => mutateRecord(b, 1, (r) => (r.memoryId = 3)), /history\[1\]\.memoryId must be a string/],
-    ['history time invalid', (b) => mutateRecord(b, 1, (r) => (r.time = 'noon')), /history\[1\]\.time must be an ISO time/],
+    ['history memoryId a number', (b) => mutateRecord(b, 1, (r) => (r.memoryId = 3)), /history\[1\]\.memoryId must be an id/],
+    ['history time invalid', (b) => mutateRecord(b, 1, (r) => (r.time = 'noon')), /history\[1\]\.time must be an ISO 8601 time/],
     ['after snapshot with bad status', (b) => mutateRecord(b, 0, (r) => (r.after = { ...r.after, status: 'gone' })), /history\[0\]\.after is not a memory snapshot/],
     ['huge text inside history', (b) => mutateRecord(b, 0, (r) => (r.after = { ...r.after, text: 'z'.repeat(1_000_000) })), /limited to 2000 characters/],
     ['candidates not a list', (b) => mutateRecord(b, 0, (r) => (r.candidates = 'all of them')), /history\[0\]\.candidates/],
     ['reason as nested junk', (b) => mutateRecord(b, 0, (r) => (r.reason = { a: [{ b: 1 }] })), /history\[0\]\.reason must be a string/],
     ['feedback an object', (b) => ({ ...b, feedback: { x: 1 } }), /"feedback" must be an array/],
+    // Ids and times are stored as they are, so a credential can hide in none of them.
+    ['an id that is a token', (b) => mutateMemory(b, 0, (m) => (m.id = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8')), /memories\[0\]\.id looks like a credential/],
+    ['eventTime that is a secret', (b) => mutateMemory(b, 0, (m) => (m.eventTime = 'password=Tr0ub4dor&3')), /memories\[0\]\.eventTime must be an ISO 8601 time/],
+    ['unknown source kind', (b) => mutateMemory(b, 0, (m) => (m.source = { kind: 'sk_live_' + 'a1B2c3D4e5F6g7H8i9J0k1L2' })), /memories\[0\]\.source\.kind must be one of/],
+    ['source event that is a token', (b) => mutateRecord(b, 0, (r) => (r.source = { kind: 'chat', event: 'xoxb-1234567890-1234567890-abcdefABCDEF1234567890ab' })), /history\[0\]\.source\.event/],
+    ['after.eventTime that is a secret', (b) => mutateRecord(b, 0, (r) => (r.after = { ...r.after, eventTime: 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8' })), /history\[0\]\.after\.eventTime must be an ISO 8601 time/],
+    ['candidate memoryId not an id', (b) => mutateRecord(b, 0, (r) => (r.candidates = [{ key: '0', memoryId: 'has spaces in it', text: 'x' }])), /history\[0\]\.candidates\[0\]\.memoryId must be an id/],
   ];
 
   it(`refuses ${variants.length} malformed files with a clear message and leaves the bank byte-for-byte untouched`, async () => {

@@ -52,7 +52,7 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-mcp-bank-'));
     s = await connect(['--bank', dir, '--endpoint', server.url, '--model', 'fake-model']);
     const { tools } = await s.client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(MEMORY_TOOLS.map((t) => t.name));
+    expect(tools.map((t) => t.name)).toEqual([...MEMORY_TOOLS.map((t) => t.name), 'memory_pending', 'memory_pending_resolve']);
     expect(tools[0]).toMatchObject({ inputSchema: MEMORY_TOOLS[0].inputSchema, annotations: { readOnlyHint: true, destructiveHint: false } });
     expect(tools.find((t) => t.name === 'memory_forget')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     expect(s.client.getInstructions()).toMatch(/^Project Memory is this project's long-term memory/);
@@ -141,10 +141,13 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
     const noModel = await call(s, 'memory_remember', { text: 'Builds use Node 22.' });
     expect(noModel.isError).toBe(true);
     expect(textOf(noModel)).toMatch(/^memory_remember needs a model for the Memory Manager: start `memory-r1 mcp` with --endpoint/);
-    // The second fact was screened as already held by the first (a NOOP, no model call); what the agent gets back is redacted.
-    expect(textOf(r)).toMatch(/^The Memory Manager decided for "Staging database password is in postgres:\/\/app:\[REDACTED:postgres-url-password\]@db\.internal:5432\/app now\.":\n- NOOP memory:/);
+    // The manager superseded the first fact by the second; what the agent gets back is redacted.
+    expect(textOf(r)).toMatch(/^The Memory Manager decided for "Staging database password is in postgres:\/\/app:\[REDACTED:postgres-url-password\]@db\.internal:5432\/app now\.":\n- UPDATE memory:/);
     const all = (await call(s, 'memory_search', { query: '', status: 'all' })).structuredContent.memories;
-    expect(all.map((m: any) => m.text)).toEqual(['Staging reads its database from postgres://app:[REDACTED:postgres-url-password]@db.internal:5432/app.']);
+    expect(all.map((m: any) => m.text).sort()).toEqual([
+      'Staging database password is in postgres://app:[REDACTED:postgres-url-password]@db.internal:5432/app now.',
+      'Staging reads its database from postgres://app:[REDACTED:postgres-url-password]@db.internal:5432/app.',
+    ]);
   });
 });
 

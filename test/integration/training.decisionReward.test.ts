@@ -36,13 +36,14 @@ describe('decision rewards for the per-fact manager', () => {
   it('gives the trainer the exact prompt and the schema choices of every case the model decides', async () => {
     const res = await fetch(`${server.url}/examples?kind=decision`);
     const { examples } = (await res.json()) as { examples: DecisionExample[] };
-    // Cases the engine settles without a call (no related memory, a plain holder) are not examples.
+    // Every case shows the model a related memory, so every case is an example (the engine settles only an empty bank or an exact repeat).
     expect(examples.length).toBeGreaterThan(100);
-    expect(examples.length).toBeLessThan(190);
+    expect(examples.length).toBeLessThanOrEqual(190);
     const c001 = examples.find((e) => e.id === 'c001')!;
-    expect(c001.decisions).toEqual(['REPLACES', 'NEW', 'SAME']);
-    expect(c001.ids).toEqual(['0', 'none']);
-    expect(c001.messages[1].content).toBe('Existing memories:\n[0] The project uses PostgreSQL 15.\n\nNew fact: The project upgraded PostgreSQL from 15 to 16.');
+    expect(c001.decisions).toEqual(['NEW', 'SAME', 'REPLACES', 'REFINES', 'UPDATE']);
+    // The model sees every related memory the search found (no word-overlap screen), each with its date and source.
+    expect(c001.ids).toEqual(['0', '1', '2', 'none']);
+    expect(c001.messages[1].content).toMatch(/^Existing memories:\n\[0\] \(\d{4}-\d{2}-\d{2}, manual\) The project uses PostgreSQL 15\.\n\[1\] \(\d{4}-\d{2}-\d{2}, manual\) .*\n\[2\] .*\n\nNew fact \(2025-06-01\): The project upgraded PostgreSQL from 15 to 16\.$/);
     expect((await fetch(`${server.url}/examples?kind=manager`)).status).toBe(400);
   });
 

@@ -35,6 +35,7 @@ describe('export-training: trajectories and feedback as JSONL', () => {
   });
 
   it('writes the manager prompt, output and operations, and the answers with their feedback label', async () => {
+    await bank.addManual('The project lints with ESLint.');
     await engine.remember('The project uses pnpm for installs.', { kind: 'manual' });
     const liked = await engine.answer('Which package manager?');
     const plain = await engine.answer('What installs packages?');

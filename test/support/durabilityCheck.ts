@@ -111,7 +111,12 @@ export function readHistoryFile(bankDir: string): { records: HistoryRecord[]; da
     return { records: [], damaged: 0, tornBytes: 0 };
   }
   const lines = text.split('\n');
-  let tornBytes = Buffer.byteLength(lines.pop()!); // text after the last newline: an unfinished write
+  const tail = lines.pop()!;
+  // Text after the last newline is an unfinished write, unless it is a whole record that only lost its newline.
+  const tailOk = /^([0-9a-f]{8}) (.*)$/.exec(tail);
+  let tornBytes = 0;
+  if (tailOk && parseInt(tailOk[1], 16) === crc32(tailOk[2])) lines.push(tail);
+  else tornBytes = Buffer.byteLength(tail);
   const records: HistoryRecord[] = [];
   let damaged = 0;
   // A line with commitSize n starts n lines written as one unit: all of them count, or none (torn).

@@ -32,6 +32,8 @@ export interface Fault {
   dripMs?: number;
   /** Close the socket without answering. */
   hangUp?: boolean;
+  /** Send the headers and the first bytes of the body, then nothing for this long (a server stalled mid-reply). */
+  stallBodyMs?: number;
 }
 
 export interface FakeOpenAIServer {
@@ -153,6 +155,12 @@ export async function startFakeOpenAIServer(opts: { reply?: ReplyFn; embeddingDi
           res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } })}\n\n`);
           res.write('data: [DONE]\n\n');
           res.end();
+        } else if (f?.stallBodyMs) {
+          const reply = JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: (body as { model?: string }).model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }] });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write(reply.slice(0, 20));
+          await sleep(f.stallBodyMs);
+          if (!res.destroyed) res.end(reply.slice(20));
         } else {
           json(res, {
             id: 'chatcmpl-fake',
@@ -207,17 +215,17 @@ export function candidatesIn(req: FakeChatRequest): { id: string; text: string }
   const user = req.messages.find((m) => m.role === 'user')?.content ?? '';
   const m = /in the following format only:\n\n([\s\S]*?)\n\nThe new retrieved facts/.exec(user);
   if (m) return JSON.parse(m[1]);
-  // The per-fact protocol: "Existing memories:\n[0] text\n...\n\nNew fact: ..."
-  const pf = /Existing memories:\n([\s\S]*?)\n\nNew fact: /.exec(user);
+  // The per-fact protocol: "Existing memories:\n[0] (2025-01-02, chat) text\n...\n\nNew fact (2025-03-04): ..."
+  const pf = /Existing memories:\n([\s\S]*?)\n\nNew fact(?: \([^)]*\))?: /.exec(user);
   if (!pf) return [];
-  return [...pf[1].matchAll(/^\[([^\]]+)\] (.*)$/gm)].map((x) => ({ id: x[1], text: x[2] }));
+  return [...pf[1].matchAll(/^\[([^\]]+)\] (?:\(\d{4}-\d{2}-\d{2}[^)]*\) )?(.*)$/gm)].map((x) => ({ id: x[1], text: x[2] }));
 }
 
 export function factIn(req: FakeChatRequest): string {
   const user = req.messages.find((m) => m.role === 'user')?.content ?? '';
   const m = /determine whether these facts should be added, updated, or deleted in the memory\.\n\n([\s\S]*?)\n\nReturn the JSON only/.exec(user);
   if (m) return (JSON.parse(m[1]) as string[])[0];
-  return /\n\nNew fact: ([\s\S]*)$/.exec(user)?.[1] ?? '';
+  return /\n\nNew fact(?: \([^)]*\))?: ([\s\S]*)$/.exec(user)?.[1] ?? '';
 }
 
 /** Which manager protocol a request uses. */

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 export interface McpSession {
   client: Client;
@@ -32,14 +33,18 @@ export async function bundleMcpServer(): Promise<{ script: string; cleanup(): vo
   return { script, cleanup: () => fs.rmSync(tmp, { recursive: true, force: true }) };
 }
 
-/** Starts the server (without the caller's MEMORY_R1_* variables) and connects a client named `name`. */
-export async function connectMcp(script: string, args: string[], name = 'test-agent'): Promise<McpSession> {
+/**
+ * Starts the server (without the caller's MEMORY_R1_* variables) and connects a client named `name`. With
+ * `elicit`, the client can ask its user (MCP elicitation) and this function answers for the user.
+ */
+export async function connectMcp(script: string, args: string[], name = 'test-agent', elicit?: (message: string) => { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> }): Promise<McpSession> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MEMORY_R1_')) env[k] = v;
   const transport = new StdioClientTransport({ command: process.execPath, args: [script, ...args], env, stderr: 'pipe' });
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const client = new Client({ name, version: '1.0.0' });
+  const client = new Client({ name, version: '1.0.0' }, elicit ? { capabilities: { elicitation: {} } } : undefined);
+  if (elicit) client.setRequestHandler(ElicitRequestSchema, async (req) => elicit(req.params.message));
   await client.connect(transport);
   return { client, stderr: () => err, close: () => client.close() };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { carriesFact, holdsFact, looksLikeInstruction, mayReplace, relatedTo } from '../../src/core/agents/factOverlap';
+import { carriesFact, holdsFact, looksLikeInstruction, mayReplace, relatedTo } from '../../src/core/eval/factOverlap';
 
 describe('content checks on manager decisions', () => {
   const fact = 'The billing database moved from PostgreSQL 15 to PostgreSQL 16.';

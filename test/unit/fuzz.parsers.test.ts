@@ -246,6 +246,10 @@ describe('fuzz: manager, answer and extractor outputs', () => {
           // An update supersedes a candidate with a new memory.
           expect(beforeState.has(r.memoryId), `${ctx}: UPDATE reused ${r.memoryId}`).toBe(false);
           expect(candIds.has(r.after!.supersedes!), `${ctx}: UPDATE superseded ${r.after?.supersedes}, not a candidate`).toBe(true);
+        } else if (r.action === 'NOOP') {
+          // A NOOP changes nothing; one on a memory outside the candidates is the bank's own: the text an ADD carried is already there.
+          expect(candIds.has(r.memoryId) || /already held by memory/.test(r.reason ?? ''), `${ctx}: NOOP on ${r.memoryId}, not a candidate`).toBe(true);
+          expect(r.after, `${ctx}: a NOOP with a new state`).toBeUndefined();
         } else expect(candIds.has(r.memoryId), `${ctx}: ${r.action} on ${r.memoryId}, not a candidate`).toBe(true);
       }
       // Memories outside the candidates are untouched (full comparison on every 10th case).

@@ -11,6 +11,8 @@ import { BankError } from '../../core/errors';
 import type { CaptureEvent } from '../../core/types';
 import { newId, nowIso } from '../../core/util/text';
 import { locomoIngestEvents } from './eval';
+import { describeHeldBatch, findHeldBatch } from '../../core/tools/pendingTools';
+import { MAX_EVENT_CHARS } from '../../core/capture/eventFormat';
 
 export const listCommand: CliCommand = {
   name: 'list',
@@ -69,10 +71,11 @@ export const historyCommand: CliCommand = {
 
 export const undoCommand: CliCommand = {
   name: 'undo',
-  summary: 'Undo the last batch (everything one manager run or import did), or one operation',
+  summary: 'Undo everything the last ingest run, captured event or batch did, or one operation',
   usage: `memory-r1 undo [<operation id>]
-  Without an id: every operation of the newest batch that can still be undone, in one write (as
-  VS Code's "Project Memory: Undo" does). With an id: that operation alone.
+  Without an id: everything the newest undoable operation's run did (one \`ingest\` or \`import\`, one
+  MCP agent session), else its captured event, else its batch, in one write (as VS Code's
+  "Project Memory: Undo" does). With an id: that operation alone.
 ${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const bank = await openCliBank(cliConfig(args));
@@ -82,11 +85,49 @@ ${COMMON_FLAGS_HELP}`,
         for (const r of await bank.undo(opId)) io.out(formatRecord(r));
         return 0;
       }
-      const last = bank.lastUndoable();
-      if (!last) throw new BankError('NOT_FOUND', 'Nothing to undo.');
-      const { records, skipped } = await bank.undoBatch(last.batchId);
+      const group = bank.lastUndoableGroup();
+      if (!group) throw new BankError('NOT_FOUND', 'Nothing to undo.');
+      const { records, skipped, operations } = await bank.undoBatch(group.key);
+      const what = { run: 'the last run (one ingest, import or agent session)', event: 'the last captured event', batch: 'the last batch' }[group.kind];
+      io.out(`Undid ${operations} operation(s) of ${what}:`);
       for (const r of records) io.out(formatRecord(r));
       for (const k of skipped) io.err(`memory-r1 undo: left ${k.memoryId} as it is: ${k.reason}`);
+      return 0;
+    } finally {
+      await bank.close();
+    }
+  },
+};
+
+export const pendingCommand: CliCommand = {
+  name: 'pending',
+  summary: 'List the operations held for approval, and approve or reject them',
+  usage: `memory-r1 pending                      list the held batches (id, why, what each would do)
+memory-r1 pending approve <id|prefix>  apply one held batch (atomically; it is recorded like any operation)
+memory-r1 pending reject <id|prefix>   drop one held batch; nothing changes in the bank
+  Batches are held when one event or run would retire more existing memories than its cap allows, or
+  when one batch would change most of the memories it was shown.
+${COMMON_FLAGS_HELP}`,
+  async run(args, io) {
+    const [verb, idArg] = args.positionals;
+    if (verb && verb !== 'approve' && verb !== 'reject' && verb !== 'list') throw new UsageError(`unknown action "${verb}": use approve, reject or list`);
+    const bank = await openCliBank(cliConfig(args));
+    try {
+      const held = bank.pendingBatches();
+      if (!verb || verb === 'list') {
+        if (!held.length) io.out('No operations are held for approval.');
+        for (const b of held) for (const line of describeHeldBatch(bank, b)) io.out(line);
+        return 0;
+      }
+      if (!idArg) throw new UsageError(`pending ${verb} needs the held batch's id (see memory-r1 pending)`);
+      const found = findHeldBatch(bank, idArg);
+      if (typeof found === 'string') throw new UsageError(found);
+      const matches = [found];
+      const recs = await bank.resolvePending(matches[0].id, verb === 'approve');
+      if (verb === 'approve') {
+        io.out(`Applied held batch ${matches[0].id}:`);
+        for (const r of recs) io.out(formatRecord(r));
+      } else io.out(`Rejected held batch ${matches[0].id}; the bank is unchanged.`);
       return 0;
     } finally {
       await bank.close();
@@ -127,6 +168,7 @@ export const importCommand: CliCommand = {
     try {
       const r = await bank.importBundle(data, args.flags.has('replace') ? 'replace' : 'merge');
       io.out(`imported ${r.imported} memories${r.skipped ? `, skipped ${r.skipped} already present` : ''}`);
+      if (r.dropped.length) io.err(`memory-r1 import: left out ${r.dropped.length} field(s) that are not part of the export format: ${r.dropped.slice(0, 20).join(', ')}${r.dropped.length > 20 ? ', …' : ''}`);
       return 0;
     } finally {
       await bank.close();
@@ -208,46 +250,101 @@ export const askCommand: CliCommand = {
   },
 };
 
-/** Turn files: JSON array or JSON Lines of `{text, time?, speaker?, source?}`, or plain text (one event per paragraph). */
-export function readTurns(file: string): CaptureEvent[] {
-  const raw = readText(file);
+/** The largest file `ingest` reads at once; a bigger one is split by the user (each part is its own run). */
+export const MAX_INGEST_BYTES = 10 * 1024 * 1024;
+
+/** What reading a turns file found besides the events: long turns split, lines it could not use. */
+export interface TurnsNotes {
+  split: { turn: number; chars: number; parts: number }[];
+}
+
+/**
+ * Turn files: JSON array or JSON Lines of `{text, time?, speaker?, source?}`, or plain text (one event per
+ * paragraph). A turn longer than capture's event limit is split into several events (at paragraph, line or
+ * word boundaries), as capture would never send more than that in one prompt.
+ */
+export function readTurns(file: string, notes: TurnsNotes = { split: [] }): CaptureEvent[] {
+  const raw = readText(file, MAX_INGEST_BYTES);
   const trimmed = raw.trim();
   let items: unknown[];
   if (trimmed.startsWith('[')) items = parseJson(trimmed, file) as unknown[];
   else if (trimmed.startsWith('{')) items = trimmed.split('\n').filter((l) => l.trim()).map((l, i) => parseJson(l, `${file} line ${i + 1}`));
   else items = trimmed.split(/\n\s*\n/).map((p) => ({ text: p.trim() }));
-  return items.map((it, i) => {
+  return items.flatMap((it, i) => {
     const o = it as { text?: unknown; time?: unknown; speaker?: unknown; source?: unknown };
     if (!o || typeof o.text !== 'string' || !o.text.trim()) throw new UsageError(`${file}: turn ${i + 1} has no "text"`);
     const time = typeof o.time === 'string' && !Number.isNaN(Date.parse(o.time)) ? new Date(o.time).toISOString() : undefined;
-    return {
+    const text = typeof o.speaker === 'string' ? `${o.speaker}: ${o.text}` : o.text;
+    const parts = splitEventText(text, MAX_EVENT_CHARS);
+    if (parts.length > 1) notes.split.push({ turn: i + 1, chars: text.length, parts: parts.length });
+    return parts.map((part, k) => ({
       id: newId(),
-      source: { kind: 'cli', ref: `${path.basename(file)}#${i + 1}`, actor: typeof o.speaker === 'string' ? o.speaker : undefined },
-      text: typeof o.speaker === 'string' ? `${o.speaker}: ${o.text}` : o.text,
+      source: { kind: 'cli' as const, ref: `${path.basename(file)}#${i + 1}${parts.length > 1 ? `.${k + 1}` : ''}`, actor: typeof o.speaker === 'string' ? o.speaker : undefined },
+      text: part,
       time: time ?? nowIso(),
       eventTime: time,
-    };
+    }));
   });
+}
+
+/** Splits a text into parts of at most `max` characters, preferring paragraph, then line, then word boundaries. */
+export function splitEventText(text: string, max: number): string[] {
+  const parts: string[] = [];
+  let rest = text.trim();
+  while (rest.length > max) {
+    const window = rest.slice(0, max);
+    let cut = window.lastIndexOf('\n\n');
+    if (cut < max / 2) cut = window.lastIndexOf('\n');
+    if (cut < max / 2) cut = window.lastIndexOf(' ');
+    if (cut < max / 2) {
+      cut = max;
+      const code = rest.charCodeAt(cut - 1);
+      if (code >= 0xd800 && code <= 0xdbff) cut--; // never split a surrogate pair
+    }
+    parts.push(rest.slice(0, cut).trim());
+    rest = rest.slice(cut).trim();
+  }
+  if (rest) parts.push(rest);
+  return parts;
 }
 
 export const ingestCommand: CliCommand = {
   name: 'ingest',
   summary: 'Feed a file of turns through extraction and the Memory Manager',
-  usage: `memory-r1 ingest <turns.json|turns.jsonl|notes.txt>\n       memory-r1 ingest --locomo <locomo10.json> --sample <id> [--max-turns N]\n${COMMON_FLAGS_HELP}`,
+  usage: `memory-r1 ingest <turns.json|turns.jsonl|notes.txt>\n       memory-r1 ingest --locomo <locomo10.json> --sample <id> [--max-turns N]
+  Turns longer than ${MAX_EVENT_CHARS} characters (capture's event limit) are split into several events; files
+  over ${MAX_INGEST_BYTES / 1024 / 1024} MB, binary files and text that is not UTF-8 are refused. The run is one unit: \`memory-r1 undo\`
+  reverts all of it. Exit code 1 when the model's output could not be used for some events (they are listed).
+${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const file = args.positionals[0];
-    const events = locomoIngestEvents(args) ?? (file ? readTurns(file) : undefined);
+    const notes: TurnsNotes = { split: [] };
+    const events = locomoIngestEvents(args) ?? (file ? readTurns(file, notes) : undefined);
     if (!events) throw new UsageError('ingest needs a file (or --locomo <file> --sample <id>)');
+    for (const s of notes.split) io.err(`memory-r1 ingest: turn ${s.turn} has ${s.chars} characters; split into ${s.parts} events of at most ${MAX_EVENT_CHARS}`);
     const engine = await openCliEngine(cliConfig(args, { endpoint: 'required' }));
     try {
+      const run = engine.startRun();
+      const unusable: string[] = [];
+      let held = 0;
       let n = 0;
       for (const e of events) {
-        const r = await engine.ingest(e);
+        const r = await engine.ingest(e, undefined, run);
         n++;
         io.out(`[${n}/${events.length}] ${r.facts.length} fact(s)${r.redactions ? `; redacted ${describeCounts(r.redactions)}` : ''}`);
+        if (r.unusable) {
+          unusable.push(`${e.source.ref ?? `event ${n}`}: ${r.unusable}`);
+          io.err(`memory-r1 ingest: event ${n}: ${r.unusable}`);
+        }
         for (const o of r.operations) io.out(`  ${formatOperation(o)}`);
+        held += r.operations.filter((o) => o.held).length;
       }
       io.out(`bank now holds ${engine.bank.list().counts.active} active memories`);
+      if (held) io.out(`${held} operation(s) are held for approval: see \`memory-r1 pending\``);
+      if (unusable.length) {
+        io.err(`memory-r1 ingest: the model's output could not be used for ${unusable.length} of ${events.length} event(s); nothing was stored for them. Ingest them again (a larger model, or a server with JSON output) once fixed.`);
+        return 1;
+      }
       return 0;
     } finally {
       await engine.bank.close();
@@ -255,13 +352,44 @@ export const ingestCommand: CliCommand = {
   },
 };
 
-export function readText(file: string): string {
+/**
+ * A text file, checked: at most `maxBytes`, not binary (NUL bytes), valid UTF-8. Decoding is strict:
+ * invalid bytes are refused with their offset, never turned into U+FFFD.
+ */
+export function readText(file: string, maxBytes = MAX_INGEST_BYTES): string {
+  let buf: Buffer;
   try {
-    return fs.readFileSync(file, 'utf8');
+    const size = fs.statSync(file).size;
+    if (size > maxBytes) throw new UsageError(`${file} is ${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${(maxBytes / 1024 / 1024).toFixed(0)} MB. Split it into smaller files.`);
+    buf = fs.readFileSync(file);
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `No such file: ${file}` : `Cannot read ${file}: ${(err as Error).message}`);
   }
+  const nul = buf.indexOf(0);
+  if (nul >= 0) throw new UsageError(`${file} looks binary (a NUL byte at offset ${nul}); skipped. Give a text, JSON or JSON Lines file.`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(buf);
+  } catch {
+    throw new UsageError(`${file} is not valid UTF-8 (first bad byte at offset ${firstInvalidUtf8(buf)}); convert it, e.g. \`iconv -f latin1 -t utf-8\`.`);
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(buf: Buffer): number {
+  for (let i = 0; i < buf.length; ) {
+    const b = buf[i];
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (!len) return i;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(i, i + len));
+    } catch {
+      return i;
+    }
+    i += len;
+  }
+  return buf.length;
 }
 
 export function readJsonFile(file: string): unknown {

@@ -1,7 +1,7 @@
 import type { ChatModel } from '../llm/chatModel';
 import type { TokenUsage } from '../types';
 import { EXTRACTION_SCHEMA, EXTRACTION_SYSTEM, extractionMessages } from './prompts';
-import { parseFacts } from './managerOutput';
+import { factsProblem, parseFacts } from './managerOutput';
 
 /**
  * One extraction call: the event's text in, its facts out. Shared by the engine and the evaluation
@@ -11,7 +11,7 @@ export async function extractFactsFromText(
   model: ChatModel,
   text: string,
   opts: { eventTime?: string; maxTokens?: number; signal?: AbortSignal } = {},
-): Promise<{ facts: string[]; usage: TokenUsage; raw: string }> {
+): Promise<{ facts: string[]; usage: TokenUsage; raw: string; problem?: string }> {
   const res = await model.complete({
     messages: extractionMessages(text, opts.eventTime),
     json: { schema: EXTRACTION_SCHEMA, name: 'facts' },
@@ -20,7 +20,8 @@ export async function extractFactsFromText(
     signal: opts.signal,
   });
   const facts = parseFacts(res.text).filter((f) => !copiedFromPrompt(f, text));
-  return { facts, usage: res.usage, raw: res.text };
+  const problem = factsProblem(res.text);
+  return { facts, usage: res.usage, raw: res.text, ...(problem ? { problem } : {}) };
 }
 
 const words = (text: string): Set<string> => new Set(text.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []);

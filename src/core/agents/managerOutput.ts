@@ -107,6 +107,14 @@ export function parseManagerOutput(raw: string, candidates: CandidateView[], max
 }
 
 /** Facts from the extractor's output; tolerant of shapes small models produce. Never throws. */
+/** Why an extractor reply cannot be read as facts (not JSON, no "facts" list), or undefined when it can. */
+export function factsProblem(raw: string): string | undefined {
+  const json = extractJson(raw);
+  if (json === undefined) return completeFactsBeforeCut(raw) ? undefined : raw.trim() ? 'the reply is not JSON' : 'the reply is empty';
+  const list = Array.isArray(json) ? json : json && typeof json === 'object' ? (json as Record<string, unknown>).facts : undefined;
+  return Array.isArray(list) ? undefined : 'the reply has no "facts" list';
+}
+
 export function parseFacts(raw: string, maxFacts = 20, maxChars = 2000): string[] {
   const json = extractJson(raw);
   let list: unknown = Array.isArray(json) ? json : json && typeof json === 'object' ? (json as Record<string, unknown>).facts : undefined;

@@ -1,6 +1,8 @@
 import { BankError } from '../errors';
 import type { Feedback } from '../api';
-import type { HistoryRecord, Memory, MemorySnapshot, SourceRef } from '../types';
+import type { CandidateView, HistoryRecord, Memory, MemorySnapshot, SourceKind, SourceRef } from '../types';
+import { ISO_TIME, RECORD_ID } from '../privacy/boundary';
+import { redactSecrets } from '../privacy/redact';
 
 /** The export file: the whole bank with its history, enough to rebuild it elsewhere. */
 export interface BankBundle {
@@ -11,18 +13,90 @@ export interface BankBundle {
   memories: Memory[];
   history: HistoryRecord[];
   feedback: Feedback[];
+  /** After parsing a file: its fields that are not part of the format and were left out (`history[3]."notes"`). */
+  dropped?: string[];
 }
 
 const STATUSES = new Set(['active', 'superseded', 'deleted']);
 const ACTIONS = new Set(['ADD', 'UPDATE', 'SUPERSEDE', 'DELETE', 'NOOP', 'RESTORE', 'EDIT', 'PIN', 'UNPIN', 'UNDO', 'IMPORT', 'SCRUB']);
-const MAX_ID = 64;
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const SOURCE_KINDS: ReadonlySet<SourceKind> = new Set<SourceKind>(['chat', 'save', 'commit', 'terminal', 'diagnostic', 'manual', 'import', 'dialogue', 'cli', 'agent']);
 
-/** Validates an import file completely before anything is written; throws with the first problem found. */
+// The format, field by field: what each object may hold. Anything else in a file is dropped and reported.
+const MEMORY_KEYS = ['id', 'text', 'status', 'createdAt', 'updatedAt', 'eventTime', 'validTo', 'supersededBy', 'supersedes', 'tags', 'pinned', 'source'];
+const RECORD_KEYS = ['seq', 'opId', 'batchId', 'action', 'memoryId', 'before', 'after', 'fact', 'candidates', 'reason', 'model', 'source', 'undoes', 'actor', 'redactions', 'guard', 'time', 'run'];
+const SNAPSHOT_KEYS = ['text', 'status', 'tags', 'pinned', 'eventTime', 'validTo', 'supersededBy', 'supersedes'];
+const SOURCE_KEYS = ['kind', 'ref', 'actor', 'event'];
+const CANDIDATE_KEYS = ['key', 'memoryId', 'text'];
+const FEEDBACK_KEYS = ['answerId', 'kind', 'question', 'answer', 'memoryIds', 'time'];
+const TOP_KEYS = ['format', 'version', 'exportedAt', 'embedder', 'memories', 'history', 'feedback'];
+
+/**
+ * Validates an import file completely before anything is written; throws with the first problem found.
+ * Ids and times are checked against their shapes (an id that looks like a credential is refused: ids are
+ * stored as they are); every other string is redacted later by the bank; unknown fields are dropped and
+ * listed in `dropped`.
+ */
 export function parseBundle(data: unknown): BankBundle {
   const fail = (where: string, what: string): never => {
     throw new BankError('INVALID_INPUT', `The import file is not a valid memory bank export: ${where} ${what}.`);
   };
+  const dropped: string[] = [];
+  const unknownKeys = (o: Record<string, unknown>, known: string[], where: string) => {
+    for (const k of Object.keys(o)) if (!known.includes(k)) dropped.push(where ? `${where}.${safeKey(k)}` : safeKey(k));
+  };
+  const id = (v: unknown, where: string, optional = false): string | undefined => {
+    if (v === undefined || v === null || v === '') {
+      if (optional) return undefined;
+      fail(where, 'is missing');
+    }
+    if (typeof v !== 'string' || !RECORD_ID.test(v)) fail(where, 'must be an id: 1-64 letters, digits and . _ : - (starting with a letter or digit)');
+    if (redactSecrets(v as string).findings.length) fail(where, 'looks like a credential, not an id');
+    return v as string;
+  };
+  const time = (v: unknown, where: string, optional = false): string | undefined => {
+    if (v === undefined || v === null || v === '') {
+      if (optional) return undefined;
+      fail(where, 'is missing');
+    }
+    if (typeof v !== 'string' || !ISO_TIME.test(v) || Number.isNaN(Date.parse(v))) fail(where, 'must be an ISO 8601 time (2026-04-11 or 2026-04-11T09:30:00Z)');
+    return v as string;
+  };
+  const str = (v: unknown, where: string): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') fail(where, 'must be a string');
+    return v as string;
+  };
+  const source = (v: unknown, where: string): SourceRef => {
+    if (!isObj(v)) fail(where, 'must be an object with a "kind"');
+    const o = v as Record<string, unknown>;
+    if (!SOURCE_KINDS.has(o.kind as SourceKind)) fail(`${where}.kind`, `must be one of ${[...SOURCE_KINDS].join(', ')}`);
+    unknownKeys(o, SOURCE_KEYS, where);
+    const out: SourceRef = { kind: o.kind as SourceKind };
+    const ref = str(o.ref, `${where}.ref`);
+    const actor = str(o.actor, `${where}.actor`);
+    const event = id(o.event, `${where}.event`, true);
+    if (ref !== undefined) out.ref = ref;
+    if (actor !== undefined) out.actor = actor;
+    if (event !== undefined) out.event = event;
+    return out;
+  };
+  const snapshot = (v: unknown, where: string): MemorySnapshot => {
+    if (!isObj(v)) fail(where, 'is not a memory snapshot');
+    const o = v as Record<string, unknown>;
+    if (typeof o.text !== 'string' || !STATUSES.has(o.status as string) || !isStrArray(o.tags) || typeof o.pinned !== 'boolean') fail(where, 'is not a memory snapshot');
+    unknownKeys(o, SNAPSHOT_KEYS, where);
+    const out: MemorySnapshot = { text: o.text as string, status: o.status as MemorySnapshot['status'], tags: [...(o.tags as string[])], pinned: o.pinned as boolean };
+    const eventTime = time(o.eventTime, `${where}.eventTime`, true);
+    const validTo = time(o.validTo, `${where}.validTo`, true);
+    const supersededBy = id(o.supersededBy, `${where}.supersededBy`, true);
+    const supersedes = id(o.supersedes, `${where}.supersedes`, true);
+    if (eventTime) out.eventTime = eventTime;
+    if (validTo) out.validTo = validTo;
+    if (supersededBy) out.supersededBy = supersededBy;
+    if (supersedes) out.supersedes = supersedes;
+    return out;
+  };
+
   if (!isObj(data)) fail('the file', 'is not a JSON object');
   const d = data as Record<string, unknown>;
   if (d.format !== 'project-memory-bank') fail('"format"', 'must be "project-memory-bank"');
@@ -30,99 +104,134 @@ export function parseBundle(data: unknown): BankBundle {
   if (!Array.isArray(d.memories)) fail('"memories"', 'must be an array');
   if (d.history !== undefined && !Array.isArray(d.history)) fail('"history"', 'must be an array');
   if (d.feedback !== undefined && !Array.isArray(d.feedback)) fail('"feedback"', 'must be an array');
+  unknownKeys(d, TOP_KEYS, '');
+
   const ids = new Set<string>();
   const memories = (d.memories as unknown[]).map((m, i) => {
     const where = `memories[${i}]`;
     if (!isObj(m)) fail(where, 'is not an object');
     const o = m as Record<string, unknown>;
-    if (!isStr(o.id) || !o.id || Buffer.byteLength(o.id as string) > MAX_ID) fail(`${where}.id`, `must be a string of 1-${MAX_ID} bytes`);
-    // Control characters would not survive the vector file's NUL-padded id field.
-    if (CONTROL.test(o.id as string)) fail(`${where}.id`, 'must not contain control characters');
-    if (ids.has(o.id as string)) fail(`${where}.id`, 'is duplicated');
-    ids.add(o.id as string);
-    if (!isStr(o.text) || !(o.text as string).trim()) fail(`${where}.text`, 'must be a non-empty string');
+    const memId = id(o.id, `${where}.id`)!;
+    if (ids.has(memId)) fail(`${where}.id`, 'is duplicated');
+    ids.add(memId);
+    if (typeof o.text !== 'string' || !(o.text as string).trim()) fail(`${where}.text`, 'must be a non-empty string');
     if (!STATUSES.has(o.status as string)) fail(`${where}.status`, 'must be active, superseded or deleted');
-    if (!isTime(o.createdAt)) fail(`${where}.createdAt`, 'must be an ISO time');
-    if (!isTime(o.updatedAt)) fail(`${where}.updatedAt`, 'must be an ISO time');
-    if (o.eventTime !== undefined && !isStr(o.eventTime)) fail(`${where}.eventTime`, 'must be a string');
     if (!isStrArray(o.tags)) fail(`${where}.tags`, 'must be an array of strings');
     if (typeof o.pinned !== 'boolean') fail(`${where}.pinned`, 'must be true or false');
-    if (!isSource(o.source)) fail(`${where}.source`, 'must be an object with a "kind"');
+    unknownKeys(o, MEMORY_KEYS, where);
+    const eventTime = time(o.eventTime, `${where}.eventTime`, true);
+    const validTo = time(o.validTo, `${where}.validTo`, true);
+    const supersededBy = id(o.supersededBy, `${where}.supersededBy`, true);
+    const supersedes = id(o.supersedes, `${where}.supersedes`, true);
     return {
-      id: o.id as string,
+      id: memId,
       text: o.text as string,
       status: o.status as Memory['status'],
-      createdAt: o.createdAt as string,
-      updatedAt: o.updatedAt as string,
-      ...(o.eventTime ? { eventTime: o.eventTime as string } : {}),
-      ...(isStr(o.validTo) && o.validTo ? { validTo: o.validTo as string } : {}),
-      ...(isStr(o.supersededBy) && o.supersededBy ? { supersededBy: o.supersededBy as string } : {}),
-      ...(isStr(o.supersedes) && o.supersedes ? { supersedes: o.supersedes as string } : {}),
+      createdAt: time(o.createdAt, `${where}.createdAt`)!,
+      updatedAt: time(o.updatedAt, `${where}.updatedAt`)!,
+      ...(eventTime ? { eventTime } : {}),
+      ...(validTo ? { validTo } : {}),
+      ...(supersededBy ? { supersededBy } : {}),
+      ...(supersedes ? { supersedes } : {}),
       tags: [...(o.tags as string[])],
       pinned: o.pinned as boolean,
-      source: o.source as SourceRef,
+      source: source(o.source, `${where}.source`),
     } satisfies Memory;
   });
+
   const opIds = new Set<string>();
   const history = ((d.history as unknown[] | undefined) ?? []).map((r, i) => {
     const where = `history[${i}]`;
     if (!isObj(r)) fail(where, 'is not an object');
     const o = r as Record<string, unknown>;
-    if (!isStr(o.opId) || !o.opId) fail(`${where}.opId`, 'must be a string');
-    if (opIds.has(o.opId as string)) fail(`${where}.opId`, 'is duplicated');
-    opIds.add(o.opId as string);
+    const opId = id(o.opId, `${where}.opId`)!;
+    if (opIds.has(opId)) fail(`${where}.opId`, 'is duplicated');
+    opIds.add(opId);
     if (!ACTIONS.has(o.action as string)) fail(`${where}.action`, 'is not a known operation');
-    if (!isStr(o.memoryId)) fail(`${where}.memoryId`, 'must be a string');
-    if (!isTime(o.time)) fail(`${where}.time`, 'must be an ISO time');
-    for (const k of ['before', 'after'] as const) if (o[k] !== undefined && !isSnapshot(o[k])) fail(`${where}.${k}`, 'is not a memory snapshot');
-    for (const k of ['batchId', 'fact', 'reason', 'model', 'undoes', 'guard'] as const) if (o[k] !== undefined && !isStr(o[k])) fail(`${where}.${k}`, 'must be a string');
-    if (o.source !== undefined && !isSource(o.source)) fail(`${where}.source`, 'must be an object with a "kind"');
-    if (o.candidates !== undefined && !(Array.isArray(o.candidates) && o.candidates.every(isCandidate))) {
-      fail(`${where}.candidates`, 'must be a list of {key, memoryId, text}');
-    }
+    unknownKeys(o, RECORD_KEYS, where);
     // Only the record's own fields are kept: unknown keys in a file never reach the history log.
-    const rec: Record<string, unknown> = { seq: 0, opId: o.opId, batchId: isStr(o.batchId) ? o.batchId : o.opId, action: o.action, memoryId: o.memoryId, time: o.time };
-    for (const k of ['before', 'after', 'fact', 'candidates', 'reason', 'model', 'source', 'undoes', 'guard'] as const) if (o[k] !== undefined) rec[k] = o[k];
+    const rec: Record<string, unknown> = {
+      seq: 0,
+      opId,
+      batchId: id(o.batchId, `${where}.batchId`, true) ?? opId,
+      action: o.action,
+      memoryId: o.action === 'NOOP' && (o.memoryId === '' || o.memoryId === undefined) ? '' : id(o.memoryId, `${where}.memoryId`),
+      time: time(o.time, `${where}.time`),
+    };
+    for (const k of ['before', 'after'] as const) if (o[k] !== undefined) rec[k] = snapshot(o[k], `${where}.${k}`);
+    for (const k of ['fact', 'reason', 'model', 'guard', 'actor'] as const) {
+      const v = str(o[k], `${where}.${k}`);
+      if (v !== undefined) rec[k] = v;
+    }
+    const undoes = id(o.undoes, `${where}.undoes`, true);
+    if (undoes) rec.undoes = undoes;
+    const run = id(o.run, `${where}.run`, true);
+    if (run) rec.run = run;
+    if (o.source !== undefined) rec.source = source(o.source, `${where}.source`);
+    if (o.candidates !== undefined) {
+      if (!Array.isArray(o.candidates)) fail(`${where}.candidates`, 'must be a list of {key, memoryId, text}');
+      rec.candidates = (o.candidates as unknown[]).map((c, j): CandidateView => {
+        const cw = `${where}.candidates[${j}]`;
+        if (!isObj(c)) fail(cw, 'must be {key, memoryId, text}');
+        const co = c as Record<string, unknown>;
+        unknownKeys(co, CANDIDATE_KEYS, cw);
+        const key = str(co.key, `${cw}.key`);
+        const text = str(co.text, `${cw}.text`);
+        if (key === undefined || text === undefined) fail(cw, 'must be {key, memoryId, text}');
+        return { key: key!, memoryId: id(co.memoryId, `${cw}.memoryId`)!, text: text! };
+      });
+    }
     // Counts of secrets redacted before the record was written (never the secrets): kept when well-formed.
-    if (isObj(o.redactions) && Object.values(o.redactions as object).every((n) => Number.isInteger(n) && n >= 0)) rec.redactions = { ...(o.redactions as object) };
+    if (o.redactions !== undefined) {
+      const counts = o.redactions;
+      if (isObj(counts) && Object.entries(counts as object).every(([k, n]) => /^[a-z0-9-]{1,40}$/.test(k) && Number.isInteger(n) && (n as number) >= 0)) rec.redactions = { ...(counts as object) };
+      else dropped.push(`${where}.redactions`);
+    }
     return rec as unknown as HistoryRecord;
   });
-  const feedback = ((d.feedback as unknown[] | undefined) ?? []).filter(
-    (f): f is Feedback => isObj(f) && isStr((f as Feedback).answerId) && ((f as Feedback).kind === 'helpful' || (f as Feedback).kind === 'unhelpful'),
-  );
+
+  const feedback: Feedback[] = [];
+  ((d.feedback as unknown[] | undefined) ?? []).forEach((f, i) => {
+    const where = `feedback[${i}]`;
+    if (!isObj(f)) return void dropped.push(where);
+    const o = f as Record<string, unknown>;
+    if (o.kind !== 'helpful' && o.kind !== 'unhelpful') return void dropped.push(where);
+    unknownKeys(o, FEEDBACK_KEYS, where);
+    const entry: Feedback = { answerId: id(o.answerId, `${where}.answerId`)!, kind: o.kind };
+    const question = str(o.question, `${where}.question`);
+    const answer = str(o.answer, `${where}.answer`);
+    const t = time(o.time, `${where}.time`, true);
+    if (question !== undefined) entry.question = question;
+    if (answer !== undefined) entry.answer = answer;
+    if (t) entry.time = t;
+    if (o.memoryIds !== undefined) {
+      if (!Array.isArray(o.memoryIds)) fail(`${where}.memoryIds`, 'must be a list of ids');
+      entry.memoryIds = (o.memoryIds as unknown[]).map((m, j) => id(m, `${where}.memoryIds[${j}]`)!);
+    }
+    feedback.push(entry);
+  });
+
   return {
     format: 'project-memory-bank',
     version: 1,
-    exportedAt: isStr(d.exportedAt) ? (d.exportedAt as string) : '',
-    embedder: isStr(d.embedder) ? (d.embedder as string) : '',
+    exportedAt: typeof d.exportedAt === 'string' && ISO_TIME.test(d.exportedAt) ? d.exportedAt : '',
+    embedder: typeof d.embedder === 'string' ? redactSecrets(d.embedder).text : '',
     memories,
     history,
     feedback,
+    dropped,
   };
+}
+
+/** A field name as it may be shown to the user: a name from a file can be anything, a secret included. */
+function safeKey(k: string): string {
+  const shown = k.length > 40 ? `${k.slice(0, 39)}…` : k;
+  return JSON.stringify(redactSecrets(shown).text);
 }
 
 function isObj(x: unknown): boolean {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
-function isStr(x: unknown): boolean {
-  return typeof x === 'string';
-}
 function isStrArray(x: unknown): boolean {
   return Array.isArray(x) && x.every((t) => typeof t === 'string');
-}
-function isTime(x: unknown): boolean {
-  return typeof x === 'string' && !Number.isNaN(Date.parse(x));
-}
-function isSource(x: unknown): boolean {
-  return isObj(x) && isStr((x as SourceRef).kind);
-}
-function isCandidate(x: unknown): boolean {
-  if (!isObj(x)) return false;
-  const c = x as Record<string, unknown>;
-  return isStr(c.key) && isStr(c.memoryId) && isStr(c.text);
-}
-function isSnapshot(x: unknown): boolean {
-  if (!isObj(x)) return false;
-  const s = x as MemorySnapshot;
-  return isStr(s.text) && STATUSES.has(s.status) && isStrArray(s.tags) && typeof s.pinned === 'boolean';
 }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { crc32 } from '../util/text';
 import type { HistoryRecord } from '../types';
 import { runSteps, runStepsYielding } from '../util/steps';
@@ -12,14 +13,19 @@ export interface StoredRecord extends HistoryRecord {
 
 export interface LogReadResult {
   records: StoredRecord[];
-  /** Byte offset just past the last complete line read. */
+  /** Byte offset just past the last complete record read. */
   nextOffset: number;
-  /** Lines that failed their checksum or did not parse (skipped, reported). */
-  corrupt: { offset: number; reason: string }[];
-  /** Bytes after the last newline: a write that was cut off before it was acknowledged. */
+  /**
+   * Lines that failed their checksum or did not parse (skipped, reported; they stay in the file).
+   * `records` is how many records the damaged text held, as far as can be told (two lines joined by a
+   * lost line break are one damaged line holding two records).
+   */
+  corrupt: { offset: number; reason: string; records: number }[];
+  /** Bytes after the last complete record: a write that was cut off before it was acknowledged. */
   tornBytes: number;
+  /** Records read back from lines that had lost their line breaks (each passed its own checksum). */
+  rejoined: number;
 }
-
 
 /** Lines parsed between pauses when reading asynchronously. */
 const READ_SLICE = 1000;
@@ -52,47 +58,66 @@ export class HistoryLog {
         fs.closeSync(fd);
       }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], nextOffset: 0, corrupt: [], tornBytes: 0 };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], nextOffset: 0, corrupt: [], tornBytes: 0, rejoined: 0 };
       throw err;
     }
     const records: StoredRecord[] = [];
     const corrupt: LogReadResult['corrupt'] = [];
+    let rejoined = 0;
     let pos = 0;
     // A multi-record append is one unit: its lines count only once all are there. A crash can cut a
     // write at a page boundary, leaving whole lines of an unacknowledged batch before the torn bytes.
     let group: { start: number; left: number; records: StoredRecord[]; corrupt: LogReadResult['corrupt'] } | undefined;
-    for (let lines = 1; ; lines++) {
+    for (let lines = 1; pos < buf.length; lines++) {
       if (lines % READ_SLICE === 0) yield;
       const nl = buf.indexOf(0x0a, pos);
-      if (nl < 0) break;
-      const line = buf.toString('utf8', pos, nl);
+      // The last line may lack its newline (a file cut by one byte, an editor that strips it): if it
+      // passes its checksum it is a whole, acknowledged record, and the next append adds the newline.
+      const end = nl < 0 ? buf.length : nl;
+      const line = buf.toString('utf8', pos, end);
       const lineOffset = fromOffset + pos;
       const lineStart = pos;
-      pos = nl + 1;
-      if (!line.trim()) continue;
-      const rec = parseLine(line);
-      if (!group && typeof rec !== 'string' && rec.commitSize && rec.commitSize > 1) {
-        group = { start: lineStart, left: rec.commitSize, records: [], corrupt: [] };
+      if (!line.trim()) {
+        pos = end + 1;
+        continue;
       }
-      if (typeof rec !== 'string') delete rec.commitSize;
-      const into = group ?? { records, corrupt };
-      if (typeof rec === 'string') into.corrupt.push({ offset: lineOffset, reason: rec });
-      else into.records.push(rec);
-      if (group && --group.left === 0) {
-        records.push(...group.records);
-        corrupt.push(...group.corrupt);
-        group = undefined;
+      let parsed: (StoredRecord | string)[] = [parseLine(line)];
+      if (typeof parsed[0] === 'string') {
+        // A lost line break joins two lines into one that fails its checksum: read each part on its own.
+        const parts = splitJoinedLine(line);
+        if (parts.length > 1) {
+          parsed = parts.map(parseLine);
+          rejoined += parsed.filter((r) => typeof r !== 'string').length;
+        }
+      }
+      if (nl < 0 && parsed.some((r) => typeof r === 'string')) break; // an unfinished write: the torn tail
+      pos = nl < 0 ? buf.length : nl + 1;
+      for (const rec of parsed) {
+        if (!group && typeof rec !== 'string' && rec.commitSize && rec.commitSize > 1) {
+          group = { start: lineStart, left: rec.commitSize, records: [], corrupt: [] };
+        }
+        if (typeof rec !== 'string') delete rec.commitSize;
+        const into = group ?? { records, corrupt };
+        if (typeof rec === 'string') into.corrupt.push({ offset: lineOffset, reason: rec, records: recordsIn(line, parsed.length) });
+        else into.records.push(rec);
+        if (group && --group.left === 0) {
+          records.push(...group.records);
+          corrupt.push(...group.corrupt);
+          group = undefined;
+        }
       }
     }
     if (group) pos = group.start; // an unfinished batch is part of the torn tail
-    return { records, nextOffset: fromOffset + pos, corrupt, tornBytes: buf.length - pos };
+    return { records, nextOffset: fromOffset + pos, corrupt, tornBytes: buf.length - pos, rejoined };
   }
 
   /** Appends and fsyncs; the caller holds the bank's write lock. */
   append(records: StoredRecord[]): number {
-    const text = records.map((r, i) => formatLine(i === 0 && records.length > 1 ? { ...r, commitSize: records.length } : r)).join('');
-    const fd = fs.openSync(this.path, 'a');
+    let text = records.map((r, i) => formatLine(i === 0 && records.length > 1 ? { ...r, commitSize: records.length } : r)).join('');
+    const fd = fs.openSync(this.path, 'a+');
     try {
+      // A last record that lost its newline is complete (it passed its checksum when read): end its line first.
+      if (!endsWithNewline(fd)) text = '\n' + text;
       fs.writeSync(fd, text);
       fs.fsyncSync(fd);
       return fs.fstatSync(fd).size;
@@ -101,9 +126,31 @@ export class HistoryLog {
     }
   }
 
-  /** Cuts a torn tail left by a crashed writer. Only called under the write lock. */
-  truncate(size: number): void {
+  /**
+   * Moves a torn tail left by a crashed writer (the bytes from `size` on: never an acknowledged record)
+   * into a side file beside the history, then cuts it. Only called under the write lock. Returns the
+   * side file's name, or undefined when there was nothing past `size`.
+   */
+  setAsideTail(size: number): string | undefined {
+    const total = this.size();
+    if (total <= size) return undefined;
+    const tail = Buffer.alloc(total - size);
+    const fd = fs.openSync(this.path, 'r');
+    try {
+      fs.readSync(fd, tail, 0, tail.length, size);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const aside = `${this.path.replace(/\.jsonl$/, '')}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
+    const out = fs.openSync(aside, 'wx');
+    try {
+      fs.writeSync(out, tail);
+      fs.fsyncSync(out);
+    } finally {
+      fs.closeSync(out);
+    }
     fs.truncateSync(this.path, size);
+    return path.basename(aside);
   }
 
   size(): number {
@@ -118,6 +165,27 @@ export class HistoryLog {
 export function formatLine(rec: StoredRecord): string {
   const json = JSON.stringify(rec);
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+function endsWithNewline(fd: number): boolean {
+  const size = fs.fstatSync(fd).size;
+  if (size === 0) return true;
+  const last = Buffer.alloc(1);
+  fs.readSync(fd, last, 0, 1, size - 1);
+  return last[0] === 0x0a;
+}
+
+/** Where a line holds several `<crc32> {` starts, the parts between them (a lost line break); else []. */
+function splitJoinedLine(line: string): string[] {
+  const starts = [...line.matchAll(/[0-9a-f]{8} \{/g)].map((m) => m.index!).filter((i) => i === 0 || line[i - 1] === '}');
+  if (starts.length < 2 || starts[0] !== 0) return [];
+  return starts.map((s, i) => line.slice(s, starts[i + 1] ?? line.length));
+}
+
+/** How many records a damaged line held, as far as can be told (each record has one `"opId"`). */
+function recordsIn(line: string, parts: number): number {
+  if (parts > 1) return 1;
+  return Math.max(1, line.split('"opId":').length - 1);
 }
 
 function parseLine(line: string): StoredRecord | string {

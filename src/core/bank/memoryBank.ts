@@ -32,7 +32,7 @@ import { type BankBundle, parseBundle } from './bundle';
 import { redactBatch, redactBundle } from './redaction';
 import { makeBundle, renderMarkdown } from './export';
 import { DEFAULT_LIMITS as PRIVACY_LIMITS } from '../privacy/limits';
-import { PrivacyBoundary, countTotal, redactSource, type RedactionCounts, type RedactionMode } from '../privacy/boundary';
+import { PrivacyBoundary, addCounts, countTotal, redactRecord, redactSource, type RedactionCounts, type RedactionMode } from '../privacy/boundary';
 
 /** A source without the capture event's id (bookkeeping for the history, not part of a memory). */
 function withoutEvent(s: SourceRef | undefined): SourceRef | undefined {
@@ -274,15 +274,29 @@ export class MemoryBank {
         }
         let vi = 0;
         const seen = new Set<string>();
+        // One text is stored once: an ADD of a text an active memory (or this batch) already holds is a NOOP on it.
+        const holder = new Map<string, string>();
+        const holderOf = (text: string): string | undefined => {
+          const h = textHash(text);
+          const id = holder.get(h) ?? this.hashToId.get(h);
+          return id && stage.current(id)?.status === 'active' ? id : undefined;
+        };
         for (const op of ops) {
           if (op.memoryId) {
             if (seen.has(op.memoryId)) throw new BankError('INVALID_INPUT', `Two operations in one batch touch memory ${op.memoryId}.`);
             seen.add(op.memoryId);
           }
-          const base = { fact: ctx.fact, candidates: ctx.candidates, model: ctx.model, source: ctx.source, reason: op.reason, redactions: op === ops[0] ? counts : undefined, guard: ctx.guard };
+          const base = { fact: ctx.fact, candidates: ctx.candidates, model: ctx.model, source: ctx.source, reason: op.reason, redactions: op === ops[0] ? counts : undefined, guard: ctx.guard, run: ctx.run };
           if (op.type === 'ADD') {
+            const vec = vecs[vi++];
+            const same = holderOf(op.text!);
+            if (same) {
+              stage.add({ ...base, action: 'NOOP', memoryId: same, reason: `already held by memory ${same}` });
+              continue;
+            }
             const id = newId();
-            stage.add({ ...base, action: 'ADD', memoryId: id, after: { text: op.text!.trim(), status: 'active', tags: op.tags ?? [], pinned: false, eventTime: ctx.eventTime } }, vecs[vi++]);
+            stage.add({ ...base, action: 'ADD', memoryId: id, after: { text: op.text!.trim(), status: 'active', tags: op.tags ?? [], pinned: false, eventTime: ctx.eventTime } }, vec);
+            holder.set(textHash(op.text!), id);
             continue;
           }
           if (op.type === 'NOOP') {
@@ -295,13 +309,25 @@ export class MemoryBank {
           if (op.type === 'UPDATE') {
             // An update supersedes: the old memory stays (searchable, with the time it stopped being
             // true) and a new memory holds the new text; both records share the batch, undo reverts both.
-            const id = newId();
+            const vec = vecs[vi++];
             const validTo = ctx.eventTime ?? nowIso();
+            const same = holderOf(op.text!);
+            if (same === cur.id) {
+              stage.add({ ...base, action: 'NOOP', memoryId: cur.id, reason: 'the update repeats the memory' });
+              continue;
+            }
+            if (same) {
+              // The new text is already another active memory: the old one is superseded by that one, not copied.
+              stage.add({ ...base, action: 'SUPERSEDE', memoryId: cur.id, before: snap(cur), after: { ...snap(cur), status: 'superseded', validTo, supersededBy: same } });
+              continue;
+            }
+            const id = newId();
+            holder.set(textHash(op.text!), id);
             stage.add({ ...base, action: 'SUPERSEDE', memoryId: cur.id, before: snap(cur), after: { ...snap(cur), status: 'superseded', validTo, supersededBy: id } });
             const after: MemorySnapshot = { text: op.text!.trim(), status: 'active', tags: op.tags ?? cur.tags, pinned: cur.pinned, supersedes: cur.id };
             const eventTime = ctx.eventTime ?? (cur.eventTime ? validTo : undefined);
             if (eventTime) after.eventTime = eventTime;
-            stage.add({ ...base, action: 'UPDATE', memoryId: id, after }, vecs[vi++]);
+            stage.add({ ...base, action: 'UPDATE', memoryId: id, after }, vec);
           } else {
             stage.add({ ...base, action: 'DELETE', memoryId: cur.id, before: snap(cur), after: { ...snap(cur), status: 'deleted' } });
           }
@@ -418,17 +444,17 @@ export class MemoryBank {
   }
 
   /**
-   * Reverts every operation of one batch (a manager run, "clear", an import) in one atomic write:
-   * each memory the batch touched goes back to its state before the batch. A memory changed since
-   * is left as it is and reported in `skipped`; when no memory can be reverted, nothing is written
-   * and the call fails.
+   * Reverts every operation of one batch (a manager run, "clear", an import), or of every batch one
+   * capture event or one run wrote (`batchId` may be a batch id, an event id or a run id), in one
+   * atomic write: each memory touched goes back to its state before. A memory changed since is left as
+   * it is and reported in `skipped`; when no memory can be reverted, nothing is written and the call fails.
    */
   async undoBatch(batchId: string): Promise<UndoBatchResult> {
     const skipped: UndoBatchResult['skipped'] = [];
     let operations = 0;
     const records = await this.write(async () => {
       skipped.length = 0;
-      const inBatch = this.batchRecords(batchId);
+      const inBatch = this.groupRecords(batchId);
       if (!inBatch.length) throw new BankError('NOT_FOUND', `No batch ${batchId} in the history.`);
       // Per memory, the batch's records that changed it and are not undone yet, in order.
       const byMemory = new Map<string, StoredRecord[]>();
@@ -487,14 +513,30 @@ export class MemoryBank {
    * it wrote count once); the panel offers `undoBatch` where there is more than one.
    */
   batchOperations(batchId: string): number {
-    const recs = this.batchRecords(batchId).filter((r) => r.action !== 'NOOP' && r.action !== 'UNDO' && r.after);
+    const recs = this.groupRecords(batchId).filter((r) => r.action !== 'NOOP' && r.action !== 'UNDO' && r.after);
     const ids = new Set(recs.map((r) => r.memoryId));
     return recs.filter((r) => !(r.action === 'SUPERSEDE' && r.after!.supersededBy && ids.has(r.after!.supersededBy))).length;
   }
 
-  /** A batch's records: one scan (no per-batch index, which would cost heap on every bank for a rare call). */
-  private batchRecords(batchId: string): StoredRecord[] {
-    return this.records.filter((r) => r.batchId === batchId);
+  /**
+   * The records of a batch, or of every batch one run or one capture event wrote: one scan (no index,
+   * which would cost heap on every bank for a rare call).
+   */
+  private groupRecords(key: string): StoredRecord[] {
+    return this.records.filter((r) => r.batchId === key || r.run === key || (r.source?.event === key && r.action !== 'UNDO'));
+  }
+
+  /**
+   * What `undo` without an id reverts: everything the run (one `ingest`, one agent session) or the
+   * capture event of the newest undoable operation wrote, else its batch.
+   */
+  lastUndoableGroup(): { key: string; kind: 'run' | 'event' | 'batch'; record: HistoryRecord } | undefined {
+    const last = this.lastUndoable();
+    if (!last) return undefined;
+    const rec = this.byOpId.get(last.opId)!;
+    if (rec.run) return { key: rec.run, kind: 'run', record: last };
+    if (rec.source?.event) return { key: rec.source.event, kind: 'event', record: last };
+    return { key: rec.batchId, kind: 'batch', record: last };
   }
 
   /** The newest operation that can still be undone, if any. */
@@ -590,7 +632,7 @@ export class MemoryBank {
    * refused with the reason and the bank is not touched. `replace` soft-deletes current memories
    * first (undoable); memories whose id already exists are skipped in `merge`.
    */
-  async importBundle(data: unknown, mode: 'merge' | 'replace'): Promise<{ imported: number; skipped: number }> {
+  async importBundle(data: unknown, mode: 'merge' | 'replace'): Promise<{ imported: number; skipped: number; dropped: string[] }> {
     const bundle = redactBundle(this.privacy, parseBundle(data));
     for (const m of bundle.memories) this.checkText(m.text);
     for (const r of bundle.history) for (const t of [r.before?.text, r.after?.text, r.fact]) this.checkText(t);
@@ -622,7 +664,7 @@ export class MemoryBank {
     const feedbackKey = (f: Feedback) => JSON.stringify([f.answerId, f.kind, f.time ?? '']);
     const knownFeedback = new Set(this.feedback().map(feedbackKey));
     for (const f of bundle.feedback) if (!knownFeedback.has(feedbackKey(f))) await this.recordFeedback(f);
-    return { imported, skipped };
+    return { imported, skipped, dropped: bundle.dropped ?? [] };
   }
 
   async close(): Promise<void> {
@@ -676,6 +718,7 @@ export class MemoryBank {
         const stage = new Stage(this);
         stageFn(stage);
         if (stage.entries.length === 0) return undefined;
+        this.sealEntries(stage);
         const activeAfter = this.activeCount + stage.activeDelta();
         if (activeAfter > this.limits.maxMemories && stage.activeDelta() > 0) {
           throw new BankError('LIMIT', `The memory bank is full (${this.limits.maxMemories} memories). Delete or export old memories first.`);
@@ -702,6 +745,23 @@ export class MemoryBank {
     return result;
   }
 
+  /**
+   * The last boundary before disk: every string of every record passes the redactor, whichever field a
+   * model or an import put it in (reasons, engine notes, model names, made-up ids). Texts were redacted
+   * on the way in, so this normally finds nothing; where it does, the found count is added to the
+   * record and a vector computed from the unredacted text is dropped (recomputed on the next open).
+   */
+  private sealEntries(stage: Stage): void {
+    for (const e of stage.entries) {
+      const found: RedactionCounts = {};
+      const clean = redactRecord(this.privacy, e.record, found);
+      if (!countTotal(found)) continue;
+      if (e.vector && clean.after?.text !== e.record.after?.text) e.vector = undefined;
+      clean.redactions = addCounts({ ...(e.record.redactions ?? {}) }, found);
+      e.record = clean;
+    }
+  }
+
   /** @internal used by Stage */
   allocate(partial: Partial<StoredRecord>, batchId: string): StoredRecord {
     return {
@@ -718,17 +778,24 @@ export class MemoryBank {
   private async load(): Promise<void> {
     const res = await this.storage.readRecords(0);
     if (res.corrupt.length) {
-      this.recovery.corruptRecords = res.corrupt.length;
-      this.recovery.messages.push(`${res.corrupt.length} damaged history record(s) were skipped (${res.corrupt.map((c) => c.reason).join(', ')}).`);
+      const lost = res.corrupt.reduce((n, c) => n + c.records, 0);
+      this.recovery.corruptRecords = lost;
+      const reasons = [...new Set(res.corrupt.map((c) => c.reason))].join(', ');
+      this.recovery.messages.push(
+        `${res.corrupt.length} damaged history line(s) holding ${lost} record(s) could not be read (${reasons}); they were skipped and stay in the file for inspection.`,
+      );
+    }
+    if (res.rejoined) {
+      this.recovery.messages.push(`${res.rejoined} history record(s) had lost the line break between them; each passed its checksum and was read.`);
     }
     if (res.tornBytes) {
       this.recovery.tornBytes = res.tornBytes;
-      this.recovery.messages.push(`An unfinished write (${res.tornBytes} bytes) from a crash was discarded; no acknowledged operation was lost.`);
-      await this.storage.withLock(async (tx) => {
+      const aside = await this.storage.withLock(async (tx) => {
         // Re-check under the lock: another live writer may have completed the line meanwhile.
         const again = await tx.readRecords(res.cursor);
-        if (again.records.length === 0 && again.tornBytes > 0) await tx.cutTornTail(res.cursor);
+        return again.records.length === 0 && again.tornBytes > 0 ? tx.cutTornTail(res.cursor) : undefined;
       });
+      if (aside) this.recovery.messages.push(`An unfinished write (${res.tornBytes} bytes) from a crash was never acknowledged; it was moved to ${aside}. Every acknowledged operation is kept.`);
     }
     // A large bank takes seconds to load: give the event loop (the extension host) a turn now and then.
     for (let i = 0; i < res.records.length; i++) {
@@ -850,8 +917,9 @@ export class MemoryBank {
     if (!(await this.storage.hasRecordsAfter(this.offset))) return false;
     const res = await (tx ?? this.storage).readRecords(this.offset);
     if (tx && res.tornBytes) {
-      // A writer died mid-line while holding the lock: cut its unacknowledged bytes.
-      await tx.cutTornTail(res.cursor);
+      // A writer died mid-line while holding the lock: its unacknowledged bytes go to a side file.
+      const aside = await tx.cutTornTail(res.cursor);
+      if (aside) this.recovery.messages.push(`An unfinished write (${res.tornBytes} bytes) from a crashed writer was moved to ${aside}.`);
     }
     if (!res.records.length) {
       this.offset = res.cursor;

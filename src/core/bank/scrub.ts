@@ -91,8 +91,12 @@ export async function scrubFileBank(folder: string, opts: ScrubOptions = {}): Pr
       addCounts(report.kinds, loc.kinds);
     };
 
-    // Side logs: one JSON value per line; a line that does not parse is redacted as text.
-    for (const side of JSONL_SIDE) {
+    // Side logs: one JSON value per line; a line that does not parse is redacted as text. Files the bank
+    // set aside (a crashed writer's torn tail, a damaged list of held batches) are read the same way.
+    const setAside = (fs.existsSync(folder) ? fs.readdirSync(folder) : [])
+      .filter((name) => /^history\.torn-.*\.jsonl$|^pending\.json\.damaged-/.test(name))
+      .map((name) => ({ file: name, what: 'files set aside by a recovery' }));
+    for (const side of [...JSONL_SIDE, ...setAside]) {
       const file = path.join(folder, side.file);
       const r = scrubJsonLines(file, side.what, side.file);
       if (r) {
@@ -222,7 +226,12 @@ function scrubHistory(file: string): { loc: ScrubLocation; content: string; reco
   const lines = text.split('\n');
   // After the last newline: a crashed writer's unacknowledged bytes (we hold the lock). Opening the bank
   // cuts them anyway; the rewrite leaves them out so the SCRUB record starts on a line of its own.
-  const torn = lines.pop() ?? '';
+  let torn = lines.pop() ?? '';
+  // A last record that only lost its newline passed its checksum: it is acknowledged, and kept.
+  if (torn && parseRecordLine(torn)) {
+    lines.push(torn);
+    torn = '';
+  }
   lines.forEach((line, i) => {
     if (!line.trim()) {
       out.push(line + '\n');

@@ -8,7 +8,7 @@ import { openBank, openEngine } from '../config';
 import type { EngineOptions } from '../engine';
 import { HashingEmbedder } from '../embeddings/hashingEmbedder';
 import type { ChatModel, ChatRequest, ChatResponse } from '../llm/chatModel';
-import { holdsFact } from '../agents/factOverlap';
+import { holdsFact } from './factOverlap';
 import { parseManagerOutput } from '../agents/managerOutput';
 import { parseDecisionOutput } from '../agents/managerRules';
 
@@ -106,8 +106,8 @@ export async function runManagerCase(c: ManagerCase, manager: ChatModel, options
   }
 }
 
-/** The engine's options for scoring the model's own decision: the per-fact protocol with no rule, re-ask or check to rescue it. */
-export const OWN_DECISION_OPTIONS: Partial<EngineOptions> = { managerProtocol: 'per-fact', managerRules: false, managerReask: false, managerVerifyUpdates: false };
+/** The engine's options for scoring the model's own decision: the per-fact protocol with no fallback, re-ask or check to rescue it. */
+export const OWN_DECISION_OPTIONS: Partial<EngineOptions> = { managerProtocol: 'per-fact', managerFallback: false, managerReask: false, managerVerifyUpdates: false };
 
 /**
  * The outcome of a decision, as one number: 1 when the bank ends as the gold decision leaves it (fact

@@ -71,13 +71,28 @@ export class OpenAIChatModel implements ChatModel {
       body.response_format = { type: 'json_object' };
     }
     if (!onDelta) {
-      const res = await this.client.chat.completions.create({ ...body, stream: false }, { signal: req.signal });
-      const text = res.choices?.[0]?.message?.content ?? '';
-      return {
-        text,
-        model: res.model || this.opts.model,
-        usage: { promptTokens: res.usage?.prompt_tokens ?? 0, completionTokens: res.usage?.completion_tokens ?? 0 },
-      };
+      // The client's timeout ends once headers arrive: a server that then stalls in the body would hold the
+      // call until the socket gives up (minutes). One deadline bounds the whole reply, body included.
+      const limitMs = this.opts.timeoutMs ?? 120_000;
+      const late = new AbortController();
+      const timer = setTimeout(() => late.abort(), limitMs);
+      const signal = req.signal ? AbortSignal.any([req.signal, late.signal]) : late.signal;
+      try {
+        const res = await this.client.chat.completions.create({ ...body, stream: false }, { signal });
+        const text = res.choices?.[0]?.message?.content ?? '';
+        return {
+          text,
+          model: res.model || this.opts.model,
+          usage: { promptTokens: res.usage?.prompt_tokens ?? 0, completionTokens: res.usage?.completion_tokens ?? 0 },
+        };
+      } catch (err) {
+        if (late.signal.aborted && !req.signal?.aborted) {
+          throw new LlmError('TIMEOUT', `The model endpoint ${this.opts.baseURL} did not answer in time (no complete reply within ${Math.round(limitMs / 1000)} s).`, true);
+        }
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
     }
     // The client's timeout ends once headers arrive; a stream that then stalls would hang forever.
     // So the same timeout also bounds each silence between chunks.

@@ -131,16 +131,37 @@ export function redactSnapshot<S extends SnapshotLike | undefined>(p: PrivacyBou
   return { ...s, text: p.text(s.text, counts), tags: Array.isArray(s.tags) ? s.tags.map((t) => p.text(t, counts)) : s.tags };
 }
 
-/** A history record with its texts redacted; `counts` gets what was found (the record's own `redactions` are kept). */
+/** Ids the bank writes (UUIDs) and ids an import may carry: letters, digits and `._:-`, at most 64. */
+export const RECORD_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+/** An ISO 8601 date or date-time, as the bank writes them. */
+export const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+/** Record fields that hold ids, times, numbers or enums: kept as they are when they have that shape. */
+const RECORD_IDS = new Set(['opId', 'batchId', 'memoryId', 'undoes', 'supersededBy', 'supersedes', 'event', 'run']);
+const RECORD_TIMES = new Set(['time', 'createdAt', 'eventTime', 'validTo']);
+const RECORD_ENUMS: Record<string, RegExp> = { action: /^[A-Z]{2,10}$/, status: /^(?:active|superseded|deleted)$/, kind: /^[a-z]{2,12}$/ };
+
+/**
+ * A history record with every string in it redacted, whatever field it is in (a model can write a secret
+ * into a reason, a guard note, an id it made up), except ids, times and enum values of their own shape,
+ * which cannot hold one. `counts` gets what was found (the record's own `redactions` are kept).
+ */
 export function redactRecord<R extends RecordLike>(p: PrivacyBoundary, r: R, counts: RedactionCounts): R {
   if (!p.enabled) return r;
-  const out: R = { ...r };
-  if (r.before) out.before = redactSnapshot(p, r.before, counts);
-  if (r.after) out.after = redactSnapshot(p, r.after, counts);
-  if (r.fact !== undefined) out.fact = p.text(r.fact, counts);
-  if (r.reason !== undefined) out.reason = p.text(r.reason, counts);
-  if (r.candidates) out.candidates = r.candidates.map((c) => ({ ...c, text: p.text(c.text, counts) }));
-  if (r.source) out.source = redactSource(p, r.source, counts);
+  return redactFields(p, r, counts, '', 0) as R;
+}
+
+function redactFields(p: PrivacyBoundary, v: unknown, counts: RedactionCounts, key: string, depth: number): unknown {
+  if (typeof v === 'string') {
+    // An id of the id shape passes unless the redactor itself would change it (a made-up id can be a token).
+    if (RECORD_IDS.has(key) && RECORD_ID.test(v) && p.text(v) === v) return v;
+    if (RECORD_TIMES.has(key) && ISO_TIME.test(v)) return v;
+    if (RECORD_ENUMS[key]?.test(v)) return v;
+    return p.text(v, counts);
+  }
+  if (depth > 16 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => redactFields(p, x, counts, key, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = k === 'redactions' ? x : redactFields(p, x, counts, k, depth + 1);
   return out;
 }
 

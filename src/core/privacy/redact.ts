@@ -111,6 +111,7 @@ const KINDS = {
   'cli-password-flag': 'Password/token given on a command line (--password=, mysql -p, curl -u user:pass, sshpass -p)',
   'secret-assignment': 'Value assigned to a strong secret name (PASSWORD, SECRET, TOKEN, API_KEY, PRIVATE_KEY, CLIENT_SECRET ...) in .env, shell, YAML, JSON, INI or code',
   'high-entropy-assignment': 'High-entropy value (Shannon entropy threshold) assigned to a weak key-like name (FOO_KEY, AUTH, SALT, SIGNATURE ...)',
+  'prose-credential': 'A credential written in prose: "the staging db password is Tr0ub4dor-77", "the token for CI: x9..." (a value with a digit or symbol, or high entropy)',
 } as const;
 
 export type SecretKind = keyof typeof KINDS;
@@ -149,8 +150,9 @@ interface ScanDetector {
 
 type Detector = RegexDetector | ScanDetector;
 
-// Token boundaries: a vendor token is not part of a longer identifier.
-const B = '(?<![A-Za-z0-9_\\-])';
+// Token boundaries: a vendor token is not part of a longer identifier. A hyphen before it is a boundary
+// (`model-ghp_...`, `prod-sk_live_...`): the prefixes are distinctive enough that a glued token is still one.
+const B = '(?<![A-Za-z0-9_])';
 const E = '(?![A-Za-z0-9_\\-])';
 const SEP = `["']?\\s{0,5}(?:=>|:=|[:=])\\s{0,5}["']?`;
 
@@ -241,6 +243,59 @@ function scanPrivateKeys(text: string): Array<{ kind: SecretKind; start: number;
     PEM_BEGIN.lastIndex = Math.max(end, PEM_BEGIN.lastIndex);
   }
   return out;
+}
+
+/**
+ * The first characters of a private key's DER (or OpenSSH) encoding in base64: PKCS#1 RSA (`MII..IBAAK`: version 0
+ * then the modulus), PKCS#8 (`MII...IBADANBgkqhkiG9w0BAQEF`, and EC `MIG.AgEAMBMGByqGSM49`), SEC1 EC (`MHcCAQEE`)
+ * and `openssh-key-v1`. Certificates and public keys start differently (`MII..CCA`, `MIIBIjANBgkq`), so they stay.
+ */
+const KEY_BODY_START = /(?<![A-Za-z0-9+/])(?:MII[A-Za-z0-9+/]{2}[A-Za-z0-9+/]IBAAK|MII[A-Za-z0-9+/]{3}IBADANBgkqhkiG9w0BAQEF|MIG[A-Za-z0-9+/]AgEAMBMGByqGSM49|MHcCAQEE|b3BlbnNzaC1rZXktdjEAAAAA)/g;
+/** Base64 lines of a key body (with `\n` escapes, as inside a JSON string). */
+const KEY_BODY = /(?:[A-Za-z0-9+/=]|\r?\n[ \t]{0,8}(?=[A-Za-z0-9+/])|\\n(?=[A-Za-z0-9+/]))*/y;
+
+function scanHeaderlessKeys(text: string): Array<{ kind: SecretKind; start: number; end: number }> {
+  const out: Array<{ kind: SecretKind; start: number; end: number }> = [];
+  KEY_BODY_START.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = KEY_BODY_START.exec(text))) {
+    KEY_BODY.lastIndex = m.index;
+    const body = KEY_BODY.exec(text);
+    const end = m.index + (body ? body[0].length : m[0].length);
+    // A real key body is long (a 256-bit EC key is ~160 characters); a short match is a word that happens to fit.
+    if (end - m.index >= 100) out.push({ kind: 'private-key', start: m.index, end });
+    KEY_BODY_START.lastIndex = Math.max(end, m.index + 1);
+  }
+  return out;
+}
+
+// ---- Credentials written in prose ------------------------------------------------------------------------
+
+/**
+ * "The staging db password is Tr0ub4dor-horse-77-Qx.", "The password for admin is: hunter2", "our CI token: 9f...".
+ * The credential word, up to five words (whose / for what), a copula or `:`/`=`, then one value. Prose uses the same
+ * words for policies and places ("the password policy is in docs/auth.md", "the token is valid for an hour"), so the
+ * value must look like a credential: 6+ characters with a digit or a symbol, or high entropy; not a path, URL,
+ * version, number, constant name or code.
+ */
+const PROSE_CREDENTIAL =
+  /(?<![A-Za-z0-9_$.\-])(?<name>pass(?:word|phrase)s?|passwd|pwd|secret(?:[ _\-]key)?|(?:access|auth|api|bot|bearer|personal[ _\-]access|deploy)?[ _\-]?tokens?|api[ _\-]?keys?|access[ _\-]keys?|client[ _\-]secret|credentials?)(?![A-Za-z0-9_])(?<mid>(?:[ \t]{1,3}[A-Za-z0-9_.@'’\-]{1,30}){0,5}?)(?:[ \t]{1,3}(?:is|was|are|=)[ \t]{0,3}:?|[ \t]{0,3}[:=])[ \t]{1,3}(?:now[ \t]{1,3}|still[ \t]{1,3}|set[ \t]{1,3}to[ \t]{1,3})?["'`“‘]?(?<s>[^\s"'`”’]{6,200}?)["'`”’]?(?=[.,;!?)]?(?:\s|$))/gi;
+
+function looksLikeProseCredential(value: string, ctx: MatchContext): boolean {
+  const v = value.replace(/[.,;:!?)]+$/, '');
+  if (v.length < 6 || isPlaceholderValue(v)) return false;
+  if (/^\[REDACTED:/.test(v)) return false;
+  if (/:\/\/|^www\./i.test(v)) return false; // a URL (credentials inside URLs have their own detectors)
+  if (/^(?:\.{0,2}\/|~\/)|\/[^/]*\.[a-z]{1,5}$|^[\w.-]+\.(?:md|txt|json|ya?ml|toml|ini|env|cfg|conf|ts|js|py|rs|go|sh)$/i.test(v)) return false; // a path or file
+  if (/^v?\d+(?:[.,:]\d+)*(?:%|ms|s|m|h|d|w|k|x|px|kb|mb|gb|tb|rem|em|mins?|hrs?|days?|hours?|secs?|minutes?|seconds?|weeks?)?$/i.test(v) || /^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+Z?)?$/.test(v)) return false; // a number, version, duration (3600s), date
+  if (/^[A-Za-z_][\w.-]*=/.test(v)) return false; // an assignment of its own (`username=x`): the assignment detectors judge it
+  if (/^[A-Z][A-Z0-9_]{2,}$/.test(v) || /^\$|^%\w+%$/.test(v)) return false; // a constant or variable name
+  if (MEMBER_PATH.test(v) || isCodeLikeUnquotedValue(v, ctx.text[ctx.end] ?? '')) return false;
+  if (/^\d+-(?:characters?|chars?|digits?|bits?|bytes?|days?|hours?|minutes?)$/i.test(v)) return false; // "a 32-character"
+  const digit = /\d/.test(v);
+  const symbol = /[^A-Za-z0-9]/.test(v);
+  const mixed = /[a-z]/.test(v) && /[A-Z]/.test(v.slice(1));
+  return (digit && /[A-Za-z]/.test(v)) || (symbol && (digit || mixed)) || isHighEntropySecret(v);
 }
 
 // ---- Generic `name = value` assignments -------------------------------------------------------------------
@@ -364,8 +419,17 @@ const DETECTORS: Detector[] = [
     regex: /"private_key"\s{0,5}:\s{0,5}"(?<s>(?:[^"\\\r\n]|\\.){16,10000})"/g,
   },
   { kind: 'private-key', keywords: ['private key'], scan: scanPrivateKeys },
+  // A key's base64 body pasted without its BEGIN line: recognised by the DER/OpenSSH structure it starts with.
+  { kind: 'private-key', keywords: ['miie', 'miic', 'miij', 'miig', 'mhcc', 'b3blbnnzac1rzxktdjea', 'miik', 'miif', 'miid'], scan: scanHeaderlessKeys },
   tok('aws-access-key-id', ['akia', 'asia', 'abia', 'acca'], '(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}'),
   named('aws-secret-access-key', ['secret'], '(?:aws[_\\-.]?)?secret[_\\-.]?(?:access[_\\-.]?)?key', '[A-Za-z0-9/+]{40}', '(?![A-Za-z0-9/+=])'),
+  // In prose: "AWS secret key wJalr...", "aws secret access key is ..." (no `=` or `:`; the 40-character shape decides).
+  {
+    kind: 'aws-secret-access-key',
+    keywords: ['secret'],
+    regex: /aws[ _\-.]{0,3}secret[ _\-.]{0,3}(?:access[ _\-.]{0,3})?key(?:[ \t]{1,5}(?:is|was|=|:)?[ \t]{0,5}|[ \t]{0,5}[:=][ \t]{0,5})["']?(?<s>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
+    validate: (s) => /\d/.test(s) && /[a-z]/.test(s) && /[A-Z]/.test(s),
+  },
   {
     kind: 'aws-secret-access-key',
     keywords: ['akia', 'asia'],
@@ -526,6 +590,12 @@ const DETECTORS: Detector[] = [
   },
   { kind: 'cli-password-flag', keywords: ['sshpass'], regex: /sshpass[ \t]{1,5}-p[ \t]{0,5}["']?(?<s>[^\s"'$]{3,200})/g, validate: notPlaceholder },
   ...ASSIGNMENTS,
+  {
+    kind: 'prose-credential',
+    keywords: ['pass', 'pwd', 'secret', 'token', 'key', 'credential'],
+    regex: PROSE_CREDENTIAL,
+    validate: looksLikeProseCredential,
+  },
 ];
 
 function decodeURIComponentSafe(s: string): string {

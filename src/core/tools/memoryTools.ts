@@ -4,6 +4,7 @@
 // and the calls themselves, which go through the bank and the Memory Manager like every other surface.
 import type { MemoryBank } from '../bank/memoryBank';
 import type { MemoryEngine } from '../engine';
+import type { RetirementBudget } from '../agents/retirements';
 import type { AppliedOperation } from '../api';
 import type { HistoryAction, HistoryRecord, Memory, MemoryStatus, SourceRef } from '../types';
 import { redactSecrets } from '../privacy/redact';
@@ -165,6 +166,11 @@ export interface ToolBackend {
   bank: MemoryBank;
   /** The engine for memory_remember; throws a clear error where no model is configured. */
   engine(): Promise<MemoryEngine>;
+  /**
+   * The session's run (an MCP connection): its remembers share one cap on retirements of the memories that
+   * existed before it, and `undo` reverts the session as one. Without it each call is on its own.
+   */
+  run?(engine: MemoryEngine): RetirementBudget;
 }
 
 /** A memory as the tools return it: what an agent needs to cite and reason about it. */
@@ -446,7 +452,8 @@ export async function runMemoryTool(name: string, raw: unknown, backend: ToolBac
       const engine = await backend.engine();
       const fact = bank.privacy.text(i.text, counts);
       // The Memory Manager decides, exactly as for /remember; the records come back for their operation ids.
-      const r = await engine.manageFact(fact, source, undefined, signal);
+      const run = backend.run?.(engine);
+      const r = await engine.manageFact(fact, source, undefined, signal, run ? { budgets: [run], run: run.id } : {});
       addCounts(counts, r.redactions);
       const operations = r.operations.map((op) => toToolOperation(op, r.records));
       const memories = uniqueMemories(bank, operations.flatMap((o) => [o.memoryId, o.supersededId]));

@@ -8,7 +8,7 @@ import type { Embedder } from '../embeddings/embedder';
 import type { ChatModel } from '../llm/chatModel';
 import { parseManagerOutput } from '../agents/managerOutput';
 import { parseDecisionOutput } from '../agents/managerRules';
-import { holdsFact } from '../agents/factOverlap';
+import { holdsFact } from '../eval/factOverlap';
 import { exactMatch, extractAnswer } from '../eval/scoring';
 import type { PlannedOperation } from '../types';
 import { newId } from '../util/text';

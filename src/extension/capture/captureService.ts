@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { EventQueue } from '../../core/capture/eventQueue';
 import { QueueProcessor, type ProcessorState } from '../../core/capture/queueProcessor';
 import { formatChatTurn, makeEvent } from '../../core/capture/eventFormat';
+import { LlmError } from '../../core/errors';
 import { redactSecrets } from '../../core/privacy/redact';
 import type { CaptureEvent, SourceKind } from '../../core/types';
 import type { ProjectMemory } from '../projectMemory';
@@ -184,7 +185,11 @@ export class CaptureService implements vscode.Disposable {
         retryDelaysMs: this.opts.retryDelaysMs,
         ingest: async (event, signal) => {
           const engine = await this.pm.getEngine(undefined, false);
-          return engine.ingest(event, signal);
+          const result = await engine.ingest(event, signal);
+          // Unreadable model output is a failure, not an empty event: the queue parks the event in
+          // capture-failed.jsonl (Retry Failed Captures) and says why, instead of dropping it silently.
+          if (result.unusable) throw new LlmError('BAD_OUTPUT', `The model's answer for this ${event.source.kind} event could not be used; ${result.unusable}.`, false);
+          return result;
         },
         wasApplied: (event, since) => {
           const bank = this.pm.peekBankSync();

@@ -64,7 +64,11 @@ export function bankCommands(deps: CommandDeps, reg: Register): vscode.Disposabl
       if (confirm !== go) return undefined;
       const bank = await pm.getBank();
       const res = await bank.importBundle(data, mode.mode);
-      void vscode.window.showInformationMessage(vscode.l10n.t('Imported {0} memories.', res.imported));
+      void vscode.window.showInformationMessage(
+        res.dropped.length
+          ? vscode.l10n.t('Imported {0} memories. Left out {1} field(s) that are not part of the export format: {2}', res.imported, res.dropped.length, res.dropped.slice(0, 10).join(', '))
+          : vscode.l10n.t('Imported {0} memories.', res.imported),
+      );
       return res.imported;
     }),
 

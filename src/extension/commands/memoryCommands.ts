@@ -80,13 +80,14 @@ export function memoryCommands(deps: CommandDeps, reg: Register): vscode.Disposa
 
     reg('undo', vscode.l10n.t('Undo failed'), async () => {
       const bank = await pm.getBank();
-      const last = bank.lastUndoable();
-      if (!last) {
+      const group = bank.lastUndoableGroup();
+      if (!group) {
         void vscode.window.showInformationMessage(vscode.l10n.t('Nothing to undo.'));
         return undefined;
       }
-      // Operations applied together (a manager batch, "clear", an import) are undone together.
-      const { operations: undone, skipped } = await bank.undoBatch(last.batchId);
+      const last = group.record;
+      // What one captured event (or one manager batch, "clear", an import) did is undone together.
+      const { operations: undone, skipped } = await bank.undoBatch(group.key);
       for (const k of skipped) pm.log.warn(`Undo skipped ${k.memoryId}: ${k.reason}`);
       const what = undone > 1 ? vscode.l10n.t('{0} operations', undone) : short((last.after ?? last.before)?.text ?? '');
       void vscode.window.showInformationMessage(vscode.l10n.t('Undid {0}: {1}', last.action, what));

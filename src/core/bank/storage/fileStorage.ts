@@ -10,6 +10,13 @@ import type { BankStorage, RecordBatch, SideDocName, SideLogName, StorageTx, Vec
 const BANK_META = 'bank.json';
 const SIDE_FILES: Record<SideLogName, string> = { feedback: 'feedback.jsonl', trajectories: 'trajectories.jsonl' };
 const DOC_FILES: Record<SideDocName, string> = { pending: 'pending.json' };
+/** What a damaged side document's content must look like, and what its loss means to the user. */
+const DOC_SHAPES: Record<SideDocName, (v: unknown) => boolean> = {
+  pending: (v) => Array.isArray(v) && v.every((b) => !!b && typeof b === 'object' && typeof (b as { id?: unknown }).id === 'string' && Array.isArray((b as { ops?: unknown }).ops)),
+};
+const DOC_NOTES: Record<SideDocName, string> = {
+  pending: 'No held batch was applied or rejected; the list of held batches starts empty.',
+};
 
 /**
  * The default store: a folder with `history.jsonl` (CRC-checked lines, fsynced), one append-only
@@ -43,9 +50,10 @@ export class FileStorage implements BankStorage {
         return { recordCursor, vectorCursor };
       },
       appendVectors: async (vectors) => this.appendVectorsNow(vectors),
-      cutTornTail: async (cursor) => this.log.truncate(cursor),
+      cutTornTail: async (cursor) => this.log.setAsideTail(cursor),
       appendSide: async (name, entry) => appendLine(path.join(this.folder, SIDE_FILES[name]), JSON.stringify(entry)),
-      readDoc: async <T>(name: SideDocName) => this.sideDoc<T>(name),
+      // Under the lock: a damaged document is moved aside (reported), so a write never replaces it unseen.
+      readDoc: async <T>(name: SideDocName) => this.readDocLocked<T>(name),
       writeDoc: async (name, value) => writeFileAtomic(path.join(this.folder, DOC_FILES[name]), JSON.stringify(value, null, 1)),
     };
   }
@@ -65,6 +73,7 @@ export class FileStorage implements BankStorage {
     } catch (err) {
       throw new BankError('IO', `Cannot create the memory bank folder ${this.folder}: ${(err as Error).message}`);
     }
+    checkHistoryPresent(this.folder, this.log.path);
     writeBankMeta(this.folder, meta);
     const file = path.join(this.folder, this.vectorFileName);
     try {
@@ -76,6 +85,10 @@ export class FileStorage implements BankStorage {
       fs.renameSync(file, aside);
       this.recoveryNotes.push(`The vector file ${path.basename(file)} was damaged (${(err as Error).message}); it was moved to ${path.basename(aside)} and the vectors are recomputed.`);
       this.vlog = VectorLog.open(file, meta.dimensions);
+    }
+    // Found now rather than by the next held batch, which would otherwise write its list over it.
+    for (const name of Object.keys(DOC_FILES) as SideDocName[]) {
+      if (this.sideDocProblem(name)) await this.withLock((tx) => tx.readDoc(name));
     }
   }
 
@@ -99,7 +112,7 @@ export class FileStorage implements BankStorage {
       throw new BankError('CORRUPT', 'The history file shrank while the bank was open; reopen the bank.');
     }
     const res = await this.log.readAsync(cursor);
-    return { records: res.records, cursor: res.nextOffset, corrupt: res.corrupt, tornBytes: res.tornBytes };
+    return { records: res.records, cursor: res.nextOffset, corrupt: res.corrupt, tornBytes: res.tornBytes, rejoined: res.rejoined };
   }
 
   async readVectors(cursor: number): Promise<VectorBatch> {
@@ -112,11 +125,24 @@ export class FileStorage implements BankStorage {
   }
 
   sideDoc<T>(name: SideDocName): T | undefined {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(this.folder, DOC_FILES[name]), 'utf8')) as T;
-    } catch {
-      return undefined;
-    }
+    const doc = readDoc(path.join(this.folder, DOC_FILES[name]), name);
+    return doc.ok ? (doc.value as T | undefined) : undefined;
+  }
+
+  /** The damage found in side documents (read without the lock, so nothing is moved), for a report. */
+  sideDocProblem(name: SideDocName): string | undefined {
+    const doc = readDoc(path.join(this.folder, DOC_FILES[name]), name);
+    return doc.ok ? undefined : doc.problem;
+  }
+
+  private readDocLocked<T>(name: SideDocName): T | undefined {
+    const file = path.join(this.folder, DOC_FILES[name]);
+    const doc = readDoc(file, name);
+    if (doc.ok) return doc.value as T | undefined;
+    const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    fs.renameSync(file, aside);
+    this.recoveryNotes.push(`${DOC_FILES[name]} was damaged (${doc.problem}); it was moved to ${path.basename(aside)}, where its content can still be read. ${DOC_NOTES[name]}`);
+    return undefined;
   }
 
   async refreshSide(): Promise<void> {
@@ -169,6 +195,23 @@ function appendLine(file: string, line: string): void {
   }
 }
 
+function readDoc(file: string, name: SideDocName): { ok: true; value: unknown } | { ok: false; problem: string } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, value: undefined };
+    return { ok: false, problem: (err as Error).message };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problem: `not valid JSON: ${(err as Error).message}` };
+  }
+  return DOC_SHAPES[name](value) ? { ok: true, value } : { ok: false, problem: 'not a list of held batches' };
+}
+
 function readJsonLines<T>(file: string): T[] {
   let text: string;
   try {
@@ -188,6 +231,41 @@ function readJsonLines<T>(file: string): T[] {
   return out;
 }
 
+
+/**
+ * A bank whose history is gone but whose other files remain is a damaged bank, not a new one: opening
+ * it as empty would hide every memory (and the next write would start a new history over them).
+ */
+function checkHistoryPresent(folder: string, historyPath: string): void {
+  if (sizeOf(historyPath) > 0) return;
+  const left: string[] = [];
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names.sort()) {
+    const size = sizeOf(path.join(folder, name));
+    // A vector file is its 16-byte header until the first write; side files are empty until then.
+    if (/^vectors-.*\.bin$/.test(name) ? size > 16 : (Object.values(SIDE_FILES).includes(name) || Object.values(DOC_FILES).includes(name)) && size > 0) left.push(name);
+  }
+  if (!left.length) return;
+  const state = fs.existsSync(historyPath) ? 'is empty' : 'is missing';
+  throw new BankError(
+    'CORRUPT',
+    `The memory bank in ${folder} has lost its history: ${historyPath} ${state}, but the bank's other files remain (${left.join(', ')}). ` +
+      'Nothing was changed. Restore history.jsonl from a backup, or move the folder aside and import an export into a new bank (memory-r1 import <export.json> --bank <new folder>).',
+  );
+}
+
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 function writeBankMeta(folder: string, m: { embedder: string; dimensions: number }): void {
   const file = path.join(folder, BANK_META);

@@ -6,10 +6,12 @@ export interface RecordBatch {
   records: StoredRecord[];
   /** Where the next read starts. */
   cursor: number;
-  /** Records that failed their checksum or did not parse (skipped, reported). */
-  corrupt: { offset: number; reason: string }[];
+  /** Lines that failed their checksum or did not parse (skipped, reported), with how many records each held. */
+  corrupt: { offset: number; reason: string; records: number }[];
   /** Bytes of a write cut off before it was acknowledged (file store only). */
   tornBytes: number;
+  /** Records read back from lines that had lost their line breaks (file store only). */
+  rejoined?: number;
 }
 
 export interface VectorBatch {
@@ -35,8 +37,11 @@ export interface StorageTx {
    */
   append(records: StoredRecord[], vectors: VectorEntry[]): Promise<{ recordCursor: number; vectorCursor: number }>;
   appendVectors(vectors: VectorEntry[]): Promise<number>;
-  /** Cuts an unacknowledged torn tail at `cursor` (a crashed writer's partial line). */
-  cutTornTail(cursor: number): Promise<void>;
+  /**
+   * Moves an unacknowledged torn tail (a crashed writer's partial line or unfinished batch) from `cursor`
+   * on into a side file, never deleting it; returns that file's name.
+   */
+  cutTornTail(cursor: number): Promise<string | undefined>;
   appendSide(name: SideLogName, entry: unknown): Promise<void>;
   readDoc<T>(name: SideDocName): Promise<T | undefined>;
   writeDoc(name: SideDocName, value: unknown): Promise<void>;

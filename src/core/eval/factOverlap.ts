@@ -1,5 +1,6 @@
-// Measurable content checks the engine applies to every manager decision, whatever the model says:
-// does a memory text carry a fact, does an existing memory already hold it, is a target related to it.
+// Word-overlap measures of whether a memory text carries a fact, holds it, or is related to it. Used only to
+// score benchmarks (the templated decision fixture, the mem0 failure cases) and the decision reward; the
+// engine's Memory Manager does not use them (they vetoed right decisions on real project histories).
 
 /** Function words and words every project fact shares; they say nothing about which fact it is. */
 const STOP = new Set(
