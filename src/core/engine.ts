@@ -2,7 +2,7 @@ import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
 import type { CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
-import { type ManagerProtocol, VERIFY_SCHEMA, answerMessages, managerPrompt, managerSchema, reaskMessage, verifyMessages } from './agents/prompts';
+import { type ManagerProtocol, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { keepsFact, parseDecisionOutput } from './agents/managerRules';
 import { extractFactsFromText } from './agents/extraction';
@@ -14,8 +14,10 @@ import { RedactingStream, addCounts, countTotal, redactSource, type PrivacyBound
 export interface EngineOptions {
   /** Memories the answer agent sees (Memory-R1 uses 60). */
   answerTopK: number;
-  /** Related memories shown to the manager for each fact. */
+  /** Related memories shown to the manager for each fact (at most). */
   managerTopK: number;
+  /** Override the embedder's relatedness (the cosine from which a memory is shown to the manager); -1 shows all. */
+  managerRelatedness?: number;
   /**
    * A batch that would delete or overwrite more than this share of its candidates (and at least
    * `minDestructiveOps` of them) is held for the user's approval instead of being applied.
@@ -48,7 +50,7 @@ export interface EngineOptions {
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   answerTopK: 60,
-  managerTopK: 10,
+  managerTopK: 5,
   maxDestructiveShare: 0.5,
   minDestructiveOps: 3,
   recordTrajectories: true,
@@ -176,9 +178,12 @@ export class MemoryEngine {
       const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe', exclusive: claim.exclusive, redactions });
       return { operations: [{ type: 'NOOP', memoryId: dup.id, fact, reason: 'exact duplicate' }], usage, records, redactions };
     }
+    // The manager sees the memories closest in meaning, and only those close enough to be about the same
+    // thing (the embedder's relatedness); with none, the fact is new and no model call is made.
+    const related = this.options.managerRelatedness ?? this.bank.embedder.relatedness ?? -1;
     const hits = claim.candidateIds
       ? claim.candidateIds.map((id) => this.bank.get(id)).filter((m): m is NonNullable<typeof m> => !!m && m.status === 'active').map((memory) => ({ memory, score: 1 }))
-      : await this.bank.search(fact, { topK: this.options.managerTopK, signal });
+      : (await this.bank.searchDense(fact, this.options.managerTopK, signal)).filter((h) => h.score >= related);
     const candidates: CandidateView[] = hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: this.privacy.text(h.memory.text) }));
     // What the model needs to judge: when each memory became true and where it came from.
     const meta = hits.map((h) => ({ date: (h.memory.eventTime ?? h.memory.createdAt).slice(0, 10), source: h.memory.source.kind }));
@@ -191,7 +196,7 @@ export class MemoryEngine {
         json: { schema, name: protocol === 'per-fact' ? 'memory_decision' : 'memory_operations' },
         temperature: this.options.temperature,
         // One decision needs few tokens (an UPDATE's text a few more); a cap keeps a looping small model from stalling the queue.
-        maxTokens: protocol === 'per-fact' ? Math.min(this.options.maxTokens.manager, 200) : this.options.maxTokens.manager,
+        maxTokens: protocol === 'per-fact' ? Math.min(this.options.maxTokens.manager, 48) : this.options.maxTokens.manager,
         signal,
       });
       addUsage(usage, r.usage);
@@ -225,6 +230,32 @@ export class MemoryEngine {
       }
     }
     let planned = decision.ops;
+    if (source.event) {
+      // One event makes its claims side by side: a fact never retires a memory the same event just wrote.
+      planned = planned.map((o) => {
+        if (!isRetirement(o) || this.bank.sourceEvent(o.memoryId!) !== source.event) return o;
+        guards.push(`memory ${candidates.find((c) => c.memoryId === o.memoryId)?.key} comes from the same event: the fact is added beside it`);
+        return { type: 'ADD', text: o.type === 'UPDATE' ? o.text : fact, reason: o.reason };
+      });
+    }
+    if (called && protocol === 'per-fact' && /"decision"\s*:\s*"UPDATE"/i.test(res.text) && planned.some((o) => o.type === 'UPDATE')) {
+      // UPDATE: the memory says several things and the fact changes one; the model writes the new text.
+      const target = planned.find((o) => o.type === 'UPDATE');
+      const key = candidates.find((c) => c.memoryId === target?.memoryId)?.key;
+      if (target && key !== undefined) {
+        const w = await this.models.manager.complete({
+          messages: rewriteMessages(prompt, res.text, key),
+          json: { schema: REWRITE_SCHEMA, name: 'memory_text' },
+          temperature: this.options.temperature,
+          maxTokens: 160,
+          signal,
+        });
+        addUsage(usage, w.usage);
+        const text = parseRewrite(w.text);
+        if (text) planned = planned.map((o) => (o === target ? { ...o, text } : o));
+        else guards.push('UPDATE without a usable rewrite: the memory is superseded by the fact itself');
+      }
+    }
     if (!keepsFact(planned) && this.options.managerFallback) {
       // No silent loss: whatever is left, the fact itself is added (beside a DELETE, never merged into it:
       // the fact may be the injection that asked for it).
@@ -424,6 +455,18 @@ export class AnswerStreamFilter {
     if (!text) return;
     this.sent = true;
     this.emit(text);
+  }
+}
+
+/** The text of a rewrite answer `{"text": "..."}`, or undefined. */
+function parseRewrite(raw: string): string | undefined {
+  const m = /"text"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(raw);
+  if (!m) return undefined;
+  try {
+    const t = (JSON.parse(`"${m[1]}"`) as string).trim();
+    return t.length >= 3 && t.length <= 2000 ? t : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -169,6 +169,18 @@ export class ProjectMemory implements vscode.Disposable {
       }
       this.log.warn('Endpoint embeddings are configured but the endpoint, its model or consent is missing (or the workspace is untrusted): using the local hashing embedder.');
     }
+    if (s.embeddingsProvider === 'auto') {
+      // The default: MiniLM when it is already installed (related-memory retrieval decides what the manager
+      // sees, and lexical hashing misses paraphrases); the hashing embedder otherwise, with nothing downloaded.
+      const installed = await this.installedLocalEmbedder();
+      if (installed) {
+        try {
+          return await this.createLocalNeuralEmbedder();
+        } catch (err) {
+          this.log.warn(`The installed local embedding model could not start (${errorMessage(err)}); using the lexical embedder.`);
+        }
+      }
+    }
     if (s.embeddingsProvider === 'local') {
       try {
         return await this.createLocalNeuralEmbedder();
@@ -180,6 +192,14 @@ export class ProjectMemory implements vscode.Disposable {
     }
     const { HashingEmbedder } = await import('../core/embeddings/hashingEmbedder');
     return new HashingEmbedder();
+  }
+
+  /** Where an installed all-MiniLM-L6-v2 is (the extension's download folder, the user's models folder), if anywhere. */
+  private async installedLocalEmbedder(): Promise<string | undefined> {
+    const { findInstalledModel, userModelsDir } = await import('../core/models/modelStore');
+    const { DEFAULT_EMBEDDING_MODEL } = await import('../core/models/catalog');
+    const dirs = [path.join(this.context.globalStorageUri.fsPath, 'models'), ...(process.env.MODELS_DIR ? [path.resolve(process.env.MODELS_DIR)] : []), userModelsDir()];
+    return findInstalledModel(DEFAULT_EMBEDDING_MODEL, dirs);
   }
 
   /** all-MiniLM-L6-v2 in process through ONNX Runtime; downloaded once into global storage, with progress. */

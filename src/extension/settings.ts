@@ -8,7 +8,7 @@ export interface EndpointSettings {
   extractorModel: string;
   managerModel: string;
   answerModel: string;
-  embeddingsProvider: 'hashing' | 'local' | 'endpoint';
+  embeddingsProvider: 'auto' | 'hashing' | 'local' | 'endpoint';
   embeddingsModel: string;
 }
 
@@ -40,13 +40,13 @@ function machineSetting<T>(key: string, fallback: T): T {
 export function readEndpointSettings(): EndpointSettings {
   const url = String(machineSetting('endpoint.url', '')).trim().replace(/\/+$/, '');
   const answerModel = String(machineSetting('models.answer', '')).trim();
-  const provider = machineSetting<string>('embeddings.provider', 'hashing');
+  const provider = machineSetting<string>('embeddings.provider', 'auto');
   return {
     url,
     answerModel,
     managerModel: String(machineSetting('models.manager', '')).trim(),
     extractorModel: String(machineSetting('models.extractor', '')).trim(),
-    embeddingsProvider: provider === 'endpoint' || provider === 'local' ? provider : 'hashing',
+    embeddingsProvider: provider === 'endpoint' || provider === 'local' || provider === 'hashing' ? provider : 'auto',
     embeddingsModel: String(machineSetting('embeddings.model', '')).trim(),
   };
 }

@@ -134,7 +134,7 @@ describe('Memory-R1 pipeline over the real openai client and a real bank on disk
   it('drops facts copied from the prompt examples and placeholder texts from the manager', async () => {
     server.setReply((req) => {
       const role = roleOf(req);
-      if (role === 'extractor') return JSON.stringify({ facts: ['Caroline attended an LGBTQ support group on 7 May 2023.', 'The linter is ESLint.'] });
+      if (role === 'extractor') return JSON.stringify({ facts: ['Priya owns the release process.', 'The linter is ESLint.'] });
       if (role === 'manager') return JSON.stringify({ memory: [{ id: '0', text: '<memory text>', event: 'ADD' }, { id: '1', text: factIn(req), event: 'ADD' }] });
       return script(req);
     });

@@ -49,15 +49,25 @@ describe('Memory Manager decisions (per-fact protocol)', () => {
     expect(bank.list().total).toBe(2);
   });
 
-  it('UPDATE rewrites a memory that says several things, with the text the model wrote; the old one is history', async () => {
+  it('UPDATE rewrites a memory that says several things, with the text the model writes when asked; the old one is history', async () => {
     const both = (await bank.addManual('The app targets Node 18 and is deployed on Fly.io.')).memoryId;
-    replies.push(decide('UPDATE', (c) => c[0].id, { text: 'The app targets Node 18 and is deployed on Render.' }));
+    replies.push(decide('UPDATE'), (req) => {
+      // The follow-up continues the same conversation, only after an UPDATE.
+      expect(req.messages.at(-1)!.content).toMatch(/^Write memory \[0\] again with the new fact in it/);
+      expect(req.response_format).toMatchObject({ json_schema: { name: 'memory_text' } });
+      return JSON.stringify({ text: 'The app targets Node 18 and is deployed on Render.' });
+    });
     const r = await engine().remember('The app moved its deployment to Render.', { kind: 'chat' });
     expect(r.operations).toMatchObject([{ type: 'UPDATE', supersededId: both, after: 'The app targets Node 18 and is deployed on Render.' }]);
-    // An UPDATE without text supersedes by the fact itself.
-    replies.push(decide('UPDATE'));
+    expect(chatCalls()).toHaveLength(2);
+    // A rewrite that cannot be read: the memory is superseded by the fact itself, and the history says so.
+    replies.push(decide('UPDATE'), () => 'sure');
     const r2 = await engine().remember('The app targets Node 20.', { kind: 'chat' });
-    expect(r2.operations).toMatchObject([{ type: 'UPDATE', after: 'The app targets Node 20.' }]);
+    expect(r2.operations).toMatchObject([{ type: 'UPDATE', after: 'The app targets Node 20.', guard: expect.stringMatching(/UPDATE without a usable rewrite/) }]);
+    // REPLACES never asks for a rewrite.
+    replies.push(decide('REPLACES'));
+    await engine().remember('The app targets Node 22.', { kind: 'chat' });
+    expect(chatCalls()).toHaveLength(5);
   });
 
   it('SAME is a NOOP on the memory; an exact repeat needs no model call; an empty bank adds without one', async () => {

@@ -52,8 +52,8 @@ function leakyModel(raw: () => CorpusExample): ReplyFn {
     const user = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
     const ex = raw();
     if (/selected memories/i.test(sys)) return `**Selected memories:** 1\n**Answer:** The value is in\n${ex.text}\nas you asked.`;
-    if (/Event:\n<<<\n/.test(user)) {
-      const event = /Event:\n<<<\n([\s\S]*)\n>>>/.exec(user)?.[1] ?? '';
+    if (/Event(?: \([^)]*\))?:\n<<<\n/.test(user)) {
+      const event = /Event(?: \([^)]*\))?:\n<<<\n([\s\S]*)\n>>>/.exec(user)?.[1] ?? '';
       return JSON.stringify({ facts: [event.slice(0, 2000), ex.text] });
     }
     const factLine = user.split('\n').find((l) => l.startsWith('["')) ?? '[""]';

@@ -34,6 +34,8 @@ export async function startHarness(
     testing.setConfig('projectMemory.endpoint.url', server.url);
     testing.setConfig('projectMemory.models.answer', 'fake-model');
   }
+  // The lexical embedder unless a test asks for another: `auto` would pick up a MiniLM installed on this machine.
+  testing.setConfig('projectMemory.embeddings.provider', 'hashing');
   for (const [k, v] of Object.entries(opts.config ?? {})) testing.setConfig(k, v);
   setLocalModelOptionsForTests(opts.localModel);
   setCaptureOptionsForTests({ batchDelayMs: 10, retryDelaysMs: [50], timings: { saveDebounceMs: 10, commitDebounceMs: 10, diagnosticMinOpenMs: 0 } });
@@ -82,10 +84,14 @@ export function agentReplies(r: { extract?: (text: string) => string[]; manage?:
     const sys = req.messages.find((m) => m.role === 'system')?.content ?? '';
     const user = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
     if (/selected memories/i.test(sys)) return r.answer ? r.answer(user) : '**Selected memories:** none\n**Answer:** I do not know.';
-    if (/Event:\n<<<\n/.test(user)) {
-      const event = /Event:\n<<<\n([\s\S]*)\n>>>/.exec(user)?.[1] ?? '';
+    if (/Event(?: \([^)]*\))?:\n<<<\n/.test(user)) {
+      const event = /Event(?: \([^)]*\))?:\n<<<\n([\s\S]*)\n>>>/.exec(user)?.[1] ?? '';
       return JSON.stringify({ facts: r.extract ? r.extract(event) : [] });
     }
+    // The per-fact protocol (the default): a new fact unless the test decides.
+    const perFact = /\n\nNew fact(?: \([^)]*\))?: ([\s\S]*)$/.exec(user);
+    if (perFact && !r.manage) return JSON.stringify({ decision: 'NEW', id: 'none' });
+    if (perFact) return JSON.stringify(r.manage!(perFact[1]));
     const factLine = user.split('\n').find((l) => l.startsWith('["')) ?? '[""]';
     const fact = (JSON.parse(factLine) as string[])[0];
     return JSON.stringify(r.manage ? r.manage(fact) : { memory: [{ id: 'new', text: fact, event: 'ADD', reason: 'new information' }] });

@@ -203,7 +203,7 @@ function sleep(ms: number): Promise<void> {
 /** Finds which role a chat request is for, from its system prompt. */
 export function roleOf(req: FakeChatRequest): 'extractor' | 'manager' | 'answer' | 'judge' | 'other' {
   const sys = req.messages.find((m) => m.role === 'system')?.content ?? '';
-  if (sys.includes('Project Knowledge Organizer')) return 'extractor';
+  if (sys.includes('You extract durable facts from ONE event')) return 'extractor';
   if (sys.includes('smart memory manager') || sys.includes('You maintain the memory of a software project')) return 'manager';
   if (sys.includes('intelligent memory assistant')) return 'answer';
   if (/CORRECT|WRONG/.test(sys + (req.messages.at(-1)?.content ?? ''))) return 'judge';

@@ -36,6 +36,8 @@ const CORE_FLOORS: Record<string, number> = {
 };
 
 const graph = importGraph(ROOT);
+/** The benchmarks: scripts on top of the engine, like the CLI. */
+const benchGraph = importGraph(ROOT, 'bench');
 
 /** The top-level part of src a file belongs to: core, extension, cli, server, webview, … */
 function part(file: string): string {
@@ -70,10 +72,23 @@ function violations(): string[] {
       out.push(`${show(e)}: the ${from} does not import VS Code glue`);
     }
     if (from === 'server' && e.to && part(e.to) === 'cli') out.push(`${show(e)}: the server does not import the CLI`);
+    // The MCP server is the engine's tools behind a protocol: core, and the CLI's flag parsing it shares with `memory-r1 mcp`.
+    if (from === 'mcp' && e.to && !['mcp', 'core', 'cli'].includes(part(e.to))) out.push(`${show(e)}: src/mcp imports only core and the CLI's options`);
+    if (from === 'mcp' && e.spec === 'vscode') out.push(`${show(e)}: src/mcp does not import vscode`);
     // The page's message protocol is the one contract the extension shares with the page.
     if (from === 'extension' && e.to && ['cli', 'webview'].includes(part(e.to)) && e.to !== 'src/webview/protocol.ts') {
       out.push(`${show(e)}: the extension does not import the ${part(e.to)}`);
     }
+  }
+  return out;
+}
+
+/** Benchmarks use the engine (src/core), the CLI's and the server's entry points; never the VS Code glue or the page. */
+function benchViolations(): string[] {
+  const out: string[] = [];
+  for (const e of benchGraph.edges) {
+    if (e.spec === 'vscode') out.push(`${show(e)}: a benchmark does not import vscode`);
+    if (e.to && e.to.startsWith('src/') && ['extension', 'webview'].includes(part(e.to))) out.push(`${show(e)}: a benchmark does not import the ${part(e.to)}`);
   }
   return out;
 }
@@ -90,6 +105,13 @@ describe('layers of src/', () => {
     const v = violations();
     console.log(`layers: ${graph.files.length} files, ${graph.edges.length} imports, ${v.length} upward`);
     expect(v).toEqual([]);
+  });
+
+  it('keeps the MCP server and the benchmarks off the VS Code glue', () => {
+    expect(graph.edges.some((e) => e.from === 'src/mcp/server.ts' && e.to?.startsWith('src/core/'))).toBe(true);
+    expect(benchGraph.edges.some((e) => e.from === 'bench/bank-quality.ts' && e.to === 'src/core/eval/bankQuality.ts')).toBe(true);
+    expect(benchViolations()).toEqual([]);
+    expect(importCycles(benchGraph)).toEqual([]);
   });
 
   it('has no import cycles', () => {

@@ -2,6 +2,7 @@ import type { ChatModel } from '../llm/chatModel';
 import type { TokenUsage } from '../types';
 import { EXTRACTION_SCHEMA, EXTRACTION_SYSTEM, extractionMessages } from './prompts';
 import { factsProblem, parseFacts } from './managerOutput';
+import { mentionsReference, referencesIn } from '../util/text';
 
 /**
  * One extraction call: the event's text in, its facts out. Shared by the engine and the evaluation
@@ -19,7 +20,10 @@ export async function extractFactsFromText(
     maxTokens: opts.maxTokens,
     signal: opts.signal,
   });
-  const facts = parseFacts(res.text).filter((f) => !copiedFromPrompt(f, text));
+  const facts = parseFacts(res.text)
+    .filter((f) => !copiedFromPrompt(f, text))
+    .map((f) => groundReferences(f, text))
+    .filter((f): f is string => !!f);
   const problem = factsProblem(res.text);
   return { facts, usage: res.usage, raw: res.text, ...(problem ? { problem } : {}) };
 }
@@ -40,4 +44,20 @@ export function copiedFromPrompt(fact: string, eventText: string): boolean {
   const fromPrompt = factWords.filter((w) => PROMPT_WORDS.has(w)).length / factWords.length;
   const fromEvent = factWords.filter((w) => event.has(w)).length / factWords.length;
   return fromPrompt >= 0.8 && fromEvent < 0.5;
+}
+
+/**
+ * Nothing that is not in the event: a reference the event does not name (an issue number, a hash, a version,
+ * a path, a handle a small model made up) is cut with the parenthetical that carries it; a fact whose own
+ * sentence rests on one is dropped.
+ */
+export function groundReferences(fact: string, eventText: string): string | undefined {
+  const source = eventText.toLowerCase();
+  const invented = (s: string) => referencesIn(s).some((r) => !mentionsReference(source, r));
+  if (!invented(fact)) return fact;
+  const cut = fact
+    .replace(/\s*[([][^()[\]]*[)\]]/g, (group) => (invented(group) ? '' : group))
+    .replace(/\s+([.,;])/g, '$1')
+    .trim();
+  return invented(cut) || !/[\p{L}]{3}/u.test(cut) ? undefined : cut;
 }

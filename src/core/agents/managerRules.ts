@@ -34,6 +34,7 @@ export function parseDecisionOutput(raw: string, candidates: CandidateView[], fa
     if (!cand) return { ops: [], rejected: [{ item: clip(o), reason: `${label || op} needs the id of one of the memories shown, not ${JSON.stringify(key || null)}` }], unparseable: false };
     if (op === 'NONE' || op === 'NOOP') return { ops: [{ type: 'NOOP', memoryId: cand.memoryId, reason }], rejected: [], unparseable: false };
     if (op === 'DELETE') return { ops: [{ type: 'DELETE', memoryId: cand.memoryId, reason }], rejected: [], unparseable: false };
+    // An UPDATE's rewritten text is asked for separately (the engine's follow-up); until then, the fact.
     const rewritten = op === 'UPDATE' && typeof o.text === 'string' && o.text.trim() ? o.text.trim() : fact;
     return { ops: [{ type: 'UPDATE', memoryId: cand.memoryId, text: rewritten, reason }], rejected: [], unparseable: false };
   }

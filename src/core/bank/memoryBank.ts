@@ -210,6 +210,14 @@ export class MemoryBank {
     return recs.map(publicRecord);
   }
 
+  /** The capture event that wrote this memory's current text (records carry it; the memory's source does not). */
+  sourceEvent(memoryId: string): string | undefined {
+    const recs = this.byMemory.get(memoryId);
+    if (!recs) return undefined;
+    for (let i = recs.length - 1; i >= 0; i--) if (recs[i].after?.status === 'active' && recs[i].source?.event) return recs[i].source!.event;
+    return undefined;
+  }
+
   record(opId: string): HistoryRecord | undefined {
     const r = this.byOpId.get(opId);
     return r && publicRecord(r);

@@ -60,14 +60,19 @@ export interface CommitInfo {
   branch?: string;
 }
 
+/** A commit that changes at most this many files names them; a larger one only counts them. */
+const COMMIT_FILES_SHOWN = 3;
+
+/**
+ * A commit as the extractor reads it: subject, body, and the changed files (names only, a few). A `--stat`
+ * list drew small models into turning each file name into a "fact" (on the bank-quality dev streams a 1.5B
+ * model wrote "The project uses .eslintrc.js …" for every line and missed the commit's one real claim).
+ */
 export function formatCommitEvent(c: CommitInfo): string {
   const lines = [`Git commit ${c.sha.slice(0, 10)}${c.branch ? ` on ${c.branch}` : ''} by ${c.author}: ${c.subject}`];
   if (c.body.trim()) lines.push(c.body.trim());
-  if (c.files.length) {
-    lines.push('Files:');
-    lines.push(...c.files.slice(0, 30).map((f) => `  ${f}`));
-    if (c.files.length > 30) lines.push(`  … ${c.files.length - 30} more files`);
-  }
+  const names = c.files.map((f) => f.split('|')[0].trim()).filter((f) => f && !/^\d+ files? changed/.test(f));
+  if (names.length) lines.push(names.length <= COMMIT_FILES_SHOWN ? `Changed files: ${names.join(', ')}` : `Changed ${names.length} files.`);
   return lines.join('\n');
 }
 
@@ -76,6 +81,21 @@ const TRIVIAL_COMMANDS = /^\s*(ls|ll|la|dir|cd|pwd|clear|cls|exit|history|echo|c
 
 export function isTrivialCommand(commandLine: string): boolean {
   return !commandLine.trim() || TRIVIAL_COMMANDS.test(commandLine);
+}
+
+/**
+ * A terminal command worth an event: not a trivial one, and not one that simply succeeded. A routine
+ * command that worked (an install, a build, a test run, `git status`) is transient output: on real project
+ * histories a small extractor turned each into a "fact" ("the project uses pip to install the package").
+ * A failure (with its output) can carry a bug and its fix, so it is kept.
+ */
+export function isCapturedCommand(commandLine: string, exitCode: number | undefined): boolean {
+  return !isTrivialCommand(commandLine) && exitCode !== 0;
+}
+
+/** A save that changed only whitespace or line breaks (a reformat): no event. */
+export function isWhitespaceOnlyChange(before: string | undefined, after: string): boolean {
+  return before !== undefined && before !== after && before.replace(/\s+/g, '') === after.replace(/\s+/g, '');
 }
 
 export function formatTerminalEvent(commandLine: string, exitCode: number | undefined, cwd: string | undefined, output?: string): string {

@@ -8,6 +8,13 @@ export interface Embedder {
    * repeats BM25's and search fusion gives it less weight. Neural embedders leave it unset.
    */
   readonly lexical?: boolean;
+  /**
+   * The cosine similarity from which a memory counts as related to a fact: the Memory Manager is shown only
+   * memories this close (none: the fact is new, and no model call is made). A property of the embedding
+   * space, so each embedder states its own; set on the bank-quality benchmark's dev split (bench/README.md).
+   * Unset: every retrieved memory is shown.
+   */
+  readonly relatedness?: number;
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 

@@ -7,6 +7,7 @@ import { tokenize } from '../retrieval/tokenize';
  */
 export class HashingEmbedder implements Embedder {
   readonly id: string;
+  // No relatedness: word hashing does not measure meaning, so the manager is shown every retrieved memory.
   readonly lexical = true;
   constructor(readonly dimensions = 384) {
     this.id = `hashing-v1-${dimensions}`;

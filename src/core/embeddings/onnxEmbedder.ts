@@ -45,6 +45,9 @@ export const ONNX_EMBEDDER_FILES = ['model.onnx', 'tokenizer.json'] as const;
  * output last_hidden_state [batch, seq, dim] or a pooled [batch, dim]) and `tokenizer.json`
  * (`tokenizer_config.json` optional). The native runtime is loaded only when this is called.
  */
+/** How close a memory must be to a fact to count as related, per known model (see Embedder.relatedness). */
+const RELATEDNESS: Record<string, number> = { 'all-MiniLM-L6-v2': 0.65 };
+
 export async function createOnnxEmbedder(modelDir: string, opts: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
   const dir = path.resolve(modelDir);
   const missing = ONNX_EMBEDDER_FILES.filter((f) => !fs.existsSync(path.join(dir, f)));
@@ -136,6 +139,9 @@ export async function createOnnxEmbedder(modelDir: string, opts: OnnxEmbedderOpt
     // The same id on both runtimes: their vectors agree to float precision, so a bank moves freely.
     id: `onnx:${modelName}:${dimensions}:mean-l2:${maxTokens}`,
     dimensions,
+    // all-MiniLM-L6-v2: on the bank-quality dev streams, supersedes the labels call right had a fact-memory
+    // cosine of 0.60 or more (most above 0.9) and wrong ones 0.62 or less; 0.65 keeps the clear ones.
+    ...(RELATEDNESS[modelName] !== undefined ? { relatedness: RELATEDNESS[modelName] } : {}),
     runtime,
     countTokens: (texts) => texts.map((t) => encode(t).length),
     async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {

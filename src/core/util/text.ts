@@ -43,3 +43,18 @@ export function crc32(data: string | Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+/**
+ * References a text can name that must come from somewhere: issue numbers (#123), commit hashes, versions
+ * (1.2.3, v5.0.0-beta.1), paths (src/a.ts, docs/guide/), handles (@name). Lower-cased, a version's "v" dropped.
+ */
+const REFERENCE = /#\d+|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b|\bv?\d+\.\d+(?:\.\d+)*(?:-[a-z0-9.]+)?\b|(?:\.{0,2}\/)?\b[\w.-]+\/[\w./-]*\w|@[a-z0-9][\w-]*/gi;
+
+export function referencesIn(text: string): string[] {
+  return [...new Set((text.match(REFERENCE) ?? []).map((r) => r.toLowerCase().replace(/^v(?=\d)/, '')))];
+}
+
+/** Is `ref` (from `referencesIn`) named in `sourceLower` (a lower-cased text)? A handle may appear without its "@". */
+export function mentionsReference(sourceLower: string, ref: string): boolean {
+  return sourceLower.includes(ref) || (ref.startsWith('@') && sourceLower.includes(ref.slice(1)));
+}

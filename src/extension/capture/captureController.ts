@@ -5,7 +5,8 @@ import {
   formatDiagnosticFixedEvent,
   formatSaveEvent,
   formatTerminalEvent,
-  isTrivialCommand,
+  isCapturedCommand,
+  isWhitespaceOnlyChange,
   summarizeChange,
   type DiagnosticInfo,
 } from '../../core/capture/eventFormat';
@@ -144,7 +145,7 @@ export class CaptureController implements vscode.Disposable {
     const before = this.baselines.get(key);
     const change = summarizeChange(before, text);
     this.baselines.set(key, text);
-    if (change.added === 0 && change.removed === 0) return;
+    if ((change.added === 0 && change.removed === 0) || isWhitespaceOnlyChange(before, text)) return;
     this.sink('save', formatSaveEvent(rel, doc.languageId, change, before === undefined), rel);
   }
 
@@ -256,7 +257,7 @@ export class CaptureController implements vscode.Disposable {
   private async onTerminalEnd(e: vscode.TerminalShellExecutionEndEvent): Promise<void> {
     if (!this.running || !readCaptureSettings().terminal) return;
     const commandLine = e.execution.commandLine.value;
-    if (isTrivialCommand(commandLine)) return;
+    if (!isCapturedCommand(commandLine, e.exitCode)) return;
     const cwdUri = e.execution.cwd;
     let cwd: string | undefined;
     if (cwdUri) {

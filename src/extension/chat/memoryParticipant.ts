@@ -242,7 +242,7 @@ async function search(pm: ProjectMemory, query: string, stream: vscode.ChatRespo
   }
   stream.markdown(vscode.l10n.t('{0} memories match:', hits.length) + '\n\n');
   for (const h of hits) {
-    stream.markdown(trusted(`- ${revealLink(h.memory.id, short(h.memory.text, 120))} _(${h.memory.source.kind}, ${h.memory.updatedAt.slice(0, 10)})_\n`));
+    stream.markdown(trusted(`- ${revealLink(h.memory.id, short(h.memory.text, 120))} _(${h.memory.source.kind}, ${(h.memory.eventTime ?? h.memory.createdAt).slice(0, 10)})_\n`));
   }
   return { metadata: { command: 'search', memoryIds: hits.map((h) => h.memory.id) } };
 }
