@@ -1,10 +1,11 @@
 import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from './api';
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
-import type { CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
-import { type ManagerProtocol, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
+import type { BatchContext, CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
+import { type CandidateMeta, type ManagerProtocol, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { keepsFact, parseDecisionOutput } from './agents/managerRules';
+import { pairedSupersede } from './bank/undo';
 import { extractFactsFromText } from './agents/extraction';
 import { DEFAULT_RETIREMENT_CAPS, RetirementBudget, type RetirementCaps } from './agents/retirements';
 import { newId, nowIso } from './util/text';
@@ -63,6 +64,27 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   retirementCaps: DEFAULT_RETIREMENT_CAPS,
 };
 
+/** How one fact is managed beyond its text: the claim on its source, fixed candidates, caps and run. */
+export interface ManageClaim {
+  exclusive?: boolean;
+  /** Use these memories as the candidates, in this order (the decision benchmark). */
+  candidateIds?: string[];
+  /** The event's and the run's retirement caps (a fact on its own gets an event-sized one). */
+  budgets?: RetirementBudget[];
+  /** The run id stored on the records. */
+  run?: string;
+}
+
+/** The manager's turn for one fact: what it was asked, what it answered, what the engine noted. */
+interface ManagerTurn {
+  prompt: ChatMessage[];
+  res: { text: string; model: string };
+  firstOutput: string;
+  decision: ManagerDecision;
+  called: boolean;
+  guards: string[];
+}
+
 export interface EngineModels {
   extractor: ChatModel;
   manager: ChatModel;
@@ -85,9 +107,14 @@ export class MemoryEngine {
     this.options = { ...DEFAULT_ENGINE_OPTIONS, ...opts.options, maxTokens: { ...DEFAULT_ENGINE_OPTIONS.maxTokens, ...opts.options?.maxTokens } };
   }
 
-  /** Swaps the models (settings changed) without reopening the bank. */
+  /** Swaps the models (settings changed, another chat model) without reopening the bank. */
   setModels(models: EngineModels): void {
     this.models = models;
+  }
+
+  /** Applies changed settings (answer top-k, manager protocol, …) to the next calls. */
+  configure(options: Partial<EngineOptions>): void {
+    Object.assign(this.options, options, options.maxTokens ? { maxTokens: { ...this.options.maxTokens, ...options.maxTokens } } : {});
   }
 
   /** The bank's privacy boundary: every text entering the engine passes it (the bank's opt-out applies). */
@@ -151,21 +178,17 @@ export class MemoryEngine {
     return { facts: [fact], operations: r.operations, usage: r.usage, ...(countTotal(counts) ? { redactions: counts } : {}) };
   }
 
-  /** One manager step for one fact. Exported for the training reward, which replays it. */
+  /**
+   * One manager step for one fact, in five steps: the related memories, the model's decision, what the engine
+   * does with it (same-event claims, an UPDATE's rewrite, no silent loss, the optional check), one retirement
+   * per fact, then apply (or hold, beyond the caps). Exported for the training reward, which replays it.
+   */
   async manageFact(
     rawFact: string,
     source: SourceRef,
     eventTime: string | undefined,
     signal?: AbortSignal,
-    claim: {
-      exclusive?: boolean;
-      /** Use these memories as the candidates, in this order (the decision benchmark). */
-      candidateIds?: string[];
-      /** The event's and the run's retirement caps (a fact on its own gets an event-sized one). */
-      budgets?: RetirementBudget[];
-      /** The run id stored on the records. */
-      run?: string;
-    } = {},
+    claim: ManageClaim = {},
   ): Promise<{ operations: AppliedOperation[]; usage: TokenUsage; records: HistoryRecord[]; redactions?: RedactionCounts; guard?: string; output?: string }> {
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     // The privacy boundary: the fact, the related memories shown to the manager and its output are redacted.
@@ -178,15 +201,51 @@ export class MemoryEngine {
       const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe', exclusive: claim.exclusive, redactions });
       return { operations: [{ type: 'NOOP', memoryId: dup.id, fact, reason: 'exact duplicate' }], usage, records, redactions };
     }
-    // The manager sees the memories closest in meaning, and only those close enough to be about the same
-    // thing (the embedder's relatedness); with none, the fact is new and no model call is made.
+    const shown = await this.relatedMemories(fact, claim.candidateIds, signal);
+    const turn = await this.decide(fact, shown, eventTime, usage, signal);
+    const planned = await this.settle(fact, source, shown.candidates, turn, usage, signal);
+    // Engine notes quote the model's output (an id it made up, its reason): they pass the boundary like any text.
+    const guard = turn.guards.length ? this.privacy.text(turn.guards.join('; ')) : undefined;
+    const operations: AppliedOperation[] = turn.decision.rejected.map((r) => ({ type: 'NOOP', fact, rejected: this.privacy.text(r.reason) }));
+    const ops = this.oneRetirementPerFact(fact, planned, shown.candidates, turn.decision, operations);
+    const ctx: BatchContext = { fact, candidates: shown.candidates, model: turn.res.model, source, eventTime, exclusive: claim.exclusive, redactions, guard, run: claim.run };
+    const records = await this.applyOrHold(fact, ops, ctx, shown.candidates, claim.budgets, guard, operations);
+    if (this.options.recordTrajectories && turn.called) {
+      await this.bank.side.recordTrajectory({
+        kind: 'manager',
+        fact,
+        candidates: shown.candidates.map((c) => ({ id: c.key, text: c.text })),
+        prompt: turn.prompt,
+        output: turn.res.text,
+        model: turn.res.model,
+        protocol: this.options.managerProtocol,
+        ...(guard ? { guard } : {}),
+        operations: operations.map((o) => ({ type: o.type, memoryId: o.memoryId, text: o.after, held: o.held, rejected: o.rejected })),
+        redactions,
+      });
+    }
+    return { operations, usage, records, redactions, guard, output: turn.called ? this.privacy.text(turn.firstOutput) : undefined };
+  }
+
+  /**
+   * Step 1: the memories the manager sees, closest in meaning first, and only those close enough to be about the
+   * same thing (the embedder's relatedness), each with what the model needs to judge: when it became true and
+   * where it came from. `candidateIds` fixes them instead (the decision benchmark).
+   */
+  private async relatedMemories(fact: string, candidateIds: string[] | undefined, signal?: AbortSignal): Promise<{ candidates: CandidateView[]; meta: CandidateMeta[] }> {
     const related = this.options.managerRelatedness ?? this.bank.embedder.relatedness ?? -1;
-    const hits = claim.candidateIds
-      ? claim.candidateIds.map((id) => this.bank.get(id)).filter((m): m is NonNullable<typeof m> => !!m && m.status === 'active').map((memory) => ({ memory, score: 1 }))
+    const hits = candidateIds
+      ? candidateIds.map((id) => this.bank.get(id)).filter((m): m is NonNullable<typeof m> => !!m && m.status === 'active').map((memory) => ({ memory, score: 1 }))
       : (await this.bank.searchDense(fact, this.options.managerTopK, signal)).filter((h) => h.score >= related);
-    const candidates: CandidateView[] = hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: this.privacy.text(h.memory.text) }));
-    // What the model needs to judge: when each memory became true and where it came from.
-    const meta = hits.map((h) => ({ date: (h.memory.eventTime ?? h.memory.createdAt).slice(0, 10), source: h.memory.source.kind }));
+    return {
+      candidates: hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: this.privacy.text(h.memory.text) })),
+      meta: hits.map((h) => ({ date: (h.memory.eventTime ?? h.memory.createdAt).slice(0, 10), source: h.memory.source.kind })),
+    };
+  }
+
+  /** Step 2: the model's decision (asked again once, saying why, where the protocol's re-ask applies). None without related memories. */
+  private async decide(fact: string, shown: { candidates: CandidateView[]; meta: CandidateMeta[] }, eventTime: string | undefined, usage: TokenUsage, signal?: AbortSignal): Promise<ManagerTurn> {
+    const { candidates, meta } = shown;
     const protocol = this.options.managerProtocol;
     const prompt = managerPrompt(protocol, fact, candidates, meta, eventTime?.slice(0, 10));
     const schema = managerSchema(protocol, candidates);
@@ -195,7 +254,7 @@ export class MemoryEngine {
         messages,
         json: { schema, name: protocol === 'per-fact' ? 'memory_decision' : 'memory_operations' },
         temperature: this.options.temperature,
-        // One decision needs few tokens (an UPDATE's text a few more); a cap keeps a looping small model from stalling the queue.
+        // One decision needs few tokens; a cap keeps a looping small model from stalling the queue.
         maxTokens: protocol === 'per-fact' ? Math.min(this.options.maxTokens.manager, 48) : this.options.maxTokens.manager,
         signal,
       });
@@ -203,23 +262,17 @@ export class MemoryEngine {
       return r;
     };
     const parse = (raw: string) => (protocol === 'per-fact' ? parseDecisionOutput(raw, candidates, fact) : parseManagerOutput(raw, candidates));
-    const guards: string[] = [];
-    let res: { text: string; model: string };
-    let decision: ManagerDecision;
-    const called = candidates.length > 0;
-    if (!called) {
-      // Nothing in the bank is related at all (an empty bank): the fact is new, and no model call is needed.
-      res = { text: '', model: 'engine' };
-      decision = { ops: [{ type: 'ADD', text: fact, reason: 'no related memory' }], rejected: [], unparseable: false };
-      guards.push('no related memory: added without a model call');
-    } else {
-      res = await call(prompt);
-      decision = parse(res.text);
+    if (!candidates.length) {
+      // Nothing in the bank is related: the fact is new, and no model call is needed.
+      const decision: ManagerDecision = { ops: [{ type: 'ADD', text: fact, reason: 'no related memory' }], rejected: [], unparseable: false };
+      return { prompt, res: { text: '', model: 'engine' }, firstOutput: '', decision, called: false, guards: ['no related memory: added without a model call'] };
     }
+    let res = await call(prompt);
+    let decision = parse(res.text);
     const firstOutput = res.text;
+    const guards: string[] = [];
     const reask = this.options.managerReask === true || (this.options.managerReask === 'paper' && protocol === 'paper');
-    if (called && reask && !keepsFact(decision.ops)) {
-      // An answer that does not keep the fact is asked again once, saying why.
+    if (reask && !keepsFact(decision.ops)) {
       const problem = decision.rejected.map((r) => r.reason).slice(0, 3).join('; ') || 'it does not keep the new fact';
       const res2 = await call([...prompt, { role: 'assistant', content: res.text }, reaskMessage(fact, problem)]);
       const second = parse(res2.text);
@@ -229,6 +282,16 @@ export class MemoryEngine {
         res = res2;
       }
     }
+    return { prompt, res, firstOutput, decision, called: true, guards };
+  }
+
+  /**
+   * Step 3: what the engine does with the decision, whatever it is: an event's claims never retire each other,
+   * an UPDATE gets its rewritten text, the fact is never lost, and (optionally) a supersede is checked first.
+   */
+  private async settle(fact: string, source: SourceRef, candidates: CandidateView[], turn: ManagerTurn, usage: TokenUsage, signal?: AbortSignal): Promise<PlannedOperation[]> {
+    const { prompt, res, decision, guards, called } = turn;
+    const perFact = called && this.options.managerProtocol === 'per-fact';
     let planned = decision.ops;
     if (source.event) {
       // One event makes its claims side by side: a fact never retires a memory the same event just wrote.
@@ -238,23 +301,15 @@ export class MemoryEngine {
         return { type: 'ADD', text: o.type === 'UPDATE' ? o.text : fact, reason: o.reason };
       });
     }
-    if (called && protocol === 'per-fact' && /"decision"\s*:\s*"UPDATE"/i.test(res.text) && planned.some((o) => o.type === 'UPDATE')) {
+    const target = perFact && /"decision"\s*:\s*"UPDATE"/i.test(res.text) ? planned.find((o) => o.type === 'UPDATE') : undefined;
+    const key = candidates.find((c) => c.memoryId === target?.memoryId)?.key;
+    if (target && key !== undefined) {
       // UPDATE: the memory says several things and the fact changes one; the model writes the new text.
-      const target = planned.find((o) => o.type === 'UPDATE');
-      const key = candidates.find((c) => c.memoryId === target?.memoryId)?.key;
-      if (target && key !== undefined) {
-        const w = await this.models.manager.complete({
-          messages: rewriteMessages(prompt, res.text, key),
-          json: { schema: REWRITE_SCHEMA, name: 'memory_text' },
-          temperature: this.options.temperature,
-          maxTokens: 160,
-          signal,
-        });
-        addUsage(usage, w.usage);
-        const text = parseRewrite(w.text);
-        if (text) planned = planned.map((o) => (o === target ? { ...o, text } : o));
-        else guards.push('UPDATE without a usable rewrite: the memory is superseded by the fact itself');
-      }
+      const w = await this.models.manager.complete({ messages: rewriteMessages(prompt, res.text, key), json: { schema: REWRITE_SCHEMA, name: 'memory_text' }, temperature: this.options.temperature, maxTokens: 160, signal });
+      addUsage(usage, w.usage);
+      const text = parseRewrite(w.text);
+      if (text) planned = planned.map((o) => (o === target ? { ...o, text } : o));
+      else guards.push('UPDATE without a usable rewrite: the memory is superseded by the fact itself');
     }
     if (!keepsFact(planned) && this.options.managerFallback) {
       // No silent loss: whatever is left, the fact itself is added (beside a DELETE, never merged into it:
@@ -262,40 +317,34 @@ export class MemoryEngine {
       guards.push(`fallback ADD of the fact (${decision.unparseable ? 'the answer could not be read' : decision.rejected[0]?.reason ?? 'the answer does not keep it'})`);
       planned = [...planned.filter((o) => o.type !== 'NOOP'), { type: 'ADD', text: fact, reason: 'fallback: the manager did not keep the fact' }];
     }
-    if (called && protocol === 'per-fact' && this.options.managerVerifyUpdates) {
+    if (perFact && this.options.managerVerifyUpdates) {
       // A supersede is the one destructive decision: check it with a second, yes/no question.
       const next: PlannedOperation[] = [];
       for (const o of planned) {
-        const target = o.type === 'UPDATE' ? candidates.find((c) => c.memoryId === o.memoryId) : undefined;
-        if (!target) {
+        const shown = o.type === 'UPDATE' ? candidates.find((c) => c.memoryId === o.memoryId) : undefined;
+        if (!shown) {
           next.push(o);
           continue;
         }
-        const v = await this.models.manager.complete({
-          messages: verifyMessages(prompt, res.text, target.key),
-          json: { schema: VERIFY_SCHEMA, name: 'still_true' },
-          temperature: this.options.temperature,
-          maxTokens: 24,
-          signal,
-        });
+        const v = await this.models.manager.complete({ messages: verifyMessages(prompt, res.text, shown.key), json: { schema: VERIFY_SCHEMA, name: 'still_true' }, temperature: this.options.temperature, maxTokens: 24, signal });
         addUsage(usage, v.usage);
         if (/"?still_true"?\s*:\s*"?yes/i.test(v.text)) {
-          guards.push(`verified: memory ${target.key} is still true, so the fact is added beside it`);
+          guards.push(`verified: memory ${shown.key} is still true, so the fact is added beside it`);
           next.push({ type: 'ADD', text: fact, reason: o.reason });
         } else next.push(o);
       }
       planned = next;
     }
-    // Engine notes quote the model's output (an id it made up, its reason): they pass the boundary like any text.
-    const guard = guards.length ? this.privacy.text(guards.join('; ')) : undefined;
-    const operations: AppliedOperation[] = decision.rejected.map((r) => ({
-      type: 'NOOP',
-      fact,
-      rejected: this.privacy.text(r.reason),
-    }));
+    return planned;
+  }
+
+  /**
+   * Step 4: one fact changes at most one memory (it makes one claim): the retirement of the most related
+   * memory named stands, the others are refused (added to `operations`). Texts pass the boundary; with no
+   * change left, one NOOP tied to the memory that holds the fact keeps the history.
+   */
+  private oneRetirementPerFact(fact: string, planned: PlannedOperation[], candidates: CandidateView[], decision: ManagerDecision, operations: AppliedOperation[]): PlannedOperation[] {
     let ops: PlannedOperation[] = planned.map((o) => ({ ...o, text: this.privacy.optional(o.text), reason: this.privacy.optional(o.reason) }));
-    // One fact changes at most one memory: a fact makes one claim, so it replaces or removes one memory.
-    // The first retirement (the most related candidate the manager chose) stands; the others are refused.
     const rank = (id: string | undefined) => candidates.findIndex((c) => c.memoryId === id);
     const retirements = ops.filter(isRetirement).sort((a, b) => rank(a.memoryId) - rank(b.memoryId));
     for (const extra of retirements.slice(1)) {
@@ -303,60 +352,53 @@ export class MemoryEngine {
       ops = ops.filter((o) => o !== extra);
     }
     const changes = ops.filter((o) => o.type !== 'NOOP');
-    if (changes.length === 0) {
-      // Nothing to change: keep one NOOP record tied to the memory that holds the fact, for the history.
-      const first = ops.find((o) => o.memoryId)?.memoryId;
-      ops = [{ type: 'NOOP', memoryId: first, reason: ops[0]?.reason ?? (decision.unparseable ? 'manager output unusable' : 'no change') }];
-    } else {
-      ops = changes;
-    }
-    const ctx = { fact, candidates, model: res.model, source, eventTime, exclusive: claim.exclusive, redactions, guard, run: claim.run };
+    if (changes.length) return changes;
+    const first = ops.find((o) => o.memoryId)?.memoryId;
+    return [{ type: 'NOOP', memoryId: first, reason: ops[0]?.reason ?? (decision.unparseable ? 'manager output unusable' : 'no change') }];
+  }
+
+  /**
+   * Step 5: applies the operations as one batch, or holds them for approval when they would retire more than
+   * the event's or the run's cap (or most of the memories shown at once). Reports each operation.
+   */
+  private async applyOrHold(fact: string, ops: PlannedOperation[], ctx: BatchContext, candidates: CandidateView[], given: RetirementBudget[] | undefined, guard: string | undefined, operations: AppliedOperation[]): Promise<HistoryRecord[]> {
     const targets = ops.filter(isRetirement).map((o) => o.memoryId!);
-    const destructive = targets.length;
     // A fact given on its own (remember, an agent's tool call) is its own event.
-    const budgets = [...(claim.budgets ?? [])];
+    const budgets = [...(given ?? [])];
     if (!budgets.some((b) => b.scope === 'event')) budgets.push(new RetirementBudget('event', this.bank.list({ limit: 0 }).counts.active, this.options.retirementCaps.perEvent));
     const overCap = budgets.find((b) => !b.fits(targets));
-    let records: HistoryRecord[] = [];
-    const tooMany = destructive >= this.options.minDestructiveOps && destructive > this.options.maxDestructiveShare * Math.max(1, candidates.length);
+    const tooMany = targets.length >= this.options.minDestructiveOps && targets.length > this.options.maxDestructiveShare * Math.max(1, candidates.length);
     if (tooMany || overCap) {
-      const why = overCap ? overCap.refusal(targets) : `would change ${destructive} of ${candidates.length} related memories at once`;
-      await this.bank.holdBatch(ops, ctx, why);
+      const why = overCap ? overCap.refusal(targets) : `would change ${targets.length} of ${candidates.length} related memories at once`;
+      await this.bank.side.holdBatch(ops, ctx, why);
       for (const o of ops) operations.push({ ...this.describe(o, fact, candidates, true), reason: why });
-    } else {
-      records = await this.bank.applyBatch(ops, ctx);
-      const written = records.filter((r) => r.action === 'ADD' || r.action === 'UPDATE').map((r) => r.memoryId);
-      for (const b of budgets) b.spend(targets, written);
-      for (const rec of records) {
-        if (rec.action === 'SUPERSEDE') continue; // reported with the UPDATE that superseded it
-        const replaced = rec.after?.supersedes ? records.find((r) => r.memoryId === rec.after!.supersedes) : undefined;
-        operations.push({
-          type: rec.action as AppliedOperation['type'],
-          memoryId: rec.memoryId || undefined,
-          before: replaced?.before?.text ?? rec.before?.text,
-          after: rec.after?.text,
-          fact,
-          reason: rec.reason,
-          ...(replaced ? { supersededId: replaced.memoryId } : {}),
-          ...(guard ? { guard } : {}),
-        });
-      }
+      return [];
     }
-    if (this.options.recordTrajectories && called) {
-      await this.bank.recordTrajectory({
-        kind: 'manager',
+    const records = await this.bank.applyBatch(ops, ctx);
+    const written = records.filter((r) => r.action === 'ADD' || r.action === 'UPDATE').map((r) => r.memoryId);
+    for (const b of budgets) b.spend(targets, written);
+    const ids = new Set(records.map((r) => r.memoryId));
+    for (const rec of records) {
+      if (pairedSupersede(rec, ids)) continue; // reported with the UPDATE that superseded it
+      if (rec.action === 'SUPERSEDE') {
+        // Superseded into a memory that already holds the new text (one text is stored once).
+        const holder = this.bank.get(rec.after!.supersededBy!);
+        operations.push({ type: 'UPDATE', memoryId: holder?.id, before: rec.before?.text, after: holder?.text, fact, reason: rec.reason, supersededId: rec.memoryId, ...(guard ? { guard } : {}) });
+        continue;
+      }
+      const replaced = rec.after?.supersedes ? records.find((r) => r.memoryId === rec.after!.supersedes) : undefined;
+      operations.push({
+        type: rec.action as AppliedOperation['type'],
+        memoryId: rec.memoryId || undefined,
+        before: replaced?.before?.text ?? rec.before?.text,
+        after: rec.after?.text,
         fact,
-        candidates: candidates.map((c) => ({ id: c.key, text: c.text })),
-        prompt,
-        output: res.text,
-        model: res.model,
-        protocol,
+        reason: rec.reason,
+        ...(replaced ? { supersededId: replaced.memoryId } : {}),
         ...(guard ? { guard } : {}),
-        operations: operations.map((o) => ({ type: o.type, memoryId: o.memoryId, text: o.after, held: o.held, rejected: o.rejected })),
-        redactions,
       });
     }
-    return { operations, usage, records, redactions, guard, output: called ? this.privacy.text(firstOutput) : undefined };
+    return records;
   }
 
   async answer(rawQuestion: string, opts: AnswerOptions = {}): Promise<AnswerResult> {
@@ -398,7 +440,7 @@ export class MemoryEngine {
     const citations = selectedKeys.map((k) => hits[Number(k) - 1].memory);
     const answerId = newId();
     if (this.options.recordTrajectories) {
-      await this.bank.recordTrajectory({
+      await this.bank.side.recordTrajectory({
         kind: 'answer',
         answerId,
         question,

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import type { MemoryBank } from '../core/bank/memoryBank';
-import type { MemoryR1Config } from '../core/config';
+import type { EndpointConfig, MemoryR1Config } from '../core/config';
 import type { MemoryEngine, EngineModels } from '../core/engine';
 import type { Embedder } from '../core/embeddings/embedder';
 import { ActionableError, errorMessage } from './errors';
@@ -41,6 +41,10 @@ export interface ResolvedEndpoint {
 export class ProjectMemory implements vscode.Disposable {
   private bankPromise: Promise<MemoryBank> | undefined;
   private openedBank: MemoryBank | undefined;
+  /** The window's engine (see getEngine). */
+  private engine: MemoryEngine | undefined;
+  /** Model clients by what they were built from: the same endpoint and names give the same clients. */
+  private modelClients = new Map<string, EngineModels>();
   private endpointModelCache: { url: string; models: string[] } | undefined;
   private readonly endpointChanged = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -58,6 +62,7 @@ export class ProjectMemory implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(`${SECTION}.endpoint`) || e.affectsConfiguration(`${SECTION}.models`)) {
           this.endpointModelCache = undefined;
+          this.modelClients.clear();
           this.endpointChanged.fire();
         }
         if (e.affectsConfiguration(`${SECTION}.storage`) || e.affectsConfiguration(`${SECTION}.embeddings`) || (e.affectsConfiguration(`${SECTION}.endpoint`) && readEndpointSettings().embeddingsProvider === 'endpoint')) {
@@ -100,6 +105,7 @@ export class ProjectMemory implements vscode.Disposable {
     const old = this.bankPromise;
     this.bankPromise = undefined;
     this.openedBank = undefined;
+    this.engine = undefined;
     if (old) await (await old.catch(() => undefined))?.close();
   }
 
@@ -262,10 +268,9 @@ export class ProjectMemory implements vscode.Disposable {
     if (!s.url && this.localModel?.enabled) {
       const ep = await this.endpointIfAllowed(interactive);
       if (!ep?.builtInModel) throw this.localModel.unavailableError();
-      const { createModels } = await import('../core/config');
       // One CPU model serves requests in turn: a question may wait behind captured events' calls.
       const m = ep.builtInModel;
-      return createModels({ baseURL: ep.url, models: { extractor: m, manager: ep.builtInManager ?? m, answer: m }, timeoutMs: 300_000 });
+      return this.clientsFor({ baseURL: ep.url, models: { extractor: m, manager: ep.builtInManager ?? m, answer: m }, timeoutMs: 300_000 });
     }
     if (s.url) {
       const ep = await this.endpointIfAllowed(interactive);
@@ -275,9 +280,8 @@ export class ProjectMemory implements vscode.Disposable {
         ]);
       }
       const answer = s.answerModel || (await this.firstEndpointModel(ep));
-      const { createModels } = await import('../core/config');
       // Roles naming the same model share one client (createModels).
-      return createModels({ baseURL: ep.url, apiKey: ep.apiKey, models: { answer, manager: s.managerModel || answer, extractor: s.extractorModel || answer } });
+      return this.clientsFor({ baseURL: ep.url, apiKey: ep.apiKey, models: { answer, manager: s.managerModel || answer, extractor: s.extractorModel || answer } });
     }
     const { VsCodeLmChatModel } = await import('./models/vscodeLmChatModel');
     let model = requestModel && requestModel.vendor !== 'project-memory' ? requestModel : undefined;
@@ -295,8 +299,24 @@ export class ProjectMemory implements vscode.Disposable {
         ],
       );
     }
-    const chat = new VsCodeLmChatModel(model);
-    return { answerer: chat, manager: chat, extractor: chat };
+    const key = `vscode-lm:${model.vendor}:${model.id}`;
+    let chat = this.modelClients.get(key);
+    if (!chat) {
+      const one = new VsCodeLmChatModel(model);
+      this.modelClients.set(key, (chat = { answerer: one, manager: one, extractor: one }));
+    }
+    return chat;
+  }
+
+  /** The OpenAI-compatible clients for this endpoint and these model names, built once and kept. */
+  private async clientsFor(cfg: EndpointConfig): Promise<EngineModels> {
+    const key = JSON.stringify([cfg.baseURL, cfg.apiKey ?? '', cfg.models, cfg.timeoutMs ?? 0]);
+    const known = this.modelClients.get(key);
+    if (known) return known;
+    const { createModels } = await import('../core/config');
+    const made = createModels(cfg);
+    this.modelClients.set(key, made);
+    return made;
   }
 
   /**
@@ -348,10 +368,22 @@ export class ProjectMemory implements vscode.Disposable {
     return res.models[0];
   }
 
+  /**
+   * The window's one engine, built once from the composition root on the open bank; a change of models
+   * (settings, the chat's own model) reaches it through `setModels`, a change of settings through
+   * `configure`, so what its clients learned (a server without `json_schema`) is kept.
+   */
   async getEngine(requestModel?: vscode.LanguageModelChat, interactive = true): Promise<MemoryEngine> {
     const models = await this.getModels(requestModel, interactive);
-    const [{ openEngine }, bank] = await Promise.all([import('../core/config'), this.getBank()]);
-    return openEngine({ bank: { folder: bank.folder }, engine: engineSettings() }, { bank, models });
+    const bank = await this.getBank();
+    if (this.engine?.bank === bank) {
+      this.engine.setModels(models);
+      this.engine.configure(engineSettings() ?? {});
+      return this.engine;
+    }
+    const { openEngine } = await import('../core/config');
+    this.engine = await openEngine({ bank: { folder: bank.folder }, engine: engineSettings() }, { bank, models });
+    return this.engine;
   }
 
   async dispose(): Promise<void> {

@@ -75,7 +75,7 @@ export function createMemoryMcpServer(backend: ToolBackend, opts: McpServerOptio
   const pendingTool = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => {
     const text = (t: string, isError = false): CallToolResult => ({ ...(isError ? { isError: true } : {}), content: [{ type: 'text', text: bank.privacy.text(t) }] });
     if (name === 'memory_pending') {
-      const held = bank.pendingBatches();
+      const held = bank.side.pendingBatches();
       return text(held.length ? [`${held.length} batch(es) held for the user's approval:`, ...held.flatMap((b) => describeHeldBatch(bank, b))].join('\n') : 'No operations are held for approval.');
     }
     if (typeof args.id !== 'string' || typeof args.approve !== 'boolean') throw new McpError(ErrorCode.InvalidParams, 'memory_pending_resolve takes {"id": string, "approve": boolean}.');
@@ -92,7 +92,7 @@ export function createMemoryMcpServer(backend: ToolBackend, opts: McpServerOptio
       });
       if (answer.action !== 'accept' || answer.content?.confirm !== true) return text(`The user did not confirm; the held batch ${found.id} is unchanged.`, true);
     }
-    const recs = await bank.resolvePending(found.id, args.approve);
+    const recs = await bank.side.resolvePending(found.id, args.approve);
     opts.log?.(`memory_pending_resolve by ${agent()}: ${args.approve ? `applied ${recs.length} record(s)` : 'rejected'} ${found.id}`);
     return text(args.approve ? `Applied held batch ${found.id}: ${recs.map((r) => `${r.action} memory:${r.memoryId} (operation ${r.opId})`).join(', ')}.` : `Rejected held batch ${found.id}; the bank is unchanged.`);
   };

@@ -70,8 +70,8 @@ describe('MemoryBank on PostgreSQL + pgvector', () => {
     expect(recs.map((r) => r.action)).toEqual(['ADD', 'SUPERSEDE', 'UPDATE', 'DELETE']);
     const newCi = recs.find((r) => r.action === 'UPDATE')!.memoryId;
     expect(new Set(recs.map((r) => r.batchId)).size).toBe(1);
-    await bank.recordFeedback({ answerId: 'a1', kind: 'helpful' });
-    const held = await bank.holdBatch([{ type: 'DELETE', memoryId: other.memoryId }], { fact: 'x' }, 'too destructive');
+    await bank.side.recordFeedback({ answerId: 'a1', kind: 'helpful' });
+    const held = await bank.side.holdBatch([{ type: 'DELETE', memoryId: other.memoryId }], { fact: 'x' }, 'too destructive');
     const state = bank.list({ status: 'all' });
     const history = bank.history();
     await bank.close();
@@ -84,10 +84,10 @@ describe('MemoryBank on PostgreSQL + pgvector', () => {
       expect(again.recovery.missingVectors).toBe(0);
       expect((await again.search('buildkite ci'))[0].memory.id).toBe(newCi);
       expect(again.get(other.memoryId)).toMatchObject({ status: 'superseded', supersededBy: newCi });
-      expect(again.feedback().map((f) => f.answerId)).toEqual(['a1']);
-      expect(again.pendingBatches().map((b) => b.id)).toEqual([held.id]);
-      await again.resolvePending(held.id, false);
-      expect(again.pendingBatches()).toEqual([]);
+      expect(again.side.feedback().map((f) => f.answerId)).toEqual(['a1']);
+      expect(again.side.pendingBatches().map((b) => b.id)).toEqual([held.id]);
+      await again.side.resolvePending(held.id, false);
+      expect(again.side.pendingBatches()).toEqual([]);
     } finally {
       await again.close();
     }

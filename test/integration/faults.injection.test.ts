@@ -75,10 +75,10 @@ describe('prompt injection in a captured file', () => {
     const history = fs.readFileSync(path.join(dir, 'history.jsonl'));
     const r = await engineWith({ maxDestructiveShare: 0, minDestructiveOps: 1 }).ingest(event);
     expect(r.operations.filter((o) => o.held).length).toBe(2); // the one DELETE and the fact's ADD
-    const [held] = bank.pendingBatches();
+    const [held] = bank.side.pendingBatches();
     expect(held.reason).toMatch(/would change 1 of 6 related memories/);
-    expect(await bank.resolvePending(held.id, false)).toEqual([]);
-    expect(bank.pendingBatches()).toHaveLength(0);
+    expect(await bank.side.resolvePending(held.id, false)).toEqual([]);
+    expect(bank.side.pendingBatches()).toHaveLength(0);
     expect(bank.list().total).toBe(24);
     expect(fs.readFileSync(path.join(dir, 'history.jsonl')).equals(history)).toBe(true);
   });

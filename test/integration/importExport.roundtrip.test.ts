@@ -51,7 +51,7 @@ describe('export and import', () => {
     await src.undo(upd[0].opId);
     await src.applyBatch([{ type: 'DELETE', memoryId: b.memoryId, reason: 'no more fixed release day' }], { fact: 'Releases are continuous.', model: 'mgr' });
     await src.addManual('Unicode survives: ünïcödé 日本語 🙂.');
-    await src.recordFeedback({ answerId: 'answer-1', kind: 'helpful', memoryIds: [a.memoryId] });
+    await src.side.recordFeedback({ answerId: 'answer-1', kind: 'helpful', memoryIds: [a.memoryId] });
   });
 
   afterEach(async () => {
@@ -85,7 +85,7 @@ describe('export and import', () => {
         expect(dstHist.slice(0, -1).map(recordView)).toEqual(srcHist);
         expect(dstHist.at(-1)!.action).toBe('IMPORT');
       }
-      expect(dst.feedback()).toHaveLength(1);
+      expect(dst.side.feedback()).toHaveLength(1);
       expect((await dst.search('cache Valkey Redis'))[0]?.memory.text).toBe('The cache is Redis.');
       await dst.close();
       dst = await open(dir); // the second pass checks what was made durable

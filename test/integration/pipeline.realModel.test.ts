@@ -112,7 +112,7 @@ describe('pipeline against a real model', () => {
     const retrieved = new Set(r.retrieved.map((h) => h.memory.id));
     for (const c of r.citations) expect(retrieved.has(c.id)).toBe(true);
     expect(r.usage.completionTokens).toBeGreaterThan(0);
-    const traj = bank.trajectories();
+    const traj = bank.side.trajectories();
     expect(traj.some((t) => t.kind === 'answer' && t.answerId === r.answerId)).toBe(true);
   }, SETUP_TIMEOUT_MS);
 });

@@ -106,7 +106,7 @@ describe('privacy boundary: engine, bank, CLI and import', () => {
       outputs.push(JSON.stringify(await bank.edit(rec.memoryId, `${ex.text} (edited)`)));
       outputs.push(JSON.stringify(await bank.search(ex.text, { topK: 3 })));
     }
-    await bank.recordFeedback({ answerId: 'a1', kind: 'helpful', question: CORPUS[1].text, answer: CORPUS[2].text });
+    await bank.side.recordFeedback({ answerId: 'a1', kind: 'helpful', question: CORPUS[1].text, answer: CORPUS[2].text });
     // An export made by an older version, with the secrets in it, imported into a fresh bank.
     const oldExport = {
       format: 'project-memory-bank',
@@ -230,7 +230,7 @@ describe('privacy boundary: the extension', () => {
     await h.api.pm.closeBank();
     const old = await MemoryBank.open(bankFolder, { embedder: new HashingEmbedder(256), watchIntervalMs: 0, redaction: 'off' });
     for (const e of sample) await old.addManual(e.text);
-    await old.recordTrajectory({ kind: 'answer', question: sample[0].text });
+    await old.side.recordTrajectory({ kind: 'answer', question: sample[0].text });
     await old.close();
     fs.writeFileSync(path.join(h.workspace, 'project-memory.md'), `# Project memory\n\n- ${sample[1].text.replace(/\n/g, ' ')}\n`);
     expect(leaks(readTree(bankFolder)).length).toBeGreaterThan(0);

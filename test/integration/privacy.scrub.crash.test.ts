@@ -29,7 +29,7 @@ beforeAll(async () => {
   template = path.join(work, 'template');
   const bank = await MemoryBank.open(template, { embedder: new HashingEmbedder(64), watchIntervalMs: 0, redaction: 'off' });
   for (let i = 0; i < 200; i++) await bank.addManual(`${RAW[i % RAW.length]} (#${i})`);
-  for (let i = 0; i < 200; i++) await bank.recordTrajectory({ kind: 'answer', question: `is ${STRIPE} live? (#${i})` });
+  for (let i = 0; i < 200; i++) await bank.side.recordTrajectory({ kind: 'answer', question: `is ${STRIPE} live? (#${i})` });
   await bank.close();
   EventQueue.open(template);
   fs.appendFileSync(path.join(template, 'capture-queue.jsonl'), JSON.stringify({ id: 'e1', source: { kind: 'terminal' }, text: `export GITHUB_TOKEN=${GH}`, time: '2024-01-01T00:00:00Z' }) + '\n');

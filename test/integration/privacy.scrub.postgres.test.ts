@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
-import { scrubPostgresBank } from '../../src/core/bank/scrub';
+import { scrubBank } from '../../src/core/config';
+
+/** The shared bank's scrub, through its store (BankStorage.scrub) as the CLI and the extension call it. */
+const scrubPostgresBank = (url: string, bankId: string, opts: { apply?: boolean; actor?: string } = {}) => scrubBank({ bank: { folder: 'unused', postgres: { url, bankId } } }, opts);
 import { startPostgres, type PostgresServer } from '../support/postgres';
 
 let server: PostgresServer;
@@ -39,7 +42,7 @@ describe('scrub on PostgreSQL', () => {
     await raw.addManual(`Payments use ${STRIPE}`);
     await raw.addManual(`DB is postgres://app:${PG_PW}@db:5432/app`);
     await raw.addManual('We deploy on Fridays.');
-    await raw.recordTrajectory({ kind: 'answer', question: `is ${STRIPE} live?` });
+    await raw.side.recordTrajectory({ kind: 'answer', question: `is ${STRIPE} live?` });
     await raw.close();
     expect(await dump(bankId)).toContain(STRIPE);
 

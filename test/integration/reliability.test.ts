@@ -144,7 +144,7 @@ describe('held batches', () => {
   it('sets a damaged pending.json aside and reports it; the next held batch does not overwrite it; the CLI lists, approves and rejects', async () => {
     const a = await bank.addManual('Service A listens on port 8000.');
     const b = await bank.addManual('Service B listens on port 8001.');
-    await bank.holdBatch([{ type: 'DELETE', memoryId: a.memoryId, reason: 'obsolete' }], { fact: 'Service A is gone.' }, 'a test hold');
+    await bank.side.holdBatch([{ type: 'DELETE', memoryId: a.memoryId, reason: 'obsolete' }], { fact: 'Service A is gone.' }, 'a test hold');
     const file = path.join(dir, 'pending.json');
     const damaged = fs.readFileSync(file, 'utf8').slice(0, 40);
     fs.writeFileSync(file, damaged);
@@ -158,8 +158,8 @@ describe('held batches', () => {
 
     // New holds go to a new list; the set-aside file is left alone.
     const reopened = await MemoryBank.open(dir, { embedder: new HashingEmbedder(384), watchIntervalMs: 0 });
-    const h1 = await reopened.holdBatch([{ type: 'DELETE', memoryId: b.memoryId, reason: 'obsolete' }], { fact: 'Service B is gone.' }, 'would retire too many');
-    const h2 = await reopened.holdBatch([{ type: 'DELETE', memoryId: a.memoryId }], { fact: 'Service A is gone.' }, 'would retire too many');
+    const h1 = await reopened.side.holdBatch([{ type: 'DELETE', memoryId: b.memoryId, reason: 'obsolete' }], { fact: 'Service B is gone.' }, 'would retire too many');
+    const h2 = await reopened.side.holdBatch([{ type: 'DELETE', memoryId: a.memoryId }], { fact: 'Service A is gone.' }, 'would retire too many');
     await reopened.close();
     expect(fs.readFileSync(path.join(dir, aside[0]), 'utf8')).toBe(damaged);
     const list2 = await run(['pending', '--bank', dir]);
@@ -475,7 +475,7 @@ describe('the MCP server over stdio', () => {
   it('lists held batches; approving needs the user (elicitation), and a client that cannot ask is refused', async () => {
     const bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(384), watchIntervalMs: 0 });
     const a = await bank.addManual('Service A listens on port 8000.');
-    const held = await bank.holdBatch([{ type: 'DELETE', memoryId: a.memoryId }], { fact: 'Service A is gone.' }, 'would retire too many');
+    const held = await bank.side.holdBatch([{ type: 'DELETE', memoryId: a.memoryId }], { fact: 'Service A is gone.' }, 'would retire too many');
     await bank.close();
 
     s = await connectMcp(script, ['--bank', dir], 'no-ui-agent');

@@ -39,8 +39,8 @@ describe('export-training: trajectories and feedback as JSONL', () => {
     await engine.remember('The project uses pnpm for installs.', { kind: 'manual' });
     const liked = await engine.answer('Which package manager?');
     const plain = await engine.answer('What installs packages?');
-    await bank.recordFeedback({ answerId: liked.answerId, kind: 'unhelpful' });
-    await bank.recordFeedback({ answerId: liked.answerId, kind: 'helpful' });
+    await bank.side.recordFeedback({ answerId: liked.answerId, kind: 'unhelpful' });
+    await bank.side.recordFeedback({ answerId: liked.answerId, kind: 'helpful' });
     fs.appendFileSync(path.join(bank.folder, 'trajectories.jsonl'), JSON.stringify({ kind: 'mystery' }) + '\n');
 
     const res = exportTrainingData(bank, path.join(dir, 'out'));

@@ -133,7 +133,7 @@ describe('MemoryBank on disk', () => {
   it('round-trips export and import with history', async () => {
     const a = await bank.addManual('Exported fact.');
     await bank.edit(a.memoryId, 'Exported fact, edited.');
-    await bank.recordFeedback({ answerId: 'ans-1', kind: 'helpful', memoryIds: [a.memoryId] });
+    await bank.side.recordFeedback({ answerId: 'ans-1', kind: 'helpful', memoryIds: [a.memoryId] });
     const bundle = JSON.parse(JSON.stringify(bank.exportBundle()));
     const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-bank2-'));
     const other = await MemoryBank.open(dir2, { embedder: new HashingEmbedder(128), watchIntervalMs: 0 });
@@ -141,7 +141,7 @@ describe('MemoryBank on disk', () => {
       expect(await other.importBundle(bundle, 'merge')).toEqual({ imported: 1, skipped: 0, dropped: [] });
       expect(other.get(a.memoryId)!.text).toBe('Exported fact, edited.');
       expect(other.history(a.memoryId).map((r) => r.action)).toEqual(['ADD', 'EDIT', 'IMPORT']);
-      expect(other.feedback()).toHaveLength(1);
+      expect(other.side.feedback()).toHaveLength(1);
       expect((await other.search('exported fact'))[0].memory.id).toBe(a.memoryId);
       await expect(other.importBundle({ format: 'project-memory-bank', version: 1, memories: [{ id: 1 }] }, 'merge')).rejects.toThrow(/memories\[0\]\.id/);
       expect(await other.importBundle(bundle, 'merge')).toEqual({ imported: 0, skipped: 1, dropped: [] });

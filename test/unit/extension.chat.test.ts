@@ -76,8 +76,8 @@ describe('@memory chat participant', () => {
     const m = await bank.addManual('The code style uses tabs for indentation');
     const { result } = await h.chat('Tabs or spaces?');
     testing.state.participants[0].feedback.fire({ result, kind: ChatResultFeedbackKind.Unhelpful });
-    await waitFor(() => bank.feedback().length === 1, 3000, 'feedback');
-    const fb = bank.feedback()[0];
+    await waitFor(() => bank.side.feedback().length === 1, 3000, 'feedback');
+    const fb = bank.side.feedback()[0];
     expect(fb).toMatchObject({ kind: 'unhelpful', question: 'Tabs or spaces?', answer: 'Tabs.', memoryIds: [m.memoryId] });
     expect(fb.answerId).toBe((result.metadata as { answerId: string }).answerId);
   });
@@ -107,6 +107,19 @@ describe('@memory chat participant', () => {
     const again = await h.chat('We release every second Tuesday', 'remember');
     expect(again.stream.text).toContain('**NOOP**');
     expect(bank.list().counts.active).toBe(1);
+  });
+
+  it('one engine per window: its model clients keep what they learned (a server without json_schema is told once)', async () => {
+    h = await startHarness({ reply: agentReplies({}) });
+    // This server refuses structured output: the client steps down to json_object, once for the window.
+    h.server.setFault((p, body) => (p.endsWith('/chat/completions') && body.response_format?.type === 'json_schema' ? { status: 400, body: JSON.stringify({ error: { message: 'response_format json_schema is not supported' } }) } : undefined));
+    await h.chat('We release every second Tuesday', 'remember');
+    await h.chat('Hotfixes ship the same day', 'remember');
+    await h.chat('The release notes live in docs/releases.md', 'remember');
+    const schemaAsks = h.server.requests.filter((r) => r.path.endsWith('/chat/completions') && r.body.response_format?.type === 'json_schema');
+    expect(schemaAsks).toHaveLength(1);
+    const first = await h.api.pm.getEngine(undefined, false);
+    expect(await h.api.pm.getEngine(undefined, false)).toBe(first);
   });
 
   it('/forget deletes by id, and asks when the text matches several memories', async () => {

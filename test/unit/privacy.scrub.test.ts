@@ -32,8 +32,8 @@ async function rawBank(folder: string): Promise<void> {
   await bank.addManual(`Payments use ${STRIPE}`, { tags: ['billing'] });
   await bank.edit(a.memoryId, `The app database is ${PG} (primary)`);
   await bank.addManual('We deploy on Fridays.');
-  await bank.recordTrajectory({ kind: 'answer', question: `is ${GH} still valid?`, output: JSON.stringify({ text: `token ${GH}` }) });
-  await bank.recordFeedback({ answerId: 'x', kind: 'helpful', question: `what is ${PG}?` });
+  await bank.side.recordTrajectory({ kind: 'answer', question: `is ${GH} still valid?`, output: JSON.stringify({ text: `token ${GH}` }) });
+  await bank.side.recordFeedback({ answerId: 'x', kind: 'helpful', question: `what is ${PG}?` });
   await bank.close();
   // The capture queue as an older version wrote it (raw): one event processed (acknowledged), one pending.
   EventQueue.open(folder); // writes the queue's header

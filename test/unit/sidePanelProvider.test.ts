@@ -330,8 +330,8 @@ describe('MemoryPanelProvider actions', () => {
   it('approves and rejects held batches', async () => {
     const keep = await bank.addManual('Keep this memory.');
     const drop = await bank.addManual('Drop this memory.');
-    await bank.holdBatch([{ type: 'DELETE', memoryId: drop.memoryId, reason: 'obsolete' }], { fact: 'drop is obsolete' }, 'too many deletions');
-    await bank.holdBatch([{ type: 'DELETE', memoryId: keep.memoryId }], { fact: 'keep is obsolete' }, 'too many deletions');
+    await bank.side.holdBatch([{ type: 'DELETE', memoryId: drop.memoryId, reason: 'obsolete' }], { fact: 'drop is obsolete' }, 'too many deletions');
+    await bank.side.holdBatch([{ type: 'DELETE', memoryId: keep.memoryId }], { fact: 'keep is obsolete' }, 'too many deletions');
     const state = await openPanel();
     expect(state.pending).toHaveLength(2);
     expect(state.pending[0].ops[0]).toMatchObject({ type: 'DELETE', text: 'Drop this memory.' });

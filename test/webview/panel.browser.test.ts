@@ -106,7 +106,7 @@ describe('memory side panel in Chromium', () => {
   it('speaks the display language: every label, button and count comes from the bundle the host passes', async () => {
     const bank = await newBank();
     await seed(bank, 3, 3);
-    await bank.holdBatch([{ type: 'DELETE', memoryId: bank.list().items[0].id, reason: 'contradicted' }], { fact: 'The old notes are wrong.' }, 'This run would delete 1 of 3 memories.');
+    await bank.side.holdBatch([{ type: 'DELETE', memoryId: bank.list().items[0].id, reason: 'contradicted' }], { fact: 'The old notes are wrong.' }, 'This run would delete 1 of 3 memories.');
     // VS Code loads the bundle once per session; the host reads it for the page and its own notices.
     l10n.bundle = pseudoBundle();
     env.language = 'qps-ploc';
@@ -413,7 +413,7 @@ describe('memory side panel in Chromium', () => {
       fact: 'We moved the database to a pool of 20 connections.',
     });
     await bank.delete(items[7].id);
-    await bank.holdBatch([{ type: 'DELETE', memoryId: items[1].id, reason: 'contradicted' }, { type: 'DELETE', memoryId: items[2].id, reason: 'contradicted' }], { fact: 'The old build notes are wrong.' }, 'This run would delete 2 of 30 memories.');
+    await bank.side.holdBatch([{ type: 'DELETE', memoryId: items[1].id, reason: 'contradicted' }, { type: 'DELETE', memoryId: items[2].id, reason: 'contradicted' }], { fact: 'The old build notes are wrong.' }, 'This run would delete 2 of 30 memories.');
     session = await openPanel(context, server, bank);
     const { page } = session;
     await page.locator('[role=option]').first().waitFor();

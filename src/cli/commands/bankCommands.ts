@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { UsageError, flag, intFlag } from '../args';
 import { COMMON_FLAGS_HELP, cliConfig, openCliBank, openCliEngine } from '../context';
-import { formatScrubReport, scrubFileBank, scrubPostgresBank } from '../../core/bank/scrub';
+import { formatScrubReport } from '../../core/bank/scrub';
+import { scrubBank } from '../../core/config';
 import { describeCounts } from '../../core/privacy/boundary';
 import { formatMemory, formatOperation, formatRecord } from '../format';
 import { writeFileAtomic } from '../../core/util/atomicFile';
@@ -113,7 +114,7 @@ ${COMMON_FLAGS_HELP}`,
     if (verb && verb !== 'approve' && verb !== 'reject' && verb !== 'list') throw new UsageError(`unknown action "${verb}": use approve, reject or list`);
     const bank = await openCliBank(cliConfig(args));
     try {
-      const held = bank.pendingBatches();
+      const held = bank.side.pendingBatches();
       if (!verb || verb === 'list') {
         if (!held.length) io.out('No operations are held for approval.');
         for (const b of held) for (const line of describeHeldBatch(bank, b)) io.out(line);
@@ -123,7 +124,7 @@ ${COMMON_FLAGS_HELP}`,
       const found = findHeldBatch(bank, idArg);
       if (typeof found === 'string') throw new UsageError(found);
       const matches = [found];
-      const recs = await bank.resolvePending(matches[0].id, verb === 'approve');
+      const recs = await bank.side.resolvePending(matches[0].id, verb === 'approve');
       if (verb === 'approve') {
         io.out(`Applied held batch ${matches[0].id}:`);
         for (const r of recs) io.out(formatRecord(r));
@@ -415,19 +416,20 @@ export const scrubCommand: CliCommand = {
 ${COMMON_FLAGS_HELP}`,
   switches: ['yes'],
   async run(args, io) {
-    const { folder, postgres: storage } = cliConfig(args).bank;
+    const cfg = cliConfig(args);
+    const { folder, postgres: storage } = cfg.bank;
     if (storage) {
       // A shared bank: one transaction rewrites it; exports are files, scrubbed from a bank folder.
       if (args.positionals.length) throw new UsageError('with --postgres, scrub takes no export files (scrub them with --bank <folder>)');
       if (flag(args, 'backup')) throw new UsageError('--backup copies a bank folder; back up a shared bank with pg_dump (the dump still holds the secrets)');
       const pgOpts = { apply: args.flags.has('yes'), actor: process.env.USER };
-      const rep = await scrubPostgresBank(storage.url, storage.bankId, { apply: false });
+      const rep = await scrubBank(cfg, { apply: false });
       if (!pgOpts.apply || !rep.total) {
         for (const l of formatScrubReport(rep)) io.out(l);
         if (rep.total) io.out('Dry run: nothing was changed. Run again with --yes to rewrite the bank; other clients keep what they loaded until they reopen it.');
         return 0;
       }
-      const doneRep = await scrubPostgresBank(storage.url, storage.bankId, pgOpts);
+      const doneRep = await scrubBank(cfg, pgOpts);
       for (const l of formatScrubReport(doneRep)) io.out(l);
       if (doneRep.opId) io.out(`Recorded in the history as SCRUB (op ${doneRep.opId}).`);
       return 0;
@@ -435,7 +437,7 @@ ${COMMON_FLAGS_HELP}`,
     const exports = args.positionals.map((f) => path.resolve(f));
     const apply = args.flags.has('yes');
     const backup = flag(args, 'backup');
-    const report = await scrubFileBank(folder, { exports, apply: false });
+    const report = await scrubBank(cfg, { exports, apply: false });
     const nothing = !report.total && !report.vectorsDropped && !report.damagedVectorFiles.length;
     if (nothing || !apply) for (const l of formatScrubReport(report)) io.out(l);
     if (nothing) return 0;
@@ -449,7 +451,7 @@ ${COMMON_FLAGS_HELP}`,
       fs.cpSync(folder, to, { recursive: true });
       io.err(`memory-r1 scrub: backup written to ${to}. WARNING: the backup still holds every secret listed above; keep it somewhere safe and delete it when you no longer need it.`);
     }
-    const done = await scrubFileBank(folder, { exports, apply: true, actor: process.env.USER });
+    const done = await scrubBank(cfg, { exports, apply: true, actor: process.env.USER });
     for (const l of formatScrubReport(done)) io.out(l);
     if (done.opId) io.out(`Recorded in the history as SCRUB (op ${done.opId}).`);
     return 0;

@@ -27,6 +27,7 @@ import type { VectorEntry } from './vectorLog';
 import { SearchIndex } from './searchIndex';
 import { Stage, listOrderCompare, placeInOrder, publicRecord, sameSnapshot, snap } from './stage';
 import { type PendingBatch, SideLogs } from './sideLogs';
+import { type UndoBatchResult, type UndoHost, type UndoPlan, countOperations, groupRecords, lastUndoable, lastUndoableGroup, planUndoGroup, planUndoOne } from './undo';
 import { createStorage, type BankStorage, type StorageOption, type StorageTx } from './storage';
 import { type BankBundle, parseBundle } from './bundle';
 import { redactBatch, redactBundle } from './redaction';
@@ -77,16 +78,7 @@ export interface RecoveryReport {
   messages: string[];
 }
 
-/** What `undoBatch` did. */
-export interface UndoBatchResult {
-  /** The UNDO records written (one per reverted record). */
-  records: HistoryRecord[];
-  /** Operations reverted as the user counts them: an UPDATE and the SUPERSEDE it wrote count once. */
-  operations: number;
-  /** Memories left as they are because they changed after the batch. */
-  skipped: { opId: string; memoryId: string; reason: string }[];
-}
-
+export type { UndoBatchResult } from './undo';
 export type { PendingBatch } from './sideLogs';
 
 const DEFAULT_BANK_LIMITS: BankLimits = { maxMemoryChars: PRIVACY_LIMITS.maxMemoryChars, maxMemories: PRIVACY_LIMITS.maxBankMemories };
@@ -122,7 +114,8 @@ export class MemoryBank {
   private readonly storage: BankStorage;
   private readonly limits: BankLimits;
   private watchTimer: NodeJS.Timeout | undefined;
-  private readonly side: SideLogs;
+  /** Feedback, trajectories and batches held for approval: beside the history, not in it (bank/sideLogs.ts). */
+  readonly side: SideLogs;
   readonly recovery: RecoveryReport = { corruptRecords: 0, tornBytes: 0, missingVectors: 0, messages: [] };
   /** The privacy boundary every text entering this bank (and its engine) passes. */
   readonly privacy: PrivacyBoundary;
@@ -405,50 +398,13 @@ export class MemoryBank {
   }
 
   /**
-   * Reverts one operation by appending a compensating record. Refused when the memory changed
-   * since, so an undo never silently discards a later change.
+   * Reverts one operation by appending a compensating record (with the other half of a supersede).
+   * Refused when the memory changed since, so an undo never silently discards a later change.
    */
   async undo(opId: string, source?: SourceRef): Promise<HistoryRecord[]> {
     // Who asked for the undo (an agent's tool call names itself); by default the bank's user.
     const by: SourceRef = source ? redactSource(this.privacy, source, {}) : { kind: 'manual', actor: this.opts.actor };
-    return this.write(async () => {
-      const target = this.byOpId.get(opId);
-      if (!target) throw new BankError('NOT_FOUND', `No operation ${opId} in the history.`);
-      if (target.action === 'NOOP') throw new BankError('INVALID_INPUT', 'A NOOP changed nothing, so there is nothing to undo.');
-      if (this.undoneBy.has(opId)) throw new BankError('CONFLICT', 'This operation was already undone.');
-      const cur = this.memories.get(target.memoryId);
-      if (!cur || !target.after || !sameSnapshot(snap(cur), target.after)) {
-        throw new BankError('CONFLICT', 'The memory changed after this operation; undo the later operations first.');
-      }
-      // A supersede is two records (the old memory superseded, the new one added): undo reverts both.
-      const partnerId = target.after.supersededBy ?? target.after.supersedes;
-      const partner = partnerId
-        ? (this.byMemory.get(partnerId) ?? []).find((r) => r.batchId === target.batchId && r.opId !== target.opId && !this.undoneBy.has(r.opId))
-        : undefined;
-      const targets = [target];
-      if (partner) {
-        const pcur = this.memories.get(partner.memoryId);
-        if (!pcur || !partner.after || !sameSnapshot(snap(pcur), partner.after)) {
-          throw new BankError('CONFLICT', 'The memory that superseded this one (or the one it superseded) changed since; undo the later operations first.');
-        }
-        targets.push(partner);
-      }
-      const plans = targets.map((t) => {
-        const now = this.memories.get(t.memoryId)!;
-        const restored: MemorySnapshot = t.before ?? { ...t.after!, status: 'deleted' };
-        return { t, now, restored, textChanged: restored.text !== now.text };
-      });
-      const vecs = await this.opts.embedder.embed(plans.filter((p) => p.textChanged).map((p) => p.restored.text));
-      return (stage) => {
-        let vi = 0;
-        for (const p of plans) {
-          stage.add(
-            { action: 'UNDO', memoryId: p.now.id, before: snap(p.now), after: p.restored, undoes: p.t.opId, reason: `undo ${p.t.action}`, source: by },
-            p.textChanged ? vecs[vi++] : undefined,
-          );
-        }
-      };
-    });
+    return this.write(async () => this.stageUndo(planUndoOne(this.undoHost, opId), by));
   }
 
   /**
@@ -458,104 +414,61 @@ export class MemoryBank {
    * it is and reported in `skipped`; when no memory can be reverted, nothing is written and the call fails.
    */
   async undoBatch(batchId: string): Promise<UndoBatchResult> {
-    const skipped: UndoBatchResult['skipped'] = [];
-    let operations = 0;
+    let planned: ReturnType<typeof planUndoGroup> | undefined;
     const records = await this.write(async () => {
-      skipped.length = 0;
-      const inBatch = this.groupRecords(batchId);
-      if (!inBatch.length) throw new BankError('NOT_FOUND', `No batch ${batchId} in the history.`);
-      // Per memory, the batch's records that changed it and are not undone yet, in order.
-      const byMemory = new Map<string, StoredRecord[]>();
-      for (const r of inBatch) {
-        if (r.action === 'NOOP' || r.action === 'UNDO' || !r.after || this.undoneBy.has(r.opId)) continue;
-        let list = byMemory.get(r.memoryId);
-        if (!list) byMemory.set(r.memoryId, (list = []));
-        list.push(r);
-      }
-      if (!byMemory.size) throw new BankError('CONFLICT', 'This batch was already undone (or changed nothing).');
-      const plans: { now: Memory; steps: { t: StoredRecord; from: MemorySnapshot; to: MemorySnapshot }[]; restored: MemorySnapshot }[] = [];
-      for (const [memoryId, recs] of byMemory) {
-        const now = this.memories.get(memoryId);
-        const last = recs[recs.length - 1];
-        if (!now || !sameSnapshot(snap(now), last.after!)) {
-          skipped.push({ opId: last.opId, memoryId, reason: 'the memory changed after this batch' });
-          continue;
-        }
-        // Newest first, each UNDO compensating one record: undoneBy then marks every record.
-        const steps: { t: StoredRecord; from: MemorySnapshot; to: MemorySnapshot }[] = [];
-        let cur = snap(now);
-        for (const t of [...recs].reverse()) {
-          const to: MemorySnapshot = t.before ?? { ...t.after!, status: 'deleted' };
-          steps.push({ t, from: cur, to });
-          cur = to;
-        }
-        plans.push({ now, steps, restored: cur });
-      }
-      if (!plans.length) throw new BankError('CONFLICT', 'Every memory of this batch changed since; undo the later operations first.');
-      // An UPDATE and the SUPERSEDE it wrote are one operation to the user.
-      const reverted = new Set(plans.map((p) => p.now.id));
-      operations = plans.reduce((n, p) => n + p.steps.filter((st) => !(st.t.action === 'SUPERSEDE' && st.t.after?.supersededBy && reverted.has(st.t.after.supersededBy))).length, 0);
-      const changed = plans.filter((p) => p.restored.text !== p.now.text);
-      const vecs = await this.opts.embedder.embed(changed.map((p) => p.restored.text));
-      const vecOf = new Map(changed.map((p, i) => [p.now.id, vecs[i]]));
-      return (stage) => {
-        for (const p of plans) {
-          // Re-checked under the lock: another window may have changed the memory meanwhile.
-          const cur = stage.current(p.now.id);
-          if (!cur || !sameSnapshot(snap(cur), p.steps[0].from)) throw new BankError('CONFLICT', 'A memory of this batch changed while undoing it; try again.');
-          p.steps.forEach((st, i) => {
-            const vec = i === p.steps.length - 1 ? vecOf.get(p.now.id) : undefined;
-            stage.add(
-              { action: 'UNDO', memoryId: p.now.id, before: st.from, after: st.to, undoes: st.t.opId, reason: `undo ${st.t.action}`, source: { kind: 'manual', actor: this.opts.actor } },
-              vec,
-            );
-          });
-        }
-      };
+      planned = planUndoGroup(this.undoHost, batchId);
+      return this.stageUndo(planned.plans, { kind: 'manual', actor: this.opts.actor });
     });
-    return { records, skipped, operations };
+    return { records, skipped: planned!.skipped, operations: planned!.operations };
   }
 
-  /**
-   * Operations in a batch that changed memories, as the user counts them (an UPDATE and the SUPERSEDE
-   * it wrote count once); the panel offers `undoBatch` where there is more than one.
-   */
+  /** Operations in a batch (or event, or run) that changed memories, as the user counts them; the panel offers `undoBatch` where there is more than one. */
   batchOperations(batchId: string): number {
-    const recs = this.groupRecords(batchId).filter((r) => r.action !== 'NOOP' && r.action !== 'UNDO' && r.after);
-    const ids = new Set(recs.map((r) => r.memoryId));
-    return recs.filter((r) => !(r.action === 'SUPERSEDE' && r.after!.supersededBy && ids.has(r.after!.supersededBy))).length;
+    return countOperations(groupRecords(this.undoHost, batchId));
   }
 
-  /**
-   * The records of a batch, or of every batch one run or one capture event wrote: one scan (no index,
-   * which would cost heap on every bank for a rare call).
-   */
-  private groupRecords(key: string): StoredRecord[] {
-    return this.records.filter((r) => r.batchId === key || r.run === key || (r.source?.event === key && r.action !== 'UNDO'));
-  }
-
-  /**
-   * What `undo` without an id reverts: everything the run (one `ingest`, one agent session) or the
-   * capture event of the newest undoable operation wrote, else its batch.
-   */
+  /** What `undo` without an id reverts: the last run's, capture event's or batch's operations. */
   lastUndoableGroup(): { key: string; kind: 'run' | 'event' | 'batch'; record: HistoryRecord } | undefined {
-    const last = this.lastUndoable();
-    if (!last) return undefined;
-    const rec = this.byOpId.get(last.opId)!;
-    if (rec.run) return { key: rec.run, kind: 'run', record: last };
-    if (rec.source?.event) return { key: rec.source.event, kind: 'event', record: last };
-    return { key: rec.batchId, kind: 'batch', record: last };
+    return lastUndoableGroup(this.undoHost);
   }
 
   /** The newest operation that can still be undone, if any. */
   lastUndoable(): HistoryRecord | undefined {
-    for (let i = this.records.length - 1; i >= 0; i--) {
-      const r = this.records[i];
-      if (r.action === 'NOOP' || r.action === 'UNDO' || this.undoneBy.has(r.opId) || !r.after) continue;
-      const cur = this.memories.get(r.memoryId);
-      if (cur && sameSnapshot(snap(cur), r.after)) return publicRecord(r);
-    }
-    return undefined;
+    const r = lastUndoable(this.undoHost);
+    return r && publicRecord(r);
+  }
+
+  /** What undo planning reads of this bank. */
+  private get undoHost(): UndoHost {
+    return {
+      records: this.records,
+      record: (opId) => this.byOpId.get(opId),
+      memory: (id) => this.memories.get(id),
+      recordsOf: (id) => this.byMemory.get(id) ?? [],
+      isUndone: (opId) => this.undoneBy.has(opId),
+    };
+  }
+
+  /**
+   * The compensating records of an undo plan: embeds restored texts outside the lock, then stages one UNDO
+   * per reverted record, re-checked under the lock (another window may have changed a memory meanwhile).
+   */
+  private async stageUndo(plans: UndoPlan[], by: SourceRef): Promise<(stage: Stage) => void> {
+    const changed = plans.filter((p) => p.restored.text !== p.now.text);
+    const vecs = await this.opts.embedder.embed(changed.map((p) => p.restored.text));
+    const vecOf = new Map(changed.map((p, i) => [p.now.id, vecs[i]]));
+    return (stage) => {
+      for (const p of plans) {
+        const cur = stage.current(p.now.id);
+        if (!cur || !sameSnapshot(snap(cur), p.steps[0].from)) throw new BankError('CONFLICT', 'A memory changed while undoing it; try again.');
+        p.steps.forEach((st, i) => {
+          stage.add(
+            { action: 'UNDO', memoryId: p.now.id, before: st.from, after: st.to, undoes: st.t.opId, reason: `undo ${st.t.action}`, source: by },
+            i === p.steps.length - 1 ? vecOf.get(p.now.id) : undefined,
+          );
+        });
+      }
+    };
   }
 
   /** Soft-deletes every active memory in one batch; undoable per memory, history kept. */
@@ -589,45 +502,11 @@ export class MemoryBank {
     return all.length;
   }
 
-  // ---------------------------------------------------------------- side logs (bank/sideLogs.ts)
-
-  /** Stores a thumbs up/down on an answer (training signal), redacted. */
-  recordFeedback(f: Feedback): Promise<void> {
-    return this.side.recordFeedback(f);
-  }
-
-  feedback(): Feedback[] {
-    return this.side.feedback();
-  }
-
-  /** Appends one training trajectory (manager call or answer) for `export-training`. */
-  recordTrajectory(entry: Record<string, unknown>): Promise<void> {
-    return this.side.recordTrajectory(entry);
-  }
-
-  trajectories(): Record<string, unknown>[] {
-    return this.side.trajectories();
-  }
-
-  /** Keeps a batch the destructive-run guard stopped until the user approves or rejects it. */
-  holdBatch(ops: PlannedOperation[], ctx: BatchContext, reason: string): Promise<PendingBatch> {
-    return this.side.holdBatch(ops, ctx, reason);
-  }
-
-  pendingBatches(): PendingBatch[] {
-    return this.side.pendingBatches();
-  }
-
-  /** Approves (applies, atomically) or rejects a held batch; two windows approving at once apply it once. */
-  resolvePending(id: string, approve: boolean): Promise<HistoryRecord[]> {
-    return this.side.resolvePending(id, approve);
-  }
-
   // ---------------------------------------------------------------- export / import
 
   /** The whole bank with its history and feedback, as `importBundle` reads it again. */
   exportBundle(): BankBundle {
-    return makeBundle(this.opts.embedder.id, this.memories.values(), this.history(), this.feedback());
+    return makeBundle(this.opts.embedder.id, this.memories.values(), this.history(), this.side.feedback());
   }
 
   /** A readable list of the memories by status, and the history. */
@@ -670,8 +549,8 @@ export class MemoryBank {
     });
     // Feedback already here (the same file imported twice) is not recorded again.
     const feedbackKey = (f: Feedback) => JSON.stringify([f.answerId, f.kind, f.time ?? '']);
-    const knownFeedback = new Set(this.feedback().map(feedbackKey));
-    for (const f of bundle.feedback) if (!knownFeedback.has(feedbackKey(f))) await this.recordFeedback(f);
+    const knownFeedback = new Set(this.side.feedback().map(feedbackKey));
+    for (const f of bundle.feedback) if (!knownFeedback.has(feedbackKey(f))) await this.side.recordFeedback(f);
     return { imported, skipped, dropped: bundle.dropped ?? [] };
   }
 

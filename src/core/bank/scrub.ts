@@ -421,59 +421,65 @@ function writeDurably(file: string, content: string | Uint8Array): void {
   }
 }
 
+
+/** What scrubbing a database-backed store needs of it: one transaction that rewrites its rows. */
+export interface RowRewriter {
+  readonly location: string;
+  rewriteRows(opts: {
+    apply: boolean;
+    redactRecord: (r: StoredRecord) => StoredRecord | undefined;
+    redactSide: (name: string, body: unknown, pos: number) => unknown | undefined;
+    finalRecord: (seq: number) => StoredRecord | undefined;
+  }): Promise<{ vectorsDropped: number }>;
+}
+
 /**
- * The same scrub for a team's shared bank in PostgreSQL: records, trajectories, feedback and held batches
- * are rewritten in one transaction under the bank's advisory lock (all or nothing), with the SCRUB record.
- * Other clients keep what they had loaded until they reopen the bank.
+ * Scrubs a store whose rows can be rewritten in one transaction (PgStorage.scrub): records, side logs and
+ * documents are rewritten under the bank's lock, all or nothing, with the SCRUB record. Other clients keep
+ * what they had loaded until they reopen the bank.
  */
-export async function scrubPostgresBank(url: string, bankId: string, opts: Omit<ScrubOptions, 'exports'> = {}): Promise<ScrubReport> {
-  const { PgStorage } = await import('./storage/pgStorage');
-  const storage = new PgStorage(url, bankId, 1);
+export async function scrubRowStore(storage: RowRewriter, opts: Omit<ScrubOptions, 'exports'> = {}): Promise<ScrubReport> {
   const report: ScrubReport = { bank: storage.location, locations: [], total: 0, kinds: {}, vectorsDropped: 0, damagedVectorFiles: [], applied: false };
   const records = newLoc('pm_records', 'history records');
   const side: Record<string, ScrubLocation> = {};
   const opId = newId();
-  try {
-    const r = await storage.rewriteRows({
-      apply: !!opts.apply,
-      redactRecord: (rec) => {
-        const found: RedactionCounts = {};
-        const clean = redactRecord(P, rec, found);
-        if (!countTotal(found)) return undefined;
-        record(records, `seq ${rec.seq}`, found);
-        return { ...clean, redactions: addCounts({ ...(rec.redactions ?? {}) }, found) };
-      },
-      redactSide: (name, body, pos) => {
-        const found: RedactionCounts = {};
-        const clean = P.deep(body, found);
-        if (!countTotal(found)) return undefined;
-        const loc = (side[name] ??= newLoc(`pm_side/${name}`, name === 'pending' ? 'batches held for approval' : name));
-        if (pos < 0) loc.file = `pm_docs/${name}`;
-        record(loc, pos >= 0 ? `pos ${pos}` : '', found);
-        return clean;
-      },
-      finalRecord: (seq) => {
-        for (const loc of [records, ...Object.values(side)]) if (loc.secrets) {
-          report.locations.push(loc);
-          report.total += loc.secrets;
-          addCounts(report.kinds, loc.kinds);
-        }
-        if (!report.total) return undefined;
-        return scrubRecord(seq, opId, report, opts.actor);
-      },
-    });
-    if (!opts.apply) {
+  const r = await storage.rewriteRows({
+    apply: !!opts.apply,
+    redactRecord: (rec) => {
+      const found: RedactionCounts = {};
+      const clean = redactRecord(P, rec, found);
+      if (!countTotal(found)) return undefined;
+      record(records, `seq ${rec.seq}`, found);
+      return { ...clean, redactions: addCounts({ ...(rec.redactions ?? {}) }, found) };
+    },
+    redactSide: (name, body, pos) => {
+      const found: RedactionCounts = {};
+      const clean = P.deep(body, found);
+      if (!countTotal(found)) return undefined;
+      const loc = (side[name] ??= newLoc(`pm_side/${name}`, name === 'pending' ? 'batches held for approval' : name));
+      if (pos < 0) loc.file = `pm_docs/${name}`;
+      record(loc, pos >= 0 ? `pos ${pos}` : '', found);
+      return clean;
+    },
+    finalRecord: (seq) => {
       for (const loc of [records, ...Object.values(side)]) if (loc.secrets) {
         report.locations.push(loc);
         report.total += loc.secrets;
         addCounts(report.kinds, loc.kinds);
       }
+      if (!report.total) return undefined;
+      return scrubRecord(seq, opId, report, opts.actor);
+    },
+  });
+  if (!opts.apply) {
+    for (const loc of [records, ...Object.values(side)]) if (loc.secrets) {
+      report.locations.push(loc);
+      report.total += loc.secrets;
+      addCounts(report.kinds, loc.kinds);
     }
-    report.vectorsDropped = report.total ? r.vectorsDropped : 0;
-    report.applied = !!opts.apply;
-    if (opts.apply && report.total) report.opId = opId;
-    return report;
-  } finally {
-    await storage.close();
   }
+  report.vectorsDropped = report.total ? r.vectorsDropped : 0;
+  report.applied = !!opts.apply;
+  if (opts.apply && report.total) report.opId = opId;
+  return report;
 }

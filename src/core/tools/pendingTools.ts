@@ -46,7 +46,7 @@ export function describeHeldBatch(bank: MemoryBank, b: PendingBatch): string[] {
 
 /** The held batch an id (or a unique prefix) names; an error message otherwise. */
 export function findHeldBatch(bank: MemoryBank, idOrPrefix: string): PendingBatch | string {
-  const matches = bank.pendingBatches().filter((b) => b.id.startsWith(idOrPrefix.trim()));
+  const matches = bank.side.pendingBatches().filter((b) => b.id.startsWith(idOrPrefix.trim()));
   if (matches.length === 1) return matches[0];
   return matches.length ? `"${idOrPrefix}" matches ${matches.length} held batches; give more of the id.` : `No held batch "${idOrPrefix}" (list them with memory_pending or \`memory-r1 pending\`).`;
 }

@@ -44,11 +44,11 @@ export interface ExportTrainingResult {
 export function exportTrainingData(bank: MemoryBank, outDir: string): ExportTrainingResult {
   const feedback = new Map<string, Feedback['kind']>();
   // Later feedback on the same answer overrides earlier feedback.
-  for (const f of bank.feedback()) feedback.set(f.answerId, f.kind);
+  for (const f of bank.side.feedback()) feedback.set(f.answerId, f.kind);
   const manager: ManagerTrajectoryRow[] = [];
   const answer: AnswerTrajectoryRow[] = [];
   let skipped = 0;
-  for (const t of bank.trajectories()) {
+  for (const t of bank.side.trajectories()) {
     if (t.kind === 'manager' && typeof t.fact === 'string' && typeof t.output === 'string' && Array.isArray(t.prompt)) {
       manager.push({
         time: str(t.time),

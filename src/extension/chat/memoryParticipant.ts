@@ -69,7 +69,7 @@ export async function recordFeedback(pm: ProjectMemory, fb: vscode.ChatResultFee
   if (!meta?.answerId) return;
   try {
     const bank = await pm.getBank();
-    await bank.recordFeedback({
+    await bank.side.recordFeedback({
       answerId: meta.answerId,
       kind: fb.kind === vscode.ChatResultFeedbackKind.Helpful ? 'helpful' : 'unhelpful',
       question: meta.question,

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatScrubReport, scrubFileBank, scrubPostgresBank, type ScrubReport } from '../../core/bank/scrub';
+import { formatScrubReport, type ScrubReport } from '../../core/bank/scrub';
 import { describeCounts } from '../../core/privacy/boundary';
 import { currentUser } from '../projectMemory';
 import { errorMessage } from '../errors';
@@ -148,7 +148,7 @@ async function scrubSecrets(deps: CommandDeps): Promise<ScrubReport | undefined>
   }
   const exports = workspaceExports();
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Looking for stored secrets…') }, () =>
-    scrubFileBank(folder, { exports, apply: false }),
+    import('../../core/config').then(async ({ scrubBank }) => scrubBank(await pm.config(), { exports, apply: false })),
   );
   if (!report.total && !report.vectorsDropped && !report.damagedVectorFiles.length) {
     void vscode.window.showInformationMessage(vscode.l10n.t('No secrets found in the memory bank{0}.', exports.length ? vscode.l10n.t(' or its exports') : ''));
@@ -181,7 +181,9 @@ async function scrubSecrets(deps: CommandDeps): Promise<ScrubReport | undefined>
   await pm.closeBank();
   let done: ScrubReport;
   try {
-    done = await capture.withQueueReleased(() => scrubFileBank(folder, { exports, apply: true, actor }));
+    const cfg = await pm.config();
+    const { scrubBank } = await import('../../core/config');
+    done = await capture.withQueueReleased(() => scrubBank(cfg, { exports, apply: true, actor }));
   } finally {
     await pm.getBank().catch((err) => pm.log.warn(`Reopening the memory bank failed: ${errorMessage(err)}`));
   }
@@ -193,11 +195,10 @@ async function scrubSecrets(deps: CommandDeps): Promise<ScrubReport | undefined>
 /** Scrub Secrets on a shared PostgreSQL bank: one transaction; other clients see it once they reopen. */
 async function scrubSharedBank(deps: CommandDeps): Promise<ScrubReport | undefined> {
   const { pm } = deps;
-  const storage = await pm.storageOption();
-  if (storage === 'file') return undefined;
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Looking for stored secrets…') }, () =>
-    scrubPostgresBank(storage.url, storage.bankId),
-  );
+  const cfg = await pm.config();
+  if (!cfg.bank.postgres) return undefined;
+  const { scrubBank } = await import('../../core/config');
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Looking for stored secrets…') }, () => scrubBank(cfg, {}));
   if (!report.total) {
     void vscode.window.showInformationMessage(vscode.l10n.t('No secrets found in the shared memory bank.'));
     return report;
@@ -211,7 +212,7 @@ async function scrubSharedBank(deps: CommandDeps): Promise<ScrubReport | undefin
   const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Found {0} in the shared memory bank. Scrub them?', describeCounts(report.kinds)), { modal: true, detail }, scrub);
   if (choice !== scrub) return undefined;
   const actor = currentUser();
-  const done = await scrubPostgresBank(storage.url, storage.bankId, { apply: true, actor });
+  const done = await scrubBank(cfg, { apply: true, actor });
   await pm.reopenBank().catch((err) => pm.log.warn(`Reopening the memory bank failed: ${errorMessage(err)}`));
   pm.log.info(formatScrubReport(done).join('\n'));
   void vscode.window.showInformationMessage(vscode.l10n.t('Scrubbed {0} in the shared memory bank.', describeCounts(done.kinds)));

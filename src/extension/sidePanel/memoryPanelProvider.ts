@@ -183,10 +183,10 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
         return;
       }
       case 'approve':
-        await this.act('approve', (b) => b.resolvePending(msg.batchId, true), vscode.l10n.t('Held operations applied.'));
+        await this.act('approve', (b) => b.side.resolvePending(msg.batchId, true), vscode.l10n.t('Held operations applied.'));
         return;
       case 'reject':
-        await this.act('reject', (b) => b.resolvePending(msg.batchId, false), vscode.l10n.t('Held operations discarded.'));
+        await this.act('reject', (b) => b.side.resolvePending(msg.batchId, false), vscode.l10n.t('Held operations discarded.'));
         return;
       case 'clearAll':
         await this.clearAll();
@@ -443,7 +443,7 @@ function sharedBankView(bank: MemoryBank): { id: string; location: string } | un
 }
 
 function pendingViews(bank: MemoryBank): PendingBatchView[] {
-  return bank.pendingBatches().map((b) => ({
+  return bank.side.pendingBatches().map((b) => ({
     id: b.id,
     reason: b.reason,
     time: b.time,

@@ -6,6 +6,7 @@ import { FileLock } from '../fileLock';
 import { HistoryLog, type StoredRecord } from '../historyLog';
 import { VectorLog, type VectorEntry } from '../vectorLog';
 import type { BankStorage, RecordBatch, SideDocName, SideLogName, StorageTx, VectorBatch } from './types';
+import type { ScrubOptions, ScrubReport } from '../scrub';
 
 const BANK_META = 'bank.json';
 const SIDE_FILES: Record<SideLogName, string> = { feedback: 'feedback.jsonl', trajectories: 'trajectories.jsonl' };
@@ -151,6 +152,11 @@ export class FileStorage implements BankStorage {
 
   async close(): Promise<void> {
     /* nothing held open between calls */
+  }
+
+  async scrub(opts: ScrubOptions): Promise<ScrubReport> {
+    const { scrubFileBank } = await import('../scrub');
+    return scrubFileBank(this.folder, opts);
   }
 
   /**

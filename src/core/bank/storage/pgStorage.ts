@@ -3,6 +3,7 @@ import { toSql as vectorToSql } from 'pgvector';
 import { BankError } from '../../errors';
 import type { StoredRecord } from '../historyLog';
 import type { VectorEntry } from '../vectorLog';
+import type { ScrubOptions, ScrubReport } from '../scrub';
 import type { BankStorage, RecordBatch, SideDocName, SideLogName, StorageTx, VectorBatch } from './types';
 
 const LOCK_NAMESPACE = 0x504d; // "PM": keeps our advisory locks apart from other applications'
@@ -175,6 +176,12 @@ export class PgStorage implements BankStorage {
       const pending = await readDocWith(c, this.bankId, 'pending');
       if (pending !== undefined) this.docs.set('pending', pending);
     });
+  }
+
+  /** Export files are files: a shared bank scrubs its rows only. */
+  async scrub(opts: ScrubOptions): Promise<ScrubReport> {
+    const { scrubRowStore } = await import('../scrub');
+    return scrubRowStore(this, opts);
   }
 
   async close(): Promise<void> {

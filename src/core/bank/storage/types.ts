@@ -1,5 +1,6 @@
 import type { StoredRecord } from '../historyLog';
 import type { VectorEntry } from '../vectorLog';
+import type { ScrubOptions, ScrubReport } from '../scrub';
 
 /** Records read from a cursor on. The cursor is opaque to the bank (a byte offset, a sequence number). */
 export interface RecordBatch {
@@ -69,6 +70,11 @@ export interface BankStorage {
   sideDoc<T>(name: SideDocName): T | undefined;
   /** Re-reads side data written by other processes (no-op where reads go to disk anyway). */
   refreshSide(): Promise<void>;
+  /**
+   * Finds (and with `apply`, removes) secrets older versions stored anywhere in this store, rewriting it
+   * atomically with a SCRUB record (bank/scrub.ts). Called on a store the bank has not opened.
+   */
+  scrub(opts: ScrubOptions): Promise<ScrubReport>;
   close(): Promise<void>;
 }
 
