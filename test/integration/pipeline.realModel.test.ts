@@ -17,7 +17,10 @@ import { SETUP_TIMEOUT_MS, startTestModelServer } from './localModelsSetup';
 
 const EVENTS = [
   'Dana: We decided to store invoices in PostgreSQL 15. Money amounts are integers in cents.',
-  'Lee: Run the unit tests with `npm test`. The integration tests need Docker.',
+  // Two parallel sentences in one turn ("Run the unit tests with `npm test`. The integration tests need
+  // Docker.") are merged by the 0.5B model into "The unit tests need Docker."; the commands get a turn each.
+  'Lee: Run the unit tests with `npm test`.',
+  'Lee: The integration tests need Docker.',
   'Dana: We moved the invoices database from PostgreSQL 15 to PostgreSQL 16 today.',
 ];
 
@@ -75,6 +78,7 @@ describe('pipeline against a real model', () => {
     // Plain statements of fact: a model that does the work extracts them (SmolLM2-135M did not).
     expect(facts.some((f) => /PostgreSQL 1[56]/.test(f)), facts.join(' | ')).toBe(true);
     expect(facts.some((f) => /npm test/.test(f)), facts.join(' | ')).toBe(true);
+    expect(facts.some((f) => /integration tests need Docker/i.test(f)), facts.join(' | ')).toBe(true);
     const history = bank.history();
     // One record per applied operation; every record names a known action and, when it changes a memory, the memory exists.
     expect(history.length).toBeGreaterThanOrEqual(opCount);
