@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from '../util/text';
 import type { HistoryRecord } from '../types';
-import { runSteps, runStepsYielding } from '../util/steps';
+import { runSteps, runStepsYielding, yieldToEventLoop } from '../util/steps';
 
 /** A history record as stored (imports may carry the memory's original creation time). */
 export interface StoredRecord extends HistoryRecord {
@@ -37,8 +37,39 @@ const READ_SLICE = 1000;
 export class HistoryLog {
   constructor(readonly path: string) {}
 
-  read(fromOffset = 0): LogReadResult {
-    return runSteps(this.readSteps(fromOffset));
+  /** Reads complete records from `fromOffset` on (up to `toOffset`, a record boundary, when given). */
+  read(fromOffset = 0, toOffset?: number): LogReadResult {
+    return runSteps(this.readSteps(fromOffset, toOffset));
+  }
+
+  /**
+   * The record whose line ends exactly at `offset` (a cursor the bank read up to), or undefined when no
+   * whole record ends there: how a snapshot checks that the history it was folded from is still this one.
+   */
+  recordEndingAt(offset: number): StoredRecord | undefined {
+    if (offset <= 0) return undefined;
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      if (fs.fstatSync(fd).size < offset) return undefined;
+      // Lines are short but a record with many candidates can be long: widen the window until a line start.
+      for (let window = 64 << 10; ; window *= 4) {
+        const start = Math.max(0, offset - window);
+        const buf = Buffer.alloc(offset - start);
+        fs.readSync(fd, buf, 0, buf.length, start);
+        if (buf[buf.length - 1] !== 0x0a) return undefined;
+        const nl = buf.lastIndexOf(0x0a, buf.length - 2);
+        if (nl < 0 && start > 0) continue;
+        const rec = parseLine(buf.toString('utf8', nl + 1, buf.length - 1));
+        return typeof rec === 'string' ? undefined : rec;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** `read`, giving the event loop a turn every few thousand lines. */
@@ -46,12 +77,12 @@ export class HistoryLog {
     return runStepsYielding(this.readSteps(fromOffset));
   }
 
-  private *readSteps(fromOffset: number): Generator<void, LogReadResult> {
+  private *readSteps(fromOffset: number, toOffset?: number): Generator<void, LogReadResult> {
     let buf: Buffer;
     try {
       const fd = fs.openSync(this.path, 'r');
       try {
-        const size = fs.fstatSync(fd).size;
+        const size = Math.min(fs.fstatSync(fd).size, toOffset ?? Infinity);
         buf = Buffer.alloc(Math.max(0, size - fromOffset));
         if (buf.length) fs.readSync(fd, buf, 0, buf.length, fromOffset);
       } finally {
@@ -109,6 +140,41 @@ export class HistoryLog {
     }
     if (group) pos = group.start; // an unfinished batch is part of the torn tail
     return { records, nextOffset: fromOffset + pos, corrupt, tornBytes: buf.length - pos, rejoined };
+  }
+
+  /** The file's size and modification time (nanoseconds): unchanged unless something wrote to it. */
+  stamp(): { size: number; mtimeNs: string } | undefined {
+    try {
+      const st = fs.statSync(this.path, { bigint: true });
+      return { size: Number(st.size), mtimeNs: String(st.mtimeNs) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** CRC-32 of the first `length` bytes, read in chunks (giving the event loop a turn between them). */
+  async prefixCrc(length: number): Promise<number | undefined> {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      if (fs.fstatSync(fd).size < length) return undefined;
+      const buf = Buffer.alloc(Math.min(length, 4 << 20));
+      let crc = 0;
+      for (let at = 0; at < length; ) {
+        const n = fs.readSync(fd, buf, 0, Math.min(buf.length, length - at), at);
+        if (n <= 0) return undefined;
+        crc = crc32(buf.subarray(0, n), crc);
+        at += n;
+        if (at < length) await yieldToEventLoop();
+      }
+      return crc;
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Appends and fsyncs; the caller holds the bank's write lock. */

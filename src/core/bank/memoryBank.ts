@@ -25,6 +25,8 @@ import { newId, nowIso, textHash } from '../util/text';
 import type { StoredRecord } from './historyLog';
 import type { VectorEntry } from './vectorLog';
 import { SearchIndex } from './searchIndex';
+import { HistoryIndex } from './historyIndex';
+import { type FoldedState, decodeSnapshotAsync, encodeSnapshot } from './snapshot';
 import { Stage, listOrderCompare, placeInOrder, publicRecord, sameSnapshot, snap } from './stage';
 import { type PendingBatch, SideLogs } from './sideLogs';
 import { type UndoBatchResult, type UndoHost, type UndoPlan, countOperations, groupRecords, lastUndoable, lastUndoableGroup, planUndoGroup, planUndoOne } from './undo';
@@ -46,6 +48,10 @@ const sourceKey = (s: SourceRef): string => `${s.kind}\u0000${s.ref ?? ''}`;
 
 /** Records (or vectors) applied between turns of the event loop while a bank opens. */
 const LOAD_SLICE = 1000;
+/** Below this many history records a bank opens fast from its history alone and keeps no snapshot. */
+const SNAPSHOT_MIN_RECORDS = 2000;
+/** A snapshot this many records behind the history at open is written again. */
+const SNAPSHOT_STALE_RECORDS = 500;
 
 export type { BankBundle } from './bundle';
 
@@ -63,6 +69,11 @@ export interface MemoryBankOptions {
   watchIntervalMs?: number;
   /** Where the bank lives: files in the folder (default), or a postgres database shared by a team. */
   storage?: StorageOption;
+  /**
+   * Keep a snapshot of the folded state (bank/snapshot.ts) once the history holds this many records
+   * (default 2000; 0 always, Infinity never). The file store only.
+   */
+  snapshotMinRecords?: number;
   /**
    * Secrets in every text that enters the bank are redacted (`'on'`, the default). Only the exact value
    * `'off'` stores raw text: the documented per-bank opt-out (`memory-r1 --no-redaction`).
@@ -92,11 +103,19 @@ const DEFAULT_BANK_LIMITS: BankLimits = { maxMemoryChars: PRIVACY_LIMITS.maxMemo
 export class MemoryBank {
   private memories = new Map<string, Memory>();
   private vectorCursor = 0;
-  private records: StoredRecord[] = [];
-  private byMemory = new Map<string, StoredRecord[]>();
-  private byOpId = new Map<string, StoredRecord>();
-  /** opId -> the UNDO record's opId that compensated it. */
-  private undoneBy = new Map<string, string>();
+  /** The history by memory and operation; built on first use when the bank opened from its snapshot. */
+  private historyIndex: HistoryIndex | undefined = new HistoryIndex();
+  /** Records folded while `historyIndex` is not built (those after the snapshot), and their ids. */
+  private laterRecords: StoredRecord[] = [];
+  private laterIds = new Set<string>();
+  /** The history cursor the snapshot used at open covers (0: opened from the history alone). */
+  private snapshotOffset = 0;
+  /** The cursor of the snapshot on disk known to match this bank's history, if any. */
+  private savedSnapshotAt: number | undefined;
+  /** Damage found in the history before the snapshot (reported on every open, as without one). */
+  private prefixDamage: FoldedState['damage'] = { corruptLines: 0, corruptRecords: 0, reasons: [], rejoined: 0 };
+  /** Memory id → the capture event that wrote its current text. */
+  private eventOf = new Map<string, string>();
   private activeCount = 0;
   /** All memories in list order (pinned first, newest first); rebuilt lazily after a change. */
   private listOrder: Memory[] | undefined;
@@ -155,6 +174,11 @@ export class MemoryBank {
     return this.memories.size;
   }
 
+  /** How the last open built the state: from the saved snapshot (and the records after it), or the whole history. */
+  get openedFrom(): 'snapshot' | 'history' {
+    return this.snapshotOffset > 0 ? 'snapshot' : 'history';
+  }
+
   get embedder(): Embedder {
     return this.opts.embedder;
   }
@@ -199,20 +223,17 @@ export class MemoryBank {
   }
 
   history(memoryId?: string): HistoryRecord[] {
-    const recs = memoryId === undefined ? this.records : (this.byMemory.get(memoryId) ?? []);
+    const recs = memoryId === undefined ? this.history_.records : this.history_.recordsOf(memoryId);
     return recs.map(publicRecord);
   }
 
   /** The capture event that wrote this memory's current text (records carry it; the memory's source does not). */
   sourceEvent(memoryId: string): string | undefined {
-    const recs = this.byMemory.get(memoryId);
-    if (!recs) return undefined;
-    for (let i = recs.length - 1; i >= 0; i--) if (recs[i].after?.status === 'active' && recs[i].source?.event) return recs[i].source!.event;
-    return undefined;
+    return this.eventOf.get(memoryId);
   }
 
   record(opId: string): HistoryRecord | undefined {
-    const r = this.byOpId.get(opId);
+    const r = this.history_.record(opId);
     return r && publicRecord(r);
   }
 
@@ -440,13 +461,34 @@ export class MemoryBank {
 
   /** What undo planning reads of this bank. */
   private get undoHost(): UndoHost {
+    const h = this.history_;
     return {
-      records: this.records,
-      record: (opId) => this.byOpId.get(opId),
+      records: h.records,
+      record: (opId) => h.record(opId),
       memory: (id) => this.memories.get(id),
-      recordsOf: (id) => this.byMemory.get(id) ?? [],
-      isUndone: (opId) => this.undoneBy.has(opId),
+      recordsOf: (id) => h.recordsOf(id),
+      isUndone: (opId) => h.isUndone(opId),
     };
+  }
+
+  /**
+   * The history index, built now if the bank opened from its snapshot: the records before it are read
+   * from the store at once (seconds at 100k records; only history, undo and import need them).
+   */
+  private get history_(): HistoryIndex {
+    if (this.historyIndex) return this.historyIndex;
+    const idx = new HistoryIndex();
+    const before = this.storage.snapshots!.readRecordsBefore(this.snapshotOffset);
+    for (const r of before.records) {
+      if (idx.has(r.opId)) continue;
+      this.shareTexts(r, r.memoryId ? this.memories.get(r.memoryId) : undefined);
+      idx.add(r);
+    }
+    for (const r of this.laterRecords) if (!idx.has(r.opId)) idx.add(r);
+    this.historyIndex = idx;
+    this.laterRecords = [];
+    this.laterIds.clear();
+    return idx;
   }
 
   /**
@@ -511,7 +553,7 @@ export class MemoryBank {
 
   /** A readable list of the memories by status, and the history. */
   toMarkdown(): string {
-    return renderMarkdown([...this.memories.values()], this.records);
+    return renderMarkdown([...this.memories.values()], this.history_.records);
   }
 
   /**
@@ -538,7 +580,7 @@ export class MemoryBank {
         }
         const ids = new Set(incoming.map((m) => m.id));
         for (const r of bundle.history) {
-          if (!ids.has(r.memoryId) || this.byOpId.has(r.opId)) continue;
+          if (!ids.has(r.memoryId) || this.history_.has(r.opId)) continue;
           stage.addImported(r);
         }
         incoming.forEach((m, i) => {
@@ -560,7 +602,85 @@ export class MemoryBank {
     if (this.watchTimer) clearInterval(this.watchTimer);
     await this.queue.catch(() => undefined);
     this.listeners.clear();
+    if (this.snapshotWorthy() && this.savedSnapshotAt !== this.offset) await this.saveSnapshot();
     await this.storage.close();
+  }
+
+  // ---------------------------------------------------------------- snapshot
+
+  /** Whether this bank keeps a snapshot: a store that can, and enough history to be worth one. */
+  private snapshotWorthy(): boolean {
+    return !!this.storage.snapshots && this.nextSeq - 1 >= (this.opts.snapshotMinRecords ?? SNAPSHOT_MIN_RECORDS);
+  }
+
+  /** The folded state as of `this.offset`, checked against the record ending there; failures leave no snapshot (it is derived). */
+  private async saveSnapshot(): Promise<void> {
+    const store = this.storage.snapshots;
+    if (!store) return;
+    try {
+      // Under the lock: a scrub (which takes it) cannot replace the history between the check and the write.
+      await this.storage.withLock(async () => {
+        const last = store.recordEndingAt(this.offset);
+        const stamp = store.historyStamp();
+        const prefixCrc = await store.historyChecksum(this.offset);
+        if (!last || stamp === undefined || prefixCrc === undefined) return;
+        store.write(encodeSnapshot(this.foldedState({ offset: this.offset, lastSeq: last.seq, lastOpId: last.opId, prefixCrc, stamp })));
+        this.savedSnapshotAt = this.offset;
+      });
+    } catch {
+      /* derived data: the next open folds the history instead */
+    }
+  }
+
+  private foldedState(check: FoldedState['check']): FoldedState {
+    const memories = [...this.memories.values()];
+    const position = new Map(memories.map((m, i) => [m.id, i]));
+    return {
+      check,
+      nextSeq: this.nextSeq,
+      memories,
+      hashes: memories.map((m) => this.hashOf.get(m.id)!),
+      hashHolders: [...this.hashToId.values()].map((id) => position.get(id)!),
+      eventBySource: [...this.eventBySource],
+      eventOf: [...this.eventOf],
+      damage: this.prefixDamage,
+      bm25: this.index.exportLexical(),
+      links: this.index.exportNeighbours(),
+    };
+  }
+
+  /** The snapshot on disk, if it matches this history (else undefined: the history is folded instead). */
+  private async readSnapshot(): Promise<FoldedState | undefined> {
+    const store = this.storage.snapshots;
+    if (!store || this.opts.snapshotMinRecords === Infinity) return undefined;
+    const buf = store.read();
+    if (!buf) return undefined;
+    try {
+      const s = await decodeSnapshotAsync(buf);
+      const last = store.recordEndingAt(s.check.offset);
+      if (!last || last.seq !== s.check.lastSeq || last.opId !== s.check.lastOpId) return undefined;
+      // Written since (appended to, or edited): the bytes the snapshot stands for must still be the same.
+      if (store.historyStamp() !== s.check.stamp && (await store.historyChecksum(s.check.offset)) !== s.check.prefixCrc) return undefined;
+      return s;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private restoreSnapshot(s: FoldedState): void {
+    s.memories.forEach((m, i) => {
+      this.memories.set(m.id, m);
+      this.hashOf.set(m.id, s.hashes[i]);
+      if (m.status === 'active') this.activeCount++;
+    });
+    for (const i of s.hashHolders) this.hashToId.set(s.hashes[i], s.memories[i].id);
+    this.index.restore(() => this.memories.values(), s.bm25, s.links);
+    this.eventBySource = new Map(s.eventBySource);
+    this.eventOf = new Map(s.eventOf);
+    this.nextSeq = s.nextSeq;
+    this.prefixDamage = s.damage;
+    this.snapshotOffset = this.savedSnapshotAt = this.offset = s.check.offset;
+    this.historyIndex = undefined;
   }
 
   // ---------------------------------------------------------------- internals
@@ -663,17 +783,23 @@ export class MemoryBank {
   }
 
   private async load(): Promise<void> {
-    const res = await this.storage.readRecords(0);
-    if (res.corrupt.length) {
-      const lost = res.corrupt.reduce((n, c) => n + c.records, 0);
+    const snapshot = await this.readSnapshot();
+    if (snapshot) this.restoreSnapshot(snapshot);
+    const res = await this.storage.readRecords(this.offset);
+    // Damage before the snapshot was found when it was folded; reported again as if read now.
+    const d = this.prefixDamage;
+    const lines = d.corruptLines + res.corrupt.length;
+    if (lines) {
+      const lost = d.corruptRecords + res.corrupt.reduce((n, c) => n + c.records, 0);
       this.recovery.corruptRecords = lost;
-      const reasons = [...new Set(res.corrupt.map((c) => c.reason))].join(', ');
+      const reasons = [...new Set([...d.reasons, ...res.corrupt.map((c) => c.reason)])].join(', ');
       this.recovery.messages.push(
-        `${res.corrupt.length} damaged history line(s) holding ${lost} record(s) could not be read (${reasons}); they were skipped and stay in the file for inspection.`,
+        `${lines} damaged history line(s) holding ${lost} record(s) could not be read (${reasons}); they were skipped and stay in the file for inspection.`,
       );
     }
-    if (res.rejoined) {
-      this.recovery.messages.push(`${res.rejoined} history record(s) had lost the line break between them; each passed its checksum and was read.`);
+    const rejoined = d.rejoined + (res.rejoined ?? 0);
+    if (rejoined) {
+      this.recovery.messages.push(`${rejoined} history record(s) had lost the line break between them; each passed its checksum and was read.`);
     }
     if (res.tornBytes) {
       this.recovery.tornBytes = res.tornBytes;
@@ -690,14 +816,44 @@ export class MemoryBank {
       if (i % LOAD_SLICE === LOAD_SLICE - 1) await yieldToEventLoop();
     }
     this.offset = res.cursor;
+    if (!snapshot) {
+      this.prefixDamage = {
+        corruptLines: res.corrupt.length,
+        corruptRecords: res.corrupt.reduce((n, c) => n + c.records, 0),
+        reasons: [...new Set(res.corrupt.map((c) => c.reason))],
+        rejoined: res.rejoined ?? 0,
+      };
+      // A bank folded from its history keeps its lexical index compact from here on (a third of the memory at 100k).
+      if (res.records.length >= SNAPSHOT_MIN_RECORDS) this.index.compactLexical();
+    }
     await this.loadVectors(this.storage, true);
     await this.repairMissingVectors();
     // Storage notes (damaged vector file, stale lock taken over) come from the steps above.
     this.recovery.messages.unshift(...this.storage.recoveryNotes);
+    // No snapshot yet, or one far behind: write it once the bank is open (between writes, off the open path).
+    if (this.snapshotWorthy() && (!snapshot || res.records.length >= SNAPSHOT_STALE_RECORDS)) {
+      const timer = setTimeout(() => {
+        if (this.closed) return;
+        this.queue = this.queue.then(() => (this.closed || this.savedSnapshotAt === this.offset ? undefined : this.saveSnapshot()));
+      }, 0);
+      timer.unref?.();
+    }
   }
 
   /** Takes vectors from the slot file (from the last slot read on) whose text hash matches the memory. */
   private async loadVectors(from: Pick<StorageTx, 'readVectors'>, opening = false): Promise<void> {
+    if (opening) {
+      // Streamed: each vector is copied into the index from the read buffer, never held twice.
+      this.index.reserveMore(this.memories.size);
+      const res = await this.storage.scanVectors(this.vectorCursor, (memoryId, hash, vector) => {
+        const h = this.hashOf.get(memoryId);
+        // Indexed under the memory's own id string: one copy of each id, not one more per vector.
+        if (h !== undefined && h.startsWith(hash)) this.index.setVector(this.memories.get(memoryId)!.id, vector);
+        else this.index.keepEarlyVector({ memoryId, textHash: hash, vector: vector.slice() });
+      });
+      this.vectorCursor = res.cursor;
+      return;
+    }
     const { entries, cursor } = await from.readVectors(this.vectorCursor);
     this.vectorCursor = cursor;
     if (entries.length > 1024) this.index.reserveMore(entries.length);
@@ -755,22 +911,22 @@ export class MemoryBank {
   }
 
   private applyRecord(r: StoredRecord, vec: Float32Array | undefined): void {
-    if (this.byOpId.has(r.opId)) return;
+    // A record read twice (an import another window also wrote) is folded once. Opened from a snapshot,
+    // only the records after it are checked here: the history before it is read when first needed.
+    if (this.historyIndex ? this.historyIndex.has(r.opId) : this.laterIds.has(r.opId)) return;
     const prev = r.memoryId ? this.memories.get(r.memoryId) : undefined;
     this.shareTexts(r, prev);
-    this.records.push(r);
-    this.byOpId.set(r.opId, r);
+    if (this.historyIndex) this.historyIndex.add(r);
+    else {
+      this.laterRecords.push(r);
+      this.laterIds.add(r.opId);
+    }
     if (r.seq >= this.nextSeq) this.nextSeq = r.seq + 1;
-    if (r.action === 'UNDO' && r.undoes) this.undoneBy.set(r.undoes, r.opId);
     if (r.source?.ref && r.source.event) {
       const key = sourceKey(r.source);
       if (!this.eventBySource.has(key)) this.eventBySource.set(key, r.source.event);
     }
-    if (r.memoryId) {
-      let list = this.byMemory.get(r.memoryId);
-      if (!list) this.byMemory.set(r.memoryId, (list = []));
-      list.push(r);
-    }
+    if (r.memoryId && r.after?.status === 'active' && r.source?.event) this.eventOf.set(r.memoryId, r.source.event);
     if (!r.after || !r.memoryId) return;
     const created = r.createdAt;
     const m: Memory = {

@@ -16,6 +16,7 @@ import { FileLock } from './fileLock';
 import { formatLine, type StoredRecord } from './historyLog';
 import { VectorLog, type VectorEntry } from './vectorLog';
 import { writeFileAtomic } from '../util/atomicFile';
+import { SNAPSHOT_FILE } from './snapshot';
 import { crc32, newId, nowIso, textHash } from '../util/text';
 import { PrivacyBoundary, addCounts, countTotal, describeCounts, redactRecord, type RedactionCounts } from '../privacy/boundary';
 import { redactSecrets } from '../privacy/redact';
@@ -156,6 +157,8 @@ export async function scrubFileBank(folder: string, opts: ScrubOptions = {}): Pr
     }
 
     if (!opts.apply) return report;
+    // The snapshot holds memories' texts as they were: removed first (derived; the next open folds the new history).
+    if (writes.length) fs.rmSync(path.join(folder, SNAPSHOT_FILE), { force: true });
     for (const w of writes) writeDurably(w.file, w.content);
     for (const name of report.damagedVectorFiles) fs.rmSync(path.join(folder, name), { force: true });
     report.applied = true;

@@ -1,7 +1,7 @@
 // The bank's search index: dense vectors, BM25 and the source-event neighbours, kept in step with the
 // folded history by MemoryBank, and the hybrid search over them. Knows ids, texts and vectors only;
 // which memories a search may return is the caller's `accept`.
-import { Bm25Index } from '../retrieval/bm25';
+import { Bm25Index, type Bm25Snapshot } from '../retrieval/bm25';
 import { type Ranked, SourceNeighbours, expandWithNeighbours, fuseNormalized, hybridWeights, sourceEventKey } from '../retrieval/hybrid';
 import { memoryTimeTerms, queryTimeTerms } from '../retrieval/temporal';
 import { VectorIndex } from '../retrieval/vectorIndex';
@@ -67,6 +67,29 @@ export class SearchIndex {
     else if (prev && prev.text !== m.text) this.vectors.delete(m.id); // its vector comes from the slot file
     if (!prev || prev.text !== m.text || prev.eventTime !== m.eventTime) this.bm25.set(m.id, m.text, memoryTimeTerms(m.text, m.eventTime));
     if (!prev) this.neighbours.add(m.id, sourceEventKey(m.source));
+  }
+
+  /** The lexical index in compact form (for the bank's snapshot). */
+  exportLexical(): Bm25Snapshot {
+    return this.bm25.export();
+  }
+
+  /** Compacts the lexical index (after folding a large history): same scores, far less memory. */
+  compactLexical(): void {
+    this.bm25.compact();
+  }
+
+  /** The source-neighbour links (for the bank's snapshot). */
+  exportNeighbours(): [string, string][] {
+    return this.neighbours.links();
+  }
+
+  /** Restores the lexical index and the source-neighbour links from a snapshot; `memories` in creation order. */
+  restore(memories: () => Iterable<{ id: string; source: SourceRef }>, bm25: Bm25Snapshot, links: Iterable<[string, string]>): void {
+    this.bm25.restore(bm25);
+    this.neighbours.restore(links, function* () {
+      for (const m of memories()) yield [m.id, sourceEventKey(m.source)];
+    });
   }
 
   /** Rebuilds BM25 from scratch (after a re-embed: the index is rebuilt whole). */

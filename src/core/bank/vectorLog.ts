@@ -20,6 +20,9 @@ export interface VectorEntry {
  * is only used while its text hash matches the memory's text, so a stale or orphan slot is harmless.
  */
 
+/** Called per slot; `vector` is only valid during the call. */
+export type VectorVisitor = (memoryId: string, textHash: string, vector: Float32Array) => void;
+
 export interface VectorReadResult {
   entries: VectorEntry[];
   nextSlot: number;
@@ -101,15 +104,31 @@ export class VectorLog {
     return runStepsYielding(this.readSteps(fromSlot));
   }
 
+  /**
+   * Visits slots from `fromSlot` on without keeping them: `vector` is a view into a reused read buffer,
+   * valid only during the call (copy it to keep it). A bank opening 100k vectors holds each once this way.
+   */
+  scanAsync(fromSlot: number, visit: VectorVisitor): Promise<{ nextSlot: number; damaged: number }> {
+    return runStepsYielding(this.scanSteps(fromSlot, visit));
+  }
+
   private *readSteps(fromSlot: number): Generator<void, VectorReadResult> {
-    const total = this.slots();
     const entries: VectorEntry[] = [];
+    const res = yield* this.scanSteps(fromSlot, (memoryId, textHash, view) => entries.push({ memoryId, textHash, vector: view.slice() }));
+    return { entries, ...res };
+  }
+
+  private *scanSteps(fromSlot: number, visit: VectorVisitor): Generator<void, { nextSlot: number; damaged: number }> {
+    const total = this.slots();
     let damaged = 0;
-    if (fromSlot >= total) return { entries, nextSlot: total, damaged };
+    if (fromSlot >= total) return { nextSlot: total, damaged };
     const fd = fs.openSync(this.path, 'r');
     try {
       const chunkSlots = Math.max(1, Math.floor((2 << 20) / this.slotBytes));
       const buf = Buffer.alloc(chunkSlots * this.slotBytes);
+      // Slots are a multiple of 4 bytes and the vector starts 84 bytes in: aligned views need no copy.
+      const aligned = buf.byteOffset % 4 === 0;
+      const copy = new Float32Array(this.dims);
       for (let s = fromSlot; s < total; s += chunkSlots) {
         if (s > fromSlot) yield;
         const n = Math.min(chunkSlots, total - s);
@@ -125,14 +144,19 @@ export class VectorLog {
           const end = idRaw.indexOf(0);
           const memoryId = idRaw.toString('utf8', 0, end < 0 ? ID_BYTES : end);
           const textHash = body.toString('hex', ID_BYTES, ID_BYTES + HASH_BYTES);
-          const vector = new Float32Array(this.dims);
-          Buffer.from(vector.buffer).set(body.subarray(ID_BYTES + HASH_BYTES));
-          entries.push({ memoryId, textHash, vector });
+          const at = off + 4 + ID_BYTES + HASH_BYTES;
+          let vector: Float32Array;
+          if (aligned) vector = new Float32Array(buf.buffer, buf.byteOffset + at, this.dims);
+          else {
+            Buffer.from(copy.buffer).set(buf.subarray(at, at + this.dims * 4));
+            vector = copy;
+          }
+          visit(memoryId, textHash, vector);
         }
       }
     } finally {
       fs.closeSync(fd);
     }
-    return { entries, nextSlot: total, damaged };
+    return { nextSlot: total, damaged };
   }
 }

@@ -49,17 +49,46 @@ export interface Neighbour {
 export class SourceNeighbours {
   private prev = new Map<string, string>();
   private next = new Map<string, string>();
-  private lastOfSource = new Map<string, string>();
+  /** The newest memory of each source; after `restore`, built on the first `add` (only a write needs it). */
+  private lastOfSource: Map<string, string> | undefined = new Map();
+  private rebuildLast: (() => Iterable<[id: string, sourceKey: string | undefined]>) | undefined;
 
   /** Records a newly created memory; call in creation order. */
   add(id: string, sourceKey: string | undefined): void {
     if (!sourceKey || this.prev.has(id) || this.next.has(id)) return;
-    const last = this.lastOfSource.get(sourceKey);
+    const lastOfSource = this.lastOfSourceMap(id);
+    const last = lastOfSource.get(sourceKey);
     if (last !== undefined && last !== id) {
       this.next.set(last, id);
       this.prev.set(id, last);
     }
-    this.lastOfSource.set(sourceKey, id);
+    lastOfSource.set(sourceKey, id);
+  }
+
+  /** The links (`[earlier, later]` pairs), for a snapshot. */
+  links(): [string, string][] {
+    return [...this.next];
+  }
+
+  /** Restores links from `links()`; `memories` yields every memory in creation order with its source key, when a write needs them. */
+  restore(links: Iterable<[string, string]>, memories: () => Iterable<[id: string, sourceKey: string | undefined]>): void {
+    this.clear();
+    for (const [a, b] of links) {
+      this.next.set(a, b);
+      this.prev.set(b, a);
+    }
+    this.lastOfSource = undefined;
+    this.rebuildLast = memories;
+  }
+
+  /** `adding`: the memory being added, already among the memories but not yet a source's newest. */
+  private lastOfSourceMap(adding: string): Map<string, string> {
+    if (!this.lastOfSource) {
+      this.lastOfSource = new Map();
+      for (const [id, key] of this.rebuildLast!()) if (key && id !== adding) this.lastOfSource.set(key, id);
+      this.rebuildLast = undefined;
+    }
+    return this.lastOfSource;
   }
 
   /** The memories at most `radius` steps before and after `id` in its source event, nearest first. */
@@ -80,7 +109,8 @@ export class SourceNeighbours {
   clear(): void {
     this.prev.clear();
     this.next.clear();
-    this.lastOfSource.clear();
+    this.lastOfSource = new Map();
+    this.rebuildLast = undefined;
   }
 }
 

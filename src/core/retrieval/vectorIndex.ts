@@ -65,10 +65,15 @@ export class VectorIndex {
       this.rowOf.set(id, r);
     }
     const off = r * this.stride;
-    this.data.set(vector, off);
-    if (this.stride > this.dims) this.data.fill(0, off + this.dims, off + this.stride);
+    const data = this.data;
+    const d = this.dims;
+    data.set(vector, off);
+    if (this.stride > d) data.fill(0, off + d, off + this.stride);
     let sq = 0;
-    for (let j = 0; j < this.dims; j++) sq += this.data[off + j] * this.data[off + j];
+    for (let j = 0; j < d; j++) {
+      const x = data[off + j];
+      sq += x * x;
+    }
     this.maxNorm = Math.max(this.maxNorm, Math.sqrt(sq));
   }
 

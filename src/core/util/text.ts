@@ -33,13 +33,14 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-// zlib.crc32 exists from Node 22.2 (VS Code's extension host); the table version covers older Node.
-const nativeCrc32 = (zlib as unknown as { crc32?: (d: string | Uint8Array) => number }).crc32;
+// zlib.crc32 exists from Node 22.2 and 20.15 (VS Code's extension host); the table version covers older Node.
+const nativeCrc32 = (zlib as unknown as { crc32?: (d: string | Uint8Array, value?: number) => number }).crc32;
 
-export function crc32(data: string | Uint8Array): number {
-  if (nativeCrc32) return nativeCrc32(data) >>> 0;
+/** CRC-32 (zlib's); `previous` continues a checksum over data that came before. */
+export function crc32(data: string | Uint8Array, previous = 0): number {
+  if (nativeCrc32) return nativeCrc32(data, previous) >>> 0;
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  let c = 0xffffffff;
+  let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

@@ -5,7 +5,9 @@ import { BankError } from '../../errors';
 import { FileLock } from '../fileLock';
 import { HistoryLog, type StoredRecord } from '../historyLog';
 import { VectorLog, type VectorEntry } from '../vectorLog';
-import type { BankStorage, RecordBatch, SideDocName, SideLogName, StorageTx, VectorBatch } from './types';
+import type { BankStorage, RecordBatch, SideDocName, SideLogName, SnapshotStore, StorageTx, VectorBatch } from './types';
+import type { VectorVisitor } from '../vectorLog';
+import { SNAPSHOT_FILE } from '../snapshot';
 import type { ScrubOptions, ScrubReport } from '../scrub';
 
 const BANK_META = 'bank.json';
@@ -114,6 +116,36 @@ export class FileStorage implements BankStorage {
     }
     const res = await this.log.readAsync(cursor);
     return { records: res.records, cursor: res.nextOffset, corrupt: res.corrupt, tornBytes: res.tornBytes, rejoined: res.rejoined };
+  }
+
+  readonly snapshots: SnapshotStore = {
+    read: () => {
+      try {
+        return fs.readFileSync(path.join(this.folder, SNAPSHOT_FILE));
+      } catch {
+        return undefined;
+      }
+    },
+    write: (content) => {
+      this.checkSameHistory();
+      writeFileAtomic(path.join(this.folder, SNAPSHOT_FILE), content);
+    },
+    recordEndingAt: (cursor) => this.log.recordEndingAt(cursor),
+    historyStamp: () => {
+      const st = this.log.stamp();
+      return st && `${st.size}:${st.mtimeNs}`;
+    },
+    historyChecksum: (cursor) => this.log.prefixCrc(cursor),
+    readRecordsBefore: (cursor) => {
+      this.checkSameHistory();
+      const res = this.log.read(0, cursor);
+      return { records: res.records, cursor: res.nextOffset, corrupt: res.corrupt, tornBytes: res.tornBytes, rejoined: res.rejoined };
+    },
+  };
+
+  async scanVectors(cursor: number, visit: VectorVisitor): Promise<{ cursor: number; damaged: number }> {
+    const res = await this.vectorLog.scanAsync(cursor, visit);
+    return { cursor: res.nextSlot, damaged: res.damaged };
   }
 
   async readVectors(cursor: number): Promise<VectorBatch> {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { toSql as vectorToSql } from 'pgvector';
 import { BankError } from '../../errors';
 import type { StoredRecord } from '../historyLog';
-import type { VectorEntry } from '../vectorLog';
+import type { VectorEntry, VectorVisitor } from '../vectorLog';
 import type { ScrubOptions, ScrubReport } from '../scrub';
 import type { BankStorage, RecordBatch, SideDocName, SideLogName, StorageTx, VectorBatch } from './types';
 
@@ -160,6 +160,12 @@ export class PgStorage implements BankStorage {
 
   readVectors(cursor: number): Promise<VectorBatch> {
     return this.run((c) => this.readVectorsWith(c, cursor));
+  }
+
+  async scanVectors(cursor: number, visit: VectorVisitor): Promise<{ cursor: number; damaged: number }> {
+    const res = await this.readVectors(cursor);
+    for (const e of res.entries) visit(e.memoryId, e.textHash, e.vector);
+    return { cursor: res.cursor, damaged: res.damaged };
   }
 
   sideLog<T>(name: SideLogName): T[] {

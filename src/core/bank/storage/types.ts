@@ -1,5 +1,5 @@
 import type { StoredRecord } from '../historyLog';
-import type { VectorEntry } from '../vectorLog';
+import type { VectorEntry, VectorVisitor } from '../vectorLog';
 import type { ScrubOptions, ScrubReport } from '../scrub';
 
 /** Records read from a cursor on. The cursor is opaque to the bank (a byte offset, a sequence number). */
@@ -49,6 +49,25 @@ export interface StorageTx {
 }
 
 /**
+ * Where a store keeps the bank's snapshot (bank/snapshot.ts) and what checking and using one needs. A store
+ * without it (postgres) folds the history on every open.
+ */
+export interface SnapshotStore {
+  /** The saved snapshot's bytes, if there is one. */
+  read(): Buffer | undefined;
+  /** Replaces it atomically; the caller holds the write lock and has checked the history is the one it read. */
+  write(content: Uint8Array): void;
+  /** The record ending exactly at `cursor`, if one does (the snapshot's check). */
+  recordEndingAt(cursor: number): StoredRecord | undefined;
+  /** Identifies the history's current content cheaply (size and modification time); equal stamps, unchanged bytes. */
+  historyStamp(): string | undefined;
+  /** Checksum of the history before `cursor` (reads it: used only when the stamp changed). */
+  historyChecksum(cursor: number): Promise<number | undefined>;
+  /** Records before `cursor`, read at once (the history a snapshot skipped, when something asks for it). */
+  readRecordsBefore(cursor: number): RecordBatch;
+}
+
+/**
  * Where a bank keeps its history, vectors and side data. The bank folds state in memory from
  * `readRecords`/`readVectors` and catches up by cursor; every write goes through `withLock`.
  */
@@ -65,6 +84,10 @@ export interface BankStorage {
   hasRecordsAfter(cursor: number): Promise<boolean>;
   readRecords(cursor: number): Promise<RecordBatch>;
   readVectors(cursor: number): Promise<VectorBatch>;
+  /** Visits vectors from `cursor` on without holding them all (opening a large bank); returns the next cursor. */
+  scanVectors(cursor: number, visit: VectorVisitor): Promise<{ cursor: number; damaged: number }>;
+  /** Present where the store can keep a snapshot of the folded state. */
+  readonly snapshots?: SnapshotStore;
   /** Side data as last read or written (sync for the bank's sync getters). */
   sideLog<T>(name: SideLogName): T[];
   sideDoc<T>(name: SideDocName): T | undefined;
