@@ -26,7 +26,7 @@ import type { StoredRecord } from './historyLog';
 import type { VectorEntry } from './vectorLog';
 import { SearchIndex } from './searchIndex';
 import { HistoryIndex } from './historyIndex';
-import { type FoldedState, decodeSnapshotAsync, encodeSnapshot } from './snapshot';
+import { type FoldedState, readMatchingSnapshot, writeCheckedSnapshot } from './snapshot';
 import { Stage, listOrderCompare, placeInOrder, publicRecord, sameSnapshot, snap } from './stage';
 import { type PendingBatch, SideLogs } from './sideLogs';
 import { type UndoBatchResult, type UndoHost, type UndoPlan, countOperations, groupRecords, lastUndoable, lastUndoableGroup, planUndoGroup, planUndoOne } from './undo';
@@ -613,23 +613,10 @@ export class MemoryBank {
     return !!this.storage.snapshots && this.nextSeq - 1 >= (this.opts.snapshotMinRecords ?? SNAPSHOT_MIN_RECORDS);
   }
 
-  /** The folded state as of `this.offset`, checked against the record ending there; failures leave no snapshot (it is derived). */
+  /** The folded state as of `this.offset`; failures leave no snapshot (it is derived). */
   private async saveSnapshot(): Promise<void> {
     const store = this.storage.snapshots;
-    if (!store) return;
-    try {
-      // Under the lock: a scrub (which takes it) cannot replace the history between the check and the write.
-      await this.storage.withLock(async () => {
-        const last = store.recordEndingAt(this.offset);
-        const stamp = store.historyStamp();
-        const prefixCrc = await store.historyChecksum(this.offset);
-        if (!last || stamp === undefined || prefixCrc === undefined) return;
-        store.write(encodeSnapshot(this.foldedState({ offset: this.offset, lastSeq: last.seq, lastOpId: last.opId, prefixCrc, stamp })));
-        this.savedSnapshotAt = this.offset;
-      });
-    } catch {
-      /* derived data: the next open folds the history instead */
-    }
+    if (store && (await writeCheckedSnapshot(store, this.storage, this.offset, (check) => this.foldedState(check)))) this.savedSnapshotAt = this.offset;
   }
 
   private foldedState(check: FoldedState['check']): FoldedState {
@@ -652,19 +639,7 @@ export class MemoryBank {
   /** The snapshot on disk, if it matches this history (else undefined: the history is folded instead). */
   private async readSnapshot(): Promise<FoldedState | undefined> {
     const store = this.storage.snapshots;
-    if (!store || this.opts.snapshotMinRecords === Infinity) return undefined;
-    const buf = store.read();
-    if (!buf) return undefined;
-    try {
-      const s = await decodeSnapshotAsync(buf);
-      const last = store.recordEndingAt(s.check.offset);
-      if (!last || last.seq !== s.check.lastSeq || last.opId !== s.check.lastOpId) return undefined;
-      // Written since (appended to, or edited): the bytes the snapshot stands for must still be the same.
-      if (store.historyStamp() !== s.check.stamp && (await store.historyChecksum(s.check.offset)) !== s.check.prefixCrc) return undefined;
-      return s;
-    } catch {
-      return undefined;
-    }
+    return store && this.opts.snapshotMinRecords !== Infinity ? readMatchingSnapshot(store) : undefined;
   }
 
   private restoreSnapshot(s: FoldedState): void {

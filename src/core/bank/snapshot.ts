@@ -236,3 +236,53 @@ function* decodeSteps(buf: Buffer): Generator<void, FoldedState> {
     links,
   };
 }
+
+/** What the two functions below need of a store's `snapshots` (storage/types.ts `SnapshotStore`; spelled out here because storage imports scrub, which imports this file). */
+interface SnapshotFile {
+  read(): Buffer | undefined;
+  write(content: Uint8Array): void;
+  recordEndingAt(cursor: number): { seq: number; opId: string } | undefined;
+  historyStamp(): string | undefined;
+  historyChecksum(cursor: number): Promise<number | undefined>;
+}
+
+/**
+ * Writes the folded state as of `offset` under the store's lock, checked against the record ending there
+ * (a scrub, which takes the lock, cannot replace the history between the check and the write). Returns
+ * whether it was written; a failure leaves none (the snapshot is derived: the next open folds the history).
+ */
+export async function writeCheckedSnapshot(
+  store: SnapshotFile,
+  storage: { withLock<T>(fn: () => Promise<T>): Promise<T> },
+  offset: number,
+  state: (check: SnapshotCheck) => FoldedState,
+): Promise<boolean> {
+  try {
+    return await storage.withLock(async () => {
+      const last = store.recordEndingAt(offset);
+      const stamp = store.historyStamp();
+      const prefixCrc = await store.historyChecksum(offset);
+      if (!last || stamp === undefined || prefixCrc === undefined) return false;
+      store.write(encodeSnapshot(state({ offset, lastSeq: last.seq, lastOpId: last.opId, prefixCrc, stamp })));
+      return true;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** The saved snapshot, if it stands for this history: the record at its offset is the one it saw, and the bytes before it are unchanged. */
+export async function readMatchingSnapshot(store: SnapshotFile): Promise<FoldedState | undefined> {
+  const buf = store.read();
+  if (!buf) return undefined;
+  try {
+    const s = await decodeSnapshotAsync(buf);
+    const last = store.recordEndingAt(s.check.offset);
+    if (!last || last.seq !== s.check.lastSeq || last.opId !== s.check.lastOpId) return undefined;
+    // Written since (appended to, or edited): the bytes the snapshot stands for must still be the same.
+    if (store.historyStamp() !== s.check.stamp && (await store.historyChecksum(s.check.offset)) !== s.check.prefixCrc) return undefined;
+    return s;
+  } catch {
+    return undefined;
+  }
+}
