@@ -126,6 +126,7 @@ async function replay(pipeline: Pipeline, stream: Stream, dir: string, ctx: RunC
     const turns = path.join(dir + '.turns.jsonl');
     // Rendered as capture did then: commits with their --stat lines, every non-trivial command, every save.
     const before = eventsAsCapturedBefore(stream);
+    fs.mkdirSync(path.dirname(turns), { recursive: true });
     fs.writeFileSync(turns, before.map((e) => JSON.stringify({ text: e.text, time: e.time })).join('\n') + '\n');
     fs.rmSync(dir, { recursive: true, force: true });
     const t0 = Date.now();

@@ -88,7 +88,9 @@ function keep(rel) {
 const stage = path.join(ROOT, '.cache', 'vsix-stage', target);
 fs.rmSync(stage, { recursive: true, force: true });
 fs.mkdirSync(stage, { recursive: true });
-for (const f of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'media', 'l10n', 'dist']) {
+// docs/ because the README links there (the links stay relative: the .vsix names no repository to rewrite
+// them against); models/ for the trained manager's LoRA adapter, which .vscodeignore lets through.
+for (const f of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'media', 'l10n', 'docs', 'models', 'dist']) {
   const src = path.join(ROOT, f);
   if (fs.existsSync(src)) fs.cpSync(src, path.join(stage, f), { recursive: true, filter: (s) => !s.endsWith('.vsix') });
 }
@@ -125,5 +127,5 @@ console.log(`staged node-llama-cpp with ${runtime}: ${files} files, ${(bytes / 1
 
 fs.mkdirSync(path.dirname(out), { recursive: true });
 const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--target', target, '--out', out], { cwd: stage, stdio: 'inherit' });
+execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--target', target, '--out', out], { cwd: stage, stdio: 'inherit' });
 console.log(`${path.relative(ROOT, out)}: ${(fs.statSync(out).size / 1e6).toFixed(1)} MB (target ${target})`);
