@@ -48,14 +48,9 @@ export class HistoryLog {
    */
   recordEndingAt(offset: number): StoredRecord | undefined {
     if (offset <= 0) return undefined;
-    let fd: number;
+    const fd = this.openHolding(offset);
+    if (fd === undefined) return undefined;
     try {
-      fd = fs.openSync(this.path, 'r');
-    } catch {
-      return undefined;
-    }
-    try {
-      if (fs.fstatSync(fd).size < offset) return undefined;
       // Lines are short but a record with many candidates can be long: widen the window until a line start.
       for (let window = 64 << 10; ; window *= 4) {
         const start = Math.max(0, offset - window);
@@ -70,6 +65,23 @@ export class HistoryLog {
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /** The history opened for reading when it holds at least `bytes` bytes (else undefined, nothing left open). */
+  private openHolding(bytes: number): number | undefined {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      if (fs.fstatSync(fd).size >= bytes) return fd;
+    } catch {
+      /* closed below */
+    }
+    fs.closeSync(fd);
+    return undefined;
   }
 
   /** `read`, giving the event loop a turn every few thousand lines. */
@@ -154,14 +166,9 @@ export class HistoryLog {
 
   /** CRC-32 of the first `length` bytes, read in chunks (giving the event loop a turn between them). */
   async prefixCrc(length: number): Promise<number | undefined> {
-    let fd: number;
+    const fd = this.openHolding(length);
+    if (fd === undefined) return undefined;
     try {
-      fd = fs.openSync(this.path, 'r');
-    } catch {
-      return undefined;
-    }
-    try {
-      if (fs.fstatSync(fd).size < length) return undefined;
       const buf = Buffer.alloc(Math.min(length, 4 << 20));
       let crc = 0;
       for (let at = 0; at < length; ) {
