@@ -19,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { MemoryBank } from '../src/core/bank/memoryBank';
 import { MemoryEngine } from '../src/core/engine';
 import { createEmbedder, createModels } from '../src/core/config';
+import { readAppendedJsonLines } from '../src/core/util/atomicFile';
 import type { ChatModel, ChatRequest, ChatResponse } from '../src/core/llm/chatModel';
 import type { Embedder } from '../src/core/embeddings/embedder';
 import type { HistoryRecord } from '../src/core/types';
@@ -79,18 +80,7 @@ class CachedChatModel implements ChatModel {
 }
 
 function loadCache(file: string): Map<string, ChatResponse> {
-  const m = new Map<string, ChatResponse>();
-  if (!fs.existsSync(file)) return m;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const { k, res } = JSON.parse(line) as { k: string; res: ChatResponse };
-      m.set(k, res);
-    } catch {
-      /* a line cut by an interrupted run */
-    }
-  }
-  return m;
+  return new Map(readAppendedJsonLines<{ k: string; res: ChatResponse }>(file).map(({ k, res }) => [k, res]));
 }
 
 // ---------------------------------------------------------------------------------------------- pipelines

@@ -3,7 +3,7 @@
 // Everything is cached on disk as it is produced, so an interrupted run continues with --resume.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../util/atomicFile';
+import { readAppendedJsonLines, writeFileAtomic } from '../util/atomicFile';
 import { LlmError } from '../errors';
 import type { Embedder } from '../embeddings/embedder';
 import type { ChatModel } from '../llm/chatModel';
@@ -382,20 +382,9 @@ function readProgress(folder: string): BankProgress | undefined {
   }
 }
 
-/** Cached answers by question key; a later line for the same key wins, a torn last line is ignored. */
+/** Cached answers by question key; a later line for the same key wins, a torn last line is ignored (asked again). */
 function readCache(file: string): Map<string, QuestionResult> {
-  const map = new Map<string, QuestionResult>();
-  if (!fs.existsSync(file)) return map;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as QuestionResult;
-      if (typeof r.key === 'string') map.set(r.key, r);
-    } catch {
-      // An interrupted append; that question is asked again.
-    }
-  }
-  return map;
+  return new Map(readAppendedJsonLines<QuestionResult>(file).filter((r) => typeof r.key === 'string').map((r) => [r.key, r]));
 }
 
 function questionKey(q: SelectedQuestion): string {

@@ -3,6 +3,7 @@
 // is exported beside them).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readAppendedJsonLines } from '../../util/atomicFile';
 
 export const DECISIONS_FILE = 'decisions.jsonl';
 
@@ -30,16 +31,5 @@ export function recordDecisions(folder: string, d: EventDecisions): void {
 
 export function readDecisions(folder: string): Map<number, EventDecisions> {
   const file = path.join(folder, DECISIONS_FILE);
-  const map = new Map<number, EventDecisions>();
-  if (!fs.existsSync(file)) return map;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const d = JSON.parse(line) as EventDecisions;
-      map.set(d.event, d);
-    } catch {
-      // a torn last line
-    }
-  }
-  return map;
+  return new Map(readAppendedJsonLines<EventDecisions>(file).map((d) => [d.event, d]));
 }
