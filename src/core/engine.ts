@@ -2,13 +2,14 @@ import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
 import type { BatchContext, CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
-import { type CandidateMeta, type ManagerProtocol, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
+import { type CandidateMeta, type ManagerProtocol, REVIEW_SCHEMA, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, reviewMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { keepsFact, parseDecisionOutput } from './agents/managerRules';
 import { pairedSupersede } from './bank/undo';
 import { extractFactsFromText } from './agents/extraction';
 import { DEFAULT_RETIREMENT_CAPS, RetirementBudget, type RetirementCaps } from './agents/retirements';
 import { newId, nowIso } from './util/text';
+import { extractJson } from './util/jsonExtract';
 import { BankError } from './errors';
 import { RedactingStream, addCounts, countTotal, redactSource, type PrivacyBoundary, type RedactionCounts } from './privacy/boundary';
 
@@ -225,6 +226,43 @@ export class MemoryEngine {
       });
     }
     return { operations, usage, records, redactions, guard, output: turn.called ? this.privacy.text(turn.firstOutput) : undefined };
+  }
+
+  /**
+   * The freshness review of one memory whose cited files changed: the manager keeps it (NOOP), rewrites it
+   * (an UPDATE: the old text stays as history) or retires it (DELETE). Output that cannot be read keeps the
+   * memory as it is (nothing is lost; it stays flagged for the user). The operation goes through the same
+   * caps on retirements and approval as any decision.
+   */
+  async reviewMemory(memoryId: string, rawChange: string, opts: { signal?: AbortSignal; run?: string; budgets?: RetirementBudget[] } = {}): Promise<{ operations: AppliedOperation[]; records: HistoryRecord[]; held: boolean; decision: 'KEEP' | 'REWRITE' | 'RETIRE' | 'UNREADABLE'; usage: TokenUsage }> {
+    const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+    const memory = this.bank.get(memoryId);
+    if (!memory || memory.status !== 'active') throw new BankError('NOT_FOUND', `No active memory with id ${memoryId}.`);
+    const change = this.privacy.text(rawChange);
+    const text = this.privacy.text(memory.text);
+    const meta: CandidateMeta = { date: (memory.eventTime ?? memory.createdAt).slice(0, 10), source: memory.source.kind };
+    const res = await this.models.manager.complete({ messages: reviewMessages(text, meta, change), json: { schema: REVIEW_SCHEMA, name: 'memory_review' }, temperature: this.options.temperature, maxTokens: 160, signal: opts.signal });
+    addUsage(usage, res.usage);
+    const out = extractJson(res.text) as { decision?: unknown; text?: unknown } | undefined;
+    const decided = typeof out?.decision === 'string' ? out.decision.toUpperCase() : '';
+    const newText = typeof out?.text === 'string' ? this.privacy.text(out.text.trim()) : '';
+    const candidates: CandidateView[] = [{ key: '0', memoryId, text }];
+    let op: PlannedOperation;
+    let decision: 'KEEP' | 'REWRITE' | 'RETIRE' | 'UNREADABLE';
+    if (decided === 'REWRITE' && newText && newText !== memory.text) {
+      decision = 'REWRITE';
+      op = { type: 'UPDATE', memoryId, text: newText, reason: `its cited files changed: ${change}` };
+    } else if (decided === 'RETIRE') {
+      decision = 'RETIRE';
+      op = { type: 'DELETE', memoryId, reason: `its cited files changed: ${change}` };
+    } else {
+      decision = decided === 'KEEP' || decided === 'REWRITE' ? 'KEEP' : 'UNREADABLE';
+      op = { type: 'NOOP', memoryId, reason: decision === 'KEEP' ? 'still true after the change' : 'the review answer could not be read: kept as it is' };
+    }
+    const operations: AppliedOperation[] = [];
+    const ctx: BatchContext = { fact: change, candidates, model: res.model, source: { kind: 'manual', actor: 'freshness review' }, eventTime: nowIso(), guard: decision === 'UNREADABLE' ? 'freshness review: unreadable answer' : 'freshness review', run: opts.run };
+    const records = await this.applyOrHold(change, [op], ctx, candidates, opts.budgets, ctx.guard, operations);
+    return { operations, records, held: op.type !== 'NOOP' && records.length === 0, decision, usage };
   }
 
   /**

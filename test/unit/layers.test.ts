@@ -12,7 +12,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * 0, ground: plain data types, errors, text utilities and the search index's algorithms.
  * 1, parts: model clients, embedders, agents' prompts and parsers, privacy policy, the model catalog.
  * 2, storage and capture: the memory bank and the capture queue.
- * 3, assembly: the engine and the composition root that builds it from a configuration.
+ * 3, assembly: the engine and the composition root that builds it from a configuration; evidence (memories
+ *    checked against the workspace: it cites through the bank and reviews through the engine).
  * 4, consumers: evaluation harness and training.
  */
 const CORE_FLOORS: Record<string, number> = {
@@ -30,6 +31,7 @@ const CORE_FLOORS: Record<string, number> = {
   capture: 2,
   'engine.ts': 3,
   'config.ts': 3,
+  evidence: 3,
   eval: 4,
   training: 4,
   tools: 4,

@@ -14,6 +14,7 @@ import { newId, nowIso } from '../../core/util/text';
 import { locomoIngestEvents } from './eval';
 import { describeHeldBatch, findHeldBatch } from '../../core/tools/pendingTools';
 import { MAX_EVENT_CHARS } from '../../core/capture/eventFormat';
+import { EvidenceLedger } from '../../core/evidence/ledger';
 
 export const listCommand: CliCommand = {
   name: 'list',
@@ -24,7 +25,8 @@ export const listCommand: CliCommand = {
     try {
       const status = (flag(args, 'status') ?? 'active') as 'active';
       const res = bank.list({ status, text: flag(args, 'text'), limit: intFlag(args, 'limit', 1000) });
-      for (const m of res.items) io.out(formatMemory(m));
+      const ledger = new EvidenceLedger(bank);
+      for (const m of res.items) io.out(formatMemory(m, m.status === 'active' ? ledger.review(m.id) : undefined));
       io.out(`${res.total} shown of ${res.counts.active} active, ${res.counts.superseded} superseded, ${res.counts.deleted} deleted`);
       return 0;
     } finally {

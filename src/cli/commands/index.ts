@@ -14,6 +14,7 @@ import {
   undoCommand,
 } from './bankCommands';
 import { evalCommand } from './eval';
+import { checkCommand } from './freshness';
 import { demoCommand } from './demo';
 import { serveCommand } from './serve';
 import { mcpCommand } from './mcp';
@@ -30,6 +31,7 @@ export const COMMANDS: CliCommand[] = [
   historyCommand,
   undoCommand,
   pendingCommand,
+  checkCommand,
   exportCommand,
   importCommand,
   scrubCommand,

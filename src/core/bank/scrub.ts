@@ -63,6 +63,7 @@ const HISTORY = 'history.jsonl';
 const JSONL_SIDE: { file: string; what: string }[] = [
   { file: 'trajectories.jsonl', what: 'trajectories' },
   { file: 'feedback.jsonl', what: 'feedback' },
+  { file: 'evidence.jsonl', what: 'evidence' },
   { file: 'capture-failed.jsonl', what: 'failed capture events' },
 ];
 const QUEUE = 'capture-queue.jsonl';

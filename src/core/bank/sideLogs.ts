@@ -1,5 +1,5 @@
-// The bank's side logs: chat feedback, training trajectories and the batches held back by the
-// destructive-run guard. They sit beside the history, not in it: nothing here changes a memory
+// The bank's side logs: chat feedback, training trajectories, the evidence ledger and the batches held back
+// by the destructive-run guard. They sit beside the history, not in it: nothing here changes a memory
 // except approving a held batch, which goes through the bank's own atomic write (`apply`).
 import type { Feedback } from '../api';
 import { BankError } from '../errors';
@@ -59,6 +59,22 @@ export class SideLogs {
 
   trajectories(): Record<string, unknown>[] {
     return this.host.storage.sideLog<Record<string, unknown>>('trajectories');
+  }
+
+  /**
+   * Appends entries of the evidence ledger (src/core/evidence/ledger.ts) under one lock. Paths and manifest
+   * values pass the privacy boundary like any text: a dependency URL can carry a token.
+   */
+  async appendEvidence(entries: Record<string, unknown>[]): Promise<void> {
+    if (!entries.length) return;
+    const clean = entries.map((e) => this.host.privacy.deep(e));
+    await this.host.storage.withLock(async (tx) => {
+      for (const e of clean) await tx.appendSide('evidence', e);
+    });
+  }
+
+  evidence<T>(): T[] {
+    return this.host.storage.sideLog<T>('evidence');
   }
 
   async holdBatch(rawOps: PlannedOperation[], rawCtx: BatchContext, reason: string): Promise<PendingBatch> {

@@ -11,7 +11,7 @@ import { SNAPSHOT_FILE } from '../snapshot';
 import type { ScrubOptions, ScrubReport } from '../scrub';
 
 const BANK_META = 'bank.json';
-const SIDE_FILES: Record<SideLogName, string> = { feedback: 'feedback.jsonl', trajectories: 'trajectories.jsonl' };
+const SIDE_FILES: Record<SideLogName, string> = { feedback: 'feedback.jsonl', trajectories: 'trajectories.jsonl', evidence: 'evidence.jsonl' };
 const DOC_FILES: Record<SideDocName, string> = { pending: 'pending.json' };
 /** What a damaged side document's content must look like, and what its loss means to the user. */
 const DOC_SHAPES: Record<SideDocName, (v: unknown) => boolean> = {

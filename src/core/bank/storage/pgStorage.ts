@@ -71,6 +71,7 @@ export class PgStorage implements BankStorage {
   private side: Record<SideLogName, { cursor: number; items: unknown[] }> = {
     feedback: { cursor: 0, items: [] },
     trajectories: { cursor: 0, items: [] },
+    evidence: { cursor: 0, items: [] },
   };
   private docs = new Map<SideDocName, unknown>();
 

@@ -24,7 +24,7 @@ export interface VectorBatch {
 }
 
 /** Append-style side logs kept beside the history (not part of it). */
-export type SideLogName = 'feedback' | 'trajectories';
+export type SideLogName = 'feedback' | 'trajectories' | 'evidence';
 /** Small documents replaced as a whole. */
 export type SideDocName = 'pending';
 

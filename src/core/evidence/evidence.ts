@@ -1,0 +1,366 @@
+// Evidence: what a memory says that the workspace can confirm. Found without a model, from the memory's
+// text and the workspace as it is when the memory is cited; checked again when files change. A check
+// flags only what contradicts the memory as written: a cited path that is gone, a version it names that
+// the manifest no longer has, a script it names that was removed or no longer runs the tool it names.
+import { createHash } from 'node:crypto';
+import type { SourceRef } from '../types';
+import { normalisePath, type WorkspaceReader } from './workspace';
+
+export type Evidence =
+  /** A file or folder the memory names. `hash` (files only) shows whether it was edited since. */
+  | { kind: 'file'; path: string; hash?: string }
+  /** A name the memory mentions that the cited file defines or uses. */
+  | { kind: 'symbol'; path: string; name: string }
+  /** A dependency or tool version: manifest key and value; `claim` is the version the memory itself names. */
+  | { kind: 'version'; manifest: string; key: string; value: string; claim?: string }
+  /** A script or make target the memory names; `words` are the memory's words its command contained. */
+  | { kind: 'script'; manifest: string; name: string; value: string; words?: string[] }
+  /** A configuration value in a cited JSON file. */
+  | { kind: 'config'; path: string; key: string; value: string }
+  /** The commit the memory came from. */
+  | { kind: 'commit'; sha: string };
+
+export type EvidenceKind = Evidence['kind'];
+
+/** Reads each path once per check: a validation of many memories reads `package.json` once. */
+export class CachedReader {
+  private texts = new Map<string, string | undefined>();
+  private kinds = new Map<string, 'file' | 'dir' | undefined>();
+  reads = 0;
+
+  constructor(readonly ws: WorkspaceReader) {}
+
+  kind(p: string): 'file' | 'dir' | undefined {
+    if (!this.kinds.has(p)) this.kinds.set(p, this.ws.kind(p));
+    return this.kinds.get(p);
+  }
+
+  read(p: string): string | undefined {
+    if (!this.texts.has(p)) {
+      this.reads++;
+      this.texts.set(p, this.ws.read(p));
+    }
+    return this.texts.get(p);
+  }
+
+  json(p: string): Record<string, unknown> | undefined {
+    const text = this.read(p);
+    if (text === undefined) return undefined;
+    try {
+      const v = JSON.parse(text) as unknown;
+      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+export function fileHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** The paths whose change can change this evidence (for the index that picks what a save re-checks). */
+export function evidencePaths(e: Evidence): string[] {
+  switch (e.kind) {
+    case 'file':
+    case 'symbol':
+    case 'config':
+      return [e.path];
+    case 'version':
+    case 'script':
+      return [e.manifest];
+    case 'commit':
+      return [];
+  }
+}
+
+export function describeEvidence(e: Evidence): string {
+  switch (e.kind) {
+    case 'file':
+      return e.path;
+    case 'symbol':
+      return `${e.name} in ${e.path}`;
+    case 'version':
+      return `${e.manifest} ${e.key} = ${e.value}`;
+    case 'script':
+      return `${e.manifest} ${e.name}: ${e.value}`;
+    case 'config':
+      return `${e.path} ${e.key} = ${e.value}`;
+    case 'commit':
+      return `commit ${e.sha.slice(0, 10)}`;
+  }
+}
+
+// ------------------------------------------------------------------ finding evidence
+
+const PATH_RE = /(?:^|[\s`'"(\[<])((?:\.{0,2}\/)?(?:[\w@.+-]+\/)*[\w@+-][\w@.+-]*(?:\/|\.[A-Za-z0-9]{1,10}))(?=$|[\s`'",;:)\]>!?]|\.(?:\s|$))/g;
+const IDENT_RE = /`([A-Za-z_$][\w$.]*)(?:\(\))?`|\b([A-Za-z_$][\w$]*)\(\)|\b([a-z]+[A-Z][\w$]*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+|[a-z][a-z0-9]*_[a-z0-9_]+)\b/g;
+const VERSION_RE = /^\s*(?:v|version\s*|@|\s)?(\d+(?:\.\d+){0,2}(?:\.x)?)/i;
+const SCRIPT_RE = /\b(npm|pnpm|yarn|bun)\s+(?:run\s+|run-script\s+)?([\w:.-]+)/gi;
+const MAKE_RE = /\bmake\s+([\w.-]+)/g;
+/** Package-manager words that are commands of their own, not scripts. */
+const PM_COMMANDS = new Set(['install', 'i', 'ci', 'add', 'remove', 'uninstall', 'update', 'upgrade', 'publish', 'init', 'exec', 'dlx', 'link', 'pack', 'audit', 'outdated', 'why', 'list', 'ls', 'login', 'version', 'config', 'create', 'x']);
+
+const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const;
+
+interface ToolSpec {
+  /** How the memory names the tool, followed by a version. */
+  mention: RegExp;
+  /** Where the workspace pins it: [manifest, key, read the value]. */
+  sources: { manifest: string; key: string; value: (r: CachedReader) => string | undefined }[];
+}
+
+const firstLine = (text: string | undefined) => text?.split(/\r?\n/).find((l) => l.trim() && !l.trim().startsWith('#'))?.trim();
+const toolVersionsEntry = (r: CachedReader, tool: string) => r.read('.tool-versions')?.match(new RegExp(`^${tool}\\s+(\\S+)`, 'm'))?.[1];
+const dockerFrom = (r: CachedReader, image: string) => r.read('Dockerfile')?.match(new RegExp(`^\\s*FROM\\s+(?:--platform=\\S+\\s+)?(?:[\\w./-]+/)?${image}:(\\S+)`, 'im'))?.[1];
+const tomlString = (r: CachedReader, file: string, key: string) => r.read(file)?.match(new RegExp(`^\\s*${key}\\s*=\\s*["']([^"']+)["']`, 'm'))?.[1];
+
+/** Tools whose version a project pins in well-known files. One line per tool. */
+const TOOLS: ToolSpec[] = [
+  {
+    mention: /\bnode(?:\.?js)?\s*(?:v|version\s*)?(\d+(?:\.\d+){0,2})\b/i,
+    sources: [
+      { manifest: '.nvmrc', key: 'node', value: (r) => firstLine(r.read('.nvmrc'))?.replace(/^v/, '') },
+      { manifest: '.node-version', key: 'node', value: (r) => firstLine(r.read('.node-version'))?.replace(/^v/, '') },
+      { manifest: 'package.json', key: 'engines.node', value: (r) => str((r.json('package.json')?.engines as Record<string, unknown> | undefined)?.node) },
+      { manifest: '.tool-versions', key: 'nodejs', value: (r) => toolVersionsEntry(r, 'nodejs') },
+      { manifest: 'Dockerfile', key: 'FROM node', value: (r) => dockerFrom(r, 'node') },
+    ],
+  },
+  {
+    mention: /\bpython\s*(?:v|version\s*)?(\d+(?:\.\d+){0,2})\b/i,
+    sources: [
+      { manifest: '.python-version', key: 'python', value: (r) => firstLine(r.read('.python-version')) },
+      { manifest: 'pyproject.toml', key: 'requires-python', value: (r) => tomlString(r, 'pyproject.toml', 'requires-python') },
+      { manifest: 'setup.py', key: 'python_requires', value: (r) => r.read('setup.py')?.match(/python_requires\s*=\s*["']([^"']+)["']/)?.[1] },
+      { manifest: '.tool-versions', key: 'python', value: (r) => toolVersionsEntry(r, 'python') },
+      { manifest: 'Dockerfile', key: 'FROM python', value: (r) => dockerFrom(r, 'python') },
+    ],
+  },
+];
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Python requirements: name -> specifier, from requirements.txt and pyproject's dependency lists. */
+function pythonDeps(r: CachedReader): Map<string, { manifest: string; value: string }> {
+  const out = new Map<string, { manifest: string; value: string }>();
+  const req = r.read('requirements.txt');
+  for (const line of req?.split(/\r?\n/) ?? []) {
+    const m = line.match(/^\s*([A-Za-z0-9][\w.-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^;#]*)?/);
+    if (m) out.set(m[1].toLowerCase(), { manifest: 'requirements.txt', value: (m[3] ?? '').trim() || '*' });
+  }
+  const py = r.read('pyproject.toml');
+  // Only the quoted entries of `dependencies = [...]` lists: a full TOML parser is not needed for names and specifiers.
+  for (const list of py?.matchAll(/^\s*(?:dependencies|[\w-]+)\s*=\s*\[([^\]]*)\]/gm) ?? []) {
+    for (const q of list[1].matchAll(/["']([A-Za-z0-9][\w.-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^"';]*)?[^"']*["']/g)) {
+      if (!out.has(q[1].toLowerCase())) out.set(q[1].toLowerCase(), { manifest: 'pyproject.toml', value: (q[3] ?? '').trim() || '*' });
+    }
+  }
+  return out;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Where `name` is mentioned as a word, the version written right after it (e.g. "React 18", "vite@5"). */
+function mentionedVersion(text: string, name: string): { mentioned: boolean; claim?: string } {
+  const re = new RegExp(`(?:^|[^\\w@/-])${escapeRe(name)}(?![\\w/-])`, 'gi');
+  let mentioned = false;
+  for (const m of text.matchAll(re)) {
+    mentioned = true;
+    const after = text.slice(m.index! + m[0].length);
+    const v = after.match(VERSION_RE);
+    if (v) return { mentioned, claim: v[1].replace(/\.x$/, '') };
+  }
+  return { mentioned };
+}
+
+/** Leaf keys of a JSON object as dotted paths, with their values. */
+function jsonLeaves(o: unknown, prefix = '', out = new Map<string, string>(), depth = 0): Map<string, string> {
+  if (depth > 6 || out.size > 2000) return out;
+  if (o && typeof o === 'object' && !Array.isArray(o)) {
+    for (const [k, v] of Object.entries(o as Record<string, unknown>)) jsonLeaves(v, prefix ? `${prefix}.${k}` : k, out, depth + 1);
+  } else if (prefix) out.set(prefix, JSON.stringify(o));
+  return out;
+}
+
+function scriptWords(text: string, value: string): string[] {
+  const inValue = new Set(value.toLowerCase().match(/[a-z][\w-]{2,}/g) ?? []);
+  const words = new Set<string>();
+  for (const w of text.toLowerCase().match(/[a-z][\w-]{2,}/g) ?? []) if (inValue.has(w) && !['npm', 'run', 'yarn', 'pnpm', 'the', 'and', 'with'].includes(w)) words.add(w);
+  return [...words];
+}
+
+/**
+ * The evidence a memory's text names that this workspace has now. Nothing is cited that the workspace does not
+ * confirm: a path that does not exist, a dependency that is not declared, a version nobody pins are left out.
+ */
+export function findEvidence(text: string, source: SourceRef | undefined, ws: WorkspaceReader | CachedReader): Evidence[] {
+  const r = ws instanceof CachedReader ? ws : new CachedReader(ws);
+  const out: Evidence[] = [];
+  const seen = new Set<string>();
+  const push = (e: Evidence) => {
+    const key = JSON.stringify(e);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(e);
+    }
+  };
+
+  // Files and folders, then the names the memory mentions that a cited file contains.
+  const files: string[] = [];
+  for (const m of text.matchAll(PATH_RE)) {
+    const p = normalisePath(m[1]);
+    if (!p || p.startsWith('/') || p.includes('..') || /^\d+(\.\d+)+$/.test(p) || /^https?:/.test(p)) continue;
+    const kind = r.kind(p);
+    if (!kind) continue;
+    const content = kind === 'file' ? r.read(p) : undefined;
+    push(content !== undefined ? { kind: 'file', path: p, hash: fileHash(content) } : { kind: 'file', path: p });
+    if (content !== undefined) files.push(p);
+  }
+  const names = new Set<string>();
+  for (const m of text.matchAll(IDENT_RE)) {
+    const n = (m[1] ?? m[2] ?? m[3])!.replace(/\.$/, '');
+    if (n.length >= 3 && !n.includes('/') && !/\.[A-Za-z0-9]{1,10}$/.test(n)) names.add(n);
+  }
+  for (const p of files) {
+    const content = r.read(p)!;
+    for (const n of names) if (new RegExp(`(?<![\\w$])${escapeRe(n)}(?![\\w$])`).test(content)) push({ kind: 'symbol', path: p, name: n });
+    // A key of a cited JSON file that the memory names (a camelCase word or one in backticks).
+    if (p.endsWith('.json') && p !== 'package.json' && !p.endsWith('lock.json')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(content);
+      } catch {
+        parsed = undefined;
+      }
+      for (const [key, value] of jsonLeaves(parsed)) {
+        const leaf = key.split('.').pop()!;
+        if (leaf.length >= 4 && (names.has(leaf) || names.has(key))) push({ kind: 'config', path: p, key, value });
+      }
+    }
+  }
+
+  // Dependencies the memory names, with the version it names, if any.
+  const pkg = r.json('package.json');
+  for (const field of DEP_FIELDS) {
+    const deps = pkg?.[field];
+    if (!deps || typeof deps !== 'object') continue;
+    for (const [name, value] of Object.entries(deps as Record<string, unknown>)) {
+      if (typeof value !== 'string' || name.length < 3) continue;
+      const m = mentionedVersion(text, name);
+      if (m.mentioned) push({ kind: 'version', manifest: 'package.json', key: `${field}.${name}`, value, ...(m.claim ? { claim: m.claim } : {}) });
+    }
+  }
+  for (const [name, dep] of pythonDeps(r)) {
+    if (name.length < 3) continue;
+    const m = mentionedVersion(text, name);
+    if (m.mentioned) push({ kind: 'version', manifest: dep.manifest, key: name, value: dep.value, ...(m.claim ? { claim: m.claim } : {}) });
+  }
+  // Tool versions the memory names (Node 20, Python 3.11), wherever the workspace pins them.
+  for (const tool of TOOLS) {
+    const claim = text.match(tool.mention)?.[1];
+    if (!claim) continue;
+    for (const s of tool.sources) {
+      const value = s.value(r);
+      if (value !== undefined) push({ kind: 'version', manifest: s.manifest, key: s.key, value, claim });
+    }
+  }
+
+  // Scripts and make targets the memory names.
+  const scripts = pkg?.scripts && typeof pkg.scripts === 'object' ? (pkg.scripts as Record<string, unknown>) : undefined;
+  for (const m of text.matchAll(SCRIPT_RE)) {
+    const name = m[2].replace(/[.:]+$/, '');
+    if (PM_COMMANDS.has(name.toLowerCase())) continue;
+    const value = str(scripts?.[name]);
+    if (value === undefined) continue;
+    const words = scriptWords(text, value);
+    push({ kind: 'script', manifest: 'package.json', name, value, ...(words.length ? { words } : {}) });
+  }
+  const makefile = r.read('Makefile');
+  if (makefile !== undefined) {
+    for (const m of text.matchAll(MAKE_RE)) {
+      const name = m[1].replace(/\.$/, '');
+      const rule = makefile.match(new RegExp(`^${escapeRe(name)}\\s*:[^=](.*)$`, 'm'));
+      if (rule) push({ kind: 'script', manifest: 'Makefile', name, value: rule[1].trim() });
+    }
+  }
+
+  if (source?.kind === 'commit' && source.ref && /^[0-9a-f]{7,40}$/i.test(source.ref)) push({ kind: 'commit', sha: source.ref.toLowerCase() });
+  return out;
+}
+
+// ------------------------------------------------------------------ checking evidence
+
+/** The first version number in a specifier ("^18.2.0" -> [18, 2, 0], ">=3.8" -> [3, 8], "lts/iron" -> none). */
+function versionParts(v: string): number[] | undefined {
+  const m = v.match(/(\d+)(?:\.(\d+))?(?:\.(\d+))?/);
+  return m ? m.slice(1).filter((x) => x !== undefined).map(Number) : undefined;
+}
+
+/** Whether a pinned value still says the version the memory names ("Node 20" and ">=20.11" agree; "22" does not). */
+export function versionAgrees(value: string, claim: string): boolean {
+  const have = versionParts(value);
+  const want = versionParts(claim);
+  if (!have || !want) return value.includes(claim);
+  return want.every((n, i) => have[i] === undefined || have[i] === n);
+}
+
+/** What changed in one piece of evidence, in words; undefined while it still holds. */
+export function checkEvidence(e: Evidence, ws: WorkspaceReader | CachedReader): string | undefined {
+  const r = ws instanceof CachedReader ? ws : new CachedReader(ws);
+  switch (e.kind) {
+    case 'file':
+      return r.kind(e.path) ? undefined : `${e.path} no longer exists`;
+    case 'symbol': {
+      const text = r.read(e.path);
+      if (text === undefined) return r.kind(e.path) ? undefined : `${e.path} (which had ${e.name}) no longer exists`;
+      return new RegExp(`(?<![\\w$])${escapeRe(e.name)}(?![\\w$])`).test(text) ? undefined : `${e.name} is no longer in ${e.path}`;
+    }
+    case 'config': {
+      const text = r.read(e.path);
+      if (text === undefined) return r.kind(e.path) ? undefined : `${e.path} no longer exists`;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return undefined; // a file mid-edit that does not parse says nothing yet
+      }
+      const now = jsonLeaves(parsed).get(e.key);
+      if (now === undefined) return `${e.key} was removed from ${e.path}`;
+      return now === e.value ? undefined : `${e.path} ${e.key} changed from ${e.value} to ${now}`;
+    }
+    case 'version': {
+      const now = currentVersion(e, r);
+      if (now === undefined) return r.kind(e.manifest) ? `${e.key} was removed from ${e.manifest}` : `${e.manifest} no longer exists`;
+      if (now === e.value) return undefined;
+      if (e.claim && !versionAgrees(now, e.claim)) return `${e.manifest} ${e.key} changed from ${e.value} to ${now}`;
+      return undefined; // a bump that still agrees with what the memory says (^18.2.0 -> ^18.3.1 for "React 18")
+    }
+    case 'script': {
+      let now: string | undefined;
+      if (e.manifest === 'Makefile') now = r.read('Makefile')?.match(new RegExp(`^${escapeRe(e.name)}\\s*:[^=](.*)$`, 'm'))?.[1]?.trim();
+      else now = str((r.json(e.manifest)?.scripts as Record<string, unknown> | undefined)?.[e.name]);
+      if (now === undefined) return e.manifest === 'Makefile' ? `make target ${e.name} was removed` : `the script "${e.name}" was removed from ${e.manifest}`;
+      const lost = (e.words ?? []).filter((w) => !now!.toLowerCase().includes(w));
+      return lost.length ? `the script "${e.name}" changed from "${e.value}" to "${now}"` : undefined;
+    }
+    case 'commit': {
+      const has = r.ws.hasCommit?.(e.sha);
+      return has === false ? `commit ${e.sha.slice(0, 10)} is not in the checked-out history` : undefined;
+    }
+  }
+}
+
+function currentVersion(e: Extract<Evidence, { kind: 'version' }>, r: CachedReader): string | undefined {
+  const tool = TOOLS.flatMap((t) => t.sources).find((s) => s.manifest === e.manifest && s.key === e.key);
+  if (tool) return tool.value(r);
+  if (e.manifest === 'package.json') {
+    const [field, ...rest] = e.key.split('.');
+    return str((r.json('package.json')?.[field] as Record<string, unknown> | undefined)?.[rest.join('.')]);
+  }
+  return pythonDeps(r).get(e.key)?.value;
+}

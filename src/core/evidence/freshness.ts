@@ -1,0 +1,213 @@
+// Keeping memories true to the code: cite what a memory names in the workspace, re-check it when files
+// change (no model call unless something changed), flag what no longer holds, and let the manager decide
+// what a flagged memory becomes, through the normal operations. Also: which memories would expire.
+import type { MemoryBank } from '../bank/memoryBank';
+import type { MemoryEngine } from '../engine';
+import type { HistoryRecord, Memory } from '../types';
+import { newId, nowIso } from '../util/text';
+import { CachedReader, checkEvidence, type Evidence, findEvidence } from './evidence';
+import { EvidenceLedger, type LedgerEntry } from './ledger';
+import type { WorkspaceReader } from './workspace';
+
+export interface CheckOptions {
+  /** Only memories citing these paths (a save, a rename, a delete). Absent: every cited memory (a commit, a branch switch, a window start). */
+  paths?: Iterable<string>;
+  /** Old path -> new path, so a change says where a file went. */
+  renames?: ReadonlyMap<string, string>;
+  /** The most memories checked in one call; the next call goes on where this one stopped. */
+  limit?: number;
+  now?: Date;
+}
+
+export interface CheckReport {
+  /** Memories cited for the first time (or again after an edit). */
+  cited: number;
+  checked: number;
+  flagged: { memoryId: string; changes: string[] }[];
+  /** Flags lifted because the evidence holds again (a file restored). */
+  cleared: string[];
+  /** Files read. */
+  reads: number;
+  /** Memories left for the next call (the limit). */
+  remaining: number;
+}
+
+export interface ReviewOutcome {
+  memoryId: string;
+  changes: string[];
+  decision: 'kept' | 'updated' | 'retired' | 'held' | 'failed';
+  /** The memory that replaced it, for an update. */
+  replacedBy?: string;
+  text?: string;
+  error?: string;
+}
+
+/** What the manager is told: the changes, with renames said as moves. */
+export function changeFact(changes: string[]): string {
+  return `The project's files changed: ${changes.join('; ')}.`;
+}
+
+export class FreshnessChecker {
+  readonly ledger: EvidenceLedger;
+  private cursor = 0;
+
+  constructor(
+    readonly bank: MemoryBank,
+    ledger?: EvidenceLedger,
+  ) {
+    this.ledger = ledger ?? new EvidenceLedger(bank);
+  }
+
+  /** Cites active memories whose evidence was never looked for (or whose text changed since). */
+  async cite(ws: WorkspaceReader, opts: { limit?: number; now?: Date } = {}): Promise<number> {
+    this.ledger.refresh();
+    const reader = new CachedReader(ws);
+    const time = (opts.now ?? new Date()).toISOString();
+    const entries: LedgerEntry[] = [];
+    for (const m of this.active()) {
+      if (this.ledger.isCited(m)) continue;
+      entries.push(this.ledger.cite(m, findEvidence(m.text, m.source, reader), time));
+      if (opts.limit && entries.length >= opts.limit) break;
+    }
+    await this.ledger.write(entries);
+    return entries.length;
+  }
+
+  /**
+   * Re-checks the evidence of the affected memories against the workspace as it is now. Flags a memory
+   * whose evidence changed (once per change), lifts a flag whose evidence holds again, and notes when an
+   * unchanged memory was last confirmed (for expiry). Reads only the files the evidence names.
+   */
+  async check(ws: WorkspaceReader, opts: CheckOptions = {}): Promise<CheckReport> {
+    const cited = await this.cite(ws, { now: opts.now });
+    const reader = new CachedReader(ws);
+    let ids: string[];
+    let remaining = 0;
+    if (opts.paths) ids = [...this.ledger.citing(opts.paths)];
+    else {
+      const all = this.ledger.cited();
+      // Bounded work per event: take the next `limit` memories round-robin, so every memory gets its turn.
+      if (opts.limit && all.length > opts.limit) {
+        const start = this.cursor % all.length;
+        ids = [...all.slice(start), ...all.slice(0, start)].slice(0, opts.limit);
+        this.cursor = start + opts.limit;
+        remaining = all.length - opts.limit;
+      } else ids = all;
+    }
+    const entries: LedgerEntry[] = [];
+    const flagged: CheckReport['flagged'] = [];
+    const cleared: string[] = [];
+    const holding: string[] = [];
+    const time = (opts.now ?? new Date()).toISOString();
+    let checked = 0;
+    for (const id of ids) {
+      const m = this.bank.get(id);
+      const s = this.ledger.state(id);
+      if (!m || m.status !== 'active' || !s) continue;
+      checked++;
+      const changes = s.evidence.map((e) => describeChange(e, checkEvidence(e, reader), opts.renames)).filter((c): c is string => !!c);
+      if (changes.length) {
+        if (s.review && sameList(s.review.changes, changes)) continue;
+        entries.push({ t: 'flag', memoryId: id, changes, time });
+        flagged.push({ memoryId: id, changes });
+      } else if (s.review) {
+        entries.push({ t: 'clear', memoryId: id, how: 'its evidence holds again', time });
+        cleared.push(id);
+      } else holding.push(id);
+    }
+    entries.push(...this.ledger.seen(holding, 'validated', opts.now));
+    await this.ledger.write(entries);
+    return { cited, checked, flagged, cleared, reads: reader.reads, remaining };
+  }
+
+  /**
+   * Asks the manager about each flagged memory, with what changed as the fact: keep it (its evidence is
+   * cited again as it is now), rewrite it (the old one is kept as history) or retire it. Every operation
+   * goes through the engine: history, undo, the caps on retirements and approval.
+   */
+  async review(
+    engine: MemoryEngine,
+    ws: WorkspaceReader,
+    opts: { ids?: string[]; signal?: AbortSignal; onProgress?: (done: number, total: number, last?: ReviewOutcome) => void; run?: string } = {},
+  ): Promise<ReviewOutcome[]> {
+    this.ledger.refresh();
+    const todo = this.ledger.flagged().filter((f) => !opts.ids || opts.ids.includes(f.memory.id));
+    const run = opts.run ?? newId();
+    const out: ReviewOutcome[] = [];
+    for (const { memory, review } of todo) {
+      if (opts.signal?.aborted) break;
+      let outcome: ReviewOutcome;
+      try {
+        const res = await engine.reviewMemory(memory.id, changeFact(review.changes), { signal: opts.signal, run });
+        outcome =
+          res.decision === 'UNREADABLE'
+            ? { memoryId: memory.id, changes: review.changes, decision: 'failed', error: "the manager's answer could not be read; the memory stays flagged" }
+            : await this.settle(memory, review.changes, res.records, res.held, ws);
+      } catch (err) {
+        if (opts.signal?.aborted) break;
+        outcome = { memoryId: memory.id, changes: review.changes, decision: 'failed', error: (err as Error).message };
+      }
+      out.push(outcome);
+      opts.onProgress?.(out.length, todo.length, outcome);
+    }
+    return out;
+  }
+
+  private async settle(memory: Memory, changes: string[], records: HistoryRecord[], held: boolean, ws: WorkspaceReader): Promise<ReviewOutcome> {
+    const base = { memoryId: memory.id, changes };
+    if (held) return { ...base, decision: 'held' };
+    const now = this.bank.get(memory.id);
+    const time = nowIso();
+    if (now?.status === 'active') {
+      // Kept: what the workspace says now is the new baseline, so the same change does not flag it again.
+      const entry = this.ledger.cite(now, findEvidence(now.text, now.source, ws), time);
+      await this.ledger.write([entry, { t: 'clear', memoryId: memory.id, how: 'kept by the manager', time }]);
+      return { ...base, decision: 'kept' };
+    }
+    const replacedBy = now?.supersededBy ?? records.find((r) => r.action === 'UPDATE' || r.action === 'ADD')?.memoryId;
+    await this.ledger.write([{ t: 'clear', memoryId: memory.id, how: replacedBy ? 'rewritten by the manager' : 'retired by the manager', time }]);
+    if (replacedBy) await this.cite(ws);
+    return { ...base, decision: replacedBy ? 'updated' : 'retired', ...(replacedBy ? { replacedBy, text: this.bank.get(replacedBy)?.text } : {}) };
+  }
+
+  /** Active, unpinned memories neither changed, confirmed by a check nor used in an answer for `days` days. */
+  expiring(days: number, now = new Date()): Memory[] {
+    this.ledger.refresh();
+    const limit = now.getTime() - days * 24 * 3600 * 1000;
+    return this.active().filter((m) => {
+      if (m.pinned) return false;
+      const s = this.ledger.state(m.id);
+      const last = Math.max(...[m.updatedAt, s?.validatedAt, s?.usedAt].filter((t): t is string => !!t).map((t) => Date.parse(t)));
+      return last < limit;
+    });
+  }
+
+  /** Retires the expiring memories in one batch (one undo brings them all back). */
+  async expire(days: number, now = new Date()): Promise<HistoryRecord[]> {
+    const due = this.expiring(days, now);
+    if (!due.length) return [];
+    const reason = `expired: neither changed, confirmed nor used for ${days} days`;
+    return this.bank.applyBatch(
+      due.map((m) => ({ type: 'DELETE' as const, memoryId: m.id, reason })),
+      { source: { kind: 'manual' }, guard: 'expiry', run: newId() },
+    );
+  }
+
+  private active(): Memory[] {
+    return this.bank.list({ status: 'active', limit: Number.MAX_SAFE_INTEGER }).items;
+  }
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A missing file that was renamed is said as a move, so the manager can rewrite the memory with the new path. */
+function describeChange(e: Evidence, change: string | undefined, renames: ReadonlyMap<string, string> | undefined): string | undefined {
+  if (!change || !renames || (e.kind !== 'file' && e.kind !== 'symbol')) return change;
+  for (const [from, to] of renames) {
+    if (e.path === from) return `${from} was renamed to ${to}`;
+    if (e.path.startsWith(`${from}/`)) return `${e.path} moved to ${to}${e.path.slice(from.length)}`;
+  }
+  return change;
+}

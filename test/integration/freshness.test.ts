@@ -1,0 +1,155 @@
+// Memories checked against the code, through the CLI on a real bank and a real workspace folder, with the
+// manager's review answered by the fake OpenAI server over HTTP.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import { MemoryBank } from '../../src/core/bank/memoryBank';
+import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
+import { FreshnessChecker } from '../../src/core/evidence/freshness';
+import { FolderWorkspace } from '../../src/core/evidence/workspace';
+import { roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  try {
+    return { code: await main(argv), out: out.join(''), err: err.join('') };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const write = (root: string, rel: string, text: string) => {
+  fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+  fs.writeFileSync(path.join(root, rel), text);
+};
+
+/** The review prompt's memory and change, as the fake server sees them. */
+function reviewOf(req: FakeChatRequest): { memory: string; change: string } | undefined {
+  const m = /^Memory(?: \([^)]*\))?: ([\s\S]*?)\n\nChange: ([\s\S]*)$/.exec(req.messages.at(-1)?.content ?? '');
+  return m ? { memory: m[1], change: m[2] } : undefined;
+}
+
+describe('memory-r1 check', () => {
+  let ws: string;
+  let bank: string;
+  let server: FakeOpenAIServer;
+  beforeAll(async () => {
+    server = await startFakeOpenAIServer();
+  });
+  afterAll(() => server.close());
+  beforeEach(async () => {
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-fresh-ws-'));
+    bank = path.join(ws, '.memory-r1');
+    write(ws, 'package.json', JSON.stringify({ scripts: { test: 'vitest run' }, dependencies: { 'private-lib': 'git+https://deploy:ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8@github.com/acme/private-lib.git' } }));
+    write(ws, '.nvmrc', '20\n');
+    write(ws, 'src/utils/dates.ts', 'export function formatDate() {}\n');
+    for (const t of ['The date helpers are in src/utils/dates.ts.', 'The project runs on Node 20.', 'Run the tests with npm test (vitest).', 'Ana owns the billing API.', 'We vendor private-lib from a private repository.']) {
+      expect((await run(['add', t, '--bank', bank])).code).toBe(0);
+    }
+  });
+  afterEach(() => fs.rmSync(ws, { recursive: true, force: true }));
+
+  it('cites, flags what changed, and the manager rewrites or keeps each flagged memory; one undo reverts the review', async () => {
+    const first = await run(['check', '--workspace', ws, '--bank', bank, '--show']);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/Checked 4 memories with evidence .*\(5 newly cited/);
+    expect(first.out).toContain('0 memories need review.');
+    expect(first.out).toMatch(/file +src\/utils\/dates\.ts/);
+    expect(first.out).toMatch(/version +\.nvmrc node = 20/);
+    // The token in the manifest value never reaches the ledger.
+    const ledger = fs.readFileSync(path.join(bank, 'evidence.jsonl'), 'utf8');
+    expect(ledger).toContain('private-lib');
+    expect(ledger).not.toContain('ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8');
+
+    fs.mkdirSync(path.join(ws, 'src/time'));
+    fs.renameSync(path.join(ws, 'src/utils/dates.ts'), path.join(ws, 'src/time/dates.ts'));
+    write(ws, '.nvmrc', '22\n');
+    write(ws, 'package.json', JSON.stringify({ scripts: { test: 'vitest run --coverage' } }));
+    // A save of one file re-checks only the memories citing it.
+    const saved = await run(['check', '--workspace', ws, '--bank', bank, '--paths', '.nvmrc']);
+    expect(saved.out).toMatch(/Checked 1 memories/);
+    expect(saved.out).toContain('.nvmrc node changed from 20 to 22');
+    const all = await run(['check', '--workspace', ws, '--bank', bank]);
+    expect(all.out).toContain('src/utils/dates.ts no longer exists');
+    expect(all.out).toContain('private-lib was removed from package.json');
+    expect(all.out).toContain('3 memories need review.');
+    expect(all.out).not.toContain('npm test'); // the script still runs vitest
+    const listed = await run(['list', '--bank', bank]);
+    expect(listed.out).toMatch(/The project runs on Node 20\.\s+\[needs review: \.nvmrc node changed from 20 to 22\]/);
+    expect(listed.out).toMatch(/Ana owns the billing API\.\n/);
+
+    server.setReply((req) => {
+      const r = reviewOf(req);
+      if (!r || roleOf(req) !== 'manager') return '';
+      if (r.memory.includes('Node 20')) return JSON.stringify({ decision: 'REWRITE', text: 'The project runs on Node 22.' });
+      if (r.memory.includes('date helpers')) return JSON.stringify({ decision: 'RETIRE', text: '' });
+      return JSON.stringify({ decision: 'KEEP', text: '' });
+    });
+    const reviewed = await run(['check', '--workspace', ws, '--bank', bank, '--review', '--endpoint', server.url, '--model', 'fake']);
+    expect(reviewed.code).toBe(0);
+    expect(reviewed.out).toMatch(/rewritten as \w{8}: "The project runs on Node 22\."/);
+    expect(reviewed.out).toMatch(/\w{8}  retired/);
+    expect(reviewed.out).toMatch(/\w{8}  kept/);
+    const after = await run(['list', '--bank', bank]);
+    expect(after.out).toContain('The project runs on Node 22.');
+    expect(after.out).not.toContain('needs review');
+    expect(after.out).not.toContain('date helpers');
+    // The kept memory's evidence is the workspace as it is now: checking again flags nothing.
+    expect((await run(['check', '--workspace', ws, '--bank', bank])).out).toContain('0 memories need review.');
+    const history = await run(['history', '--bank', bank]);
+    expect(history.out).toContain('its cited files changed: The project\'s files changed: .nvmrc node changed from 20 to 22.');
+    // One undo reverts the whole review run.
+    const undone = await run(['undo', '--bank', bank]);
+    expect(undone.out).toMatch(/Undid 2 operation\(s\) of the last run/);
+    const back = await run(['list', '--bank', bank]);
+    expect(back.out).toContain('The project runs on Node 20.');
+    expect(back.out).toContain('The date helpers are in src/utils/dates.ts.');
+  });
+
+  it('keeps a memory flagged when the review answer cannot be read', async () => {
+    await run(['check', '--workspace', ws, '--bank', bank]);
+    write(ws, '.nvmrc', '22\n');
+    server.setReply(() => 'I think it is fine?');
+    const r = await run(['check', '--workspace', ws, '--bank', bank, '--review', '--endpoint', server.url, '--model', 'fake']);
+    expect(r.out).toContain("not reviewed: the manager's answer could not be read; the memory stays flagged");
+    expect((await run(['list', '--bank', bank])).out).toContain('needs review: .nvmrc node changed from 20 to 22');
+  });
+
+  it('lifts a flag when the evidence holds again, says renames as moves, and lists and expires unused memories in one undoable batch', async () => {
+    const b = await MemoryBank.open(bank, { embedder: new HashingEmbedder(256) });
+    try {
+      const checker = new FreshnessChecker(b);
+      const folder = new FolderWorkspace(ws);
+      await checker.check(folder);
+      fs.renameSync(path.join(ws, 'src/utils/dates.ts'), path.join(ws, 'src/utils/time.ts'));
+      const moved = await checker.check(folder, { paths: ['src/utils/dates.ts', 'src/utils/time.ts'], renames: new Map([['src/utils/dates.ts', 'src/utils/time.ts']]) });
+      expect(moved.flagged.map((f) => f.changes)).toEqual([['src/utils/dates.ts was renamed to src/utils/time.ts']]);
+      fs.renameSync(path.join(ws, 'src/utils/time.ts'), path.join(ws, 'src/utils/dates.ts'));
+      const back = await checker.check(folder, { paths: ['src/utils/dates.ts'] });
+      expect(back.cleared).toHaveLength(1);
+      expect(checker.ledger.flagged()).toEqual([]);
+
+      const later = new Date(Date.now() + 40 * 24 * 3600 * 1000);
+      // Confirmed by a check 20 days from now: only the memories without evidence are due 40 days from now.
+      await checker.check(folder, { now: new Date(Date.now() + 20 * 24 * 3600 * 1000) });
+      const due = checker.expiring(30, later).map((m) => m.text);
+      expect(due).toEqual(['Ana owns the billing API.']);
+      await b.setPinned(b.list({ text: 'Ana' }).items[0].id, true);
+      expect(checker.expiring(30, later)).toEqual([]);
+      await b.setPinned(b.list({ text: 'Ana' }).items[0].id, false);
+      const recs = await checker.expire(30, later);
+      expect(recs.map((r) => r.action)).toEqual(['DELETE']);
+      expect(b.list({ text: 'Ana' }).items).toEqual([]);
+      await b.undoBatch(b.lastUndoableGroup()!.key);
+      expect(b.list({ text: 'Ana' }).items).toHaveLength(1);
+    } finally {
+      await b.close();
+    }
+  });
+});

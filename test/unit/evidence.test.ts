@@ -1,0 +1,89 @@
+// Evidence found in a memory's text and checked against a workspace: what is cited, what a change flags,
+// and what it must not flag (a bump that still agrees with the memory, an edit that keeps a cited name).
+import { describe, expect, it } from 'vitest';
+import { checkEvidence, findEvidence, versionAgrees, type Evidence } from '../../src/core/evidence/evidence';
+import { MapWorkspace } from '../../src/core/evidence/workspace';
+
+const pkg = (o: Record<string, unknown>) => JSON.stringify(o, null, 2);
+
+function ws(files: Record<string, string>, commits?: string[]): MapWorkspace {
+  return new MapWorkspace('test', new Map(Object.entries(files)), commits ? new Set(commits) : undefined);
+}
+
+const base = {
+  'package.json': pkg({ engines: { node: '>=20.11' }, scripts: { test: 'vitest run', lint: 'eslint src', build: 'tsc -p .' }, dependencies: { react: '^18.2.0', express: '^4.19.2' }, devDependencies: { typescript: '~5.4.0' } }),
+  '.nvmrc': 'v20.11.1\n',
+  'src/utils/dates.ts': 'export function formatDate(d: Date) {}\nexport const parseDate = () => 0;\n',
+  'tsconfig.json': pkg({ compilerOptions: { strict: true, noUncheckedIndexedAccess: true } }),
+  Makefile: 'test:\n\tpytest -q\nrelease: build\n\t./scripts/release.sh\n',
+  Dockerfile: 'FROM node:20-alpine\nRUN npm ci\n',
+};
+
+const kinds = (e: Evidence[]) => e.map((x) => x.kind);
+
+describe('findEvidence', () => {
+  it('cites files, the names a cited file has, dependencies with the version named, tools, scripts and commits', () => {
+    const w = ws(base);
+    expect(findEvidence('The date helpers (`formatDate`, parseDate()) are in src/utils/dates.ts.', undefined, w)).toEqual([
+      { kind: 'file', path: 'src/utils/dates.ts', hash: expect.any(String) },
+      { kind: 'symbol', path: 'src/utils/dates.ts', name: 'formatDate' },
+      { kind: 'symbol', path: 'src/utils/dates.ts', name: 'parseDate' },
+    ]);
+    const react = findEvidence('The UI is built with React 18 and served by Express.', undefined, w);
+    expect(react).toContainEqual({ kind: 'version', manifest: 'package.json', key: 'dependencies.react', value: '^18.2.0', claim: '18' });
+    expect(react).toContainEqual({ kind: 'version', manifest: 'package.json', key: 'dependencies.express', value: '^4.19.2' });
+    const node = findEvidence('The project runs on Node 20.', undefined, w);
+    expect(node.map((e) => (e.kind === 'version' ? e.manifest : ''))).toEqual(['.nvmrc', 'package.json', 'Dockerfile']);
+    expect(findEvidence('Run the tests with `npm test`; they use vitest.', undefined, w)).toEqual([{ kind: 'script', manifest: 'package.json', name: 'test', value: 'vitest run', words: ['vitest'] }]);
+    expect(kinds(findEvidence('Releases are cut with make release.', undefined, w))).toEqual(['script']);
+    expect(findEvidence('tsconfig.json turns on `noUncheckedIndexedAccess`.', undefined, w)).toContainEqual({ kind: 'config', path: 'tsconfig.json', key: 'compilerOptions.noUncheckedIndexedAccess', value: 'true' });
+    expect(findEvidence('Switched the router.', { kind: 'commit', ref: 'ABCDEF1234' }, w)).toEqual([{ kind: 'commit', sha: 'abcdef1234' }]);
+  });
+
+  it('cites nothing the workspace does not confirm', () => {
+    const w = ws(base);
+    expect(findEvidence('The helpers are in src/utils/time.ts and we plan to try Vue 3.', undefined, w)).toEqual([]);
+    expect(findEvidence('Install with npm install and run npm run deploy.', undefined, w)).toEqual([]);
+    expect(findEvidence('Version 1.2.3 shipped on Friday.', undefined, w)).toEqual([]);
+  });
+});
+
+describe('checkEvidence', () => {
+  const cite = (text: string) => findEvidence(text, undefined, ws(base));
+  const changes = (ev: Evidence[], files: Record<string, string | undefined>) => {
+    const next = Object.fromEntries(Object.entries({ ...base, ...files }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    return ev.map((e) => checkEvidence(e, ws(next))).filter(Boolean);
+  };
+
+  it('flags a removed file, a removed name, a version the memory names that changed, a removed or changed script', () => {
+    expect(changes(cite('The date helpers are in src/utils/dates.ts.'), { 'src/utils/dates.ts': undefined })).toEqual(['src/utils/dates.ts no longer exists']);
+    expect(changes(cite('`formatDate` lives in src/utils/dates.ts.'), { 'src/utils/dates.ts': 'export function fmt() {}' })).toEqual(['formatDate is no longer in src/utils/dates.ts']);
+    expect(changes(cite('The UI is built with React 18.'), { 'package.json': pkg({ dependencies: { react: '^19.0.0' } }) })).toEqual(['package.json dependencies.react changed from ^18.2.0 to ^19.0.0']);
+    expect(changes(cite('The project runs on Node 20.'), { '.nvmrc': '22\n' })).toEqual(['.nvmrc node changed from 20.11.1 to 22']);
+    expect(changes(cite('Run the tests with npm test (vitest).'), { 'package.json': pkg({ scripts: { test: 'jest' } }) })).toEqual(['the script "test" changed from "vitest run" to "jest"']);
+    expect(changes(cite('Lint with npm run lint.'), { 'package.json': pkg({ scripts: {} }) })).toEqual(['the script "lint" was removed from package.json']);
+    expect(changes(cite('tsconfig.json sets `noUncheckedIndexedAccess`.'), { 'tsconfig.json': pkg({ compilerOptions: { noUncheckedIndexedAccess: false } }) })).toEqual(['tsconfig.json compilerOptions.noUncheckedIndexedAccess changed from true to false']);
+  });
+
+  it('does not flag changes that keep the memory true', () => {
+    expect(changes(cite('The UI is built with React 18.'), { 'package.json': pkg({ ...JSON.parse(base['package.json']), dependencies: { react: '^18.3.1', express: '^4.19.2' } }) })).toEqual([]);
+    expect(changes(cite('The UI uses React.'), { 'package.json': pkg({ ...JSON.parse(base['package.json']), dependencies: { react: '^19.0.0', express: '^4.19.2' } }) })).toEqual([]);
+    expect(changes(cite('The date helpers are in src/utils/dates.ts.'), { 'src/utils/dates.ts': '// edited\nexport function formatDate() {}' })).toEqual([]);
+    expect(changes(cite('Run the tests with npm test.'), { 'package.json': pkg({ ...JSON.parse(base['package.json']), scripts: { test: 'vitest run --coverage' } }) })).toEqual([]);
+    expect(changes(cite('`formatDate` lives in src/utils/dates.ts.'), { 'tsconfig.json': '{ not json' })).toEqual([]);
+  });
+
+  it('flags a commit that left the checked-out history only when git can tell', () => {
+    const ev: Evidence = { kind: 'commit', sha: 'abc1234' };
+    expect(checkEvidence(ev, ws(base))).toBeUndefined();
+    expect(checkEvidence(ev, ws(base, ['abc1234ff']))).toBeUndefined();
+    expect(checkEvidence(ev, ws(base, ['ffff']))).toBe('commit abc1234 is not in the checked-out history');
+  });
+
+  it('compares versions by the parts the memory names', () => {
+    expect(versionAgrees('>=20.11', '20')).toBe(true);
+    expect(versionAgrees('^18.3.1', '18.2')).toBe(false);
+    expect(versionAgrees('3.11-slim', '3.11')).toBe(true);
+    expect(versionAgrees('22', '20')).toBe(false);
+  });
+});
