@@ -97,6 +97,8 @@ export interface AnswerOptions {
   onAnswerDelta?: (delta: string) => void;
   /** Called once retrieval is done, before the model call. */
   onRetrieved?: (hits: SearchHit[]) => void;
+  /** A note the answer model sees beside a memory (e.g. that its cited files changed). */
+  memoryNote?: (m: Memory) => string | undefined;
 }
 
 export interface Feedback {

@@ -446,16 +446,22 @@ export class MemoryEngine {
     const hits = await this.bank.search(question, { topK: opts.topK ?? this.options.answerTopK, signal: opts.signal, includeSuperseded: true });
     opts.onRetrieved?.(hits);
     const keyOf = new Map(hits.map((h, i) => [h.memory.id, String(i + 1)]));
-    const view = hits.map((h, i) => ({
-      key: String(i + 1),
-      text: this.privacy.text(h.memory.text),
-      date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.createdAt.slice(0, 10),
-      ...(h.memory.status === 'superseded'
-        ? { note: `superseded${h.memory.validTo ? ` on ${h.memory.validTo.slice(0, 10)}` : ''}${h.memory.supersededBy && keyOf.has(h.memory.supersededBy) ? ` by [${keyOf.get(h.memory.supersededBy)}]` : ''}` }
-        : h.memory.supersedes && keyOf.has(h.memory.supersedes)
-          ? { note: `current, replaces [${keyOf.get(h.memory.supersedes)}]` }
-          : {}),
-    }));
+    const view = hits.map((h, i) => {
+      const status =
+        h.memory.status === 'superseded'
+          ? `superseded${h.memory.validTo ? ` on ${h.memory.validTo.slice(0, 10)}` : ''}${h.memory.supersededBy && keyOf.has(h.memory.supersededBy) ? ` by [${keyOf.get(h.memory.supersededBy)}]` : ''}`
+          : h.memory.supersedes && keyOf.has(h.memory.supersedes)
+            ? `current, replaces [${keyOf.get(h.memory.supersedes)}]`
+            : undefined;
+      const extra = opts.memoryNote?.(h.memory);
+      const note = [status, extra && this.privacy.text(extra)].filter(Boolean).join('; ');
+      return {
+        key: String(i + 1),
+        text: this.privacy.text(h.memory.text),
+        date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.createdAt.slice(0, 10),
+        ...(note ? { note } : {}),
+      };
+    });
     const req = { messages: answerMessages(question, view), temperature: this.options.temperature, maxTokens: this.options.maxTokens.answer, signal: opts.signal };
     // What streams to the user passes the boundary too: a model can write a secret it was never shown.
     const answerOut = opts.onAnswerDelta ? new RedactingStream(this.privacy, opts.onAnswerDelta) : undefined;

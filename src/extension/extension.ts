@@ -8,6 +8,7 @@ import { EndpointChatProvider } from './models/endpointChatProvider';
 import { MemoryPanelProvider } from './sidePanel/memoryPanelProvider';
 import { LocalModelService, type LocalModelTestOptions } from './localModel/localModelService';
 import { registerAgentTools } from './tools';
+import { FreshnessService } from './freshness/freshnessService';
 
 /** What `activate` returns: used by the tests and by other extensions that want the bank. */
 export interface ProjectMemoryApi {
@@ -15,6 +16,7 @@ export interface ProjectMemoryApi {
   capture: CaptureService;
   panel: MemoryPanelProvider;
   localModel: LocalModelService;
+  freshness: FreshnessService;
 }
 
 let current: ProjectMemoryApi | undefined;
@@ -37,15 +39,17 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
   const localModel = new LocalModelService(context, log, localModelOptionsForTests);
   const pm = new ProjectMemory(context, log, localModel);
   const capture = new CaptureService(pm, captureOptionsForTests);
+  const freshness = new FreshnessService(pm);
   const panel = new MemoryPanelProvider(context.extensionUri, () => pm.getBank(), log);
   context.subscriptions.push(
     log,
     { dispose: () => void pm.dispose() },
     { dispose: () => void localModel.dispose() },
     capture,
+    freshness,
     panel,
     vscode.window.registerWebviewViewProvider(MemoryPanelProvider.viewType, panel, { webviewOptions: { retainContextWhenHidden: false } }),
-    ...registerCommands({ pm, capture, revealMemory: (id) => panel.reveal(id) }),
+    ...registerCommands({ pm, capture, freshness, revealMemory: (id) => panel.reveal(id) }),
     ...localModel.registerCommands(),
   );
   if ((vscode.chat as Partial<typeof vscode.chat> | undefined)?.createChatParticipant) context.subscriptions.push(createMemoryParticipant(pm, capture));
@@ -56,10 +60,11 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
   }
   context.subscriptions.push(...registerAgentTools(pm));
   capture.start();
+  freshness.start();
   // The user chose the built-in model before: start it (never downloads without the command).
   void localModel.startInBackground();
   log.info(`Project Memory activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: capture and model calls are off'}).`);
-  current = { pm, capture, panel, localModel };
+  current = { pm, capture, panel, localModel, freshness };
   return current;
 }
 

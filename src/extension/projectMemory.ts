@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as os from 'node:os';
+import * as fs from 'node:fs';
 import type { MemoryBank } from '../core/bank/memoryBank';
 import type { EndpointConfig, MemoryR1Config } from '../core/config';
 import type { MemoryEngine, EngineModels } from '../core/engine';
@@ -77,6 +78,12 @@ export class ProjectMemory implements vscode.Disposable {
   get bankFolder(): string {
     const base = this.context.storageUri ?? vscode.Uri.joinPath(this.context.globalStorageUri, 'no-workspace');
     return path.join(base.fsPath, 'bank');
+  }
+
+  /** No bank was ever written in this workspace's storage (a shared postgres bank always counts as there). */
+  bankFolderIsEmpty(): boolean {
+    if (readStorageSettings().postgresUrl) return false;
+    return !fs.existsSync(path.join(this.bankFolder, 'history.jsonl'));
   }
 
   get isTrusted(): boolean {

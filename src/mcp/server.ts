@@ -16,6 +16,8 @@ import { BankError, LlmError } from '../core/errors';
 import { MEMORY_TOOLS, ToolInputError, runMemoryTool, toolMemory, toolSpec, type ToolBackend, type ToolMemory } from '../core/tools/memoryTools';
 import { PENDING_TOOLS, describeHeldBatch, findHeldBatch } from '../core/tools/pendingTools';
 import type { Memory } from '../core/types';
+import { describeEvidence } from '../core/evidence/evidence';
+import { freshnessFor } from '../core/evidence/freshness';
 
 export const MEMORY_URI_PREFIX = 'memory-r1://memory/';
 const PAGE = 100;
@@ -171,7 +173,7 @@ function resourceEntry(m: ToolMemory) {
     uri: memoryUri(m.id),
     name: `memory:${m.id}`,
     title: m.text.length > 80 ? m.text.slice(0, 79) + '…' : m.text,
-    description: `${m.date} · ${m.status} · ${m.sourceLabel}`,
+    description: `${m.date} · ${m.status}${m.needsReview ? ' · needs review' : ''} · ${m.sourceLabel}`,
     mimeType: 'text/markdown',
     annotations: { lastModified: m.updatedAt },
   };
@@ -192,9 +194,17 @@ function memoryMarkdown(backend: ToolBackend, raw: Memory): string {
     ...(m.supersedes ? [`- replaces: memory:${m.supersedes}`] : []),
     ...(m.supersededBy ? [`- replaced by: memory:${m.supersededBy}`] : []),
     ...(m.tags?.length ? [`- tags: ${m.tags.join(', ')}`] : []),
+    ...(m.needsReview ? [`- NEEDS REVIEW: its cited files changed: ${m.needsReview.join('; ')}`] : []),
+    ...evidenceLines(bank, m.id),
     '',
     '## History',
     ...bank.history(m.id).map((r) => `- ${r.time.slice(0, 16).replace('T', ' ')} ${r.action} (operation ${r.opId})${r.source ? ` · ${r.source.kind}${r.source.actor ? ` by ${p(r.source.actor)}` : ''}` : ''}${r.reason ? ` · ${p(r.reason)}` : ''}`),
   ];
   return lines.join('\n');
+}
+
+/** What the memory cites in the workspace (the evidence ledger), one line each. */
+function evidenceLines(bank: ToolBackend['bank'], id: string): string[] {
+  const evidence = freshnessFor(bank).ledger.state(id)?.evidence ?? [];
+  return evidence.length ? ['- evidence:', ...evidence.map((e) => `  - ${bank.privacy.text(describeEvidence(e))}`)] : [];
 }

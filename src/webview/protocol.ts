@@ -70,6 +70,10 @@ export interface MemoryView {
   /** The memory that replaced it / the one it replaced. */
   supersededBy?: string;
   supersedes?: string;
+  /** What changed in the files it cites (it needs review), and since when. */
+  review?: { changes: string[]; since: string };
+  /** What it cites in the workspace, one line each ("src/a.ts", "package.json engines.node = >=20"). */
+  evidence?: string[];
 }
 
 export interface SnapshotView {

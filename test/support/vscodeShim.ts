@@ -324,6 +324,9 @@ const emitters = {
   open: new EventEmitter<TestTextDocument>(),
   close: new EventEmitter<TestTextDocument>(),
   save: new EventEmitter<TestTextDocument>(),
+  rename: new EventEmitter<{ files: readonly { oldUri: Uri; newUri: Uri }[] }>(),
+  deleteFiles: new EventEmitter<{ files: readonly Uri[] }>(),
+  createFiles: new EventEmitter<{ files: readonly Uri[] }>(),
   diagnostics: new EventEmitter<{ uris: readonly Uri[] }>(),
   termStart: new EventEmitter<unknown>(),
   termEnd: new EventEmitter<unknown>(),
@@ -408,6 +411,16 @@ export const testing = {
     emitters.termStart.fire({ execution });
     setTimeout(() => emitters.termEnd.fire({ execution, exitCode }), 5);
   },
+  /** Renames a file on disk and tells listeners, as the explorer's rename does. */
+  renameFile(from: Uri, to: Uri): void {
+    fs.mkdirSync(nodePath.dirname(to.fsPath), { recursive: true });
+    fs.renameSync(from.fsPath, to.fsPath);
+    emitters.rename.fire({ files: [{ oldUri: from, newUri: to }] });
+  },
+  deleteFile(uri: Uri): void {
+    fs.rmSync(uri.fsPath, { force: true });
+    emitters.deleteFiles.fire({ files: [uri] });
+  },
   fireWatchers(pathSuffix: string): void {
     for (const w of emitters.watchers) if (w.pattern.pattern.startsWith(pathSuffix)) w.change.fire(Uri.file(pathSuffix));
   },
@@ -465,6 +478,9 @@ export const workspace = {
   onDidOpenTextDocument: emitters.open.event,
   onDidCloseTextDocument: emitters.close.event,
   onDidSaveTextDocument: emitters.save.event,
+  onDidRenameFiles: emitters.rename.event,
+  onDidDeleteFiles: emitters.deleteFiles.event,
+  onDidCreateFiles: emitters.createFiles.event,
   createFileSystemWatcher(pattern: RelativePattern) {
     const w = { pattern, change: new EventEmitter<Uri>(), create: new EventEmitter<Uri>() };
     emitters.watchers.push(w);

@@ -15,6 +15,7 @@ import { locomoIngestEvents } from './eval';
 import { describeHeldBatch, findHeldBatch } from '../../core/tools/pendingTools';
 import { MAX_EVENT_CHARS } from '../../core/capture/eventFormat';
 import { EvidenceLedger } from '../../core/evidence/ledger';
+import { answerWithFreshness, freshnessFor } from '../../core/evidence/freshness';
 
 export const listCommand: CliCommand = {
   name: 'list',
@@ -243,9 +244,9 @@ export const askCommand: CliCommand = {
     if (!q.trim()) throw new UsageError('ask needs a question');
     const engine = await openCliEngine(cliConfig(args, { endpoint: 'required' }));
     try {
-      const r = await engine.answer(q, { topK: intFlag(args, 'top', engine.options.answerTopK) });
+      const r = await answerWithFreshness(engine, q, { topK: intFlag(args, 'top', engine.options.answerTopK) });
       io.out(r.answer);
-      for (const c of r.citations) io.out(`  cited: ${formatMemory(c)}`);
+      for (const c of r.citations) io.out(`  cited: ${formatMemory(c, freshnessFor(engine.bank).ledger.review(c.id))}`);
       return 0;
     } finally {
       await engine.bank.close();

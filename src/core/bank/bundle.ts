@@ -13,6 +13,8 @@ export interface BankBundle {
   memories: Memory[];
   history: HistoryRecord[];
   feedback: Feedback[];
+  /** The evidence ledger's entries (what memories cite in the workspace, review flags): src/core/evidence/ledger.ts. */
+  evidence?: Record<string, unknown>[];
   /** After parsing a file: its fields that are not part of the format and were left out (`history[3]."notes"`). */
   dropped?: string[];
 }
@@ -28,7 +30,9 @@ const SNAPSHOT_KEYS = ['text', 'status', 'tags', 'pinned', 'eventTime', 'validTo
 const SOURCE_KEYS = ['kind', 'ref', 'actor', 'event'];
 const CANDIDATE_KEYS = ['key', 'memoryId', 'text'];
 const FEEDBACK_KEYS = ['answerId', 'kind', 'question', 'answer', 'memoryIds', 'time'];
-const TOP_KEYS = ['format', 'version', 'exportedAt', 'embedder', 'memories', 'history', 'feedback'];
+const TOP_KEYS = ['format', 'version', 'exportedAt', 'embedder', 'memories', 'history', 'feedback', 'evidence'];
+const LEDGER_KINDS = new Set(['cite', 'flag', 'clear', 'seen']);
+const EVIDENCE_KINDS = new Set(['file', 'symbol', 'version', 'script', 'config', 'commit']);
 
 /**
  * Validates an import file completely before anything is written; throws with the first problem found.
@@ -104,6 +108,7 @@ export function parseBundle(data: unknown): BankBundle {
   if (!Array.isArray(d.memories)) fail('"memories"', 'must be an array');
   if (d.history !== undefined && !Array.isArray(d.history)) fail('"history"', 'must be an array');
   if (d.feedback !== undefined && !Array.isArray(d.feedback)) fail('"feedback"', 'must be an array');
+  if (d.evidence !== undefined && !Array.isArray(d.evidence)) fail('"evidence"', 'must be an array');
   unknownKeys(d, TOP_KEYS, '');
 
   const ids = new Set<string>();
@@ -211,9 +216,31 @@ export function parseBundle(data: unknown): BankBundle {
     feedback.push(entry);
   });
 
+  // Evidence entries: kept when their shape is the ledger's (plain strings, known kinds); others dropped and listed.
+  const evidence: Record<string, unknown>[] = [];
+  const plain = (v: unknown): boolean => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+  ((d.evidence as unknown[] | undefined) ?? []).forEach((e, i) => {
+    const where = `evidence[${i}]`;
+    if (!isObj(e)) return void dropped.push(where);
+    const o = e as Record<string, unknown>;
+    const ok =
+      LEDGER_KINDS.has(o.t as string) &&
+      typeof o.memoryId === 'string' &&
+      RECORD_ID.test(o.memoryId) &&
+      typeof o.time === 'string' &&
+      ISO_TIME.test(o.time) &&
+      (o.t !== 'cite' || (typeof o.textHash === 'string' && Array.isArray(o.evidence) && (o.evidence as unknown[]).every((x) => isObj(x) && EVIDENCE_KINDS.has((x as Record<string, unknown>).kind as string) && Object.values(x as object).every(plain)))) &&
+      (o.t !== 'flag' || isStrArray(o.changes)) &&
+      (o.t !== 'clear' || typeof o.how === 'string') &&
+      (o.t !== 'seen' || o.why === 'validated' || o.why === 'used');
+    if (!ok) return void dropped.push(where);
+    evidence.push({ ...o });
+  });
+
   return {
     format: 'project-memory-bank',
     version: 1,
+    evidence,
     exportedAt: typeof d.exportedAt === 'string' && ISO_TIME.test(d.exportedAt) ? d.exportedAt : '',
     embedder: typeof d.embedder === 'string' ? redactSecrets(d.embedder).text : '',
     memories,

@@ -5,7 +5,7 @@ import type { HistoryRecord, Memory } from '../types';
 import { nowIso } from '../util/text';
 import type { BankBundle } from './bundle';
 
-export function makeBundle(embedder: string, memories: Iterable<Memory>, history: HistoryRecord[], feedback: Feedback[]): BankBundle {
+export function makeBundle(embedder: string, memories: Iterable<Memory>, history: HistoryRecord[], feedback: Feedback[], evidence: Record<string, unknown>[] = []): BankBundle {
   return {
     format: 'project-memory-bank',
     version: 1,
@@ -14,6 +14,7 @@ export function makeBundle(embedder: string, memories: Iterable<Memory>, history
     memories: [...memories].map((m) => ({ ...m, tags: [...m.tags] })),
     history,
     feedback,
+    ...(evidence.length ? { evidence } : {}),
   };
 }
 

@@ -546,9 +546,9 @@ export class MemoryBank {
 
   // ---------------------------------------------------------------- export / import
 
-  /** The whole bank with its history and feedback, as `importBundle` reads it again. */
+  /** The whole bank with its history, feedback and evidence, as `importBundle` reads it again. */
   exportBundle(): BankBundle {
-    return makeBundle(this.opts.embedder.id, this.memories.values(), this.history(), this.side.feedback());
+    return makeBundle(this.opts.embedder.id, this.memories.values(), this.history(), this.side.feedback(), this.side.evidence<Record<string, unknown>>());
   }
 
   /** A readable list of the memories by status, and the history. */
@@ -593,6 +593,10 @@ export class MemoryBank {
     const feedbackKey = (f: Feedback) => JSON.stringify([f.answerId, f.kind, f.time ?? '']);
     const knownFeedback = new Set(this.side.feedback().map(feedbackKey));
     for (const f of bundle.feedback) if (!knownFeedback.has(feedbackKey(f))) await this.side.recordFeedback(f);
+    // What the imported memories cite (a memory already here keeps its own).
+    const importedIds = new Set(bundle.memories.filter((m) => this.memories.get(m.id)?.status !== undefined).map((m) => m.id));
+    const known = new Set(this.side.evidence<{ memoryId?: string }>().map((e) => e.memoryId));
+    await this.side.appendEvidence((bundle.evidence ?? []).filter((e) => importedIds.has(e.memoryId as string) && !known.has(e.memoryId as string)));
     return { imported, skipped, dropped: bundle.dropped ?? [] };
   }
 

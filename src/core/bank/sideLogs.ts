@@ -71,6 +71,8 @@ export class SideLogs {
     await this.host.storage.withLock(async (tx) => {
       for (const e of clean) await tx.appendSide('evidence', e);
     });
+    // The panel and the tools show flags: a change of them is a change of the bank for its listeners.
+    this.host.changed([]);
   }
 
   evidence<T>(): T[] {

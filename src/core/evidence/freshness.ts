@@ -2,6 +2,7 @@
 // change (no model call unless something changed), flag what no longer holds, and let the manager decide
 // what a flagged memory becomes, through the normal operations. Also: which memories would expire.
 import type { MemoryBank } from '../bank/memoryBank';
+import type { AnswerOptions, AnswerResult } from '../api';
 import type { MemoryEngine } from '../engine';
 import type { HistoryRecord, Memory } from '../types';
 import { newId, nowIso } from '../util/text';
@@ -86,13 +87,18 @@ export class FreshnessChecker {
     if (opts.paths) ids = [...this.ledger.citing(opts.paths)];
     else {
       const all = this.ledger.cited();
-      // Bounded work per event: take the next `limit` memories round-robin, so every memory gets its turn.
+      // Bounded work per event: one pass over all cited memories in slices of `limit`; `remaining` says
+      // how many this pass has left, and the next call goes on from there.
       if (opts.limit && all.length > opts.limit) {
-        const start = this.cursor % all.length;
-        ids = [...all.slice(start), ...all.slice(0, start)].slice(0, opts.limit);
-        this.cursor = start + opts.limit;
-        remaining = all.length - opts.limit;
-      } else ids = all;
+        const start = this.cursor < all.length ? this.cursor : 0;
+        ids = all.slice(start, start + opts.limit);
+        this.cursor = start + ids.length;
+        remaining = all.length - this.cursor;
+        if (!remaining) this.cursor = 0;
+      } else {
+        ids = all;
+        this.cursor = 0;
+      }
     }
     const entries: LedgerEntry[] = [];
     const flagged: CheckReport['flagged'] = [];
@@ -210,4 +216,37 @@ function describeChange(e: Evidence, change: string | undefined, renames: Readon
     if (e.path.startsWith(`${from}/`)) return `${e.path} moved to ${to}${e.path.slice(from.length)}`;
   }
   return change;
+}
+
+const checkers = new WeakMap<MemoryBank, FreshnessChecker>();
+
+/** The one checker (and ledger) of an open bank, shared by the panel, the tools and the window's checks. */
+export function freshnessFor(bank: MemoryBank): FreshnessChecker {
+  let c = checkers.get(bank);
+  if (!c) checkers.set(bank, (c = new FreshnessChecker(bank)));
+  return c;
+}
+
+/** How a flagged memory is marked wherever it is shown to a person or an agent. */
+export function reviewNote(checker: FreshnessChecker, m: Memory): string | undefined {
+  const r = m.status === 'active' ? checker.ledger.review(m.id) : undefined;
+  return r ? `needs review: ${r.changes.join('; ')}` : undefined;
+}
+
+/**
+ * An answer that knows which memories' cited files changed (the answer model sees them marked) and notes
+ * the memories it used, so expiry counts them as used.
+ */
+export async function answerWithFreshness(engine: MemoryEngine, question: string, opts: AnswerOptions = {}): Promise<AnswerResult & { needsReview: Map<string, string> }> {
+  const checker = freshnessFor(engine.bank);
+  checker.ledger.refresh();
+  const res = await engine.answer(question, { ...opts, memoryNote: (m) => reviewNote(checker, m) });
+  const needsReview = new Map<string, string>();
+  for (const m of res.citations) {
+    const note = reviewNote(checker, m);
+    if (note) needsReview.set(m.id, note);
+  }
+  // Best effort: a read-only bank folder still answers.
+  await checker.ledger.write(checker.ledger.seen(res.citations.map((m) => m.id), 'used')).catch(() => undefined);
+  return { ...res, needsReview };
 }

@@ -8,6 +8,7 @@ import type { RetirementBudget } from '../agents/retirements';
 import type { AppliedOperation } from '../api';
 import type { HistoryAction, HistoryRecord, Memory, MemoryStatus, SourceRef } from '../types';
 import { redactSecrets } from '../privacy/redact';
+import { freshnessFor } from '../evidence/freshness';
 import { addCounts, countTotal, describeCounts, redactSource, type RedactionCounts } from '../privacy/boundary';
 
 export type MemoryToolName = 'memory_search' | 'memory_remember' | 'memory_forget' | 'memory_update' | 'memory_undo';
@@ -190,6 +191,8 @@ export interface ToolMemory {
   supersedes?: string;
   pinned?: boolean;
   tags?: string[];
+  /** What changed in the files this memory cites: it may be out of date (see the evidence ledger). */
+  needsReview?: string[];
 }
 
 export interface ToolOperation {
@@ -439,6 +442,7 @@ export async function runMemoryTool(name: string, raw: unknown, backend: ToolBac
     case 'memory_search': {
       const i = input as SearchInput;
       const query = bank.privacy.text(i.query, counts);
+      freshnessFor(bank).ledger.refresh();
       const memories = await searchMemories(bank, query, i.topK, i.status, signal);
       const what = query ? `for ${quote(query, 80)}` : '(newest first)';
       const lines = memories.map((m, k) => `[${k + 1}] memory:${m.id} · ${m.date} · ${m.status}${statusNote(m)} · ${m.sourceLabel}\n    ${m.text}`);
@@ -505,6 +509,7 @@ async function searchMemories(bank: MemoryBank, query: string, topK: number, sta
 }
 
 export function toolMemory(bank: MemoryBank, m: Memory, score?: number): ToolMemory {
+  const review = m.status === 'active' ? freshnessFor(bank).ledger.review(m.id) : undefined;
   const source = redactSource(bank.privacy, m.source, {}) ?? m.source;
   return {
     id: m.id,
@@ -521,6 +526,7 @@ export function toolMemory(bank: MemoryBank, m: Memory, score?: number): ToolMem
     ...(m.supersedes ? { supersedes: m.supersedes } : {}),
     ...(m.pinned ? { pinned: true } : {}),
     ...(m.tags.length ? { tags: m.tags.map((t) => bank.privacy.text(t)) } : {}),
+    ...(review ? { needsReview: review.changes.map((c) => bank.privacy.text(c)) } : {}),
   };
 }
 
@@ -532,6 +538,11 @@ function sourceLabel(s: SourceRef): string {
 }
 
 function statusNote(m: ToolMemory): string {
+  const review = m.needsReview ? ` · NEEDS REVIEW (its cited files changed: ${m.needsReview.join('; ')})` : '';
+  return statusOf(m) + review;
+}
+
+function statusOf(m: ToolMemory): string {
   if (m.status === 'superseded') return `${m.validTo ? ` until ${m.validTo.slice(0, 10)}` : ''}${m.supersededBy ? `, replaced by memory:${m.supersededBy}` : ''}`;
   if (m.supersedes) return `, replaces memory:${m.supersedes}`;
   return '';

@@ -6,6 +6,7 @@ import type { CaptureService } from '../capture/captureService';
 import { actionsFor, errorMessage, isCancellation } from '../errors';
 import { readAnswerTopK } from '../settings';
 import { withAbortSignal } from '../ui';
+import { answerWithFreshness } from '../../core/evidence/freshness';
 
 export const PARTICIPANT_ID = 'project-memory.memory';
 
@@ -128,7 +129,7 @@ async function answer(
   }
   stream.progress(vscode.l10n.t('Searching project memories…'));
   const engine = await pm.getEngine(request.model);
-  const res = await engine.answer(question, {
+  const res = await answerWithFreshness(engine, question, {
     topK: readAnswerTopK(),
     signal,
     onRetrieved: (hits) => stream.progress(vscode.l10n.t('Read {0} related memories; answering…', hits.length)),
@@ -138,7 +139,9 @@ async function answer(
   if (res.citations.length) {
     stream.markdown('\n\n' + vscode.l10n.t('**Memories used:**') + '\n');
     res.citations.forEach((m, i) => {
+      const review = res.needsReview.get(m.id);
       stream.markdown(trusted(`${i + 1}. ${revealLink(m.id, short(m.text))}\n`));
+      if (review) stream.markdown(`   ⚠ ${esc(short(review, 200))}\n`);
       const file = sourceFileUri(m);
       if (file) stream.reference(file);
     });

@@ -3,10 +3,12 @@ import type { Memory } from '../../core/types';
 import { showError } from '../errors';
 import type { ProjectMemory } from '../projectMemory';
 import type { CaptureService } from '../capture/captureService';
+import type { FreshnessService } from '../freshness/freshnessService';
 
 export interface CommandDeps {
   pm: ProjectMemory;
   capture: CaptureService;
+  freshness: FreshnessService;
   revealMemory(id?: string): Promise<void>;
 }
 

@@ -16,6 +16,9 @@ import {
   type SnapshotView,
 } from '../../webview/protocol';
 import { panelHtml } from './panelHtml';
+import { describeEvidence } from '../../core/evidence/evidence';
+import { freshnessFor } from '../../core/evidence/freshness';
+import type { EvidenceLedger } from '../../core/evidence/ledger';
 
 /** A refresh after a change re-sends everything the page has loaded, up to this many rows. */
 const MAX_REFRESH_ROWS = 5000;
@@ -311,10 +314,13 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
     const q = this.query;
     const res = bank.list({ text: q.text || undefined, status: q.status, tag: q.tag || undefined, pinned: q.pinned, offset, limit });
     this.loadedRows = offset + res.items.length;
+    // Flags another window wrote are read here: the ledger folds what was appended since.
+    const ledger = freshnessFor(bank).ledger;
+    ledger.refresh();
     await this.post({
       type: 'state',
       query: { ...q, offset, limit },
-      items: res.items.map(memoryView),
+      items: res.items.map((m) => memoryView(m, ledger)),
       total: res.total,
       counts: res.counts,
       offset,
@@ -326,7 +332,7 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
   private async sendHistory(memoryId: string): Promise<void> {
     const bank = await this.bank();
     const memory = bank.get(memoryId);
-    await this.post({ type: 'history', memoryId, memory: memory && memoryView(memory), records: historyViews(bank.history(memoryId), memory, (b) => bank.batchOperations(b)) });
+    await this.post({ type: 'history', memoryId, memory: memory && memoryView(memory, freshnessFor(bank).ledger), records: historyViews(bank.history(memoryId), memory, (b) => bank.batchOperations(b)) });
   }
 
   private async flushReveal(): Promise<void> {
@@ -367,7 +373,8 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
 
 // ------------------------------------------------------------------ views of engine data
 
-function memoryView(m: Memory): MemoryView {
+function memoryView(m: Memory, ledger?: EvidenceLedger): MemoryView {
+  const state = ledger?.state(m.id);
   return {
     id: m.id,
     text: m.text,
@@ -381,6 +388,8 @@ function memoryView(m: Memory): MemoryView {
     ...(m.validTo ? { validTo: m.validTo } : {}),
     ...(m.supersededBy ? { supersededBy: m.supersededBy } : {}),
     ...(m.supersedes ? { supersedes: m.supersedes } : {}),
+    ...(state?.review && m.status === 'active' ? { review: { changes: [...state.review.changes], since: state.review.since } } : {}),
+    ...(state?.evidence.length ? { evidence: state.evidence.map(describeEvidence) } : {}),
   };
 }
 

@@ -51,6 +51,7 @@ export function createDetails(ctx: PanelContext): View {
       dl.append(h('dt', { text: k }), h('dd', {}, v));
     };
     row(t('Status'), h('span', { className: `badge status status-${m.status}`, text: statusLabel(m.status) }));
+    if (m.review) row(t('Needs review'), h('ul', { className: 'review-changes' }, ...m.review.changes.map((c) => h('li', { text: c }))));
     row(t('Source'), h('span', { className: 'source', attrs: { title: sourceLabel(m.source, { full: true }) } }, icon(sourceIcon(m.source.kind)), h('span', { text: sourceLabel(m.source) })));
     row(t('Created'), formatTime(m.createdAt));
     row(t('Updated'), formatTime(m.updatedAt));
@@ -60,6 +61,7 @@ export function createDetails(ctx: PanelContext): View {
     if (m.supersedes) row(t('Replaces'), linkToMemory(m.supersedes));
     row(t('Tags'), m.tags.length ? h('span', { className: 'tags' }, ...m.tags.map((tag) => h('span', { className: 'tag', text: tag }))) : '—');
     row(t('Pinned'), m.pinned ? t('yes') : t('no'));
+    if (m.evidence?.length) row(t('Evidence'), h('ul', { className: 'evidence' }, ...m.evidence.map((e) => h('li', { text: e }))));
     body.append(dl);
     details.append(body, timelineTitle, timeline);
     renderTimeline(s);

@@ -45,13 +45,15 @@ export function createMemoryList(ctx: PanelContext): MemoryList {
       'div',
       { className: 'row-meta' },
       h('span', { className: `badge status status-${m.status}`, text: statusLabel(m.status) }),
+      m.review ? h('span', { className: 'badge needs-review', text: t('needs review'), attrs: { title: m.review.changes.join('\n') } }) : null,
       h('span', { className: 'source', attrs: { title: sourceLabel(m.source, { full: true }) } }, icon(sourceIcon(m.source.kind)), h('span', { text: sourceLabel({ kind: m.source.kind, ref: m.source.ref }) })),
       // The memory's date is when its fact became true (the event's time), else when it was recorded.
       h('span', { className: 'date', text: formatTime(m.eventTime ?? m.createdAt), attrs: { title: t('Created {0}, updated {1}', formatTime(m.createdAt), formatTime(m.updatedAt)) } }),
     );
     const tags = m.tags.length ? h('div', { className: 'tags' }, ...m.tags.map((tag) => h('span', { className: 'tag', text: tag }))) : null;
     const labelArgs = [m.text, statusLabel(m.status), sourceKindLabel(m.source.kind), formatTime(m.eventTime ?? m.createdAt)];
-    const label = m.pinned ? t('Pinned. {0} ({1}, {2}, dated {3})', ...labelArgs) : t('{0} ({1}, {2}, dated {3})', ...labelArgs);
+    const base = m.pinned ? t('Pinned. {0} ({1}, {2}, dated {3})', ...labelArgs) : t('{0} ({1}, {2}, dated {3})', ...labelArgs);
+    const label = m.review ? `${base} ${t('Needs review: {0}', m.review.changes.join('; '))}` : base;
     const selected = m.id === s.selectedId;
     return h(
       'li',

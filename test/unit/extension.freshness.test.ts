@@ -1,0 +1,65 @@
+// Memories checked against the workspace inside the extension (VS Code shim, real bank on disk, the
+// fake OpenAI server over HTTP): a rename flags the memory citing the old path, the status bar says so,
+// chat answers mark it, and the review command lets the manager rewrite it, with undo.
+import { afterEach, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { testing, Uri } from '../support/vscodeShim';
+import { agentReplies, startHarness, waitFor, type Harness } from '../support/extensionHarness';
+import { freshnessFor } from '../../src/core/evidence/freshness';
+import type { FakeChatRequest } from '../support/fakeOpenAIServer';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.dispose();
+  h = undefined;
+});
+
+const base = agentReplies({ answer: () => '**Selected memories:** 1\n**Answer:** In src/utils/dates.ts.' });
+function reply(req: FakeChatRequest): string | Promise<string> {
+  const user = req.messages.at(-1)?.content ?? '';
+  const review = /^Memory(?: \([^)]*\))?: ([\s\S]*?)\n\nChange: ([\s\S]*)$/.exec(user);
+  if (review) {
+    const moved = /(\S+) was renamed to (\S+?)\.?$/m.exec(review[2]);
+    return JSON.stringify(moved ? { decision: 'REWRITE', text: review[1].replace(moved[1], moved[2]) } : { decision: 'KEEP', text: '' });
+  }
+  return base(req);
+}
+
+describe('freshness in the extension', () => {
+  it('a rename flags the memory citing the old path; chat marks it; the review rewrites it and Undo brings it back', async () => {
+    h = await startHarness({ reply });
+    fs.mkdirSync(path.join(h.workspace, 'src/utils'), { recursive: true });
+    fs.writeFileSync(path.join(h.workspace, 'src/utils/dates.ts'), 'export function formatDate() {}\n');
+    const bank = await h.api.pm.getBank();
+    const checker = freshnessFor(bank);
+    const rec = await bank.addManual('The date helpers are in src/utils/dates.ts.');
+    const id = rec.memoryId;
+    await waitFor(() => !!checker.ledger.state(id)?.evidence.length, 5000, 'the new memory to be cited');
+    expect(checker.ledger.state(id)!.evidence.map((e) => e.kind)).toEqual(['file']);
+
+    testing.renameFile(Uri.file(path.join(h.workspace, 'src/utils/dates.ts')), Uri.file(path.join(h.workspace, 'src/time/dates.ts')));
+    await waitFor(() => !!checker.ledger.review(id), 5000, 'the memory to be flagged');
+    expect(checker.ledger.review(id)!.changes).toEqual(['src/utils/dates.ts was renamed to src/time/dates.ts']);
+    const status = testing.state.statusBarItems.find((s) => String(s.text).includes('needs review'));
+    expect(status?.text).toBe('$(warning) 1 memory needs review');
+    expect(status?.visible).toBe(true);
+
+    // The answer model sees the mark, and the user sees it under the cited memory.
+    const { stream } = await h.chat('Where are the date helpers?');
+    const answerPrompt = h.server.requests.map((r) => r.body).find((b) => /selected memories/i.test(b.messages?.[0]?.content ?? ''));
+    expect(answerPrompt.messages.at(-1).content).toContain('needs review: src/utils/dates.ts was renamed to src/time/dates.ts');
+    expect(stream.text).toContain('⚠ needs review: src/utils/dates.ts was renamed to src/time/dates.ts');
+
+    testing.answer(() => 'Undo'); // the summary toast: undo the review
+    await h.command('projectMemory.reviewFlagged');
+    const summary = testing.state.ui.find((u) => String(u.message).startsWith('Reviewed 1'));
+    expect(summary?.message).toBe('Reviewed 1: 0 kept, 1 rewritten, 0 retired, 0 held for approval, 0 not reviewed.');
+    await waitFor(() => bank.get(id)?.status === 'active', 3000, 'the undo');
+    expect(bank.list({ status: 'superseded' }).items).toEqual([]);
+    const history = bank.history();
+    expect(history.map((r) => r.action)).toEqual(['ADD', 'SUPERSEDE', 'UPDATE', 'UNDO', 'UNDO']);
+    expect(history[2].after?.text).toBe('The date helpers are in src/time/dates.ts.');
+    expect(history[2].reason).toBe("its cited files changed: The project's files changed: src/utils/dates.ts was renamed to src/time/dates.ts.");
+  });
+});
