@@ -49,6 +49,8 @@ const DOCS_UPDATED = 'The docs site now deploys with Netlify.';
 const DOCS_GONE = 'The project no longer publishes a docs site.';
 const TESTS_FACT = 'Tests run with vitest in CI.';
 const RELEASE_FACT = 'Releases are tagged from the main branch.';
+const DATES_FACT = 'The date helpers are in src/dates.ts.';
+const DATES_MOVED = 'The date helpers are in src/time.ts.';
 
 // Synthetic secrets, random per run, so no secret-shaped literal sits in the repository.
 function randomAlphanumeric(length: number): string {
@@ -65,6 +67,11 @@ function scriptedModel(req: FakeChatRequest): string {
   if (role === 'extractor') {
     const text = req.messages.at(-1)!.content;
     return JSON.stringify({ facts: [...text.matchAll(/Decision: ([^\n]+)/g)].map((m) => m[1].trim()) });
+  }
+  const review = /^Memory(?: \([^)]*\))?: ([\s\S]*?)\n\nChange: /.exec(req.messages.at(-1)?.content ?? '');
+  if (role === 'manager' && review) {
+    // The freshness review: the file the memory cites was moved to src/time.ts (the test knows where).
+    return JSON.stringify(review[1] === DATES_FACT ? { decision: 'REWRITE', text: DATES_MOVED } : { decision: 'KEEP', text: '' });
   }
   if (role === 'manager' && protocolOf(req) === 'per-fact') {
     // The default protocol: one decision about the fact; the engine writes the fact itself.
@@ -402,6 +409,30 @@ describe('Project Memory in code-server: what the user sees', () => {
     await runCommand(page(), 'Project Memory: Scrub Secrets');
     await waitForNotification(page(), 'No secrets found in the memory bank');
     await shootBothThemes('6b-add-memory-redacted', frame);
+  });
+
+  it('7. a file renamed in a terminal flags the memory citing the old path in the panel; the review rewrites it', async () => {
+    fs.mkdirSync(path.join(workspace, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(workspace, 'src', 'dates.ts'), 'export function formatDate(d: Date): string {\n  return d.toISOString();\n}\n');
+    await runCommand(page(), 'Project Memory: Add Memory');
+    await quickInput(page(), DATES_FACT);
+    const frame = await panel();
+    await row(frame, DATES_FACT).waitFor({ state: 'visible', timeout: 60_000 });
+    await row(frame, DATES_FACT).click();
+    // The new memory is cited (what it names in the workspace) shortly after it is written.
+    await expect.poll(() => frame.locator('.details .meta-grid .evidence').textContent(), { timeout: 30_000 }).toContain('src/dates.ts');
+
+    fs.renameSync(path.join(workspace, 'src', 'dates.ts'), path.join(workspace, 'src', 'time.ts'));
+    await row(frame, DATES_FACT).locator('.badge.needs-review').waitFor({ state: 'visible', timeout: 60_000 });
+    await expect(frame.locator('.details .meta-grid .review-changes').textContent()).resolves.toContain('src/dates.ts no longer exists');
+    await waitForStatusBarItem(page(), '1 memory needs review');
+    await shootBothThemes('7-needs-review', frame);
+
+    await runCommand(page(), 'Project Memory: Review Memories That Need Review');
+    await waitForNotification(page(), 'Reviewed 1: 0 kept, 1 rewritten, 0 retired');
+    await row(frame, DATES_MOVED).waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    await expect(row(frame, DATES_FACT).count()).resolves.toBe(0);
+    await expect(frame.locator('.memory-list .badge.needs-review').count()).resolves.toBe(0);
   });
 });
 

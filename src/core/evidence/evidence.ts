@@ -43,15 +43,27 @@ export class CachedReader {
     return this.texts.get(p);
   }
 
+  private parsed = new Map<string, Record<string, unknown> | undefined>();
+
   json(p: string): Record<string, unknown> | undefined {
+    if (this.parsed.has(p)) return this.parsed.get(p);
     const text = this.read(p);
-    if (text === undefined) return undefined;
+    let out: Record<string, unknown> | undefined;
     try {
-      const v = JSON.parse(text) as unknown;
-      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+      const v = text === undefined ? undefined : (JSON.parse(text) as unknown);
+      out = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
     } catch {
-      return undefined;
+      out = undefined;
     }
+    this.parsed.set(p, out);
+    return out;
+  }
+
+  /** Computed once per check: a value derived from the files (the Python requirements, a tool's pins). */
+  private derived = new Map<string, unknown>();
+  memo<T>(key: string, make: () => T): T {
+    if (!this.derived.has(key)) this.derived.set(key, make());
+    return this.derived.get(key) as T;
   }
 }
 
@@ -145,6 +157,10 @@ function str(v: unknown): string | undefined {
 
 /** Python requirements: name -> specifier, from requirements.txt and pyproject's dependency lists. */
 function pythonDeps(r: CachedReader): Map<string, { manifest: string; value: string }> {
+  return r.memo('python-deps', () => readPythonDeps(r));
+}
+
+function readPythonDeps(r: CachedReader): Map<string, { manifest: string; value: string }> {
   const out = new Map<string, { manifest: string; value: string }>();
   const req = r.read('requirements.txt');
   for (const line of req?.split(/\r?\n/) ?? []) {

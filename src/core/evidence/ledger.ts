@@ -42,6 +42,7 @@ export class EvidenceLedger {
   private states = new Map<string, EvidenceState>();
   private byPath = new Map<string, Set<string>>();
   private folded = 0;
+  private hashed = new Map<string, { text: string; hash: string }>();
 
   constructor(private readonly bank: MemoryBank) {
     this.refresh();
@@ -103,7 +104,12 @@ export class EvidenceLedger {
 
   /** Whether the memory's evidence was found for its current text. */
   isCited(m: Memory): boolean {
-    return this.states.get(m.id)?.textHash === memoryTextHash(m.text);
+    const s = this.states.get(m.id);
+    if (!s) return false;
+    // Hashed once per text: a check asks this of every active memory.
+    let known = this.hashed.get(m.id);
+    if (known?.text !== m.text) this.hashed.set(m.id, (known = { text: m.text, hash: memoryTextHash(m.text) }));
+    return s.textHash === known.hash;
   }
 
   /** Active memories whose evidence changed, oldest flag first. */
@@ -121,6 +127,8 @@ export class EvidenceLedger {
     const out = new Set<string>();
     for (const p of paths) {
       for (const id of this.byPath.get(p) ?? []) out.add(id);
+      // A file added to or removed from a cited folder can change the folder (its last file gone).
+      for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) for (const id of this.byPath.get(p.slice(0, i)) ?? []) out.add(id);
       // A folder renamed or deleted takes the files under it along.
       const prefix = `${p}/`;
       for (const [cited, ids] of this.byPath) if (cited.startsWith(prefix)) for (const id of ids) out.add(id);

@@ -75,6 +75,10 @@ export class FreshnessService implements vscode.Disposable {
       }),
     );
     if (folder) {
+      // Files created or deleted outside the editor (a terminal `mv`, a generator): VS Code's own rename and
+      // delete events only cover what it did itself. Changes are left to saves.
+      const files = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/*'), false, true, false);
+      this.disposables.push(files, files.onDidCreate((u) => this.queue([u])), files.onDidDelete((u) => this.queue([u])));
       // A commit, checkout or branch switch moves HEAD: every cited memory is checked again.
       for (const glob of ['.git/HEAD', '.git/logs/HEAD']) {
         const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, glob));

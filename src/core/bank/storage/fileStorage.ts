@@ -153,8 +153,23 @@ export class FileStorage implements BankStorage {
     return { entries: res.entries, cursor: res.nextSlot, damaged: res.damaged };
   }
 
+  /** Side logs as last read, by file size and time: the evidence ledger is read on every check, and rarely changes. */
+  private sideCache = new Map<SideLogName, { stamp: string; items: unknown[] }>();
+
   sideLog<T>(name: SideLogName): T[] {
-    return readJsonLines<T>(path.join(this.folder, SIDE_FILES[name]));
+    const file = path.join(this.folder, SIDE_FILES[name]);
+    let stamp = '';
+    try {
+      const st = fs.statSync(file);
+      stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+    } catch {
+      stamp = 'missing';
+    }
+    const cached = this.sideCache.get(name);
+    if (cached?.stamp === stamp) return [...cached.items] as T[];
+    const items = readJsonLines<T>(file);
+    this.sideCache.set(name, { stamp, items });
+    return [...items];
   }
 
   sideDoc<T>(name: SideDocName): T | undefined {
