@@ -26,8 +26,8 @@ describe('findEvidence', () => {
     const w = ws(base);
     expect(findEvidence('The date helpers (`formatDate`, parseDate()) are in src/utils/dates.ts.', undefined, w)).toEqual([
       { kind: 'file', path: 'src/utils/dates.ts', hash: expect.any(String) },
-      { kind: 'symbol', path: 'src/utils/dates.ts', name: 'formatDate' },
-      { kind: 'symbol', path: 'src/utils/dates.ts', name: 'parseDate' },
+      { kind: 'symbol', path: 'src/utils/dates.ts', name: 'formatDate', defines: true },
+      { kind: 'symbol', path: 'src/utils/dates.ts', name: 'parseDate', defines: true },
     ]);
     const react = findEvidence('The UI is built with React 18 and served by Express.', undefined, w);
     expect(react).toContainEqual({ kind: 'version', manifest: 'package.json', key: 'dependencies.react', value: '^18.2.0', claim: '18' });
@@ -57,7 +57,9 @@ describe('checkEvidence', () => {
 
   it('flags a removed file, a removed name, a version the memory names that changed, a removed or changed script', () => {
     expect(changes(cite('The date helpers are in src/utils/dates.ts.'), { 'src/utils/dates.ts': undefined })).toEqual(['src/utils/dates.ts no longer exists']);
-    expect(changes(cite('`formatDate` lives in src/utils/dates.ts.'), { 'src/utils/dates.ts': 'export function fmt() {}' })).toEqual(['formatDate is no longer in src/utils/dates.ts']);
+    expect(changes(cite('`formatDate` lives in src/utils/dates.ts.'), { 'src/utils/dates.ts': 'export function fmt() {}' })).toEqual(['src/utils/dates.ts no longer defines formatDate']);
+    // A file that keeps only a re-export of the name no longer holds its definition.
+    expect(changes(cite('`formatDate` lives in src/utils/dates.ts.'), { 'src/utils/dates.ts': "export { formatDate } from './time';" })).toEqual(['src/utils/dates.ts no longer defines formatDate']);
     expect(changes(cite('The UI is built with React 18.'), { 'package.json': pkg({ dependencies: { react: '^19.0.0' } }) })).toEqual(['package.json dependencies.react changed from ^18.2.0 to ^19.0.0']);
     expect(changes(cite('The project runs on Node 20.'), { '.nvmrc': '22\n' })).toEqual(['.nvmrc node changed from 20.11.1 to 22']);
     expect(changes(cite('Run the tests with npm test (vitest).'), { 'package.json': pkg({ scripts: { test: 'jest' } }) })).toEqual(['the script "test" changed from "vitest run" to "jest"']);

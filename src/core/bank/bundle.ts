@@ -32,7 +32,7 @@ const CANDIDATE_KEYS = ['key', 'memoryId', 'text'];
 const FEEDBACK_KEYS = ['answerId', 'kind', 'question', 'answer', 'memoryIds', 'time'];
 const TOP_KEYS = ['format', 'version', 'exportedAt', 'embedder', 'memories', 'history', 'feedback', 'evidence'];
 const LEDGER_KINDS = new Set(['cite', 'flag', 'clear', 'seen']);
-const EVIDENCE_KINDS = new Set(['file', 'symbol', 'version', 'script', 'config', 'commit']);
+const EVIDENCE_KINDS = new Set(['file', 'symbol', 'version', 'script', 'config', 'mention', 'commit']);
 
 /**
  * Validates an import file completely before anything is written; throws with the first problem found.

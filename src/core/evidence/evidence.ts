@@ -10,13 +10,15 @@ export type Evidence =
   /** A file or folder the memory names. `hash` (files only) shows whether it was edited since. */
   | { kind: 'file'; path: string; hash?: string }
   /** A name the memory mentions that the cited file defines or uses. */
-  | { kind: 'symbol'; path: string; name: string }
+  | { kind: 'symbol'; path: string; name: string; defines?: boolean }
   /** A dependency or tool version: manifest key and value; `claim` is the version the memory itself names. */
   | { kind: 'version'; manifest: string; key: string; value: string; claim?: string }
   /** A script or make target the memory names; `words` are the memory's words its command contained. */
   | { kind: 'script'; manifest: string; name: string; value: string; words?: string[] }
   /** A configuration value in a cited JSON file. */
   | { kind: 'config'; path: string; key: string; value: string }
+  /** Keys or values of a cited configuration file (YAML, TOML, INI, JSON5) that the memory names. */
+  | { kind: 'mention'; path: string; words: string[] }
   /** The commit the memory came from. */
   | { kind: 'commit'; sha: string };
 
@@ -77,8 +79,14 @@ export function evidencePaths(e: Evidence): string[] {
     case 'file':
     case 'symbol':
     case 'config':
+    case 'mention':
       return [e.path];
-    case 'version':
+    case 'version': {
+      // A pin can move between the files that hold it (setup.cfg to pyproject.toml): a change to any of them re-checks it.
+      const tool = TOOLS.find((t) => t.sources.some((s) => s.manifest === e.manifest && s.key === e.key));
+      if (tool) return [...new Set(tool.sources.map((s) => s.manifest))];
+      return PYTHON_DEP_FILES.includes(e.manifest) ? PYTHON_DEP_FILES : [e.manifest];
+    }
     case 'script':
       return [e.manifest];
     case 'commit':
@@ -98,6 +106,8 @@ export function describeEvidence(e: Evidence): string {
       return `${e.manifest} ${e.name}: ${e.value}`;
     case 'config':
       return `${e.path} ${e.key} = ${e.value}`;
+    case 'mention':
+      return `${e.path} mentions ${e.words.join(', ')}`;
     case 'commit':
       return `commit ${e.sha.slice(0, 10)}`;
   }
@@ -105,13 +115,18 @@ export function describeEvidence(e: Evidence): string {
 
 // ------------------------------------------------------------------ finding evidence
 
-const PATH_RE = /(?:^|[\s`'"(\[<])((?:\.{0,2}\/)?(?:[\w@.+-]+\/)*[\w@+-][\w@.+-]*(?:\/|\.[A-Za-z0-9]{1,10}))(?=$|[\s`'",;:)\]>!?]|\.(?:\s|$))/g;
-const IDENT_RE = /`([A-Za-z_$][\w$.]*)(?:\(\))?`|\b([A-Za-z_$][\w$]*)\(\)|\b([a-z]+[A-Z][\w$]*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+|[a-z][a-z0-9]*_[a-z0-9_]+)\b/g;
-const VERSION_RE = /^\s*(?:v|version\s*|@|\s)?(\d+(?:\.\d+){0,2}(?:\.x)?)/i;
+/** A path as people write it: with a folder ("packages/vite", "src/"), or a file name with an extension ("README.md", ".nvmrc"). */
+const PATH_RE = /(?:^|[\s`'"(\[<])((?:\.{0,2}\/)?(?:(?:[\w@.+-]+\/)+[\w@+-][\w@.+-]*\/?|(?:[\w@.+-]+\/)*[\w@+-]?[\w@.+-]*(?:\/|\.[A-Za-z0-9]{1,10})))(?=$|[\s`'",;:)\]>!?]|\.(?:\s|$))/g;
+const IDENT_RE = /[`'"]([A-Za-z_$][\w$.-]*)(?:\(\))?[`'"]|\b([A-Za-z_$][\w$]*)\(\)|\b([a-z]+[A-Z][\w$]*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+|[a-z][a-z0-9]*_[a-z0-9_]+)\b/g;
+/** A version written right after a name: "React 18", "vite@5", "lint-staged is on v15", "Werkzeug >= 2.2", "pino version 9". */
+const VERSION_RE = /^\s*(?:(?:is|are|on|at|of|uses?|version|v(?=\d)|@|==?|>=|\^|~)\s*){0,3}(\d+(?:\.\d+){0,2}(?:\.x)?)\b/i;
 const SCRIPT_RE = /\b(npm|pnpm|yarn|bun)\s+(?:run\s+|run-script\s+)?([\w:.-]+)/gi;
 const MAKE_RE = /\bmake\s+([\w.-]+)/g;
 /** Package-manager words that are commands of their own, not scripts. */
 const PM_COMMANDS = new Set(['install', 'i', 'ci', 'add', 'remove', 'uninstall', 'update', 'upgrade', 'publish', 'init', 'exec', 'dlx', 'link', 'pack', 'audit', 'outdated', 'why', 'list', 'ls', 'login', 'version', 'config', 'create', 'x']);
+
+/** Where Python projects declare their dependencies. */
+const PYTHON_DEP_FILES = ['requirements.txt', 'pyproject.toml', 'setup.cfg', 'setup.py'];
 
 const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const;
 
@@ -144,6 +159,7 @@ const TOOLS: ToolSpec[] = [
     sources: [
       { manifest: '.python-version', key: 'python', value: (r) => firstLine(r.read('.python-version')) },
       { manifest: 'pyproject.toml', key: 'requires-python', value: (r) => tomlString(r, 'pyproject.toml', 'requires-python') },
+      { manifest: 'setup.cfg', key: 'python_requires', value: (r) => r.read('setup.cfg')?.match(/^python_requires\s*=\s*(.+)$/m)?.[1]?.trim() },
       { manifest: 'setup.py', key: 'python_requires', value: (r) => r.read('setup.py')?.match(/python_requires\s*=\s*["']([^"']+)["']/)?.[1] },
       { manifest: '.tool-versions', key: 'python', value: (r) => toolVersionsEntry(r, 'python') },
       { manifest: 'Dockerfile', key: 'FROM python', value: (r) => dockerFrom(r, 'python') },
@@ -166,6 +182,16 @@ function readPythonDeps(r: CachedReader): Map<string, { manifest: string; value:
   for (const line of req?.split(/\r?\n/) ?? []) {
     const m = line.match(/^\s*([A-Za-z0-9][\w.-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^;#]*)?/);
     if (m) out.set(m[1].toLowerCase(), { manifest: 'requirements.txt', value: (m[3] ?? '').trim() || '*' });
+  }
+  const cfg = r.read('setup.cfg');
+  const install = cfg?.match(/^install_requires\s*=\s*\n((?:[ \t]+\S.*\n?)+)/m)?.[1];
+  for (const line of install?.split('\n') ?? []) {
+    const m = line.match(/^\s*([A-Za-z0-9][\w.-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^;#]*)?/);
+    if (m && !out.has(m[1].toLowerCase())) out.set(m[1].toLowerCase(), { manifest: 'setup.cfg', value: (m[3] ?? '').trim() || '*' });
+  }
+  const setupPy = r.read('setup.py')?.match(/install_requires\s*=\s*\[([^\]]*)\]/)?.[1];
+  for (const q of setupPy?.matchAll(/["']([A-Za-z0-9][\w.-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^"';]*)?[^"']*["']/g) ?? []) {
+    if (!out.has(q[1].toLowerCase())) out.set(q[1].toLowerCase(), { manifest: 'setup.py', value: (q[3] ?? '').trim() || '*' });
   }
   const py = r.read('pyproject.toml');
   // Only the quoted entries of `dependencies = [...]` lists: a full TOML parser is not needed for names and specifiers.
@@ -194,20 +220,116 @@ function mentionedVersion(text: string, name: string): { mentioned: boolean; cla
   return { mentioned };
 }
 
-/** Leaf keys of a JSON object as dotted paths, with their values. */
-function jsonLeaves(o: unknown, prefix = '', out = new Map<string, string>(), depth = 0): Map<string, string> {
-  if (depth > 6 || out.size > 2000) return out;
-  if (o && typeof o === 'object' && !Array.isArray(o)) {
-    for (const [k, v] of Object.entries(o as Record<string, unknown>)) jsonLeaves(v, prefix ? `${prefix}.${k}` : k, out, depth + 1);
-  } else if (prefix) out.set(prefix, JSON.stringify(o));
+
+/** The words of a command that name what it runs: not its flags, paths, files or variable settings. */
+export function commandWords(value: string): Set<string> {
+  return new Set(
+    value
+      .toLowerCase()
+      .split(/\s+|&&|\|\||;|\|/)
+      .filter((t) => /^[a-z][\w-]{2,}$/.test(t)),
+  );
+}
+
+/** The memory's words that name what the script runs ("runs mocha" for "mocha --reporter dot"). */
+function scriptWords(text: string, value: string): string[] {
+  const inValue = commandWords(value);
+  for (const w of ['npm', 'run', 'yarn', 'pnpm', 'bun', 'npx']) inValue.delete(w);
+  const words = new Set<string>();
+  for (const w of text.toLowerCase().match(/[a-z][\w-]{2,}/g) ?? []) if (inValue.has(w)) words.add(w);
+  return [...words];
+}
+
+/** Definition syntax (not prose in a comment: "the base class for Flask" defines nothing). */
+const DEFINITION = (name: string) => {
+  const n = escapeRe(name);
+  return new RegExp(
+    [
+      `\\b(?:class|interface|enum|struct|trait)\\s+${n}\\s*(?:[({:<]|extends\\b|implements\\b)`,
+      `\\b(?:def|function|fn|func)\\s*\\*?\\s*${n}\\s*[(<]`,
+      `\\b(?:const|let|var)\\s+${n}\\s*(?::[^=]+)?=\\s*(?:function\\b|class\\b|async\\b|\\(|[\\w$]+\\s*=>)`,
+      `\\b${n}\\s*[:=]\\s*function\\b`,
+      `\\btype\\s+${n}\\s*(?:<[^>]*>)?\\s*=`,
+      `^\\s*(?:export\\s+)?(?:static\\s+)?(?:async\\s+)?${n}\\s*\\([^)]*\\)\\s*\\{`,
+    ].join('|'),
+    'm',
+  );
+};
+
+/** Whether a source file defines `name` (a class, function, def, type or assigned function). */
+export function definesName(content: string, name: string): boolean {
+  return DEFINITION(name).test(content);
+}
+
+/**
+ * Settings of a cited JSON file the memory names: a key it quotes or writes in camelCase (a whole section
+ * such as package.json's "jest" counts by its presence), or a key and its value both written out ("sets the
+ * target to ES2022").
+ */
+function configEvidence(p: string, content: string, text: string, names: Set<string>): Evidence[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    return [];
+  }
+  const out: Evidence[] = [];
+  const words = new Set(text.toLowerCase().match(/[\w$-]+(?:\.[\w$-]+)*/g) ?? []);
+  const visit = (o: unknown, prefix: string, depth: number) => {
+    if (depth > 6 || !o || typeof o !== 'object' || Array.isArray(o)) return;
+    for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      const section = v !== null && typeof v === 'object' && !Array.isArray(v);
+      // package.json's dependencies and scripts are read as versions and scripts instead.
+      const skip = p.endsWith('package.json') && (DEP_FIELDS as readonly string[]).includes(prefix.split('.')[0] || k) ;
+      if (!skip && k.length >= 4 && (names.has(k) || names.has(key))) out.push({ kind: 'config', path: p, key, value: section ? SECTION : JSON.stringify(v) });
+      else if (!skip && !section && typeof v !== 'object' && k.length >= 4 && words.has(k.toLowerCase()) && String(v).length >= 2 && words.has(String(v).toLowerCase())) {
+        out.push({ kind: 'config', path: p, key, value: JSON.stringify(v) });
+      }
+      if (section && !skip && !(p.endsWith('package.json') && k === 'scripts')) visit(v, key, depth + 1);
+    }
+  };
+  visit(parsed, '', 0);
   return out;
 }
 
-function scriptWords(text: string, value: string): string[] {
-  const inValue = new Set(value.toLowerCase().match(/[a-z][\w-]{2,}/g) ?? []);
-  const words = new Set<string>();
-  for (const w of text.toLowerCase().match(/[a-z][\w-]{2,}/g) ?? []) if (inValue.has(w) && !['npm', 'run', 'yarn', 'pnpm', 'the', 'and', 'with'].includes(w)) words.add(w);
-  return [...words];
+/** Configuration files read as keys and values (YAML, TOML, INI, JSON5, .env-style, Dockerfile, Makefile). */
+const CONFIG_FILE = /(?:\.(?:ya?ml|toml|ini|cfg|conf|json5|properties)|(?:^|\/)(?:Dockerfile|Makefile|\.env[\w.-]*|\.\w+rc))$/i;
+
+/**
+ * The keys and single-token values of a configuration file, lower-cased ("env", "es6", "next", "ubuntu-latest"):
+ * not its comments or free text, so a memory word counts only where the file uses it as a setting.
+ */
+export function configTokens(content: string): Set<string> {
+  const out = new Set<string>();
+  for (const raw of content.split(/\r?\n/)) {
+    const line = raw.replace(/(^|\s)[#;].*$/, '').trim();
+    if (!line) continue;
+    const kv = line.match(/^(?:-\s*)?["']?([\w.$-]+)["']?\s*[:=]\s*(.*)$/);
+    const key = kv?.[1];
+    const value = (kv ? kv[2] : line.replace(/^-\s*/, '')).trim();
+    if (key) for (const part of key.toLowerCase().split('.')) if (part) out.add(part);
+    // A value that is one token, or a list of tokens ([a, b] / "a", "b"), is a setting; prose is not.
+    const items = value.replace(/^\[|\],?$/g, '').split(',').map((v) => v.trim().replace(/^["']|["']$/g, ''));
+    for (const item of items) if (/^[\w.@/:-]+$/.test(item) && item.length <= 60) for (const t of item.toLowerCase().split(/[/:@]/)) if (t) out.add(t);
+    // Section headers: [tool.black], [options]
+    const header = line.match(/^\[+([\w.-]+)\]+$/);
+    if (header) for (const part of header[1].toLowerCase().split('.')) out.add(part);
+  }
+  return out;
+}
+
+/** The value recorded for a cited section (an object): only its presence is checked. */
+const SECTION = '{…}';
+
+/** A key's value as recorded (sections as SECTION), or undefined when the key is gone. */
+function jsonValueAt(parsed: unknown, key: string): string | undefined {
+  let cur: unknown = parsed;
+  for (const part of key.split('.')) {
+    if (!cur || typeof cur !== 'object' || Array.isArray(cur) || !(part in (cur as Record<string, unknown>))) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur !== null && typeof cur === 'object' && !Array.isArray(cur) ? SECTION : JSON.stringify(cur);
 }
 
 /**
@@ -229,7 +351,7 @@ export function findEvidence(text: string, source: SourceRef | undefined, ws: Wo
   // Files and folders, then the names the memory mentions that a cited file contains.
   const files: string[] = [];
   for (const m of text.matchAll(PATH_RE)) {
-    const p = normalisePath(m[1]);
+    const p = normalisePath(m[1].replace(/\.+$/, '')); // a sentence's full stop is not part of the path
     if (!p || p.startsWith('/') || p.includes('..') || /^\d+(\.\d+)+$/.test(p) || /^https?:/.test(p)) continue;
     const kind = r.kind(p);
     if (!kind) continue;
@@ -238,25 +360,28 @@ export function findEvidence(text: string, source: SourceRef | undefined, ws: Wo
     if (content !== undefined) files.push(p);
   }
   const names = new Set<string>();
-  for (const m of text.matchAll(IDENT_RE)) {
+  // Names come from the text without its paths: "publicUtils.ts" names a file, not a symbol.
+  const prose = text.replace(PATH_RE, (m, p: string) => m.slice(0, m.length - p.length) + ' ');
+  for (const m of prose.matchAll(IDENT_RE)) {
     const n = (m[1] ?? m[2] ?? m[3])!.replace(/\.$/, '');
     if (n.length >= 3 && !n.includes('/') && !/\.[A-Za-z0-9]{1,10}$/.test(n)) names.add(n);
   }
+  // Any other word of the prose counts only where a cited file defines it ("the Help class ... in index.js").
+  const defined = new Set((prose.match(/\b[A-Za-z_$][\w$]{2,}\b/g) ?? []).filter((w) => !names.has(w)));
   for (const p of files) {
     const content = r.read(p)!;
-    for (const n of names) if (new RegExp(`(?<![\\w$])${escapeRe(n)}(?![\\w$])`).test(content)) push({ kind: 'symbol', path: p, name: n });
-    // A key of a cited JSON file that the memory names (a camelCase word or one in backticks).
-    if (p.endsWith('.json') && p !== 'package.json' && !p.endsWith('lock.json')) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(content);
-      } catch {
-        parsed = undefined;
-      }
-      for (const [key, value] of jsonLeaves(parsed)) {
-        const leaf = key.split('.').pop()!;
-        if (leaf.length >= 4 && (names.has(leaf) || names.has(key))) push({ kind: 'config', path: p, key, value });
-      }
+    for (const n of defined) if (definesName(content, n)) push({ kind: 'symbol', path: p, name: n, defines: true });
+    for (const n of names) {
+      if (!new RegExp(`(?<![\\w$])${escapeRe(n)}(?![\\w$])`).test(content)) continue;
+      // Where the file defines the name, the memory is taken to mean the definition: a file that keeps
+      // only an import or a re-export of it no longer holds what the memory says.
+      push(definesName(content, n) ? { kind: 'symbol', path: p, name: n, defines: true } : { kind: 'symbol', path: p, name: n });
+    }
+    if (p.endsWith('.json') && !p.endsWith('lock.json')) for (const e of configEvidence(p, content, text, names)) push(e);
+    else if (CONFIG_FILE.test(p)) {
+      const tokens = configTokens(content);
+      const words = [...new Set(prose.toLowerCase().match(/[a-z0-9][\w.-]*[a-z0-9]|[a-z0-9]/g) ?? [])].filter((w) => w.length >= 2 && tokens.has(w));
+      if (words.length) push({ kind: 'mention', path: p, words });
     }
   }
 
@@ -268,13 +393,14 @@ export function findEvidence(text: string, source: SourceRef | undefined, ws: Wo
     for (const [name, value] of Object.entries(deps as Record<string, unknown>)) {
       if (typeof value !== 'string' || name.length < 3) continue;
       const m = mentionedVersion(text, name);
-      if (m.mentioned) push({ kind: 'version', manifest: 'package.json', key: `${field}.${name}`, value, ...(m.claim ? { claim: m.claim } : {}) });
+      // A version the manifest does not allow is about something else (a plan, another package's pin).
+      if (m.mentioned && (!m.claim || versionAgrees(value, m.claim))) push({ kind: 'version', manifest: 'package.json', key: `${field}.${name}`, value, ...(m.claim ? { claim: m.claim } : {}) });
     }
   }
   for (const [name, dep] of pythonDeps(r)) {
     if (name.length < 3) continue;
     const m = mentionedVersion(text, name);
-    if (m.mentioned) push({ kind: 'version', manifest: dep.manifest, key: name, value: dep.value, ...(m.claim ? { claim: m.claim } : {}) });
+    if (m.mentioned && (!m.claim || versionAgrees(dep.value, m.claim))) push({ kind: 'version', manifest: dep.manifest, key: name, value: dep.value, ...(m.claim ? { claim: m.claim } : {}) });
   }
   // Tool versions the memory names (Node 20, Python 3.11), wherever the workspace pins them.
   for (const tool of TOOLS) {
@@ -282,19 +408,25 @@ export function findEvidence(text: string, source: SourceRef | undefined, ws: Wo
     if (!claim) continue;
     for (const s of tool.sources) {
       const value = s.value(r);
-      if (value !== undefined) push({ kind: 'version', manifest: s.manifest, key: s.key, value, claim });
+      if (value !== undefined && versionAgrees(value, claim)) push({ kind: 'version', manifest: s.manifest, key: s.key, value, claim });
     }
   }
 
-  // Scripts and make targets the memory names.
-  const scripts = pkg?.scripts && typeof pkg.scripts === 'object' ? (pkg.scripts as Record<string, unknown>) : undefined;
-  for (const m of text.matchAll(SCRIPT_RE)) {
-    const name = m[2].replace(/[.:]+$/, '');
-    if (PM_COMMANDS.has(name.toLowerCase())) continue;
-    const value = str(scripts?.[name]);
-    if (value === undefined) continue;
-    const words = scriptWords(text, value);
-    push({ kind: 'script', manifest: 'package.json', name, value, ...(words.length ? { words } : {}) });
+  // Scripts the memory names: run through a package manager ("npm run lint"), or by name ("the build-bundle
+  // script"), in the root manifest or that of a folder the memory cites (a monorepo package).
+  const manifests = ['package.json', ...out.filter((e) => e.kind === 'file' && r.kind(e.path) === 'dir').map((e) => `${(e as { path: string }).path}/package.json`)];
+  const called = new Set([...text.matchAll(SCRIPT_RE)].map((m) => m[2].replace(/[.:]+$/, '')).filter((n) => !PM_COMMANDS.has(n.toLowerCase())));
+  for (const manifest of manifests) {
+    const json = r.json(manifest);
+    const scripts = json?.scripts && typeof json.scripts === 'object' ? (json.scripts as Record<string, unknown>) : undefined;
+    for (const [name, raw] of Object.entries(scripts ?? {})) {
+      const value = str(raw);
+      if (value === undefined) continue;
+      const byName = name.length >= 4 && /[-:_]/.test(name) && new RegExp(`(?<![\\w:-])${escapeRe(name)}(?![\\w:-])`).test(text);
+      if (!called.has(name) && !byName) continue;
+      const words = scriptWords(text, value);
+      push({ kind: 'script', manifest, name, value, ...(words.length ? { words } : {}) });
+    }
   }
   const makefile = r.read('Makefile');
   if (makefile !== undefined) {
@@ -311,18 +443,17 @@ export function findEvidence(text: string, source: SourceRef | undefined, ws: Wo
 
 // ------------------------------------------------------------------ checking evidence
 
-/** The first version number in a specifier ("^18.2.0" -> [18, 2, 0], ">=3.8" -> [3, 8], "lts/iron" -> none). */
-function versionParts(v: string): number[] | undefined {
-  const m = v.match(/(\d+)(?:\.(\d+))?(?:\.(\d+))?/);
-  return m ? m.slice(1).filter((x) => x !== undefined).map(Number) : undefined;
+/** Every version number in a specifier ("^18 || ^20 || >=22" -> [18], [20], [22]; ">=3.8" -> [3, 8]; "lts/iron" -> none). */
+function versionsIn(v: string): number[][] {
+  return [...v.matchAll(/(\d+)(?:\.(\d+))?(?:\.(\d+))?/g)].map((m) => m.slice(1).filter((x) => x !== undefined).map(Number));
 }
 
-/** Whether a pinned value still says the version the memory names ("Node 20" and ">=20.11" agree; "22" does not). */
+/** Whether a pinned value still allows the version the memory names ("Node 20" and ">=20.11" agree; "22" does not; "^20 || >=22" allows 22). */
 export function versionAgrees(value: string, claim: string): boolean {
-  const have = versionParts(value);
-  const want = versionParts(claim);
-  if (!have || !want) return value.includes(claim);
-  return want.every((n, i) => have[i] === undefined || have[i] === n);
+  const want = versionsIn(claim)[0];
+  const have = versionsIn(value);
+  if (!want || !have.length) return value.includes(claim);
+  return have.some((h) => want.every((n, i) => h[i] === undefined || h[i] === n));
 }
 
 /** What changed in one piece of evidence, in words; undefined while it still holds. */
@@ -334,6 +465,7 @@ export function checkEvidence(e: Evidence, ws: WorkspaceReader | CachedReader): 
     case 'symbol': {
       const text = r.read(e.path);
       if (text === undefined) return r.kind(e.path) ? undefined : `${e.path} (which had ${e.name}) no longer exists`;
+      if (e.defines) return definesName(text, e.name) ? undefined : `${e.path} no longer defines ${e.name}`;
       return new RegExp(`(?<![\\w$])${escapeRe(e.name)}(?![\\w$])`).test(text) ? undefined : `${e.name} is no longer in ${e.path}`;
     }
     case 'config': {
@@ -345,12 +477,20 @@ export function checkEvidence(e: Evidence, ws: WorkspaceReader | CachedReader): 
       } catch {
         return undefined; // a file mid-edit that does not parse says nothing yet
       }
-      const now = jsonLeaves(parsed).get(e.key);
+      const now = jsonValueAt(parsed, e.key);
       if (now === undefined) return `${e.key} was removed from ${e.path}`;
       return now === e.value ? undefined : `${e.path} ${e.key} changed from ${e.value} to ${now}`;
     }
     case 'version': {
-      const now = currentVersion(e, r);
+      // A manifest mid-edit (or with merge-conflict markers) that does not parse says nothing yet.
+      if (e.manifest.endsWith('.json') && r.read(e.manifest) !== undefined && !r.json(e.manifest)) return undefined;
+      let now = currentVersion(e, r);
+      if (now === undefined && e.claim) {
+        // A tool pin that moved to another file (setup.cfg to pyproject.toml): the memory holds while any pin agrees.
+        const tool = TOOLS.find((t) => t.sources.some((s) => s.manifest === e.manifest && s.key === e.key));
+        const elsewhere = tool?.sources.map((s) => ({ s, v: s.value(r) })).find((x) => x.v !== undefined);
+        if (elsewhere) return versionAgrees(elsewhere.v!, e.claim) ? undefined : `${elsewhere.s.manifest} ${elsewhere.s.key} is now ${elsewhere.v} (${e.manifest} ${e.key} was ${e.value})`;
+      }
       if (now === undefined) return r.kind(e.manifest) ? `${e.key} was removed from ${e.manifest}` : `${e.manifest} no longer exists`;
       if (now === e.value) return undefined;
       if (e.claim && !versionAgrees(now, e.claim)) return `${e.manifest} ${e.key} changed from ${e.value} to ${now}`;
@@ -360,9 +500,18 @@ export function checkEvidence(e: Evidence, ws: WorkspaceReader | CachedReader): 
       let now: string | undefined;
       if (e.manifest === 'Makefile') now = r.read('Makefile')?.match(new RegExp(`^${escapeRe(e.name)}\\s*:[^=](.*)$`, 'm'))?.[1]?.trim();
       else now = str((r.json(e.manifest)?.scripts as Record<string, unknown> | undefined)?.[e.name]);
+      if (now === undefined && e.manifest !== 'Makefile' && r.read(e.manifest) !== undefined && !r.json(e.manifest)) return undefined; // mid-edit, not JSON yet
       if (now === undefined) return e.manifest === 'Makefile' ? `make target ${e.name} was removed` : `the script "${e.name}" was removed from ${e.manifest}`;
-      const lost = (e.words ?? []).filter((w) => !now!.toLowerCase().includes(w));
+      const runs = commandWords(now);
+      const lost = (e.words ?? []).filter((w) => !runs.has(w));
       return lost.length ? `the script "${e.name}" changed from "${e.value}" to "${now}"` : undefined;
+    }
+    case 'mention': {
+      const text = r.read(e.path);
+      if (text === undefined) return r.kind(e.path) ? undefined : `${e.path} no longer exists`;
+      const tokens = r.memo(`tokens:${e.path}`, () => configTokens(text));
+      const gone = e.words.filter((w) => !tokens.has(w));
+      return gone.length ? `${e.path} no longer mentions ${gone.join(', ')}` : undefined;
     }
     case 'commit': {
       const has = r.ws.hasCommit?.(e.sha);
