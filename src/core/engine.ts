@@ -249,15 +249,20 @@ export class MemoryEngine {
     const candidates: CandidateView[] = [{ key: '0', memoryId, text }];
     let op: PlannedOperation;
     let decision: 'KEEP' | 'REWRITE' | 'RETIRE' | 'UNREADABLE';
-    if (decided === 'REWRITE' && newText && newText !== memory.text) {
+    if (decided === 'REWRITE' && newText.length >= 3 && newText !== text && newText !== memory.text) {
       decision = 'REWRITE';
       op = { type: 'UPDATE', memoryId, text: newText, reason: `its cited files changed: ${change}` };
     } else if (decided === 'RETIRE') {
       decision = 'RETIRE';
       op = { type: 'DELETE', memoryId, reason: `its cited files changed: ${change}` };
+    } else if (decided === 'KEEP' || decided === 'REWRITE') {
+      // A rewrite that repeats the memory keeps it.
+      decision = 'KEEP';
+      op = { type: 'NOOP', memoryId, reason: 'still true after the change' };
     } else {
-      decision = decided === 'KEEP' || decided === 'REWRITE' ? 'KEEP' : 'UNREADABLE';
-      op = { type: 'NOOP', memoryId, reason: decision === 'KEEP' ? 'still true after the change' : 'the review answer could not be read: kept as it is' };
+      // Output that cannot be read retires nothing: the memory stays flagged for the user.
+      decision = 'UNREADABLE';
+      op = { type: 'NOOP', memoryId, reason: 'the review answer could not be read: kept as it is' };
     }
     const operations: AppliedOperation[] = [];
     const ctx: BatchContext = { fact: change, candidates, model: res.model, source: { kind: 'manual', actor: 'freshness review' }, eventTime: nowIso(), guard: decision === 'UNREADABLE' ? 'freshness review: unreadable answer' : 'freshness review', run: opts.run };

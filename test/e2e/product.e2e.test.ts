@@ -28,7 +28,7 @@ import {
   waitForStatusBarItem,
   webviewFrame,
 } from './harness';
-import { candidatesIn, factIn, protocolOf, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+import { candidatesIn, factIn, protocolOf, reviewReply, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 
 const VSIX = path.join(REPO_ROOT, 'dist', 'project-memory.vsix');
 /** Set once `npm run package` ran in this file, so a filtered run (-t) packages once too. */
@@ -68,11 +68,9 @@ function scriptedModel(req: FakeChatRequest): string {
     const text = req.messages.at(-1)!.content;
     return JSON.stringify({ facts: [...text.matchAll(/Decision: ([^\n]+)/g)].map((m) => m[1].trim()) });
   }
-  const review = /^Memory(?: \([^)]*\))?: ([\s\S]*?)\n\nChange: /.exec(req.messages.at(-1)?.content ?? '');
-  if (role === 'manager' && review) {
-    // The freshness review: the file the memory cites was moved to src/time.ts (the test knows where).
-    return JSON.stringify(review[1] === DATES_FACT ? { decision: 'REWRITE', text: DATES_MOVED } : { decision: 'KEEP', text: '' });
-  }
+  // The freshness review: the file the memory cites was moved to src/time.ts (the test knows where).
+  const review = reviewReply(req, (memory) => (memory === DATES_FACT ? { decision: 'REWRITE', text: DATES_MOVED } : { decision: 'KEEP' }));
+  if (review) return review;
   if (role === 'manager' && protocolOf(req) === 'per-fact') {
     // The default protocol: one decision about the fact; the engine writes the fact itself.
     const fact = factIn(req);

@@ -9,7 +9,7 @@ import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import { FreshnessChecker } from '../../src/core/evidence/freshness';
 import { FolderWorkspace } from '../../src/core/evidence/workspace';
-import { roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+import { reviewReply, startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -28,12 +28,6 @@ const write = (root: string, rel: string, text: string) => {
   fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
   fs.writeFileSync(path.join(root, rel), text);
 };
-
-/** The review prompt's memory and change, as the fake server sees them. */
-function reviewOf(req: FakeChatRequest): { memory: string; change: string } | undefined {
-  const m = /^Memory(?: \([^)]*\))?: ([\s\S]*?)\n\nChange: ([\s\S]*)$/.exec(req.messages.at(-1)?.content ?? '');
-  return m ? { memory: m[1], change: m[2] } : undefined;
-}
 
 describe('memory-r1 check', () => {
   let ws: string;
@@ -84,13 +78,12 @@ describe('memory-r1 check', () => {
     expect(listed.out).toMatch(/The project runs on Node 20\.\s+\[needs review: \.nvmrc node changed from 20 to 22\]/);
     expect(listed.out).toMatch(/Ana owns the billing API\.\n/);
 
-    server.setReply((req) => {
-      const r = reviewOf(req);
-      if (!r || roleOf(req) !== 'manager') return '';
-      if (r.memory.includes('Node 20')) return JSON.stringify({ decision: 'REWRITE', text: 'The project runs on Node 22.' });
-      if (r.memory.includes('date helpers')) return JSON.stringify({ decision: 'RETIRE', text: '' });
-      return JSON.stringify({ decision: 'KEEP', text: '' });
-    });
+    server.setReply(
+      (req) =>
+        reviewReply(req, (memory) =>
+          memory.includes('Node 20') ? { decision: 'REWRITE', text: 'The project runs on Node 22.' } : memory.includes('date helpers') ? { decision: 'RETIRE' } : { decision: 'KEEP' },
+        ) ?? '',
+    );
     const reviewed = await run(['check', '--workspace', ws, '--bank', bank, '--review', '--endpoint', server.url, '--model', 'fake']);
     expect(reviewed.code).toBe(0);
     expect(reviewed.out).toMatch(/rewritten as \w{8}: "The project runs on Node 22\."/);
@@ -103,7 +96,7 @@ describe('memory-r1 check', () => {
     // The kept memory's evidence is the workspace as it is now: checking again flags nothing.
     expect((await run(['check', '--workspace', ws, '--bank', bank])).out).toContain('0 memories need review.');
     const history = await run(['history', '--bank', bank]);
-    expect(history.out).toContain('its cited files changed: The project\'s files changed: .nvmrc node changed from 20 to 22.');
+    expect(history.out).toContain('its cited files changed: .nvmrc node changed from 20 to 22.');
     // One undo reverts the whole review run.
     const undone = await run(['undo', '--bank', bank]);
     expect(undone.out).toMatch(/Undid 2 operation\(s\) of the last run/);

@@ -232,3 +232,18 @@ export function factIn(req: FakeChatRequest): string {
 export function protocolOf(req: FakeChatRequest): 'paper' | 'per-fact' {
   return (req.messages.find((m) => m.role === 'system')?.content ?? '').includes('smart memory manager') ? 'paper' : 'per-fact';
 }
+
+/** A freshness review's memory and change, or undefined for other requests. */
+export function reviewIn(req: FakeChatRequest): { memory: string; change: string } | undefined {
+  const first = req.messages.find((m) => m.role === 'user')?.content ?? '';
+  const m = /^Memory(?: \([^)]*\))?: ([\s\S]*?)\n\nChange: ([\s\S]*)$/.exec(first);
+  return m ? { memory: m[1], change: m[2] } : undefined;
+}
+
+/** Answers a freshness review with a decision: keep, rewrite (with the new text) or retire. */
+export function reviewReply(req: FakeChatRequest, decide: (memory: string, change: string) => { decision: 'KEEP' | 'REWRITE' | 'RETIRE'; text?: string }): string | undefined {
+  const r = reviewIn(req);
+  if (!r) return undefined;
+  const d = decide(r.memory, r.change);
+  return JSON.stringify({ decision: d.decision, text: d.decision === 'REWRITE' ? (d.text ?? '') : '' });
+}

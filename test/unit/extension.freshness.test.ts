@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { testing, Uri } from '../support/vscodeShim';
 import { agentReplies, startHarness, waitFor, type Harness } from '../support/extensionHarness';
 import { freshnessFor } from '../../src/core/evidence/freshness';
-import type { FakeChatRequest } from '../support/fakeOpenAIServer';
+import { reviewReply, type FakeChatRequest } from '../support/fakeOpenAIServer';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -17,13 +17,11 @@ afterEach(async () => {
 
 const base = agentReplies({ answer: () => '**Selected memories:** 1\n**Answer:** In src/utils/dates.ts.' });
 function reply(req: FakeChatRequest): string | Promise<string> {
-  const user = req.messages.at(-1)?.content ?? '';
-  const review = /^Memory(?: \([^)]*\))?: ([\s\S]*?)\n\nChange: ([\s\S]*)$/.exec(user);
-  if (review) {
-    const moved = /(\S+) was renamed to (\S+?)\.?$/m.exec(review[2]);
-    return JSON.stringify(moved ? { decision: 'REWRITE', text: review[1].replace(moved[1], moved[2]) } : { decision: 'KEEP', text: '' });
-  }
-  return base(req);
+  const review = reviewReply(req, (memory, change) => {
+    const moved = /(\S+) was renamed to (\S+?)\.?$/m.exec(change);
+    return moved ? { decision: 'REWRITE', text: memory.replace(moved[1], moved[2]) } : { decision: 'KEEP' };
+  });
+  return review ?? base(req);
 }
 
 describe('freshness in the extension', () => {
@@ -60,6 +58,6 @@ describe('freshness in the extension', () => {
     const history = bank.history();
     expect(history.map((r) => r.action)).toEqual(['ADD', 'SUPERSEDE', 'UPDATE', 'UNDO', 'UNDO']);
     expect(history[2].after?.text).toBe('The date helpers are in src/time/dates.ts.');
-    expect(history[2].reason).toBe("its cited files changed: The project's files changed: src/utils/dates.ts was renamed to src/time/dates.ts.");
+    expect(history[2].reason).toBe('its cited files changed: src/utils/dates.ts was renamed to src/time/dates.ts.');
   });
 });

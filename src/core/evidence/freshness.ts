@@ -15,6 +15,8 @@ export interface CheckOptions {
   paths?: Iterable<string>;
   /** Old path -> new path, so a change says where a file went. */
   renames?: ReadonlyMap<string, string>;
+  /** What made the change, when known (a commit's subject): the manager reads it with the change. */
+  context?: string;
   /** The most memories checked in one call; the next call goes on where this one stopped. */
   limit?: number;
   now?: Date;
@@ -43,9 +45,23 @@ export interface ReviewOutcome {
   error?: string;
 }
 
-/** What the manager is told: the changes, with renames said as moves. */
-export function changeFact(changes: string[]): string {
-  return `The project's files changed: ${changes.join('; ')}.`;
+/** What the manager is told: the changes (renames said as moves) and, when known, the commit that made them. */
+export function changeFact(changes: string[], context?: string): string {
+  return `${changes.join('; ')}.${context ? `\nCommit: ${context}` : ''}`;
+}
+
+/**
+ * One line per change: a file that is gone or moved says so once, without the names and settings it held
+ * (they went with it).
+ */
+function tidyChanges(found: { e: Evidence; change: string }[]): string[] {
+  const gonePaths = new Set(found.filter((f) => f.e.kind === 'file').map((f) => (f.e as { path: string }).path));
+  const out: string[] = [];
+  for (const f of found) {
+    if (f.e.kind !== 'file' && 'path' in f.e && gonePaths.has(f.e.path) && / no longer exists$| was renamed to | moved to /.test(f.change)) continue;
+    if (!out.includes(f.change)) out.push(f.change);
+  }
+  return out;
 }
 
 export class FreshnessChecker {
@@ -111,10 +127,10 @@ export class FreshnessChecker {
       const s = this.ledger.state(id);
       if (!m || m.status !== 'active' || !s) continue;
       checked++;
-      const changes = s.evidence.map((e) => describeChange(e, checkEvidence(e, reader), opts.renames)).filter((c): c is string => !!c);
+      const changes = tidyChanges(s.evidence.map((e) => ({ e, change: describeChange(e, checkEvidence(e, reader), opts.renames) })).filter((f): f is { e: Evidence; change: string } => !!f.change));
       if (changes.length) {
         if (s.review && sameList(s.review.changes, changes)) continue;
-        entries.push({ t: 'flag', memoryId: id, changes, time });
+        entries.push({ t: 'flag', memoryId: id, changes, time, ...(opts.context ? { context: opts.context } : {}) });
         flagged.push({ memoryId: id, changes });
       } else if (s.review) {
         entries.push({ t: 'clear', memoryId: id, how: 'its evidence holds again', time });
@@ -144,7 +160,7 @@ export class FreshnessChecker {
       if (opts.signal?.aborted) break;
       let outcome: ReviewOutcome;
       try {
-        const res = await engine.reviewMemory(memory.id, changeFact(review.changes), { signal: opts.signal, run });
+        const res = await engine.reviewMemory(memory.id, changeFact(review.changes, review.context), { signal: opts.signal, run });
         outcome =
           res.decision === 'UNREADABLE'
             ? { memoryId: memory.id, changes: review.changes, decision: 'failed', error: "the manager's answer could not be read; the memory stays flagged" }

@@ -10,7 +10,7 @@ import { type Evidence, evidencePaths } from './evidence';
 
 export type LedgerEntry =
   | { t: 'cite'; memoryId: string; textHash: string; evidence: Evidence[]; time: string }
-  | { t: 'flag'; memoryId: string; changes: string[]; time: string }
+  | { t: 'flag'; memoryId: string; changes: string[]; time: string; context?: string }
   | { t: 'clear'; memoryId: string; how: string; time: string }
   | { t: 'seen'; memoryId: string; why: 'validated' | 'used'; time: string };
 
@@ -18,6 +18,8 @@ export interface Review {
   /** What changed, one line per piece of evidence. */
   changes: string[];
   since: string;
+  /** What made the change, when known (a commit's subject). */
+  context?: string;
 }
 
 export interface EvidenceState {
@@ -75,7 +77,7 @@ export class EvidenceLedger {
         }
         break;
       case 'flag':
-        if (cur) cur.review = { changes: e.changes, since: e.time };
+        if (cur) cur.review = { changes: e.changes, since: e.time, ...(typeof e.context === 'string' ? { context: e.context } : {}) };
         break;
       case 'clear':
         if (cur) {
