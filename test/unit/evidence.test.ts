@@ -89,3 +89,79 @@ describe('checkEvidence', () => {
     expect(versionAgrees('22', '20')).toBe(false);
   });
 });
+
+describe('evidence beyond the basics', () => {
+  const py = {
+    'setup.cfg': '[options]\npython_requires = >= 3.7\ninstall_requires =\n    click >= 8.0\n',
+    'setup.py': 'setup(install_requires=["Werkzeug >= 2.2.2", "Jinja2>=3.0"])\n',
+    '.pre-commit-config.yaml': 'repos:\n  - repo: https://github.com/pycqa/flake8\n    hooks:\n      - id: flake8\n        additional_dependencies: [flake8-bugbear]\n',
+  };
+  const check = (ev: Evidence[], files: Record<string, string>) => ev.map((e) => checkEvidence(e, ws(files))).filter(Boolean);
+
+  it('reads Python pins in setup.cfg and setup.py, and follows a pin that moves to pyproject.toml', () => {
+    const ev = findEvidence('We support Python 3.7 and need Werkzeug 2.', undefined, ws(py));
+    expect(ev).toEqual([
+      { kind: 'version', manifest: 'setup.py', key: 'werkzeug', value: '>= 2.2.2', claim: '2' },
+      { kind: 'version', manifest: 'setup.cfg', key: 'python_requires', value: '>= 3.7', claim: '3.7' },
+    ]);
+    const moved = { 'pyproject.toml': '[project]\nrequires-python = ">=3.7"\ndependencies = ["Werkzeug>=2.3"]\n' };
+    expect(check(ev, moved)).toEqual([]);
+    expect(check(ev, { 'pyproject.toml': '[project]\nrequires-python = ">=3.8"\ndependencies = ["Werkzeug>=3.0"]\n' })).toEqual([
+      'pyproject.toml werkzeug changed from >= 2.2.2 to >=3.0',
+      'pyproject.toml requires-python is now >=3.8 (setup.cfg python_requires was >= 3.7)',
+    ]);
+  });
+
+  it('cites keys and values a memory names in a YAML config, and a quoted section of package.json', () => {
+    const w = { ...py, 'package.json': pkg({ jest: { testEnvironment: 'node' } }) };
+    const yaml = findEvidence('Lint runs flake8 with the bugbear plugin from .pre-commit-config.yaml.', undefined, ws(w));
+    expect(yaml).toContainEqual({ kind: 'mention', path: '.pre-commit-config.yaml', words: ['flake8'] });
+    expect(check(yaml, { '.pre-commit-config.yaml': 'repos:\n  - repo: https://github.com/astral-sh/ruff-pre-commit\n    hooks:\n      - id: ruff\n' })).toEqual([
+      '.pre-commit-config.yaml no longer mentions flake8',
+    ]);
+    // A comment that says the word is not a setting.
+    expect(check(yaml, { '.pre-commit-config.yaml': '# flake8 was replaced\nrepos: []\n' })).toEqual(['.pre-commit-config.yaml no longer mentions flake8']);
+    const jest = findEvidence('Jest is configured in the "jest" section of package.json.', undefined, ws(w));
+    expect(jest).toContainEqual({ kind: 'config', path: 'package.json', key: 'jest', value: '{…}' });
+    expect(check(jest, { 'package.json': pkg({ jest: { testEnvironment: 'jsdom' } }) })).toEqual([]);
+    expect(check(jest, { 'package.json': pkg({}) })).toEqual(['jest was removed from package.json']);
+  });
+
+  it('cites a setting whose key and value the memory writes out, and a script named in a package folder', () => {
+    const w = {
+      'packages/app/tsconfig.json': pkg({ compilerOptions: { target: 'ES2022' } }),
+      'packages/app/package.json': pkg({ scripts: { 'build-bundle': 'rollup --config rollup.config.ts' } }),
+    };
+    // tsconfig.json is JSON with comments.
+    w['packages/app/tsconfig.json'] = '{\n  // build settings\n  "compilerOptions": { "target": "ES2022", },\n}\n';
+    const ev = findEvidence('packages/app/tsconfig.json sets the compiler target to ES2022.', undefined, ws(w));
+    expect(ev).toContainEqual({ kind: 'config', path: 'packages/app/tsconfig.json', key: 'compilerOptions.target', value: '"ES2022"' });
+    const script = findEvidence('In packages/app the build-bundle script bundles with rollup.', undefined, ws(w));
+    expect(script).toContainEqual({ kind: 'script', manifest: 'packages/app/package.json', name: 'build-bundle', value: 'rollup --config rollup.config.ts', words: ['rollup'] });
+    // The config file keeps its name: only the program counts.
+    expect(check(script, { 'packages/app/package.json': pkg({ scripts: { 'build-bundle': 'rolldown --config rollup.config.ts' } }) })).toEqual([
+      'the script "build-bundle" changed from "rollup --config rollup.config.ts" to "rolldown --config rollup.config.ts"',
+    ]);
+  });
+
+  it('takes a version named with a few words between, and does not cite a pin that does not allow it', () => {
+    const w = { 'package.json': pkg({ devDependencies: { 'lint-staged': '^15.5.0' }, engines: { node: '^18.0.0 || ^20.0.0 || >=22.0.0' } }) };
+    expect(findEvidence('lint-staged is on v15 in the root devDependencies.', undefined, ws(w))).toEqual([
+      { kind: 'version', manifest: 'package.json', key: 'devDependencies.lint-staged', value: '^15.5.0', claim: '15' },
+    ]);
+    expect(findEvidence('We will move to lint-staged 16 next month.', undefined, ws(w))).toEqual([]);
+    // "Node 22" is allowed by the range: dropping 18 from it does not touch the memory.
+    const node = findEvidence('CI also runs the tests on Node 22.', undefined, ws(w));
+    expect(check(node, { 'package.json': pkg({ engines: { node: '^20.0.0 || >=22.0.0' } }) })).toEqual([]);
+  });
+
+  it('names from prose count only where the cited file defines them, and a path is not a name', () => {
+    const w = { 'index.js': "class Help {}\n// the base class for the command\nexports.Help = Help;\n", 'src/publicUtils.ts': 'export { mergeConfig } from "./config";\n' };
+    expect(findEvidence('The Help class, which formats the help output, is defined in index.js.', undefined, ws(w))).toEqual([
+      { kind: 'file', path: 'index.js', hash: expect.any(String) },
+      { kind: 'symbol', path: 'index.js', name: 'Help', defines: true },
+    ]);
+    expect(findEvidence('mergeConfig is exported from src/publicUtils.ts.', undefined, ws(w)).map((e) => (e.kind === 'symbol' ? e.name : e.kind))).toEqual(['file', 'mergeConfig']);
+  });
+});
+

@@ -51,12 +51,8 @@ export class CachedReader {
     if (this.parsed.has(p)) return this.parsed.get(p);
     const text = this.read(p);
     let out: Record<string, unknown> | undefined;
-    try {
-      const v = text === undefined ? undefined : (JSON.parse(text) as unknown);
-      out = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-    } catch {
-      out = undefined;
-    }
+    const v = text === undefined ? undefined : parseJsonc(text);
+    out = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
     this.parsed.set(p, out);
     return out;
   }
@@ -66,6 +62,24 @@ export class CachedReader {
   memo<T>(key: string, make: () => T): T {
     if (!this.derived.has(key)) this.derived.set(key, make());
     return this.derived.get(key) as T;
+  }
+}
+
+/**
+ * JSON as configuration files write it (tsconfig.json, .vscode/settings.json): comments and trailing commas
+ * allowed. Undefined when it does not parse (a file mid-edit).
+ */
+export function parseJsonc(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Strip comments outside strings, then trailing commas.
+    const stripped = text.replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (m, str: string | undefined) => str ?? '').replace(/,(\s*[}\]])/g, '$1');
+    try {
+      return JSON.parse(stripped);
+    } catch {
+      return undefined;
+    }
   }
 }
 
@@ -267,12 +281,8 @@ export function definesName(content: string, name: string): boolean {
  * target to ES2022").
  */
 function configEvidence(p: string, content: string, text: string, names: Set<string>): Evidence[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(content);
-  } catch {
-    return [];
-  }
+  const parsed = parseJsonc(content);
+  if (parsed === undefined) return [];
   const out: Evidence[] = [];
   const words = new Set(text.toLowerCase().match(/[\w$-]+(?:\.[\w$-]+)*/g) ?? []);
   const visit = (o: unknown, prefix: string, depth: number) => {
@@ -371,7 +381,8 @@ export function findEvidence(text: string, source: SourceRef | undefined, ws: Wo
   for (const p of files) {
     const content = r.read(p)!;
     for (const n of defined) if (definesName(content, n)) push({ kind: 'symbol', path: p, name: n, defines: true });
-    for (const n of names) {
+    // In a JSON file a quoted name is a key or a value: read as a setting below, not as a name in code.
+    for (const n of p.endsWith('.json') ? [] : names) {
       if (!new RegExp(`(?<![\\w$])${escapeRe(n)}(?![\\w$])`).test(content)) continue;
       // Where the file defines the name, the memory is taken to mean the definition: a file that keeps
       // only an import or a re-export of it no longer holds what the memory says.
@@ -471,12 +482,8 @@ export function checkEvidence(e: Evidence, ws: WorkspaceReader | CachedReader): 
     case 'config': {
       const text = r.read(e.path);
       if (text === undefined) return r.kind(e.path) ? undefined : `${e.path} no longer exists`;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        return undefined; // a file mid-edit that does not parse says nothing yet
-      }
+      const parsed = parseJsonc(text);
+      if (parsed === undefined) return undefined; // a file mid-edit that does not parse says nothing yet
       const now = jsonValueAt(parsed, e.key);
       if (now === undefined) return `${e.key} was removed from ${e.path}`;
       return now === e.value ? undefined : `${e.path} ${e.key} changed from ${e.value} to ${now}`;
@@ -493,7 +500,9 @@ export function checkEvidence(e: Evidence, ws: WorkspaceReader | CachedReader): 
       }
       if (now === undefined) return r.kind(e.manifest) ? `${e.key} was removed from ${e.manifest}` : `${e.manifest} no longer exists`;
       if (now === e.value) return undefined;
-      if (e.claim && !versionAgrees(now, e.claim)) return `${e.manifest} ${e.key} changed from ${e.value} to ${now}`;
+      // A Python requirement may have moved to another file with the change: say where it is now.
+      const where = PYTHON_DEP_FILES.includes(e.manifest) ? (pythonDeps(r).get(e.key)?.manifest ?? e.manifest) : e.manifest;
+      if (e.claim && !versionAgrees(now, e.claim)) return `${where} ${e.key} changed from ${e.value} to ${now}`;
       return undefined; // a bump that still agrees with what the memory says (^18.2.0 -> ^18.3.1 for "React 18")
     }
     case 'script': {
