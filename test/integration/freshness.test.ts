@@ -67,7 +67,7 @@ describe('memory-r1 check', () => {
     write(ws, 'package.json', JSON.stringify({ scripts: { test: 'vitest run --coverage' } }));
     // A save of one file re-checks only the memories citing it.
     const saved = await run(['check', '--workspace', ws, '--bank', bank, '--paths', '.nvmrc']);
-    expect(saved.out).toMatch(/Checked 1 memories/);
+    expect(saved.out).toMatch(/Checked 1 memory with evidence/);
     expect(saved.out).toContain('.nvmrc node changed from 20 to 22');
     const all = await run(['check', '--workspace', ws, '--bank', bank]);
     expect(all.out).toContain('src/utils/dates.ts no longer exists');

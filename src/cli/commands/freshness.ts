@@ -34,7 +34,8 @@ ${COMMON_FLAGS_HELP}`,
       const started = performance.now();
       const report = await checker.check(workspace, { paths });
       const ms = performance.now() - started;
-      io.out(`Checked ${report.checked} memories with evidence in ${workspace.root} (${report.cited} newly cited, ${report.reads} files read, ${ms.toFixed(0)} ms).`);
+      const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+      io.out(`Checked ${n(report.checked, 'memory', 'memories')} with evidence in ${workspace.root} (${report.cited} newly cited, ${n(report.reads, 'file', 'files')} read, ${ms.toFixed(0)} ms).`);
       for (const f of report.flagged) io.out(`needs review  ${f.memoryId.slice(0, 8)}  ${bank.get(f.memoryId)?.text}\n    ${f.changes.join('\n    ')}`);
       for (const id of report.cleared) io.out(`holds again   ${id.slice(0, 8)}  ${bank.get(id)?.text}`);
       const flagged = checker.ledger.flagged();

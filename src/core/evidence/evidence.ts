@@ -113,7 +113,7 @@ export function describeEvidence(e: Evidence): string {
     case 'file':
       return e.path;
     case 'symbol':
-      return `${e.name} in ${e.path}`;
+      return e.defines ? `${e.path} defines ${e.name}` : `${e.name} in ${e.path}`;
     case 'version':
       return `${e.manifest} ${e.key} = ${e.value}`;
     case 'script':
