@@ -8,6 +8,8 @@
 //     [--split dev|test|all] [--streams a,b] [--pipelines engine,add-only,supersede-closest,engine-before] \
 //     [--embedder onnx:.cache/models/all-MiniLM-L6-v2] [--label <run name>] [--timeout 600]
 //   node scripts/run-ts.mjs bench/bank-quality.ts --report [--split test]   # the table of every saved run
+//   node scripts/run-ts.mjs bench/bank-quality.ts --consolidate <run label> --split test --endpoint … --model …
+//     # the consolidation pass on that run's banks: each scored before and after
 //
 // Every model call is cached by its exact request (.cache/bank-quality/llm-cache.jsonl), so the baselines
 // reuse the engine's extraction calls and a run cut short resumes where it stopped. The test split is only
@@ -15,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
+import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { MemoryBank } from '../src/core/bank/memoryBank';
 import { MemoryEngine } from '../src/core/engine';
@@ -301,6 +304,49 @@ async function rescoreRun(streams: Stream[], label: string): Promise<void> {
   printTable(`Rescored ${run.label} with the current labels`, [[run.label, summarize(scores, eventsOf(streams, byStream))]]);
 }
 
+/**
+ * The consolidation pass on a saved run's banks: each bank is copied, the Memory Manager consolidates the
+ * copy, and both are scored with the labels (questions are not asked again: the table compares the banks).
+ */
+async function consolidateRun(streams: Stream[], label: string, endpoint: string, model: string, embedder: Embedder, split: string): Promise<void> {
+  const file = path.join(runsDir, `${label.replace(/[^\w.-]+/g, '_')}.json`);
+  const run = JSON.parse(fs.readFileSync(file, 'utf8')) as RunFile;
+  const models = createModels({ baseURL: endpoint, models: { extractor: model, manager: model, answer: model }, timeoutMs: 600_000, maxRetries: 1 });
+  const { planConsolidation, applyConsolidation } = await import('../src/core/consolidation');
+  const before: StreamScore[] = [];
+  const after: StreamScore[] = [];
+  const ids = new Set<string>();
+  for (const old of run.scores) {
+    const stream = streams.find((s) => s.id === old.stream)!;
+    if (split !== 'all' && stream.split !== split) continue;
+    ids.add(stream.id);
+    const src = path.join(cacheDir, 'banks', run.label.replace(/[^\w.-]+/g, '_'), stream.id);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-consolidate-'));
+    fs.cpSync(src, dir, { recursive: true });
+    const bank = await MemoryBank.open(dir, { embedder, watchIntervalMs: 0 });
+    try {
+      const eventOf = (r: HistoryRecord | undefined) => r?.source?.event?.split(':').pop();
+      const answers = old.answers.map((a) => ({ q: a.q, answer: a.answer }));
+      before.push(scoreBank(stream, bank.list({ status: 'all' }).items, (id) => bank.history(id), eventOf, answers));
+      const engine = new MemoryEngine({ bank, ...models, options: { temperature: 0 } });
+      const t0 = Date.now();
+      const plan = await planConsolidation(engine);
+      await applyConsolidation(engine, plan.steps);
+      after.push(scoreBank(stream, bank.list({ status: 'all' }).items, (id) => bank.history(id), eventOf, answers));
+      console.log(`  ${stream.id}: ${plan.examined} examined, ${plan.steps.filter((x) => x.kind === 'duplicate').length} duplicates retired, ${plan.steps.filter((x) => x.kind === 'replaced').length} superseded, ${plan.unreadable} unreadable · ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      for (const st of plan.steps) console.log(`    ${st.kind === 'duplicate' ? 'dup ' : 'repl'} retire "${st.retire.text}"  <-  keep "${st.keep.text}"`);
+    } finally {
+      await bank.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const n = eventsOf(streams, ids);
+  printTable(`Consolidation of ${run.label} (${split}), manager ${model}: the same banks before and after (questions not asked again)`, [
+    [`${run.label} as built`, summarize(before, n)],
+    [`${run.label} + consolidate`, summarize(after, n)],
+  ]);
+}
+
 // ---------------------------------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -313,6 +359,12 @@ async function main(): Promise<void> {
   const streams = all.filter((s) => (split === 'all' || s.split === split) && (!names || names.includes(s.id)));
   const endpoint = flag('endpoint') ?? process.env.MEMORY_R1_BASE_URL;
   const model = flag('model') ?? process.env.MEMORY_R1_MODEL;
+  const consolidate = flag('consolidate');
+  if (consolidate && endpoint && model) {
+    const spec = flag('embedder') ?? `onnx:${path.resolve('.cache/models/all-MiniLM-L6-v2')}`;
+    const emb = await createEmbedder(spec === 'hashing' ? { provider: 'hashing' } : { provider: 'onnx', modelDir: path.resolve(spec.replace(/^onnx:/, '')) });
+    return consolidateRun(all, consolidate, endpoint, model, emb, split);
+  }
   if (!endpoint || !model || !streams.length) {
     console.error('usage: bench/bank-quality.ts --endpoint <url> --model <name> [--split dev|test|all] [--streams a,b] [--pipelines engine,add-only,supersede-closest,engine-before] [--embedder onnx:<dir>|hashing] [--label name] | --report [--split s]');
     process.exit(2);

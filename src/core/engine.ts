@@ -229,6 +229,38 @@ export class MemoryEngine {
   }
 
   /**
+   * The consolidation pass's question about one memory: against the older active memories related to it
+   * (those in `exclude` already planned away), is it the same as one (a duplicate), does it replace one, or
+   * neither? The manager's own decision protocol, with the memory's text as the fact. Nothing is applied.
+   */
+  async consolidationDecision(
+    memoryId: string,
+    exclude: ReadonlySet<string>,
+    signal?: AbortSignal,
+  ): Promise<{ verdict: 'duplicate' | 'replaces' | 'keep' | 'unreadable'; target?: string; usage: TokenUsage; model?: string }> {
+    const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+    const m = this.bank.get(memoryId);
+    if (!m || m.status !== 'active') return { verdict: 'keep', usage };
+    const when = (x: { eventTime?: string; createdAt: string }) => x.eventTime ?? x.createdAt;
+    const related = this.options.managerRelatedness ?? this.bank.embedder.relatedness ?? -1;
+    const hits = (await this.bank.searchDense(m.text, this.options.managerTopK + exclude.size + 1, signal))
+      .filter((h) => h.memory.id !== m.id && h.memory.status === 'active' && !exclude.has(h.memory.id) && h.score >= related && when(h.memory) <= when(m))
+      .slice(0, this.options.managerTopK);
+    if (!hits.length) return { verdict: 'keep', usage };
+    const shown = {
+      candidates: hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: this.privacy.text(h.memory.text) })),
+      meta: hits.map((h) => ({ date: when(h.memory).slice(0, 10), source: h.memory.source.kind })),
+    };
+    const turn = await this.decide(this.privacy.text(m.text), shown, m.eventTime, usage, signal);
+    const op = turn.decision.ops[0];
+    if (!op) return { verdict: 'unreadable', usage, model: turn.res.model };
+    if (op.type === 'NOOP' && op.memoryId) return { verdict: 'duplicate', target: op.memoryId, usage, model: turn.res.model };
+    // REPLACES only: an UPDATE of a compound memory (its rewrite) is not consolidation's to apply.
+    if (op.type === 'UPDATE' && op.memoryId && /REPLACE|SUPERSEDE/i.test(turn.res.text)) return { verdict: 'replaces', target: op.memoryId, usage, model: turn.res.model };
+    return { verdict: 'keep', usage, model: turn.res.model };
+  }
+
+  /**
    * The freshness review of one memory whose cited files changed: the manager keeps it (NOOP), rewrites it
    * (an UPDATE: the old text stays as history) or retires it (DELETE). Output that cannot be read keeps the
    * memory as it is (nothing is lost; it stays flagged for the user). The operation goes through the same

@@ -9,7 +9,7 @@ import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import { FreshnessChecker } from '../../src/core/evidence/freshness';
 import { FolderWorkspace } from '../../src/core/evidence/workspace';
-import { reviewReply, startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+import { candidatesIn, factIn, reviewReply, roleOf, startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -144,5 +144,68 @@ describe('memory-r1 check', () => {
     } finally {
       await b.close();
     }
+  });
+});
+
+describe('memory-r1 consolidate', () => {
+  let dir: string;
+  let server: FakeOpenAIServer;
+  beforeAll(async () => {
+    server = await startFakeOpenAIServer({
+      reply: (req) => {
+        if (roleOf(req) !== 'manager') return '';
+        const fact = factIn(req);
+        const cands = candidatesIn(req);
+        const find = (re: RegExp) => cands.find((c) => re.test(c.text));
+        if (/Deploys happen on Fridays/.test(fact) && find(/deploy on Fridays/)) return JSON.stringify({ decision: 'SAME', id: find(/deploy on Fridays/)!.id });
+        if (/Express 5/.test(fact) && find(/Express 4/)) return JSON.stringify({ decision: 'REPLACES', id: find(/Express 4/)!.id });
+        if (/Omar covers/.test(fact) && find(/Lena owns/)) return JSON.stringify({ decision: 'REFINES', id: find(/Lena owns/)!.id });
+        return JSON.stringify({ decision: 'NEW', id: 'none' });
+      },
+    });
+  });
+  afterAll(() => server.close());
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-consolidate-'));
+    for (const t of ['We deploy on Fridays.', 'The API uses Express 4.', 'Lena owns the billing API.', 'Deploys happen on Fridays.', 'The API moved to Express 5.', 'Omar covers the billing API while Lena is on leave.']) {
+      expect((await run(['add', t, '--bank', dir])).code).toBe(0);
+    }
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const common = () => ['--bank', dir, '--endpoint', server.url, '--model', 'fake'];
+
+  it('previews without changing anything, applies the plan as one run, and one undo reverts it', async () => {
+    const before = (await run(['list', '--bank', dir])).out;
+    const preview = await run(['consolidate', ...common()]);
+    expect(preview.code).toBe(0);
+    expect(preview.out).toMatch(/retire \w{8} "Deploys happen on Fridays\."  \(the same as \w{8} "We deploy on Fridays\."\)/);
+    expect(preview.out).toMatch(/supersede \w{8} "The API uses Express 4\."  \(replaced by \w{8} "The API moved to Express 5\."\)/);
+    expect(preview.out).toContain('2 change(s) from');
+    expect(preview.out).toContain('Nothing changed: run with --apply');
+    expect((await run(['list', '--bank', dir])).out).toBe(before);
+
+    const applied = await run(['consolidate', ...common(), '--apply']);
+    expect(applied.out).toContain('Applied 2 operation(s)');
+    const after = (await run(['list', '--bank', dir])).out;
+    expect(after).not.toContain('Deploys happen on Fridays.');
+    expect(after).not.toContain('Express 4');
+    // A refinement keeps both.
+    expect(after).toContain('Lena owns the billing API.');
+    expect(after).toContain('Omar covers the billing API');
+    expect((await run(['list', '--bank', dir, '--status', 'superseded'])).out).toMatch(/The API uses Express 4\.\s+\[superseded \S+ by \w{8}\]/);
+
+    expect((await run(['undo', '--bank', dir])).out).toMatch(/Undid 2 operation\(s\) of the last run/);
+    const sorted = (out: string) => out.split('\n').sort();
+    expect(sorted((await run(['list', '--bank', dir])).out)).toEqual(sorted(before));
+  });
+
+  it('never retires a pinned memory', async () => {
+    const b = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256) });
+    await b.setPinned(b.list({ text: 'Deploys happen' }).items[0].id, true);
+    await b.setPinned(b.list({ text: 'Express 4' }).items[0].id, true);
+    await b.close();
+    const preview = await run(['consolidate', ...common()]);
+    expect(preview.out).toContain('0 change(s) from');
   });
 });

@@ -60,4 +60,27 @@ describe('freshness in the extension', () => {
     expect(history[2].after?.text).toBe('The date helpers are in src/time/dates.ts.');
     expect(history[2].reason).toBe('its cited files changed: src/utils/dates.ts was renamed to src/time/dates.ts.');
   });
+
+  it('"Consolidate" previews the plan in a quick pick, applies the checked steps, and Undo reverts the pass', async () => {
+    h = await startHarness({
+      reply: agentReplies({
+        manage: (fact) => (/Deploys happen/.test(fact) ? { decision: 'SAME', id: '0' } : { decision: 'NEW', id: 'none' }),
+      }),
+    });
+    const bank = await h.api.pm.getBank();
+    await bank.addManual('We deploy on Fridays.');
+    await bank.addManual('Deploys happen on Fridays.');
+    let shown: { label: string; detail: string; picked: boolean }[] = [];
+    testing.answer((c) => {
+      shown = c.items as typeof shown;
+      return c.items; // confirm every step
+    });
+    testing.answer(() => 'Undo');
+    await h.command('projectMemory.consolidate');
+    expect(shown.map((i) => [i.label, i.detail, i.picked])).toEqual([['Retire duplicate: Deploys happen on Fridays.', 'The same as: We deploy on Fridays.', true]]);
+    expect(testing.state.ui.some((u) => String(u.message) === 'Consolidation applied 1 changes (kept in the history).')).toBe(true);
+    await waitFor(() => bank.list().counts.active === 2, 3000, 'the undo');
+    expect(bank.history().map((r) => r.action)).toEqual(['ADD', 'ADD', 'DELETE', 'UNDO']);
+  });
 });
+

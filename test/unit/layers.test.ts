@@ -31,6 +31,7 @@ const CORE_FLOORS: Record<string, number> = {
   capture: 2,
   'engine.ts': 3,
   'config.ts': 3,
+  'consolidation.ts': 3,
   evidence: 3,
   eval: 4,
   training: 4,

@@ -5,6 +5,7 @@ import { COMMON_FLAGS_HELP, cliConfig, openCliBank, openCliEngine } from '../con
 import { describeEvidence } from '../../core/evidence/evidence';
 import { FreshnessChecker } from '../../core/evidence/freshness';
 import { FolderWorkspace } from '../../core/evidence/workspace';
+import { applyConsolidation, planConsolidation } from '../../core/consolidation';
 
 export const checkCommand: CliCommand = {
   name: 'check',
@@ -74,6 +75,39 @@ ${COMMON_FLAGS_HELP}`,
       return 0;
     } finally {
       await bank.close();
+    }
+  },
+};
+
+export const consolidateCommand: CliCommand = {
+  name: 'consolidate',
+  summary: 'Let the Memory Manager merge duplicates and retire memories that later ones replaced (preview first)',
+  usage: `memory-r1 consolidate [--apply]
+  Puts each active memory, oldest first, to the Memory Manager against the older memories related to it:
+  a duplicate is retired (the older one stays), an older memory it replaces is superseded by it (kept as
+  history). Pinned memories are never retired. Without --apply, prints the plan and changes nothing; with
+  --apply, applies it as one batch: one \`memory-r1 undo\` reverts the whole pass.
+${COMMON_FLAGS_HELP}`,
+  switches: ['apply'],
+  async run(args, io) {
+    const engine = await openCliEngine(cliConfig(args, { endpoint: 'required' }));
+    try {
+      const plan = await planConsolidation(engine, { onProgress: (done, total) => io.err(`memory-r1 consolidate: ${done}/${total}`) });
+      for (const s of plan.steps) {
+        io.out(
+          s.kind === 'duplicate'
+            ? `retire ${s.retire.id.slice(0, 8)} "${s.retire.text}"  (the same as ${s.keep.id.slice(0, 8)} "${s.keep.text}")`
+            : `supersede ${s.retire.id.slice(0, 8)} "${s.retire.text}"  (replaced by ${s.keep.id.slice(0, 8)} "${s.keep.text}")`,
+        );
+      }
+      io.out(`${plan.steps.length} change(s) from ${plan.examined} memories examined${plan.unreadable ? ` (${plan.unreadable} answers could not be read; those memories are left as they are)` : ''}.`);
+      if (args.flags.get('apply') === true && plan.steps.length) {
+        const recs = await applyConsolidation(engine, plan.steps);
+        io.out(`Applied ${recs.length} operation(s); \`memory-r1 undo\` reverts the whole pass.`);
+      } else if (plan.steps.length) io.out('Nothing changed: run with --apply to apply this plan.');
+      return 0;
+    } finally {
+      await engine.bank.close();
     }
   },
 };

@@ -14,7 +14,7 @@ import {
   undoCommand,
 } from './bankCommands';
 import { evalCommand } from './eval';
-import { checkCommand } from './freshness';
+import { checkCommand, consolidateCommand } from './freshness';
 import { demoCommand } from './demo';
 import { serveCommand } from './serve';
 import { mcpCommand } from './mcp';
@@ -32,6 +32,7 @@ export const COMMANDS: CliCommand[] = [
   undoCommand,
   pendingCommand,
   checkCommand,
+  consolidateCommand,
   exportCommand,
   importCommand,
   scrubCommand,

@@ -62,6 +62,43 @@ export function freshnessCommands(deps: CommandDeps, reg: Register): vscode.Disp
         if (group) await bank.undoBatch(group.key);
       }
     }),
+    reg('consolidate', vscode.l10n.t('Consolidation failed'), async () => {
+      pm.requireTrust();
+      const engine = await pm.getEngine();
+      const { planConsolidation, applyConsolidation } = await import('../../core/consolidation');
+      const plan = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Project Memory: consolidating (the Memory Manager reads each memory)'), cancellable: true },
+        (progress, token) =>
+          withAbortSignal(token, (signal) =>
+            planConsolidation(engine, { signal, onProgress: (done, total) => progress.report({ increment: 100 / total, message: vscode.l10n.t('{0} of {1}', done, total) }) }),
+          ),
+      );
+      if (!plan.steps.length) {
+        void vscode.window.showInformationMessage(
+          plan.cancelled ? vscode.l10n.t('Consolidation was cancelled; nothing changed.') : vscode.l10n.t('Consolidation found nothing to merge or retire in {0} memories.', plan.examined),
+        );
+        return;
+      }
+      const picked = await vscode.window.showQuickPick(
+        plan.steps.map((s) => ({
+          label: s.kind === 'duplicate' ? vscode.l10n.t('Retire duplicate: {0}', short(s.retire.text)) : vscode.l10n.t('Supersede: {0}', short(s.retire.text)),
+          detail: s.kind === 'duplicate' ? vscode.l10n.t('The same as: {0}', short(s.keep.text)) : vscode.l10n.t('Replaced by: {0}', short(s.keep.text)),
+          picked: true,
+          step: s,
+        })),
+        {
+          canPickMany: true,
+          placeHolder: plan.cancelled
+            ? vscode.l10n.t('Cancelled part way: {0} changes found so far. Uncheck any to leave it; nothing changes until you confirm.', plan.steps.length)
+            : vscode.l10n.t('{0} changes found. Uncheck any to leave it; nothing changes until you confirm.', plan.steps.length),
+        },
+      );
+      if (!picked?.length) return;
+      const recs = await applyConsolidation(engine, picked.map((p) => p.step));
+      const undo = vscode.l10n.t('Undo');
+      const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Consolidation applied {0} changes (kept in the history).', picked.length), undo);
+      if (choice === undo && recs.length) await engine.bank.undoBatch(recs[0].batchId);
+    }),
     reg('retireUnused', vscode.l10n.t('Retiring unused memories failed'), async () => {
       const bank = await pm.getBank();
       const checker = freshnessFor(bank);
