@@ -8,7 +8,7 @@ import { EndpointChatProvider } from './models/endpointChatProvider';
 import { MemoryPanelProvider } from './sidePanel/memoryPanelProvider';
 import { LocalModelService, type LocalModelTestOptions } from './localModel/localModelService';
 import { registerAgentTools } from './tools';
-import { FreshnessService } from './freshness/freshnessService';
+import { FreshnessService, readFreshnessSettings } from './freshness/freshnessService';
 
 /** What `activate` returns: used by the tests and by other extensions that want the bank. */
 export interface ProjectMemoryApi {
@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
   const pm = new ProjectMemory(context, log, localModel);
   const capture = new CaptureService(pm, captureOptionsForTests);
   const freshness = new FreshnessService(pm);
-  const panel = new MemoryPanelProvider(context.extensionUri, () => pm.getBank(), log);
+  const panel = new MemoryPanelProvider(context.extensionUri, () => pm.getBank(), log, () => readFreshnessSettings().expireAfterDays);
   context.subscriptions.push(
     log,
     { dispose: () => void pm.dispose() },

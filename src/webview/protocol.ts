@@ -74,6 +74,8 @@ export interface MemoryView {
   review?: { changes: string[]; since: string };
   /** What it cites in the workspace, one line each ("src/a.ts", "package.json engines.node = >=20"). */
   evidence?: string[];
+  /** Neither changed, confirmed nor used for the days projectMemory.freshness.expireAfterDays sets: the next expiry retires it. */
+  expiring?: boolean;
 }
 
 export interface SnapshotView {

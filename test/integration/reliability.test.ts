@@ -1,30 +1,19 @@
 // Nothing lost, nothing leaked: the fault, corruption, injection and secret probes of the reliability
 // issue, each through a real interface (the CLI's main(), the engine on a real bank on disk, the MCP
 // server over stdio, the fake OpenAI server as a real HTTP process).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { main } from '../../src/cli/main';
+import { runCli } from '../support/runCli';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import { formatLine } from '../../src/core/bank/historyLog';
 import { candidatesIn, factIn, roleOf, startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 import { bundleMcpServer, callTool, connectMcp, textOf, type McpSession } from '../support/mcpSession';
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
-  try {
-    return { code: await main(argv), out: out.join(''), err: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -411,3 +411,29 @@ describe('MemoryPanelProvider privacy', () => {
     expect(stored).toContain('"redactions":{"github-pat":2}');
   });
 });
+
+describe('memories checked against the workspace, in the panel', () => {
+  it('sends what a memory cites, what changed (needs review) and whether the next expiry would retire it', async () => {
+    const { FreshnessChecker, freshnessFor } = await import('../../src/core/evidence/freshness');
+    const { MapWorkspace } = await import('../../src/core/evidence/workspace');
+    const old = '2024-01-02T03:04:05.000Z';
+    await bank.importBundle(
+      { format: 'project-memory-bank', version: 1, memories: [{ id: 'aaaaaaaa-0000-4000-8000-000000000001', text: 'Ana owns releases.', status: 'active', createdAt: old, updatedAt: old, tags: [], pinned: false, source: { kind: 'manual' } }] },
+      'merge',
+    );
+    const cited = await bank.addManual('The date helpers are in src/dates.ts.');
+    const checker: InstanceType<typeof FreshnessChecker> = freshnessFor(bank);
+    await checker.check(new MapWorkspace('ws', new Map([['src/dates.ts', 'export function formatDate() {}']])));
+    await checker.check(new MapWorkspace('ws', new Map()), { paths: ['src/dates.ts'] });
+    provider = new MemoryPanelProvider(Uri.file('/ext') as never, async () => bank, log as never, () => 30);
+    view = new FakeWebviewView();
+    provider.resolveWebviewView(view as never);
+    view.fromPage({ type: 'ready', query: q() });
+    const state = await next('state', 0);
+    const byText = new Map(state.items.map((m) => [m.text, m]));
+    expect(byText.get('The date helpers are in src/dates.ts.')).toMatchObject({ id: cited.memoryId, evidence: ['src/dates.ts'], review: { changes: ['src/dates.ts no longer exists'] } });
+    expect(byText.get('The date helpers are in src/dates.ts.')!.expiring).toBeUndefined();
+    expect(byText.get('Ana owns releases.')).toMatchObject({ expiring: true });
+    expect(byText.get('Ana owns releases.')!.review).toBeUndefined();
+  });
+});

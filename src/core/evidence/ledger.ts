@@ -69,7 +69,16 @@ export class EvidenceLedger {
     switch (e.t) {
       case 'cite':
         if (cur) for (const p of cur.evidence.flatMap(evidencePaths)) this.byPath.get(p)?.delete(e.memoryId);
-        this.states.set(e.memoryId, { evidence: Array.isArray(e.evidence) ? e.evidence : [], textHash: e.textHash, citedAt: e.time, validatedAt: e.time, usedAt: cur?.usedAt, review: cur?.review });
+        // Citing confirms a memory only when it found something to confirm it by: a memory citing nothing
+        // keeps its expiry clock.
+        this.states.set(e.memoryId, {
+          evidence: Array.isArray(e.evidence) ? e.evidence : [],
+          textHash: e.textHash,
+          citedAt: e.time,
+          validatedAt: e.evidence?.length ? e.time : cur?.validatedAt,
+          usedAt: cur?.usedAt,
+          review: cur?.review,
+        });
         for (const p of (e.evidence ?? []).flatMap(evidencePaths)) {
           let set = this.byPath.get(p);
           if (!set) this.byPath.set(p, (set = new Set()));

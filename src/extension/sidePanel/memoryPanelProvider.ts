@@ -49,6 +49,8 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
     private readonly extensionUri: vscode.Uri,
     private readonly getBank: () => Promise<MemoryBank>,
     private readonly log: vscode.LogOutputChannel,
+    /** projectMemory.freshness.expireAfterDays (0: off), read when the page's state is sent. */
+    private readonly expireAfterDays: () => number = () => 0,
   ) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -315,12 +317,16 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
     const res = bank.list({ text: q.text || undefined, status: q.status, tag: q.tag || undefined, pinned: q.pinned, offset, limit });
     this.loadedRows = offset + res.items.length;
     // Flags another window wrote are read here: the ledger folds what was appended since.
-    const ledger = freshnessFor(bank).ledger;
+    const checker = freshnessFor(bank);
+    const ledger = checker.ledger;
     ledger.refresh();
+    // With expiry on, the page marks what the next expiry would retire.
+    const days = this.expireAfterDays();
+    const expiring = days ? new Set(checker.expiring(days).map((m) => m.id)) : undefined;
     await this.post({
       type: 'state',
       query: { ...q, offset, limit },
-      items: res.items.map((m) => memoryView(m, ledger)),
+      items: res.items.map((m) => memoryView(m, ledger, expiring)),
       total: res.total,
       counts: res.counts,
       offset,
@@ -373,7 +379,7 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
 
 // ------------------------------------------------------------------ views of engine data
 
-function memoryView(m: Memory, ledger?: EvidenceLedger): MemoryView {
+function memoryView(m: Memory, ledger?: EvidenceLedger, expiring?: ReadonlySet<string>): MemoryView {
   const state = ledger?.state(m.id);
   return {
     id: m.id,
@@ -390,6 +396,7 @@ function memoryView(m: Memory, ledger?: EvidenceLedger): MemoryView {
     ...(m.supersedes ? { supersedes: m.supersedes } : {}),
     ...(state?.review && m.status === 'active' ? { review: { changes: [...state.review.changes], since: state.review.since } } : {}),
     ...(state?.evidence.length ? { evidence: state.evidence.map(describeEvidence) } : {}),
+    ...(expiring?.has(m.id) ? { expiring: true } : {}),
   };
 }
 

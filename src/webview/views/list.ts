@@ -46,6 +46,7 @@ export function createMemoryList(ctx: PanelContext): MemoryList {
       { className: 'row-meta' },
       h('span', { className: `badge status status-${m.status}`, text: statusLabel(m.status) }),
       m.review ? h('span', { className: 'badge needs-review', text: t('needs review'), attrs: { title: m.review.changes.join('\n') } }) : null,
+      m.expiring ? h('span', { className: 'badge expiring', text: t('unused'), attrs: { title: t('Neither changed, confirmed nor used for the days set in projectMemory.freshness.expireAfterDays: the next expiry retires it.') } }) : null,
       h('span', { className: 'source', attrs: { title: sourceLabel(m.source, { full: true }) } }, icon(sourceIcon(m.source.kind)), h('span', { text: sourceLabel({ kind: m.source.kind, ref: m.source.ref }) })),
       // The memory's date is when its fact became true (the event's time), else when it was recorded.
       h('span', { className: 'date', text: formatTime(m.eventTime ?? m.createdAt), attrs: { title: t('Created {0}, updated {1}', formatTime(m.createdAt), formatTime(m.updatedAt)) } }),
