@@ -243,8 +243,10 @@ export class MemoryEngine {
     if (!m || m.status !== 'active') return { verdict: 'keep', usage };
     const when = (x: { eventTime?: string; createdAt: string }) => x.eventTime ?? x.createdAt;
     const related = this.options.managerRelatedness ?? this.bank.embedder.relatedness ?? -1;
+    const event = this.bank.sourceEvent(m.id);
     const hits = (await this.bank.searchDense(m.text, this.options.managerTopK + exclude.size + 1, signal))
-      .filter((h) => h.memory.id !== m.id && h.memory.status === 'active' && !exclude.has(h.memory.id) && h.score >= related && when(h.memory) <= when(m))
+      // As for a new fact: the claims of one captured event stand side by side, never retiring each other.
+      .filter((h) => h.memory.id !== m.id && h.memory.status === 'active' && !exclude.has(h.memory.id) && h.score >= related && when(h.memory) <= when(m) && !(event && this.bank.sourceEvent(h.memory.id) === event))
       .slice(0, this.options.managerTopK);
     if (!hits.length) return { verdict: 'keep', usage };
     const shown = {
@@ -256,7 +258,16 @@ export class MemoryEngine {
     if (!op) return { verdict: 'unreadable', usage, model: turn.res.model };
     if (op.type === 'NOOP' && op.memoryId) return { verdict: 'duplicate', target: op.memoryId, usage, model: turn.res.model };
     // REPLACES only: an UPDATE of a compound memory (its rewrite) is not consolidation's to apply.
-    if (op.type === 'UPDATE' && op.memoryId && /REPLACE|SUPERSEDE/i.test(turn.res.text)) return { verdict: 'replaces', target: op.memoryId, usage, model: turn.res.model };
+    if (op.type === 'UPDATE' && op.memoryId && /REPLACE|SUPERSEDE/i.test(turn.res.text)) {
+      if (this.options.managerVerifyUpdates) {
+        // As for a new fact's supersede, when the engine is set to: check it with the yes/no question.
+        const key = shown.candidates.find((c) => c.memoryId === op.memoryId)!.key;
+        const v = await this.models.manager.complete({ messages: verifyMessages(turn.prompt, turn.res.text, key), json: { schema: VERIFY_SCHEMA, name: 'still_true' }, temperature: this.options.temperature, maxTokens: 24, signal });
+        addUsage(usage, v.usage);
+        if (/"?still_true"?\s*:\s*"?yes/i.test(v.text)) return { verdict: 'keep', usage, model: turn.res.model };
+      }
+      return { verdict: 'replaces', target: op.memoryId, usage, model: turn.res.model };
+    }
     return { verdict: 'keep', usage, model: turn.res.model };
   }
 

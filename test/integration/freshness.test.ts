@@ -189,6 +189,25 @@ describe('memory-r1 consolidate', () => {
     expect(sorted((await run(['list', '--bank', dir])).out)).toEqual(sorted(before));
   });
 
+  it('leaves the claims of one captured event side by side', async () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-consolidate-event-'));
+    try {
+      const b = await MemoryBank.open(other, { embedder: new HashingEmbedder(256) });
+      await b.applyBatch(
+        [
+          { type: 'ADD', text: 'We deploy on Fridays.' },
+          { type: 'ADD', text: 'Deploys happen on Fridays.' },
+        ],
+        { source: { kind: 'chat', event: 'turn-1' } },
+      );
+      await b.close();
+      const preview = await run(['consolidate', '--bank', other, '--endpoint', server.url, '--model', 'fake']);
+      expect(preview.out).toContain('0 change(s) from');
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('never retires a pinned memory', async () => {
     const b = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256) });
     await b.setPinned(b.list({ text: 'Deploys happen' }).items[0].id, true);
