@@ -19,7 +19,7 @@ import { MemoryBank } from '../src/core/bank/memoryBank';
 import { MemoryEngine } from '../src/core/engine';
 import { createModels } from '../src/core/config';
 import { HashingEmbedder } from '../src/core/embeddings/hashingEmbedder';
-import { evidencePaths } from '../src/core/evidence/evidence';
+import { evidencePaths, isGoneChange } from '../src/core/evidence/evidence';
 import { FreshnessChecker, changeFact } from '../src/core/evidence/freshness';
 import { FolderWorkspace, MAX_EVIDENCE_FILE_BYTES, type WorkspaceReader } from '../src/core/evidence/workspace';
 import { parseArgs, flag } from '../src/cli/args';
@@ -211,7 +211,7 @@ async function reviewFlags(results: { fx: Fixture; r: RepoResult }[], endpoint: 
     try {
       const engine = new MemoryEngine({ bank, ...models, options: { temperature: 0 } });
       const id = (await bank.addManual(text)).memoryId;
-      const res = await engine.reviewMemory(id, changeFact(changes, context));
+      const res = await engine.reviewMemory(id, changeFact(changes, context), { gone: changes.every(isGoneChange) });
       const now = bank.get(id)!;
       const rewritten = now.supersededBy ? bank.get(now.supersededBy)?.text : undefined;
       return { decision: res.decision, rewritten };

@@ -2,7 +2,7 @@ import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
 import type { BatchContext, CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
-import { type CandidateMeta, type ManagerProtocol, REVIEW_SCHEMA, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, reviewMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
+import { type CandidateMeta, type ManagerProtocol, REVIEW_GONE_SCHEMA, REVIEW_SCHEMA, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, reviewMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { keepsFact, parseDecisionOutput } from './agents/managerRules';
 import { pairedSupersede } from './bank/undo';
@@ -277,14 +277,14 @@ export class MemoryEngine {
    * memory as it is (nothing is lost; it stays flagged for the user). The operation goes through the same
    * caps on retirements and approval as any decision.
    */
-  async reviewMemory(memoryId: string, rawChange: string, opts: { signal?: AbortSignal; run?: string; budgets?: RetirementBudget[] } = {}): Promise<{ operations: AppliedOperation[]; records: HistoryRecord[]; held: boolean; decision: 'KEEP' | 'REWRITE' | 'RETIRE' | 'UNREADABLE'; usage: TokenUsage }> {
+  async reviewMemory(memoryId: string, rawChange: string, opts: { signal?: AbortSignal; run?: string; budgets?: RetirementBudget[]; /** Everything the memory cites is gone (no new state known). */ gone?: boolean } = {}): Promise<{ operations: AppliedOperation[]; records: HistoryRecord[]; held: boolean; decision: 'KEEP' | 'REWRITE' | 'RETIRE' | 'UNREADABLE'; usage: TokenUsage }> {
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     const memory = this.bank.get(memoryId);
     if (!memory || memory.status !== 'active') throw new BankError('NOT_FOUND', `No active memory with id ${memoryId}.`);
     const change = this.privacy.text(rawChange);
     const text = this.privacy.text(memory.text);
     const meta: CandidateMeta = { date: (memory.eventTime ?? memory.createdAt).slice(0, 10), source: memory.source.kind };
-    const res = await this.models.manager.complete({ messages: reviewMessages(text, meta, change), json: { schema: REVIEW_SCHEMA, name: 'memory_review' }, temperature: this.options.temperature, maxTokens: 160, signal: opts.signal });
+    const res = await this.models.manager.complete({ messages: reviewMessages(text, meta, change, opts.gone), json: { schema: opts.gone ? REVIEW_GONE_SCHEMA : REVIEW_SCHEMA, name: 'memory_review' }, temperature: this.options.temperature, maxTokens: 160, signal: opts.signal });
     addUsage(usage, res.usage);
     const out = extractJson(res.text) as { decision?: unknown; text?: unknown } | undefined;
     const decided = typeof out?.decision === 'string' ? out.decision.toUpperCase() : '';
@@ -298,7 +298,7 @@ export class MemoryEngine {
     } else if (decided === 'RETIRE') {
       decision = 'RETIRE';
       op = { type: 'DELETE', memoryId, reason: `its cited files changed: ${change}` };
-    } else if (decided === 'KEEP' || decided === 'REWRITE') {
+    } else if (decided === 'KEEP' || (decided === 'REWRITE' && !opts.gone)) {
       // A rewrite that repeats the memory keeps it.
       decision = 'KEEP';
       op = { type: 'NOOP', memoryId, reason: 'still true after the change' };

@@ -78,6 +78,10 @@ describe('memory-r1 check', () => {
     expect(reviewed.out).toMatch(/rewritten as \w{8}: "The project runs on Node 22\."/);
     expect(reviewed.out).toMatch(/\w{8}  retired/);
     expect(reviewed.out).toMatch(/\w{8}  kept/);
+    // Where everything a memory cites is gone, keeping it as written is not offered to the model.
+    const systemFor = (word: string) => server.requests.map((r) => r.body?.messages).find((m) => m?.[1]?.content?.includes(word))?.[0]?.content as string;
+    expect(systemFor('date helpers')).toContain("What a memory cites in the project's files is gone");
+    expect(systemFor('Node 20')).toContain('- KEEP: the memory is still correct as written');
     const after = await run(['list', '--bank', bank]);
     expect(after.out).toContain('The project runs on Node 22.');
     expect(after.out).not.toContain('needs review');

@@ -467,6 +467,15 @@ export function versionAgrees(value: string, claim: string): boolean {
   return have.some((h) => want.every((n, i) => h[i] === undefined || h[i] === n));
 }
 
+/**
+ * Whether a change (as checkEvidence words it) says only that the cited thing is gone, without its new
+ * state: a removed file, name, key, dependency or script. A rename, a new value, or a config file that no
+ * longer mentions a word (its replacement may be there) say more.
+ */
+export function isGoneChange(change: string): boolean {
+  return / no longer exists$| no longer defines | is no longer in | was removed from |^make target .* was removed$/.test(change);
+}
+
 /** What changed in one piece of evidence, in words; undefined while it still holds. */
 export function checkEvidence(e: Evidence, ws: WorkspaceReader | CachedReader): string | undefined {
   const r = ws instanceof CachedReader ? ws : new CachedReader(ws);

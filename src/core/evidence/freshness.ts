@@ -6,7 +6,7 @@ import type { AnswerOptions, AnswerResult } from '../api';
 import type { MemoryEngine } from '../engine';
 import type { HistoryRecord, Memory } from '../types';
 import { newId, nowIso } from '../util/text';
-import { CachedReader, checkEvidence, type Evidence, findEvidence } from './evidence';
+import { CachedReader, checkEvidence, type Evidence, findEvidence, isGoneChange } from './evidence';
 import { EvidenceLedger, type LedgerEntry } from './ledger';
 import type { WorkspaceReader } from './workspace';
 
@@ -160,7 +160,7 @@ export class FreshnessChecker {
       if (opts.signal?.aborted) break;
       let outcome: ReviewOutcome;
       try {
-        const res = await engine.reviewMemory(memory.id, changeFact(review.changes, review.context), { signal: opts.signal, run });
+        const res = await engine.reviewMemory(memory.id, changeFact(review.changes, review.context), { signal: opts.signal, run, gone: review.changes.every(isGoneChange) });
         outcome =
           res.decision === 'UNREADABLE'
             ? { memoryId: memory.id, changes: review.changes, decision: 'failed', error: "the manager's answer could not be read; the memory stays flagged" }
