@@ -221,3 +221,24 @@ describe('memory-r1 consolidate', () => {
     expect(preview.out).toContain('0 change(s) from');
   });
 });
+
+describe('the built CLI in a pipe', () => {
+  it('stops quietly when the reader closes the pipe (`memory-r1 list | head -1`)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-epipe-'));
+    try {
+      for (let i = 0; i < 3; i++) expect((await run(['add', `Memory number ${i} about the pipe.`, '--bank', dir])).code).toBe(0);
+      // Many lines, so the CLI is still writing when `head` exits.
+      const b = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256) });
+      for (let i = 0; i < 400; i++) await b.addManual(`Filler memory ${i} ${'x'.repeat(200)}`);
+      await b.close();
+      const cli = path.resolve(__dirname, '../../dist/cli.js');
+      const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${cli}" list --bank "${dir}" | head -1`], { encoding: 'utf8' });
+      expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+      expect(r.status).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
