@@ -48,7 +48,10 @@ export type PageMessage =
   | { type: 'add'; text: string; tags: string[] }
   | { type: 'approve'; batchId: string }
   | { type: 'reject'; batchId: string }
-  | { type: 'clearAll' };
+  | { type: 'clearAll' }
+  /** A memory that needs review: let the Memory Manager review it, or mark it as still true. */
+  | { type: 'review'; id: string }
+  | { type: 'stillTrue'; id: string };
 
 export type PageMessageType = PageMessage['type'];
 
@@ -213,6 +216,8 @@ const SHAPES: Record<PageMessageType, Shape> = {
   approve: { batchId: id },
   reject: { batchId: id },
   clearAll: {},
+  review: { id },
+  stillTrue: { id },
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

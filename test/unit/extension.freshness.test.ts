@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { testing, Uri } from '../support/vscodeShim';
 import { agentReplies, startHarness, waitFor, type Harness } from '../support/extensionHarness';
 import { freshnessFor } from '../../src/core/evidence/freshness';
+import { FolderWorkspace } from '../../src/core/evidence/workspace';
 import { reviewReply, type FakeChatRequest } from '../support/fakeOpenAIServer';
 
 let h: Harness | undefined;
@@ -81,6 +82,26 @@ describe('freshness in the extension', () => {
     expect(testing.state.ui.some((u) => String(u.message) === 'Consolidation applied 1 changes (kept in the history).')).toBe(true);
     await waitFor(() => bank.list().counts.active === 2, 3000, 'the undo');
     expect(bank.history().map((r) => r.action)).toEqual(['ADD', 'ADD', 'DELETE', 'UNDO']);
+  });
+
+  it('"Still true" lifts the flag and takes the workspace as it is now as the memory\'s evidence', async () => {
+    h = await startHarness({ reply });
+    fs.mkdirSync(path.join(h.workspace, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(h.workspace, 'package.json'), JSON.stringify({ dependencies: { react: '^18.2.0' } }));
+    const bank = await h.api.pm.getBank();
+    const checker = freshnessFor(bank);
+    const id = (await bank.addManual('The UI is built with React 18.')).memoryId;
+    await waitFor(() => !!checker.ledger.state(id)?.evidence.length, 5000, 'the citation');
+    fs.writeFileSync(path.join(h.workspace, 'package.json'), JSON.stringify({ dependencies: { react: '^19.0.0' } }));
+    testing.saveDocument(testing.openDocument(path.join(h.workspace, 'package.json'), '', 'json'), JSON.stringify({ dependencies: { react: '^19.0.0' } }));
+    await waitFor(() => !!checker.ledger.review(id), 5000, 'the flag');
+    await h.command('projectMemory.markStillTrue', id);
+    expect(checker.ledger.review(id)).toBeUndefined();
+    // "React 18" is not what package.json pins now, so the memory no longer cites that pin.
+    expect(checker.ledger.state(id)!.evidence).toEqual([]);
+    // The same state of the workspace does not flag it again.
+    const again = await checker.check(new FolderWorkspace(h.workspace));
+    expect(again.flagged).toEqual([]);
   });
 });
 

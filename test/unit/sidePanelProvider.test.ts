@@ -435,5 +435,14 @@ describe('memories checked against the workspace, in the panel', () => {
     expect(byText.get('The date helpers are in src/dates.ts.')!.expiring).toBeUndefined();
     expect(byText.get('Ana owns releases.')).toMatchObject({ expiring: true });
     expect(byText.get('Ana owns releases.')!.review).toBeUndefined();
+
+    // The details' buttons run the commands that own the workspace and the models.
+    view.fromPage({ type: 'review', id: cited.memoryId });
+    view.fromPage({ type: 'stillTrue', id: cited.memoryId });
+    await waitFor(() => executedCommands.length >= 2 && executedCommands, 'the commands');
+    expect(executedCommands.slice(-2)).toEqual([
+      { command: 'projectMemory.reviewFlagged', args: [cited.memoryId] },
+      { command: 'projectMemory.markStillTrue', args: [cited.memoryId] },
+    ]);
   });
 });

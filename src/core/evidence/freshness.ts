@@ -181,15 +181,24 @@ export class FreshnessChecker {
     const now = this.bank.get(memory.id);
     const time = nowIso();
     if (now?.status === 'active') {
-      // Kept: what the workspace says now is the new baseline, so the same change does not flag it again.
-      const entry = this.ledger.cite(now, findEvidence(now.text, now.source, ws), time);
-      await this.ledger.write([entry, { t: 'clear', memoryId: memory.id, how: 'kept by the manager', time }]);
+      await this.keep(now.id, ws, 'kept by the manager');
       return { ...base, decision: 'kept' };
     }
     const replacedBy = now?.supersededBy ?? records.find((r) => r.action === 'UPDATE' || r.action === 'ADD')?.memoryId;
     await this.ledger.write([{ t: 'clear', memoryId: memory.id, how: replacedBy ? 'rewritten by the manager' : 'retired by the manager', time }]);
     if (replacedBy) await this.cite(ws);
     return { ...base, decision: replacedBy ? 'updated' : 'retired', ...(replacedBy ? { replacedBy, text: this.bank.get(replacedBy)?.text } : {}) };
+  }
+
+  /**
+   * A flagged memory that still holds (the manager's or the user's judgment): what the workspace says now
+   * becomes its evidence, so the same change does not flag it again, and the flag is lifted.
+   */
+  async keep(memoryId: string, ws: WorkspaceReader, how = 'kept by hand'): Promise<void> {
+    const m = this.bank.get(memoryId);
+    if (!m || m.status !== 'active') return;
+    const time = nowIso();
+    await this.ledger.write([this.ledger.cite(m, findEvidence(m.text, m.source, ws), time), { t: 'clear', memoryId, how, time }]);
   }
 
   /** Active, unpinned memories neither changed, confirmed by a check nor used in an answer for `days` days. */

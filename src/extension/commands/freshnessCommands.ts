@@ -29,11 +29,13 @@ export function freshnessCommands(deps: CommandDeps, reg: Register): vscode.Disp
       const choice = await vscode.window.showInformationMessage(msg, ...(flagged ? [review] : []));
       if (choice === review) await vscode.commands.executeCommand('projectMemory.reviewFlagged');
     }),
-    reg('reviewFlagged', vscode.l10n.t('Reviewing memories failed'), async () => {
+    reg('reviewFlagged', vscode.l10n.t('Reviewing memories failed'), async (memoryId?: string) => {
       pm.requireTrust();
       const bank = await pm.getBank();
       const checker = freshnessFor(bank);
-      const flagged = checker.ledger.flagged();
+      checker.ledger.refresh();
+      // From the panel: that memory only.
+      const flagged = checker.ledger.flagged().filter((f) => typeof memoryId !== 'string' || f.memory.id === memoryId);
       if (!flagged.length) {
         void vscode.window.showInformationMessage(vscode.l10n.t('No memory needs review.'));
         return;
@@ -45,6 +47,7 @@ export function freshnessCommands(deps: CommandDeps, reg: Register): vscode.Disp
         (progress, token) =>
           withAbortSignal(token, (signal) =>
             checker.review(engine, ws, {
+              ids: flagged.map((f) => f.memory.id),
               signal,
               onProgress: (done, total, last) => progress.report({ increment: 100 / total, message: vscode.l10n.t('{0} of {1}: {2}', done, total, last ? short(bank.get(last.memoryId)?.text ?? '', 60) : '') }),
             }),
@@ -98,6 +101,28 @@ export function freshnessCommands(deps: CommandDeps, reg: Register): vscode.Disp
       const undo = vscode.l10n.t('Undo');
       const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Consolidation applied {0} changes (kept in the history).', picked.length), undo);
       if (choice === undo && recs.length) await engine.bank.undoBatch(recs[0].batchId);
+    }),
+    reg('markStillTrue', vscode.l10n.t('Marking the memory failed'), async (memoryId?: string) => {
+      const bank = await pm.getBank();
+      const checker = freshnessFor(bank);
+      checker.ledger.refresh();
+      const flagged = checker.ledger.flagged();
+      let id = typeof memoryId === 'string' ? memoryId : undefined;
+      if (!id) {
+        if (!flagged.length) {
+          void vscode.window.showInformationMessage(vscode.l10n.t('No memory needs review.'));
+          return;
+        }
+        const picked = await vscode.window.showQuickPick(
+          flagged.map((f) => ({ label: short(f.memory.text), detail: f.review.changes.join('; '), id: f.memory.id })),
+          { placeHolder: vscode.l10n.t('Which memory is still true as written?') },
+        );
+        id = picked?.id;
+      }
+      if (!id) return;
+      // What the workspace says now becomes the memory's evidence: the same change will not flag it again.
+      await checker.keep(id, workspace(), 'kept by hand');
+      deps.freshness.showStatus(checker);
     }),
     reg('retireUnused', vscode.l10n.t('Retiring unused memories failed'), async () => {
       const bank = await pm.getBank();

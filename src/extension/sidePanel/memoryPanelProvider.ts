@@ -196,6 +196,11 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
       case 'clearAll':
         await this.clearAll();
         return;
+      case 'review':
+      case 'stillTrue':
+        // The commands own the workspace, the models, progress and undo: the panel is one more way to run them.
+        await vscode.commands.executeCommand(msg.type === 'review' ? 'projectMemory.reviewFlagged' : 'projectMemory.markStillTrue', msg.id);
+        return;
     }
   }
 

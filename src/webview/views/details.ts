@@ -51,7 +51,22 @@ export function createDetails(ctx: PanelContext): View {
       dl.append(h('dt', { text: k }), h('dd', {}, v));
     };
     row(t('Status'), h('span', { className: `badge status status-${m.status}`, text: statusLabel(m.status) }));
-    if (m.review) row(t('Needs review'), h('ul', { className: 'review-changes' }, ...m.review.changes.map((c) => h('li', { text: c }))));
+    if (m.review) {
+      row(
+        t('Needs review'),
+        h(
+          'div',
+          {},
+          h('ul', { className: 'review-changes' }, ...m.review.changes.map((c) => h('li', { text: c }))),
+          h(
+            'div',
+            { className: 'form-buttons review-actions' },
+            textButton(t('Review'), () => ctx.post({ type: 'review', id: m.id })),
+            textButton(t('Still true'), () => ctx.post({ type: 'stillTrue', id: m.id }), true),
+          ),
+        ),
+      );
+    }
     row(t('Source'), h('span', { className: 'source', attrs: { title: sourceLabel(m.source, { full: true }) } }, icon(sourceIcon(m.source.kind)), h('span', { text: sourceLabel(m.source) })));
     row(t('Created'), formatTime(m.createdAt));
     row(t('Updated'), formatTime(m.updatedAt));
