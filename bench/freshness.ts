@@ -19,7 +19,7 @@ import { MemoryBank } from '../src/core/bank/memoryBank';
 import { MemoryEngine } from '../src/core/engine';
 import { createModels } from '../src/core/config';
 import { HashingEmbedder } from '../src/core/embeddings/hashingEmbedder';
-import { evidencePaths, isGoneChange } from '../src/core/evidence/evidence';
+import { evidencePaths } from '../src/core/evidence/evidence';
 import { FreshnessChecker, changeFact } from '../src/core/evidence/freshness';
 import { FolderWorkspace, MAX_EVIDENCE_FILE_BYTES, type WorkspaceReader } from '../src/core/evidence/workspace';
 import { parseArgs, flag } from '../src/cli/args';
@@ -111,8 +111,8 @@ interface RepoResult {
   /** Per policy: stale memories flagged at the labelled commit, flags on memories that were not stale then, memories wrongly flagged. */
   policies: Record<string, { onTime: number; late: number; flags: number; falseFlags: number; falselyFlagged: Set<string> }>;
   /** Memories flagged on time, with what the check said (for the review pass). */
-  onTimeFlags: { label: Label; changes: string[]; index: number; context: string }[];
-  falseFlagDetails: { label: Label; changes: string[]; commit: string; context: string }[];
+  onTimeFlags: { label: Label; changes: string[]; gone: boolean; index: number; context: string }[];
+  falseFlagDetails: { label: Label; changes: string[]; gone: boolean; commit: string; context: string }[];
   missed: { label: Label; flaggedAt?: string }[];
   checkMs: number[];
 }
@@ -173,8 +173,8 @@ async function replay(fx: Fixture): Promise<RepoResult> {
         if (!idOf.has(f.memoryId)) continue;
         record('evidence', f.memoryId, i);
         const label = idOf.get(f.memoryId)!;
-        if (label.stale && index.get(label.stale.at) === i) result.onTimeFlags.push({ label, changes: f.changes, index: i, context });
-        if (!label.stale || i < index.get(label.stale.at)!) result.falseFlagDetails.push({ label, changes: f.changes, commit: commits[i], context });
+        if (label.stale && index.get(label.stale.at) === i) result.onTimeFlags.push({ label, changes: f.changes, gone: f.gone, index: i, context });
+        if (!label.stale || i < index.get(label.stale.at)!) result.falseFlagDetails.push({ label, changes: f.changes, gone: f.gone, commit: commits[i], context });
       }
       // The baseline: any change to a path the memory cites flags it (each commit once per memory).
       const changed = new Set(paths);
@@ -205,13 +205,13 @@ async function reviewFlags(results: { fx: Fixture; r: RepoResult }[], endpoint: 
   let kept = 0;
   let falseTotal = 0;
   const lines: string[] = [];
-  const ask = async (text: string, changes: string[], context: string) => {
+  const ask = async (text: string, changes: string[], gone: boolean, context: string) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-fresh-review-'));
     const bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(256), watchIntervalMs: 0 });
     try {
       const engine = new MemoryEngine({ bank, ...models, options: { temperature: 0 } });
       const id = (await bank.addManual(text)).memoryId;
-      const res = await engine.reviewMemory(id, changeFact(changes, context), { gone: changes.every(isGoneChange) });
+      const res = await engine.reviewMemory(id, changeFact(changes, context), { gone });
       const now = bank.get(id)!;
       const rewritten = now.supersededBy ? bank.get(now.supersededBy)?.text : undefined;
       return { decision: res.decision, rewritten };
@@ -223,7 +223,7 @@ async function reviewFlags(results: { fx: Fixture; r: RepoResult }[], endpoint: 
   for (const { r } of results) {
     for (const f of r.onTimeFlags) {
       const s = f.label.stale!;
-      const got = await ask(f.label.text, f.changes, f.context);
+      const got = await ask(f.label.text, f.changes, f.gone, f.context);
       const ok =
         s.expect === 'retire'
           ? got.decision === 'RETIRE'
@@ -233,7 +233,7 @@ async function reviewFlags(results: { fx: Fixture; r: RepoResult }[], endpoint: 
       lines.push(`${ok ? 'ok  ' : 'MISS'} ${r.repo} ${f.label.id} expect ${s.expect}${s.mustContain ? ` [${s.mustContain.join(', ')}]` : ''}: ${got.decision}${got.rewritten ? ` "${got.rewritten}"` : ''}  (change: ${f.changes.join('; ')} | commit: ${f.context})`);
     }
     for (const f of r.falseFlagDetails) {
-      const got = await ask(f.label.text, f.changes, f.context);
+      const got = await ask(f.label.text, f.changes, f.gone, f.context);
       falseTotal++;
       if (got.decision === 'KEEP') kept++;
       lines.push(`${got.decision === 'KEEP' ? 'kept' : 'LOST'} ${r.repo} ${f.label.id} (false flag: ${f.changes.join('; ')}): ${got.decision}${got.rewritten ? ` "${got.rewritten}"` : ''}`);

@@ -1,7 +1,9 @@
 // Evidence found in a memory's text and checked against a workspace: what is cited, what a change flags,
 // and what it must not flag (a bump that still agrees with the memory, an edit that keeps a cited name).
 import { describe, expect, it } from 'vitest';
-import { checkEvidence, findEvidence, versionAgrees, type Evidence } from '../../src/core/evidence/evidence';
+import { findEvidence, inspectEvidence, versionAgrees, type Evidence } from '../../src/core/evidence/evidence';
+
+const checkEvidence = (e: Evidence, w: MapWorkspace) => inspectEvidence(e, w)?.text;
 import { MapWorkspace } from '../../src/core/evidence/workspace';
 
 const pkg = (o: Record<string, unknown>) => JSON.stringify(o, null, 2);
@@ -65,6 +67,14 @@ describe('checkEvidence', () => {
     expect(changes(cite('Run the tests with npm test (vitest).'), { 'package.json': pkg({ scripts: { test: 'jest' } }) })).toEqual(['the script "test" changed from "vitest run" to "jest"']);
     expect(changes(cite('Lint with npm run lint.'), { 'package.json': pkg({ scripts: {} }) })).toEqual(['the script "lint" was removed from package.json']);
     expect(changes(cite('tsconfig.json sets `noUncheckedIndexedAccess`.'), { 'tsconfig.json': pkg({ compilerOptions: { noUncheckedIndexedAccess: false } }) })).toEqual(['tsconfig.json compilerOptions.noUncheckedIndexedAccess changed from true to false']);
+  });
+
+  it('says whether a change only tells that the cited thing is gone', () => {
+    const [file] = cite('The date helpers are in src/utils/dates.ts.');
+    expect(inspectEvidence(file, ws({}))).toEqual({ text: 'src/utils/dates.ts no longer exists', gone: true });
+    const [react] = cite('The UI is built with React 18.');
+    expect(inspectEvidence(react, ws({ 'package.json': pkg({ dependencies: { react: '^19.0.0' } }) }))).toEqual({ text: 'package.json dependencies.react changed from ^18.2.0 to ^19.0.0', gone: false });
+    expect(inspectEvidence(react, ws({ 'package.json': pkg({ dependencies: {} }) }))).toEqual({ text: 'dependencies.react was removed from package.json', gone: true });
   });
 
   it('does not flag changes that keep the memory true', () => {

@@ -50,9 +50,8 @@ export class CachedReader {
   json(p: string): Record<string, unknown> | undefined {
     if (this.parsed.has(p)) return this.parsed.get(p);
     const text = this.read(p);
-    let out: Record<string, unknown> | undefined;
     const v = text === undefined ? undefined : parseJsonc(text);
-    out = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    const out = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
     this.parsed.set(p, out);
     return out;
   }
@@ -97,7 +96,7 @@ export function evidencePaths(e: Evidence): string[] {
       return [e.path];
     case 'version': {
       // A pin can move between the files that hold it (setup.cfg to pyproject.toml): a change to any of them re-checks it.
-      const tool = TOOLS.find((t) => t.sources.some((s) => s.manifest === e.manifest && s.key === e.key));
+      const tool = toolOf(e);
       if (tool) return [...new Set(tool.sources.map((s) => s.manifest))];
       return PYTHON_DEP_FILES.includes(e.manifest) ? PYTHON_DEP_FILES : [e.manifest];
     }
@@ -185,6 +184,21 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** The tool whose pin this version evidence records (Node, Python), if it is one. */
+function toolOf(e: { manifest: string; key: string }): ToolSpec | undefined {
+  return TOOLS.find((t) => t.sources.some((s) => s.manifest === e.manifest && s.key === e.key));
+}
+
+/** A make target's recipe line (what follows `name:`), or undefined when the Makefile has no such target. */
+function makeRule(makefile: string | undefined, name: string): string | undefined {
+  return makefile?.match(new RegExp(`^${escapeRe(name)}\\s*:[^=](.*)$`, 'm'))?.[1]?.trim();
+}
+
+/** Whether `name` occurs in a source text as a whole identifier. */
+function mentionsName(content: string, name: string): boolean {
+  return new RegExp(`(?<![\\w$])${escapeRe(name)}(?![\\w$])`).test(content);
+}
+
 /** Python requirements: name -> specifier, from requirements.txt and pyproject's dependency lists. */
 function pythonDeps(r: CachedReader): Map<string, { manifest: string; value: string }> {
   return r.memo('python-deps', () => readPythonDeps(r));
@@ -203,17 +217,15 @@ function readPythonDeps(r: CachedReader): Map<string, { manifest: string; value:
     const m = line.match(/^\s*([A-Za-z0-9][\w.-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^;#]*)?/);
     if (m && !out.has(m[1].toLowerCase())) out.set(m[1].toLowerCase(), { manifest: 'setup.cfg', value: (m[3] ?? '').trim() || '*' });
   }
-  const setupPy = r.read('setup.py')?.match(/install_requires\s*=\s*\[([^\]]*)\]/)?.[1];
-  for (const q of setupPy?.matchAll(/["']([A-Za-z0-9][\w.-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^"';]*)?[^"']*["']/g) ?? []) {
-    if (!out.has(q[1].toLowerCase())) out.set(q[1].toLowerCase(), { manifest: 'setup.py', value: (q[3] ?? '').trim() || '*' });
-  }
-  const py = r.read('pyproject.toml');
-  // Only the quoted entries of `dependencies = [...]` lists: a full TOML parser is not needed for names and specifiers.
-  for (const list of py?.matchAll(/^\s*(?:dependencies|[\w-]+)\s*=\s*\[([^\]]*)\]/gm) ?? []) {
-    for (const q of list[1].matchAll(/["']([A-Za-z0-9][\w.-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^"';]*)?[^"']*["']/g)) {
-      if (!out.has(q[1].toLowerCase())) out.set(q[1].toLowerCase(), { manifest: 'pyproject.toml', value: (q[3] ?? '').trim() || '*' });
+  /** The quoted requirements of a Python list literal ("Werkzeug >= 2.2.2", "Jinja2>=3.0"). */
+  const quoted = (list: string | undefined, manifest: string) => {
+    for (const q of list?.matchAll(/["']([A-Za-z0-9][\w.-]*)\s*(\[[^\]]*\])?\s*([<>=!~][^"';]*)?[^"']*["']/g) ?? []) {
+      if (!out.has(q[1].toLowerCase())) out.set(q[1].toLowerCase(), { manifest, value: (q[3] ?? '').trim() || '*' });
     }
-  }
+  };
+  quoted(r.read('setup.py')?.match(/install_requires\s*=\s*\[([^\]]*)\]/)?.[1], 'setup.py');
+  // Only the quoted entries of `dependencies = [...]` lists: a full TOML parser is not needed for names and specifiers.
+  for (const list of r.read('pyproject.toml')?.matchAll(/^\s*(?:dependencies|[\w-]+)\s*=\s*\[([^\]]*)\]/gm) ?? []) quoted(list[1], 'pyproject.toml');
   return out;
 }
 
@@ -383,7 +395,7 @@ export function findEvidence(text: string, source: SourceRef | undefined, ws: Wo
     for (const n of defined) if (definesName(content, n)) push({ kind: 'symbol', path: p, name: n, defines: true });
     // In a JSON file a quoted name is a key or a value: read as a setting below, not as a name in code.
     for (const n of p.endsWith('.json') ? [] : names) {
-      if (!new RegExp(`(?<![\\w$])${escapeRe(n)}(?![\\w$])`).test(content)) continue;
+      if (!mentionsName(content, n)) continue;
       // Where the file defines the name, the memory is taken to mean the definition: a file that keeps
       // only an import or a re-export of it no longer holds what the memory says.
       push(definesName(content, n) ? { kind: 'symbol', path: p, name: n, defines: true } : { kind: 'symbol', path: p, name: n });
@@ -443,8 +455,8 @@ export function findEvidence(text: string, source: SourceRef | undefined, ws: Wo
   if (makefile !== undefined) {
     for (const m of text.matchAll(MAKE_RE)) {
       const name = m[1].replace(/\.$/, '');
-      const rule = makefile.match(new RegExp(`^${escapeRe(name)}\\s*:[^=](.*)$`, 'm'));
-      if (rule) push({ kind: 'script', manifest: 'Makefile', name, value: rule[1].trim() });
+      const rule = makeRule(makefile, name);
+      if (rule !== undefined) push({ kind: 'script', manifest: 'Makefile', name, value: rule });
     }
   }
 
@@ -468,79 +480,82 @@ export function versionAgrees(value: string, claim: string): boolean {
 }
 
 /**
- * Whether a change (as checkEvidence words it) says only that the cited thing is gone, without its new
- * state: a removed file, name, key, dependency or script. A rename, a new value, or a config file that no
- * longer mentions a word (its replacement may be there) say more.
+ * What changed in one piece of evidence: the words shown to people and the manager, and whether it says only
+ * that the cited thing is gone (a removed file, name, key, dependency or script, with no new state known).
+ * A new value, or a config file that no longer mentions a word (its replacement may be there), say more.
  */
-export function isGoneChange(change: string): boolean {
-  return / no longer exists$| no longer defines | is no longer in | was removed from |^make target .* was removed$/.test(change);
+export interface EvidenceChange {
+  text: string;
+  gone: boolean;
 }
 
-/** What changed in one piece of evidence, in words; undefined while it still holds. */
-export function checkEvidence(e: Evidence, ws: WorkspaceReader | CachedReader): string | undefined {
+const gone = (text: string): EvidenceChange => ({ text, gone: true });
+const changed = (text: string): EvidenceChange => ({ text, gone: false });
+
+/** What changed in one piece of evidence; undefined while it still holds. */
+export function inspectEvidence(e: Evidence, ws: WorkspaceReader | CachedReader): EvidenceChange | undefined {
   const r = ws instanceof CachedReader ? ws : new CachedReader(ws);
   switch (e.kind) {
     case 'file':
-      return r.kind(e.path) ? undefined : `${e.path} no longer exists`;
+      return r.kind(e.path) ? undefined : gone(`${e.path} no longer exists`);
     case 'symbol': {
       const text = r.read(e.path);
-      if (text === undefined) return r.kind(e.path) ? undefined : `${e.path} (which had ${e.name}) no longer exists`;
-      if (e.defines) return definesName(text, e.name) ? undefined : `${e.path} no longer defines ${e.name}`;
-      return new RegExp(`(?<![\\w$])${escapeRe(e.name)}(?![\\w$])`).test(text) ? undefined : `${e.name} is no longer in ${e.path}`;
+      if (text === undefined) return r.kind(e.path) ? undefined : gone(`${e.path} (which had ${e.name}) no longer exists`);
+      if (e.defines) return definesName(text, e.name) ? undefined : gone(`${e.path} no longer defines ${e.name}`);
+      return mentionsName(text, e.name) ? undefined : gone(`${e.name} is no longer in ${e.path}`);
     }
     case 'config': {
       const text = r.read(e.path);
-      if (text === undefined) return r.kind(e.path) ? undefined : `${e.path} no longer exists`;
+      if (text === undefined) return r.kind(e.path) ? undefined : gone(`${e.path} no longer exists`);
       const parsed = parseJsonc(text);
       if (parsed === undefined) return undefined; // a file mid-edit that does not parse says nothing yet
       const now = jsonValueAt(parsed, e.key);
-      if (now === undefined) return `${e.key} was removed from ${e.path}`;
-      return now === e.value ? undefined : `${e.path} ${e.key} changed from ${e.value} to ${now}`;
+      if (now === undefined) return gone(`${e.key} was removed from ${e.path}`);
+      return now === e.value ? undefined : changed(`${e.path} ${e.key} changed from ${e.value} to ${now}`);
     }
     case 'version': {
       // A manifest mid-edit (or with merge-conflict markers) that does not parse says nothing yet.
       if (e.manifest.endsWith('.json') && r.read(e.manifest) !== undefined && !r.json(e.manifest)) return undefined;
-      let now = currentVersion(e, r);
+      const now = currentVersion(e, r);
       if (now === undefined && e.claim) {
         // A tool pin that moved to another file (setup.cfg to pyproject.toml): the memory holds while any pin agrees.
-        const tool = TOOLS.find((t) => t.sources.some((s) => s.manifest === e.manifest && s.key === e.key));
-        const elsewhere = tool?.sources.map((s) => ({ s, v: s.value(r) })).find((x) => x.v !== undefined);
-        if (elsewhere) return versionAgrees(elsewhere.v!, e.claim) ? undefined : `${elsewhere.s.manifest} ${elsewhere.s.key} is now ${elsewhere.v} (${e.manifest} ${e.key} was ${e.value})`;
+        const elsewhere = toolOf(e)?.sources.map((s) => ({ s, v: s.value(r) })).find((x) => x.v !== undefined);
+        if (elsewhere) return versionAgrees(elsewhere.v!, e.claim) ? undefined : changed(`${elsewhere.s.manifest} ${elsewhere.s.key} is now ${elsewhere.v} (${e.manifest} ${e.key} was ${e.value})`);
       }
-      if (now === undefined) return r.kind(e.manifest) ? `${e.key} was removed from ${e.manifest}` : `${e.manifest} no longer exists`;
+      if (now === undefined) return gone(r.kind(e.manifest) ? `${e.key} was removed from ${e.manifest}` : `${e.manifest} no longer exists`);
       if (now === e.value) return undefined;
       // A Python requirement may have moved to another file with the change: say where it is now.
       const where = PYTHON_DEP_FILES.includes(e.manifest) ? (pythonDeps(r).get(e.key)?.manifest ?? e.manifest) : e.manifest;
-      if (e.claim && !versionAgrees(now, e.claim)) return `${where} ${e.key} changed from ${e.value} to ${now}`;
+      if (e.claim && !versionAgrees(now, e.claim)) return changed(`${where} ${e.key} changed from ${e.value} to ${now}`);
       return undefined; // a bump that still agrees with what the memory says (^18.2.0 -> ^18.3.1 for "React 18")
     }
     case 'script': {
       let now: string | undefined;
-      if (e.manifest === 'Makefile') now = r.read('Makefile')?.match(new RegExp(`^${escapeRe(e.name)}\\s*:[^=](.*)$`, 'm'))?.[1]?.trim();
+      if (e.manifest === 'Makefile') now = makeRule(r.read('Makefile'), e.name);
       else now = str((r.json(e.manifest)?.scripts as Record<string, unknown> | undefined)?.[e.name]);
       if (now === undefined && e.manifest !== 'Makefile' && r.read(e.manifest) !== undefined && !r.json(e.manifest)) return undefined; // mid-edit, not JSON yet
-      if (now === undefined) return e.manifest === 'Makefile' ? `make target ${e.name} was removed` : `the script "${e.name}" was removed from ${e.manifest}`;
+      if (now === undefined) return gone(e.manifest === 'Makefile' ? `make target ${e.name} was removed` : `the script "${e.name}" was removed from ${e.manifest}`);
       const runs = commandWords(now);
       const lost = (e.words ?? []).filter((w) => !runs.has(w));
-      return lost.length ? `the script "${e.name}" changed from "${e.value}" to "${now}"` : undefined;
+      return lost.length ? changed(`the script "${e.name}" changed from "${e.value}" to "${now}"`) : undefined;
     }
     case 'mention': {
       const text = r.read(e.path);
-      if (text === undefined) return r.kind(e.path) ? undefined : `${e.path} no longer exists`;
+      if (text === undefined) return r.kind(e.path) ? undefined : gone(`${e.path} no longer exists`);
       const tokens = r.memo(`tokens:${e.path}`, () => configTokens(text));
-      const gone = e.words.filter((w) => !tokens.has(w));
-      return gone.length ? `${e.path} no longer mentions ${gone.join(', ')}` : undefined;
+      const missing = e.words.filter((w) => !tokens.has(w));
+      return missing.length ? changed(`${e.path} no longer mentions ${missing.join(', ')}`) : undefined;
     }
     case 'commit': {
       const has = r.ws.hasCommit?.(e.sha);
-      return has === false ? `commit ${e.sha.slice(0, 10)} is not in the checked-out history` : undefined;
+      return has === false ? changed(`commit ${e.sha.slice(0, 10)} is not in the checked-out history`) : undefined;
     }
   }
 }
 
 function currentVersion(e: Extract<Evidence, { kind: 'version' }>, r: CachedReader): string | undefined {
-  const tool = TOOLS.flatMap((t) => t.sources).find((s) => s.manifest === e.manifest && s.key === e.key);
-  if (tool) return tool.value(r);
+  const source = toolOf(e)?.sources.find((s) => s.manifest === e.manifest && s.key === e.key);
+  if (source) return source.value(r);
   if (e.manifest === 'package.json') {
     const [field, ...rest] = e.key.split('.');
     return str((r.json('package.json')?.[field] as Record<string, unknown> | undefined)?.[rest.join('.')]);

@@ -6,7 +6,7 @@ import type { AnswerOptions, AnswerResult } from '../api';
 import type { MemoryEngine } from '../engine';
 import type { HistoryRecord, Memory } from '../types';
 import { newId, nowIso } from '../util/text';
-import { CachedReader, checkEvidence, type Evidence, findEvidence, isGoneChange } from './evidence';
+import { CachedReader, type Evidence, type EvidenceChange, findEvidence, inspectEvidence } from './evidence';
 import { EvidenceLedger, type LedgerEntry } from './ledger';
 import type { WorkspaceReader } from './workspace';
 
@@ -26,7 +26,8 @@ export interface CheckReport {
   /** Memories cited for the first time (or again after an edit). */
   cited: number;
   checked: number;
-  flagged: { memoryId: string; changes: string[] }[];
+  /** `gone`: every change says only that what the memory cites is gone (no new state known). */
+  flagged: { memoryId: string; changes: string[]; gone: boolean }[];
   /** Flags lifted because the evidence holds again (a file restored). */
   cleared: string[];
   /** Files read. */
@@ -54,12 +55,12 @@ export function changeFact(changes: string[], context?: string): string {
  * One line per change: a file that is gone or moved says so once, without the names and settings it held
  * (they went with it).
  */
-function tidyChanges(found: { e: Evidence; change: string }[]): string[] {
-  const gonePaths = new Set(found.filter((f) => f.e.kind === 'file').map((f) => (f.e as { path: string }).path));
-  const out: string[] = [];
+function tidyChanges(found: { e: Evidence; change: EvidenceChange }[]): EvidenceChange[] {
+  const filesChanged = new Set(found.filter((f) => f.e.kind === 'file').map((f) => (f.e as { path: string }).path));
+  const out: EvidenceChange[] = [];
   for (const f of found) {
-    if (f.e.kind !== 'file' && 'path' in f.e && gonePaths.has(f.e.path) && / no longer exists$| was renamed to | moved to /.test(f.change)) continue;
-    if (!out.includes(f.change)) out.push(f.change);
+    if (f.e.kind !== 'file' && 'path' in f.e && filesChanged.has(f.e.path)) continue;
+    if (!out.some((c) => c.text === f.change.text)) out.push(f.change);
   }
   return out;
 }
@@ -127,11 +128,15 @@ export class FreshnessChecker {
       const s = this.ledger.state(id);
       if (!m || m.status !== 'active' || !s) continue;
       checked++;
-      const changes = tidyChanges(s.evidence.map((e) => ({ e, change: describeChange(e, checkEvidence(e, reader), opts.renames) })).filter((f): f is { e: Evidence; change: string } => !!f.change));
-      if (changes.length) {
+      const found = tidyChanges(
+        s.evidence.map((e) => ({ e, change: describeChange(e, inspectEvidence(e, reader), opts.renames) })).filter((f): f is { e: Evidence; change: EvidenceChange } => !!f.change),
+      );
+      if (found.length) {
+        const changes = found.map((c) => c.text);
         if (s.review && sameList(s.review.changes, changes)) continue;
-        entries.push({ t: 'flag', memoryId: id, changes, time, ...(opts.context ? { context: opts.context } : {}) });
-        flagged.push({ memoryId: id, changes });
+        const gone = found.every((c) => c.gone);
+        entries.push({ t: 'flag', memoryId: id, changes, time, ...(opts.context ? { context: opts.context } : {}), ...(gone ? { gone } : {}) });
+        flagged.push({ memoryId: id, changes, gone });
       } else if (s.review) {
         entries.push({ t: 'clear', memoryId: id, how: 'its evidence holds again', time });
         cleared.push(id);
@@ -160,7 +165,7 @@ export class FreshnessChecker {
       if (opts.signal?.aborted) break;
       let outcome: ReviewOutcome;
       try {
-        const res = await engine.reviewMemory(memory.id, changeFact(review.changes, review.context), { signal: opts.signal, run, gone: review.changes.every(isGoneChange) });
+        const res = await engine.reviewMemory(memory.id, changeFact(review.changes, review.context), { signal: opts.signal, run, gone: !!review.gone });
         outcome =
           res.decision === 'UNREADABLE'
             ? { memoryId: memory.id, changes: review.changes, decision: 'failed', error: "the manager's answer could not be read; the memory stays flagged" }
@@ -234,11 +239,11 @@ function sameList(a: string[], b: string[]): boolean {
 }
 
 /** A missing file that was renamed is said as a move, so the manager can rewrite the memory with the new path. */
-function describeChange(e: Evidence, change: string | undefined, renames: ReadonlyMap<string, string> | undefined): string | undefined {
+function describeChange(e: Evidence, change: EvidenceChange | undefined, renames: ReadonlyMap<string, string> | undefined): EvidenceChange | undefined {
   if (!change || !renames || (e.kind !== 'file' && e.kind !== 'symbol')) return change;
   for (const [from, to] of renames) {
-    if (e.path === from) return `${from} was renamed to ${to}`;
-    if (e.path.startsWith(`${from}/`)) return `${e.path} moved to ${to}${e.path.slice(from.length)}`;
+    if (e.path === from) return { text: `${from} was renamed to ${to}`, gone: false };
+    if (e.path.startsWith(`${from}/`)) return { text: `${e.path} moved to ${to}${e.path.slice(from.length)}`, gone: false };
   }
   return change;
 }

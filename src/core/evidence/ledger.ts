@@ -10,7 +10,7 @@ import { type Evidence, evidencePaths } from './evidence';
 
 export type LedgerEntry =
   | { t: 'cite'; memoryId: string; textHash: string; evidence: Evidence[]; time: string }
-  | { t: 'flag'; memoryId: string; changes: string[]; time: string; context?: string }
+  | { t: 'flag'; memoryId: string; changes: string[]; time: string; context?: string; gone?: boolean }
   | { t: 'clear'; memoryId: string; how: string; time: string }
   | { t: 'seen'; memoryId: string; why: 'validated' | 'used'; time: string };
 
@@ -20,6 +20,8 @@ export interface Review {
   since: string;
   /** What made the change, when known (a commit's subject). */
   context?: string;
+  /** Every change says only that what the memory cites is gone (no new state known). */
+  gone?: boolean;
 }
 
 export interface EvidenceState {
@@ -86,7 +88,7 @@ export class EvidenceLedger {
         }
         break;
       case 'flag':
-        if (cur) cur.review = { changes: e.changes, since: e.time, ...(typeof e.context === 'string' ? { context: e.context } : {}) };
+        if (cur) cur.review = { changes: e.changes, since: e.time, ...(typeof e.context === 'string' ? { context: e.context } : {}), ...(e.gone === true ? { gone: true } : {}) };
         break;
       case 'clear':
         if (cur) {
