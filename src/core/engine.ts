@@ -1,7 +1,7 @@
 import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from './api';
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
-import type { BatchContext, CandidateView, CaptureEvent, ChatMessage, HistoryRecord, PlannedOperation, SourceRef, TokenUsage } from './types';
+import type { BatchContext, CandidateView, CaptureEvent, ChatMessage, HistoryRecord, Memory, PlannedOperation, SourceRef, TokenUsage } from './types';
 import { type CandidateMeta, type ManagerProtocol, REVIEW_GONE_SCHEMA, REVIEW_SCHEMA, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, reviewMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { keepsFact, parseDecisionOutput } from './agents/managerRules';
@@ -249,10 +249,7 @@ export class MemoryEngine {
       .filter((h) => h.memory.id !== m.id && h.memory.status === 'active' && !exclude.has(h.memory.id) && h.score >= related && when(h.memory) <= when(m) && !(event && this.bank.sourceEvent(h.memory.id) === event))
       .slice(0, this.options.managerTopK);
     if (!hits.length) return { verdict: 'keep', usage };
-    const shown = {
-      candidates: hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: this.privacy.text(h.memory.text) })),
-      meta: hits.map((h) => ({ date: when(h.memory).slice(0, 10), source: h.memory.source.kind })),
-    };
+    const shown = this.shown(hits.map((h) => h.memory));
     const turn = await this.decide(this.privacy.text(m.text), shown, m.eventTime, usage, signal);
     const op = turn.decision.ops[0];
     if (!op) return { verdict: 'unreadable', usage, model: turn.res.model };
@@ -262,9 +259,7 @@ export class MemoryEngine {
       if (this.options.managerVerifyUpdates) {
         // As for a new fact's supersede, when the engine is set to: check it with the yes/no question.
         const key = shown.candidates.find((c) => c.memoryId === op.memoryId)!.key;
-        const v = await this.models.manager.complete({ messages: verifyMessages(turn.prompt, turn.res.text, key), json: { schema: VERIFY_SCHEMA, name: 'still_true' }, temperature: this.options.temperature, maxTokens: 24, signal });
-        addUsage(usage, v.usage);
-        if (/"?still_true"?\s*:\s*"?yes/i.test(v.text)) return { verdict: 'keep', usage, model: turn.res.model };
+        if (await this.stillTrue(turn.prompt, turn.res.text, key, usage, signal)) return { verdict: 'keep', usage, model: turn.res.model };
       }
       return { verdict: 'replaces', target: op.memoryId, usage, model: turn.res.model };
     }
@@ -323,10 +318,22 @@ export class MemoryEngine {
     const hits = candidateIds
       ? candidateIds.map((id) => this.bank.get(id)).filter((m): m is NonNullable<typeof m> => !!m && m.status === 'active').map((memory) => ({ memory, score: 1 }))
       : (await this.bank.searchDense(fact, this.options.managerTopK, signal)).filter((h) => h.score >= related);
+    return this.shown(hits.map((h) => h.memory));
+  }
+
+  /** Memories as the manager is shown them: a small id, the text (redacted), the date it became true, its source. */
+  private shown(memories: Memory[]): { candidates: CandidateView[]; meta: CandidateMeta[] } {
     return {
-      candidates: hits.map((h, i) => ({ key: String(i), memoryId: h.memory.id, text: this.privacy.text(h.memory.text) })),
-      meta: hits.map((h) => ({ date: (h.memory.eventTime ?? h.memory.createdAt).slice(0, 10), source: h.memory.source.kind })),
+      candidates: memories.map((m, i) => ({ key: String(i), memoryId: m.id, text: this.privacy.text(m.text) })),
+      meta: memories.map((m) => ({ date: (m.eventTime ?? m.createdAt).slice(0, 10), source: m.source.kind })),
     };
+  }
+
+  /** The yes/no check before a supersede, asked in the decision's conversation: is memory [key] still true? */
+  private async stillTrue(prompt: ChatMessage[], answer: string, key: string, usage: TokenUsage, signal?: AbortSignal): Promise<boolean> {
+    const v = await this.models.manager.complete({ messages: verifyMessages(prompt, answer, key), json: { schema: VERIFY_SCHEMA, name: 'still_true' }, temperature: this.options.temperature, maxTokens: 24, signal });
+    addUsage(usage, v.usage);
+    return /"?still_true"?\s*:\s*"?yes/i.test(v.text);
   }
 
   /** Step 2: the model's decision (asked again once, saying why, where the protocol's re-ask applies). None without related memories. */
@@ -412,9 +419,7 @@ export class MemoryEngine {
           next.push(o);
           continue;
         }
-        const v = await this.models.manager.complete({ messages: verifyMessages(prompt, res.text, shown.key), json: { schema: VERIFY_SCHEMA, name: 'still_true' }, temperature: this.options.temperature, maxTokens: 24, signal });
-        addUsage(usage, v.usage);
-        if (/"?still_true"?\s*:\s*"?yes/i.test(v.text)) {
+        if (await this.stillTrue(prompt, res.text, shown.key, usage, signal)) {
           guards.push(`verified: memory ${shown.key} is still true, so the fact is added beside it`);
           next.push({ type: 'ADD', text: fact, reason: o.reason });
         } else next.push(o);
