@@ -166,7 +166,8 @@ export class FreshnessService implements vscode.Disposable {
     this.pm.log.debug(`Checked ${report.checked} memories against the workspace (${full ? 'all' : paths.join(', ')}): ${report.flagged.length} flagged, ${report.cleared.length} cleared, ${report.reads} files read, ${(performance.now() - started).toFixed(1)} ms.`);
     for (const f of report.flagged) this.pm.log.info(`Memory ${f.memoryId.slice(0, 8)} needs review: ${f.changes.join('; ')}`);
     if (full && report.remaining > 0) this.full = true;
-    if (full) await this.expireIfDue(bank, checker);
+    // Once per full pass (its last slice), not on every slice.
+    else if (full) await this.expireIfDue(bank);
     this.showStatus(checker);
     this.changed.fire(report);
     if (this.full) this.schedule();
@@ -185,11 +186,11 @@ export class FreshnessService implements vscode.Disposable {
     });
   }
 
-  /** With projectMemory.freshness.expireAfterDays set, memories unused that long are retired in one undoable batch. */
-  private async expireIfDue(bank: MemoryBank, checker: FreshnessChecker): Promise<void> {
+  /** With projectMemory.freshness.expireAfterDays set, memories unused that long are retired in one undoable batch (after a full check: window start, commit, branch switch). */
+  private async expireIfDue(bank: MemoryBank): Promise<void> {
     const days = readFreshnessSettings().expireAfterDays;
-    if (!days || !checker.expiring(days).length) return;
-    const recs = await checker.expire(days);
+    if (!days) return;
+    const recs = await freshnessFor(bank).expire(days);
     if (!recs.length) return;
     const undo = vscode.l10n.t('Undo');
     void vscode.window
