@@ -129,7 +129,7 @@ describe('memory-r1 check', () => {
       await b.setPinned(b.list({ text: 'Ana' }).items[0].id, true);
       expect(checker.expiring(30, later)).toEqual([]);
       await b.setPinned(b.list({ text: 'Ana' }).items[0].id, false);
-      const recs = await checker.expire(30, later);
+      const recs = await checker.expire(30, { now: later });
       expect(recs.map((r) => r.action)).toEqual(['DELETE']);
       expect(b.list({ text: 'Ana' }).items).toEqual([]);
       await b.undoBatch(b.lastUndoableGroup()!.key);

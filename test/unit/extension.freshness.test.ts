@@ -103,5 +103,31 @@ describe('freshness in the extension', () => {
     const again = await checker.check(new FolderWorkspace(h.workspace));
     expect(again.flagged).toEqual([]);
   });
+
+  it('"Retire Unused Memories" lists what was neither changed, confirmed nor used, retires the picked ones, and Undo brings them back', async () => {
+    h = await startHarness({ reply });
+    const bank = await h.api.pm.getBank();
+    const old = '2024-01-02T03:04:05.000Z';
+    await bank.importBundle(
+      { format: 'project-memory-bank', version: 1, memories: [{ id: 'aaaaaaaa-0000-4000-8000-000000000002', text: 'Ana owns releases.', status: 'active', createdAt: old, updatedAt: old, tags: [], pinned: false, source: { kind: 'manual' } }] },
+      'merge',
+    );
+    await bank.addManual('Written today.');
+    let listed: string[] = [];
+    testing.answer(() => '30'); // days
+    testing.answer((c) => {
+      listed = (c.items as { label: string }[]).map((i) => i.label);
+      return c.items;
+    });
+    testing.answer(() => 'Undo');
+    await h.command('projectMemory.retireUnused');
+    expect(listed).toEqual(['Ana owns releases.']);
+    expect(bank.history('aaaaaaaa-0000-4000-8000-000000000002').map((r) => [r.action, r.reason])).toEqual([
+      ['IMPORT', 'imported'],
+      ['DELETE', 'retired by hand: unused for 30 days'],
+      ['UNDO', expect.any(String)],
+    ]);
+    expect(bank.get('aaaaaaaa-0000-4000-8000-000000000002')?.status).toBe('active');
+  });
 });
 

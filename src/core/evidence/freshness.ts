@@ -218,11 +218,14 @@ export class FreshnessChecker {
     });
   }
 
-  /** Retires the expiring memories in one batch (one undo brings them all back). */
-  async expire(days: number, now = new Date()): Promise<HistoryRecord[]> {
-    const due = this.expiring(days, now);
+  /**
+   * Retires the expiring memories in one batch (one undo brings them all back); `only` limits it to those the
+   * user picked from the list, `reason` says who retired them.
+   */
+  async expire(days: number, opts: { now?: Date; only?: ReadonlySet<string>; reason?: string } = {}): Promise<HistoryRecord[]> {
+    const due = this.expiring(days, opts.now).filter((m) => !opts.only || opts.only.has(m.id));
     if (!due.length) return [];
-    const reason = `expired: neither changed, confirmed nor used for ${days} days`;
+    const reason = opts.reason ?? `expired: neither changed, confirmed nor used for ${days} days`;
     return this.bank.applyBatch(
       due.map((m) => ({ type: 'DELETE' as const, memoryId: m.id, reason })),
       { source: { kind: 'manual' }, guard: 'expiry', run: newId() },

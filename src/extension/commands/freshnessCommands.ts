@@ -145,11 +145,8 @@ export function freshnessCommands(deps: CommandDeps, reg: Register): vscode.Disp
         { canPickMany: true, placeHolder: vscode.l10n.t('{0} memories would be retired (kept in the history; one undo brings them back)', due.length) },
       );
       if (!picked?.length) return;
-      const ids = new Set(picked.map((p) => p.memory.id));
-      const recs = await bank.applyBatch(
-        [...ids].map((id) => ({ type: 'DELETE' as const, memoryId: id, reason: `retired by hand: unused for ${days} days` })),
-        { source: { kind: 'manual' }, guard: 'expiry' },
-      );
+      const recs = await checker.expire(days, { only: new Set(picked.map((p) => p.memory.id)), reason: `retired by hand: unused for ${days} days` });
+      if (!recs.length) return;
       const undo = vscode.l10n.t('Undo');
       const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Retired {0} memories.', recs.length), undo);
       if (choice === undo) await bank.undoBatch(recs[0].batchId);
