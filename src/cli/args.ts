@@ -1,3 +1,5 @@
+import { KIND_IDS, parseKind, type MemoryKind } from '../core/kinds';
+
 /** A small argument parser: `--flag value`, `--flag=value`, `--switch`, and positionals. */
 export interface ParsedArgs {
   positionals: string[];
@@ -42,4 +44,14 @@ export function intFlag(args: ParsedArgs, name: string, dflt: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`);
   return n;
+}
+
+/** `--kind convention,decision`: memory kinds, checked against the known ones. */
+export function kindsFlag(args: ParsedArgs, name = 'kind'): MemoryKind[] | undefined {
+  const v = flag(args, name);
+  if (v === undefined) return undefined;
+  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+  const bad = kinds.filter((k) => !parseKind(k));
+  if (bad.length || !kinds.length) throw new UsageError(`--${name} takes kinds from: ${KIND_IDS.join(', ')} (got "${v}")`);
+  return [...new Set(kinds.map((k) => parseKind(k)!))];
 }

@@ -14,7 +14,7 @@ export function formatOperation(o: AppliedOperation): string {
 /** One memory per line; `review` (what changed in its cited files) marks a memory that needs review. */
 export function formatMemory(m: Memory, review?: { changes: string[] }): string {
   const status = m.status === 'superseded' ? `superseded${m.validTo ? ` ${m.validTo.slice(0, 10)}` : ''}${m.supersededBy ? ` by ${m.supersededBy.slice(0, 8)}` : ''}` : m.status !== 'active' ? m.status : '';
-  const flags = [status, review ? `needs review: ${review.changes.join('; ')}` : '', m.supersedes ? `replaces ${m.supersedes.slice(0, 8)}` : '', m.pinned ? 'pinned' : '', m.tags.length ? `#${m.tags.join(' #')}` : ''].filter(Boolean).join(' ');
+  const flags = [m.kind ?? '', status, review ? `needs review: ${review.changes.join('; ')}` : '', m.supersedes ? `replaces ${m.supersedes.slice(0, 8)}` : '', m.pinned ? 'pinned' : '', m.tags.length ? `#${m.tags.join(' #')}` : ''].filter(Boolean).join(' ');
   // The memory's date is when its fact became true (the event's time), else when it was recorded.
   return `${m.id}  ${(m.eventTime ?? m.createdAt).slice(0, 10)}  ${m.text}${flags ? `  [${flags}]` : ''}`;
 }

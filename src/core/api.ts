@@ -3,6 +3,7 @@ import type {
   CaptureEvent,
   HistoryRecord,
   Memory,
+  MemoryKind,
   MemoryStatus,
   OperationType,
   SearchHit,
@@ -22,6 +23,8 @@ export interface ListQuery {
   tag?: string;
   pinned?: boolean;
   sourceKind?: string;
+  /** Only memories of these kinds (unlabelled ones count as `other`). */
+  kinds?: MemoryKind[];
   offset?: number;
   limit?: number;
 }
@@ -45,6 +48,7 @@ export interface ManualAddOptions {
   tags?: string[];
   source?: SourceRef;
   pinned?: boolean;
+  kind?: MemoryKind;
 }
 
 /** What the manager did with one fact. */

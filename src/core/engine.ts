@@ -6,7 +6,8 @@ import { type CandidateMeta, type ManagerProtocol, REVIEW_GONE_SCHEMA, REVIEW_SC
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { keepsFact, parseDecisionOutput } from './agents/managerRules';
 import { pairedSupersede } from './bank/undo';
-import { extractFactsFromText } from './agents/extraction';
+import { classifyKind, extractFactsFromText } from './agents/extraction';
+import type { MemoryKind } from './kinds';
 import { DEFAULT_RETIREMENT_CAPS, RetirementBudget, type RetirementCaps } from './agents/retirements';
 import { newId, nowIso } from './util/text';
 import { extractJson } from './util/jsonExtract';
@@ -74,6 +75,8 @@ export interface ManageClaim {
   budgets?: RetirementBudget[];
   /** The run id stored on the records. */
   run?: string;
+  /** The fact's kind (extraction's label): stored on the memory an ADD or UPDATE writes. */
+  kind?: MemoryKind;
 }
 
 /** The manager's turn for one fact: what it was asked, what it answered, what the engine noted. */
@@ -124,10 +127,10 @@ export class MemoryEngine {
   }
 
   /** Extraction on the redacted event; the facts the model writes back are redacted too. */
-  async extractFacts(event: CaptureEvent, signal?: AbortSignal, counts: RedactionCounts = {}): Promise<{ facts: string[]; usage: TokenUsage; raw: string; problem?: string }> {
+  async extractFacts(event: CaptureEvent, signal?: AbortSignal, counts: RedactionCounts = {}): Promise<{ facts: string[]; kinds: (MemoryKind | undefined)[]; usage: TokenUsage; raw: string; problem?: string }> {
     const text = this.privacy.text(event.text, counts);
     const r = await extractFactsFromText(this.models.extractor, text, { eventTime: event.eventTime, maxTokens: this.options.maxTokens.extractor, signal });
-    return { facts: r.facts.map((f) => this.privacy.text(f, counts)), usage: r.usage, raw: this.privacy.text(r.raw), ...(r.problem ? { problem: r.problem } : {}) };
+    return { facts: r.facts.map((f) => this.privacy.text(f, counts)), kinds: r.kinds, usage: r.usage, raw: this.privacy.text(r.raw), ...(r.problem ? { problem: r.problem } : {}) };
   }
 
   /**
@@ -144,7 +147,7 @@ export class MemoryEngine {
     const event: CaptureEvent = { ...rawEvent, source: redactSource(this.privacy, rawEvent.source, counts) };
     // The time the event happened is the facts' time (a commit's date, a chat turn's), not the time it is processed.
     event.eventTime ??= event.time;
-    const { facts, usage, problem, raw } = await this.extractFacts(event, signal, counts);
+    const { facts, kinds, usage, problem, raw } = await this.extractFacts(event, signal, counts);
     const result: IngestResult = { facts, operations: [], usage: { ...usage } };
     // A reply that cannot be read is not "no facts": the caller reports it (and the capture queue keeps the event).
     if (problem) result.unusable = `the extractor's output could not be used: ${problem} (${JSON.stringify(raw.length > 120 ? raw.slice(0, 119) + '…' : raw)})`;
@@ -154,10 +157,10 @@ export class MemoryEngine {
     const source: SourceRef = { ...event.source, event: event.id };
     const exclusive = event.source.kind === 'commit' && !!event.source.ref;
     const budgets = [new RetirementBudget('event', this.bank.list({ limit: 0 }).counts.active, this.options.retirementCaps.perEvent), ...(run ? [run] : [])];
-    for (const fact of facts) {
+    for (const [i, fact] of facts.entries()) {
       signal?.throwIfAborted();
       try {
-        const r = await this.manageFact(fact, source, event.eventTime, signal, { exclusive, budgets, run: run?.id });
+        const r = await this.manageFact(fact, source, event.eventTime, signal, { exclusive, budgets, run: run?.id, kind: kinds[i] });
         result.operations.push(...r.operations);
         addUsage(result.usage, r.usage);
         if (r.redactions) result.redactions = addCounts(result.redactions ?? {}, r.redactions);
@@ -170,11 +173,23 @@ export class MemoryEngine {
     return result;
   }
 
+  /**
+   * The kind of a fact that did not come through extraction (a remembered sentence, an agent's fact): one short
+   * call, skipped when the fact repeats a memory exactly (that needs no model call at all).
+   */
+  async classifyKind(fact: string, signal?: AbortSignal): Promise<MemoryKind | undefined> {
+    const clean = this.privacy.text(fact);
+    if (this.bank.findDuplicate(clean)) return undefined;
+    return classifyKind(this.models.extractor, clean, signal);
+  }
+
   /** `/remember`: the text itself is the fact; the manager decides what to do with it. */
-  async remember(text: string, source: SourceRef, signal?: AbortSignal, run?: RetirementBudget): Promise<IngestResult> {
+  async remember(text: string, source: SourceRef, signal?: AbortSignal, run?: RetirementBudget, kind?: MemoryKind): Promise<IngestResult> {
     const counts: RedactionCounts = {};
     const fact = this.privacy.text(text.trim(), counts);
-    const r = await this.manageFact(fact, redactSource(this.privacy, source, counts), undefined, signal, { budgets: run ? [run] : undefined, run: run?.id });
+    // A remembered sentence has no extraction step to label it: one short call does, unless the caller knows.
+    kind ??= await this.classifyKind(fact, signal);
+    const r = await this.manageFact(fact, redactSource(this.privacy, source, counts), undefined, signal, { budgets: run ? [run] : undefined, run: run?.id, kind });
     addCounts(counts, r.redactions);
     return { facts: [fact], operations: r.operations, usage: r.usage, ...(countTotal(counts) ? { redactions: counts } : {}) };
   }
@@ -208,7 +223,7 @@ export class MemoryEngine {
     // Engine notes quote the model's output (an id it made up, its reason): they pass the boundary like any text.
     const guard = turn.guards.length ? this.privacy.text(turn.guards.join('; ')) : undefined;
     const operations: AppliedOperation[] = turn.decision.rejected.map((r) => ({ type: 'NOOP', fact, rejected: this.privacy.text(r.reason) }));
-    const ops = this.oneRetirementPerFact(fact, planned, shown.candidates, turn.decision, operations);
+    const ops = this.oneRetirementPerFact(fact, planned, shown.candidates, turn.decision, operations).map((o) => (claim.kind && (o.type === 'ADD' || o.type === 'UPDATE') ? { ...o, kind: claim.kind } : o));
     const ctx: BatchContext = { fact, candidates: shown.candidates, model: turn.res.model, source, eventTime, exclusive: claim.exclusive, redactions, guard, run: claim.run };
     const records = await this.applyOrHold(fact, ops, ctx, shown.candidates, claim.budgets, guard, operations);
     if (this.options.recordTrajectories && turn.called) {

@@ -1,4 +1,7 @@
 // Shared data model of the Memory-R1 engine. Never imports `vscode`.
+import type { MemoryKind } from './kinds';
+
+export type { MemoryKind } from './kinds';
 
 export type MemoryStatus = 'active' | 'superseded' | 'deleted';
 
@@ -26,6 +29,8 @@ export interface Memory {
   source: SourceRef;
   tags: string[];
   pinned: boolean;
+  /** What the memory is about (a convention, a decision, ...), as extraction labelled it; absent in older banks. */
+  kind?: MemoryKind;
   /** Bi-temporal validity: when a superseded memory stopped being true (valid time; `updatedAt` is when that was recorded). */
   validTo?: string;
   /** The memory that replaced this one (set when it was superseded). */
@@ -82,6 +87,7 @@ export interface MemorySnapshot {
   tags: string[];
   pinned: boolean;
   eventTime?: string;
+  kind?: MemoryKind;
   validTo?: string;
   supersededBy?: string;
   supersedes?: string;
@@ -95,6 +101,8 @@ export interface PlannedOperation {
   text?: string;
   reason?: string;
   tags?: string[];
+  /** The kind of the fact an ADD or UPDATE writes (an UPDATE without one keeps the memory's). */
+  kind?: MemoryKind;
 }
 
 export interface BatchContext {
@@ -128,6 +136,8 @@ export interface SearchOptions {
   /** Include superseded memories (not deleted ones): "what did we use before?". */
   includeSuperseded?: boolean;
   tags?: string[];
+  /** Only memories of these kinds (unlabelled ones count as `other`). */
+  kinds?: MemoryKind[];
   signal?: AbortSignal;
 }
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
+import { roleOf, startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 import { startHarness, waitFor, type Harness } from '../support/extensionHarness';
 import { testing } from '../support/vscodeShim';
 import { bundleMcpServer, callTool, connectMcp, textOf, type McpSession } from '../support/mcpSession';
@@ -58,7 +58,8 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
     expect(s.client.getInstructions()).toMatch(/^Project Memory is this project's long-term memory/);
 
     expect(textOf(await call(s, 'memory_search', { query: 'payments' }))).toBe('No active memories for "payments". The project memory is empty.');
-    const chat = () => server.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    // The fact's kind is asked in a short call of its own (answered by the fake server); the rest are the manager's.
+    const chat = () => server.requests.filter((r) => r.path.endsWith('/chat/completions') && roleOf(r.body) !== 'kind');
 
     // Nothing related yet: the manager adds the fact without a model call.
     const first = await call(s, 'memory_remember', { text: 'Dana owns the payments webhook handler.' });
@@ -66,6 +67,7 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
     const add = first.structuredContent.operations[0];
     expect(add).toMatchObject({ type: 'ADD', after: 'Dana owns the payments webhook handler.' });
     expect(chat()).toHaveLength(0);
+    expect(first.structuredContent.memories[0].kind).toBe('other');
 
     let changed = 0;
     s.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void changed++);
@@ -106,7 +108,7 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
     const twice = await call(s, 'memory_undo', { operationId: del.operationId });
     expect(twice).toMatchObject({ isError: true, content: [{ text: 'This operation was already undone.' }] });
     const extra = await call(s, 'memory_remember', { text: 'x', importance: 9 });
-    expect(textOf(extra)).toBe('memory_remember: unknown input "importance"; it takes text.');
+    expect(textOf(extra)).toBe('memory_remember: unknown input "importance"; it takes text, kind.');
     await s.close();
     s = undefined;
 

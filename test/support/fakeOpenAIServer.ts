@@ -47,7 +47,17 @@ export interface FakeOpenAIServer {
   close(): Promise<void>;
 }
 
-export async function startFakeOpenAIServer(opts: { reply?: ReplyFn; embeddingDims?: number; modelName?: string } = {}): Promise<FakeOpenAIServer> {
+/**
+ * The kind of a remembered fact, as a model would label it: a rule-like sentence is a convention. Tests that
+ * need another answer pass `scriptKinds` and answer the 'kind' role in their reply function.
+ */
+export function kindReply(req: FakeChatRequest): string {
+  const fact = req.messages.at(-1)?.content ?? '';
+  return JSON.stringify({ kind: /\b(always|never|must|from now on|prefix|named exports?|convention)\b/i.test(fact) ? 'convention' : 'other' });
+}
+
+export async function startFakeOpenAIServer(opts: { reply?: ReplyFn; embeddingDims?: number; modelName?: string; scriptKinds?: boolean } = {}): Promise<FakeOpenAIServer> {
+  const kindScripted = !!opts.scriptKinds;
   let reply: ReplyFn = opts.reply ?? (() => '{"facts": []}');
   let fault: ((path: string, body: any, attempt: number) => Fault | undefined) | undefined;
   const embedder = new HashingEmbedder(opts.embeddingDims ?? 64);
@@ -113,7 +123,8 @@ export async function startFakeOpenAIServer(opts: { reply?: ReplyFn; embeddingDi
           usage: { prompt_tokens: inputs.join(' ').split(/\s+/).length, total_tokens: inputs.join(' ').split(/\s+/).length },
         });
       } else if (path.endsWith('/chat/completions')) {
-        const text = await reply(body as FakeChatRequest);
+        // A fact's kind (asked for a remembered fact) is answered here unless the script takes the 'kind' role itself.
+        const text = roleOf(body as FakeChatRequest) === 'kind' && !kindScripted ? kindReply(body as FakeChatRequest) : await reply(body as FakeChatRequest);
         if (text.startsWith(TOOL_CALLS_MARKER)) {
           const calls = JSON.parse(text.slice(TOOL_CALLS_MARKER.length)) as { id: string; type: 'function'; function: { name: string; arguments: string } }[];
           const usage = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 };
@@ -201,8 +212,9 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Finds which role a chat request is for, from its system prompt. */
-export function roleOf(req: FakeChatRequest): 'extractor' | 'manager' | 'answer' | 'judge' | 'other' {
+export function roleOf(req: FakeChatRequest): 'extractor' | 'manager' | 'answer' | 'judge' | 'kind' | 'other' {
   const sys = req.messages.find((m) => m.role === 'system')?.content ?? '';
+  if (sys.startsWith('Label a fact about a software project with its kind')) return 'kind';
   if (sys.includes('You extract durable facts from ONE event')) return 'extractor';
   if (sys.includes('smart memory manager') || sys.includes('You maintain the memory of a software project')) return 'manager';
   if (sys.includes('intelligent memory assistant')) return 'answer';

@@ -42,6 +42,7 @@ export function useScriptedManager(dirPrefix: string, answer: (req: FakeChatRequ
   });
   t.engine = (options = {}) =>
     new MemoryEngine({ bank: t.bank, ...createModels({ baseURL: t.server.url, models: { extractor: 'x', manager: 'mgr', answer: 'ans' }, maxRetries: 0, timeoutMs: 5000 }), options });
-  t.chatCalls = () => t.server.requests.filter((r) => r.path.endsWith('/chat/completions'));
+  // The kind of a remembered fact is asked in a call of its own, answered by the fake server.
+  t.chatCalls = () => t.server.requests.filter((r) => r.path.endsWith('/chat/completions') && roleOf(r.body) !== 'kind');
   return t;
 }

@@ -13,7 +13,7 @@ import {
   LanguageModelToolResultPart,
 } from '../support/vscodeShim';
 import { startHarness, type Harness } from '../support/extensionHarness';
-import { toolCallReply, type FakeChatRequest } from '../support/fakeOpenAIServer';
+import { roleOf, toolCallReply, type FakeChatRequest } from '../support/fakeOpenAIServer';
 import type { EndpointChatProvider } from '../../src/extension/models/endpointChatProvider';
 import { MEMORY_TOOLS } from '../../src/core/tools/memoryTools';
 import { MCP_PROVIDER_ID } from '../../src/extension/tools/mcpServerProvider';
@@ -109,7 +109,7 @@ describe('language-model tools through the shim', () => {
     h = await startHarness({ reply: (req) => replacesFirst(req as never) });
     const bank = await h.api.pm.getBank();
     const owner = await bank.addManual('Dana owns the payments webhook handler.');
-    const chatCalls = () => h!.server.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    const chatCalls = () => h!.server.requests.filter((r) => r.path.endsWith('/chat/completions') && roleOf(r.body) !== 'kind');
 
     // The user cancels: nothing runs.
     testing.answer(() => 'Cancel');
@@ -148,7 +148,7 @@ describe('language-model tools through the shim', () => {
     // Search is read-only: no confirmation, memories with ids, dates, status and sources.
     const s = await invoke('memory_search', { query: 'payments webhook', status: 'all' });
     expect(testing.state.toolInvocations.at(-1)!.prepared.confirmationMessages).toBeUndefined();
-    expect(text(s)).toContain(`memory:${current} · ${new Date().toISOString().slice(0, 10)} · active, replaces memory:${successor} · agent · vscode:memory_update · by VS Code extension`);
+    expect(text(s)).toContain(`memory:${current} · ${new Date().toISOString().slice(0, 10)} · active, replaces memory:${successor} · other · agent · vscode:memory_update · by VS Code extension`);
     expect(text(s)).toContain(`memory:${owner.memoryId} · `);
     expect(text(s)).toMatch(/Cite a memory you use as \[memory:<id>\]\.$/);
 

@@ -14,12 +14,13 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * 2, storage and capture: the memory bank and the capture queue.
  * 3, assembly: the engine and the composition root that builds it from a configuration; evidence (memories
  *    checked against the workspace: it cites through the bank and reviews through the engine).
- * 4, consumers: evaluation harness and training.
+ * 4, consumers: evaluation harness and training; the conventions delivered to instruction files.
  */
 const CORE_FLOORS: Record<string, number> = {
   'types.ts': 0,
   'errors.ts': 0,
   'api.ts': 0,
+  'kinds.ts': 0,
   util: 0,
   retrieval: 0,
   llm: 1,
@@ -36,6 +37,7 @@ const CORE_FLOORS: Record<string, number> = {
   eval: 4,
   training: 4,
   tools: 4,
+  conventions: 4,
 };
 
 const graph = importGraph(ROOT);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
-import { UsageError, flag, intFlag } from '../args';
+import { UsageError, flag, intFlag, kindsFlag } from '../args';
 import { COMMON_FLAGS_HELP, cliConfig, openCliBank, openCliEngine } from '../context';
 import { formatScrubReport } from '../../core/bank/scrub';
 import { scrubBank } from '../../core/config';
@@ -20,12 +20,12 @@ import { answerWithFreshness, freshnessFor } from '../../core/evidence/freshness
 export const listCommand: CliCommand = {
   name: 'list',
   summary: 'List memories',
-  usage: `memory-r1 list [--status active|superseded|deleted|all] [--text <filter>] [--limit N]\n${COMMON_FLAGS_HELP}`,
+  usage: `memory-r1 list [--status active|superseded|deleted|all] [--kind convention,decision,...] [--text <filter>] [--limit N]\n${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const bank = await openCliBank(cliConfig(args));
     try {
       const status = (flag(args, 'status') ?? 'active') as 'active';
-      const res = bank.list({ status, text: flag(args, 'text'), limit: intFlag(args, 'limit', 1000) });
+      const res = bank.list({ status, text: flag(args, 'text'), limit: intFlag(args, 'limit', 1000), kinds: kindsFlag(args) });
       const ledger = new EvidenceLedger(bank);
       for (const m of res.items) io.out(formatMemory(m, m.status === 'active' ? ledger.review(m.id) : undefined));
       io.out(`${res.total} shown of ${res.counts.active} active, ${res.counts.superseded} superseded, ${res.counts.deleted} deleted`);
@@ -183,13 +183,14 @@ export const importCommand: CliCommand = {
 export const addCommand: CliCommand = {
   name: 'add',
   summary: 'Add a memory by hand (no model involved)',
-  usage: `memory-r1 add <text> [--tags a,b]\n${COMMON_FLAGS_HELP}`,
+  usage: `memory-r1 add <text> [--tags a,b] [--kind convention|decision|...]\n${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const text = args.positionals.join(' ');
     if (!text.trim()) throw new UsageError('add needs some text');
     const bank = await openCliBank(cliConfig(args));
     try {
-      const r = await bank.addManual(text, { tags: flag(args, 'tags')?.split(',').filter(Boolean) });
+      const [kind] = kindsFlag(args) ?? [];
+      const r = await bank.addManual(text, { tags: flag(args, 'tags')?.split(',').filter(Boolean), ...(kind ? { kind } : {}) });
       if (r.redactions) io.err(`memory-r1: redacted ${describeCounts(r.redactions)} before the memory was stored`);
       io.out(formatRecord(r));
       return 0;
@@ -202,13 +203,13 @@ export const addCommand: CliCommand = {
 export const searchCommand: CliCommand = {
   name: 'search',
   summary: 'Search memories (hybrid dense + BM25)',
-  usage: `memory-r1 search <query> [--top N]\n${COMMON_FLAGS_HELP}`,
+  usage: `memory-r1 search <query> [--top N] [--kind convention,decision,...]\n${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const q = args.positionals.join(' ');
     if (!q.trim()) throw new UsageError('search needs a query');
     const bank = await openCliBank(cliConfig(args));
     try {
-      for (const h of await bank.search(q, { topK: intFlag(args, 'top', 10) })) io.out(`${h.score.toFixed(4)}  ${formatMemory(h.memory)}`);
+      for (const h of await bank.search(q, { topK: intFlag(args, 'top', 10), kinds: kindsFlag(args) })) io.out(`${h.score.toFixed(4)}  ${formatMemory(h.memory)}`);
       return 0;
     } finally {
       await bank.close();
@@ -219,13 +220,14 @@ export const searchCommand: CliCommand = {
 export const rememberCommand: CliCommand = {
   name: 'remember',
   summary: 'Give one fact to the Memory Manager (ADD/UPDATE/DELETE/NOOP)',
-  usage: `memory-r1 remember <fact>\n${COMMON_FLAGS_HELP}`,
+  usage: `memory-r1 remember <fact> [--kind convention|decision|...]\n  Without --kind the model labels the fact's kind.\n${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const text = args.positionals.join(' ');
     if (!text.trim()) throw new UsageError('remember needs a fact');
     const engine = await openCliEngine(cliConfig(args, { endpoint: 'required' }));
     try {
-      const r = await engine.remember(text, { kind: 'cli' });
+      const [kind] = kindsFlag(args) ?? [];
+      const r = await engine.remember(text, { kind: 'cli' }, undefined, undefined, kind);
       if (r.redactions) io.err(`memory-r1: redacted ${describeCounts(r.redactions)} before anything was stored or sent`);
       for (const o of r.operations) io.out(formatOperation(o));
       return 0;

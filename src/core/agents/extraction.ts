@@ -1,7 +1,10 @@
 import type { ChatModel } from '../llm/chatModel';
 import type { TokenUsage } from '../types';
-import { EXTRACTION_SCHEMA, EXTRACTION_SYSTEM, extractionMessages } from './prompts';
-import { factsProblem, parseFacts } from './managerOutput';
+import { EXTRACTION_SCHEMA, EXTRACTION_SYSTEM, KIND_SCHEMA, extractionMessages, kindMessages } from './prompts';
+import { parseKind } from '../kinds';
+import { extractJson } from '../util/jsonExtract';
+import { factsProblem, parseFactItems } from './managerOutput';
+import type { MemoryKind } from '../kinds';
 import { mentionsReference, referencesIn } from '../util/text';
 
 /**
@@ -12,7 +15,7 @@ export async function extractFactsFromText(
   model: ChatModel,
   text: string,
   opts: { eventTime?: string; maxTokens?: number; signal?: AbortSignal } = {},
-): Promise<{ facts: string[]; usage: TokenUsage; raw: string; problem?: string }> {
+): Promise<{ facts: string[]; kinds: (MemoryKind | undefined)[]; usage: TokenUsage; raw: string; problem?: string }> {
   const res = await model.complete({
     messages: extractionMessages(text, opts.eventTime),
     json: { schema: EXTRACTION_SCHEMA, name: 'facts' },
@@ -20,12 +23,12 @@ export async function extractFactsFromText(
     maxTokens: opts.maxTokens,
     signal: opts.signal,
   });
-  const facts = parseFacts(res.text)
-    .filter((f) => !copiedFromPrompt(f, text))
-    .map((f) => groundReferences(f, text))
-    .filter((f): f is string => !!f);
+  const items = parseFactItems(res.text)
+    .filter((f) => !copiedFromPrompt(f.text, text))
+    .map((f) => ({ ...f, text: groundReferences(f.text, text) }))
+    .filter((f): f is { text: string; kind?: MemoryKind } => !!f.text);
   const problem = factsProblem(res.text);
-  return { facts, usage: res.usage, raw: res.text, ...(problem ? { problem } : {}) };
+  return { facts: items.map((f) => f.text), kinds: items.map((f) => f.kind), usage: res.usage, raw: res.text, ...(problem ? { problem } : {}) };
 }
 
 const words = (text: string): Set<string> => new Set(text.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []);
@@ -60,4 +63,19 @@ export function groundReferences(fact: string, eventText: string): string | unde
     .replace(/\s+([.,;])/g, '$1')
     .trim();
   return invented(cut) || !/[\p{L}]{3}/u.test(cut) ? undefined : cut;
+}
+
+/**
+ * The kind of one fact given on its own (`/remember`, an agent's tool call without a kind). Never throws for
+ * the model's sake: an error or an answer that cannot be read leaves the fact unlabelled. Cancellation stops it.
+ */
+export async function classifyKind(model: ChatModel, fact: string, signal?: AbortSignal): Promise<MemoryKind | undefined> {
+  try {
+    const res = await model.complete({ messages: kindMessages(fact), json: { schema: KIND_SCHEMA, name: 'kind' }, temperature: 0, maxTokens: 20, signal });
+    const out = extractJson(res.text) as { kind?: unknown } | undefined;
+    return parseKind(out?.kind);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import type { CandidateView, PlannedOperation } from '../types';
 import { extractJson } from '../util/jsonExtract';
 import { normalizeForHash } from '../util/text';
+import { parseKind, type MemoryKind } from '../kinds';
 
 export interface ManagerDecision {
   /** Validated operations, safe to apply: every id is one of the candidates. */
@@ -112,24 +113,46 @@ export function factsProblem(raw: string): string | undefined {
   const json = extractJson(raw);
   if (json === undefined) return completeFactsBeforeCut(raw) ? undefined : raw.trim() ? 'the reply is not JSON' : 'the reply is empty';
   const list = Array.isArray(json) ? json : json && typeof json === 'object' ? (json as Record<string, unknown>).facts : undefined;
-  return Array.isArray(list) ? undefined : 'the reply has no "facts" list';
+  return Array.isArray(list) || (!hasFactsKey(json) && completeFactsBeforeCut(raw)) ? undefined : 'the reply has no "facts" list';
 }
 
 export function parseFacts(raw: string, maxFacts = 20, maxChars = 2000): string[] {
+  return parseFactItems(raw, maxFacts, maxChars).map((f) => f.text);
+}
+
+/** A whole JSON value with a "facts" key is an answer (maybe a wrong one), not a list cut off. */
+const hasFactsKey = (json: unknown): boolean => !!json && typeof json === 'object' && !Array.isArray(json) && 'facts' in json;
+
+/** A fact and the kind extraction gave it (absent when the model wrote a bare string or an unknown kind). */
+export interface FactItem {
+  text: string;
+  kind?: MemoryKind;
+}
+
+/** Extraction's facts with their kinds: `{"facts": [{"text", "kind"}]}`, bare strings, or `{"fact"}` objects. Never throws. */
+export function parseFactItems(raw: string, maxFacts = 20, maxChars = 2000): FactItem[] {
   const json = extractJson(raw);
   let list: unknown = Array.isArray(json) ? json : json && typeof json === 'object' ? (json as Record<string, unknown>).facts : undefined;
-  if (!Array.isArray(list) && json === undefined) list = completeFactsBeforeCut(raw);
+  // A reply cut mid-list may still hold a whole inner object that reads as JSON: the list before the cut counts.
+  if (!Array.isArray(list) && !hasFactsKey(json)) list = completeFactsBeforeCut(raw);
   if (!Array.isArray(list)) return [];
-  list = list.map((f) => (typeof f === 'string' ? f : f && typeof f === 'object' && typeof (f as { fact?: unknown }).fact === 'string' ? (f as { fact: string }).fact : undefined));
+  const items = (list as unknown[]).map((f): FactItem | undefined => {
+    if (typeof f === 'string') return { text: f };
+    if (!f || typeof f !== 'object') return undefined;
+    const o = f as { text?: unknown; fact?: unknown; kind?: unknown };
+    const text = typeof o.text === 'string' ? o.text : typeof o.fact === 'string' ? o.fact : undefined;
+    const kind = parseKind(o.kind);
+    return text === undefined ? undefined : { text, ...(kind ? { kind } : {}) };
+  });
   const seen = new Set<string>();
-  const out: string[] = [];
-  for (const f of list as (string | undefined)[]) {
-    const t = f?.trim();
+  const out: FactItem[] = [];
+  for (const f of items) {
+    const t = f?.text.trim();
     if (!t || t.length > maxChars) continue;
     const n = normalizeForHash(t);
     if (!n || seen.has(n)) continue;
     seen.add(n);
-    out.push(t);
+    out.push({ ...f!, text: t });
     if (out.length >= maxFacts) break;
   }
   return out;
@@ -137,19 +160,20 @@ export function parseFacts(raw: string, maxFacts = 20, maxChars = 2000): string[
 
 /**
  * The facts that were complete when the output was cut off: small models often repeat a fact until
- * max_tokens ends the JSON mid-list. Only string literals closed and followed by `,` or `]` count, so
- * a fact cut in the middle is never kept.
+ * max_tokens ends the JSON mid-list. Only string literals (or flat objects) closed and followed by `,` or
+ * `]` count, so a fact cut in the middle is never kept.
  */
-function completeFactsBeforeCut(raw: string): string[] | undefined {
+function completeFactsBeforeCut(raw: string): unknown[] | undefined {
   if (typeof raw !== 'string') return undefined;
   const open = /"facts"\s*:\s*\[/.exec(raw.slice(0, 10_000));
   if (!open) return undefined;
-  const facts: string[] = [];
-  const item = /\s*("(?:[^"\\\u0000-\u001f]|\\.)*")\s*([,\]])/y;
+  const facts: unknown[] = [];
+  const str = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\.)*"';
+  const item = new RegExp(`\\s*(${str}|\\{\\s*${str}\\s*:\\s*${str}(?:\\s*,\\s*${str}\\s*:\\s*${str})*\\s*\\})\\s*([,\\]])`, 'y');
   item.lastIndex = open.index + open[0].length;
   for (let m = item.exec(raw); m; m = item.exec(raw)) {
     try {
-      facts.push(JSON.parse(m[1]) as string);
+      facts.push(JSON.parse(m[1]));
     } catch {
       break;
     }

@@ -1,6 +1,7 @@
 import { BankError } from '../errors';
 import type { Feedback } from '../api';
 import type { CandidateView, HistoryRecord, Memory, MemorySnapshot, SourceKind, SourceRef } from '../types';
+import { KIND_IDS, isMemoryKind, type MemoryKind } from '../kinds';
 import { ISO_TIME, RECORD_ID } from '../privacy/boundary';
 import { redactSecrets } from '../privacy/redact';
 
@@ -24,9 +25,9 @@ const ACTIONS = new Set(['ADD', 'UPDATE', 'SUPERSEDE', 'DELETE', 'NOOP', 'RESTOR
 const SOURCE_KINDS: ReadonlySet<SourceKind> = new Set<SourceKind>(['chat', 'save', 'commit', 'terminal', 'diagnostic', 'manual', 'import', 'dialogue', 'cli', 'agent']);
 
 // The format, field by field: what each object may hold. Anything else in a file is dropped and reported.
-const MEMORY_KEYS = ['id', 'text', 'status', 'createdAt', 'updatedAt', 'eventTime', 'validTo', 'supersededBy', 'supersedes', 'tags', 'pinned', 'source'];
+const MEMORY_KEYS = ['id', 'text', 'status', 'createdAt', 'updatedAt', 'eventTime', 'kind', 'validTo', 'supersededBy', 'supersedes', 'tags', 'pinned', 'source'];
 const RECORD_KEYS = ['seq', 'opId', 'batchId', 'action', 'memoryId', 'before', 'after', 'fact', 'candidates', 'reason', 'model', 'source', 'undoes', 'actor', 'redactions', 'guard', 'time', 'run'];
-const SNAPSHOT_KEYS = ['text', 'status', 'tags', 'pinned', 'eventTime', 'validTo', 'supersededBy', 'supersedes'];
+const SNAPSHOT_KEYS = ['text', 'status', 'tags', 'pinned', 'eventTime', 'kind', 'validTo', 'supersededBy', 'supersedes'];
 const SOURCE_KEYS = ['kind', 'ref', 'actor', 'event'];
 const CANDIDATE_KEYS = ['key', 'memoryId', 'text'];
 const FEEDBACK_KEYS = ['answerId', 'kind', 'question', 'answer', 'memoryIds', 'time'];
@@ -84,6 +85,11 @@ export function parseBundle(data: unknown): BankBundle {
     if (event !== undefined) out.event = event;
     return out;
   };
+  const memoryKind = (v: unknown, where: string): MemoryKind | undefined => {
+    if (v === undefined) return undefined;
+    if (!isMemoryKind(v)) fail(where, `must be one of ${KIND_IDS.join(', ')}`);
+    return v as MemoryKind;
+  };
   const snapshot = (v: unknown, where: string): MemorySnapshot => {
     if (!isObj(v)) fail(where, 'is not a memory snapshot');
     const o = v as Record<string, unknown>;
@@ -95,6 +101,8 @@ export function parseBundle(data: unknown): BankBundle {
     const supersededBy = id(o.supersededBy, `${where}.supersededBy`, true);
     const supersedes = id(o.supersedes, `${where}.supersedes`, true);
     if (eventTime) out.eventTime = eventTime;
+    const kind = memoryKind(o.kind, `${where}.kind`);
+    if (kind) out.kind = kind;
     if (validTo) out.validTo = validTo;
     if (supersededBy) out.supersededBy = supersededBy;
     if (supersedes) out.supersedes = supersedes;
@@ -128,6 +136,7 @@ export function parseBundle(data: unknown): BankBundle {
     const validTo = time(o.validTo, `${where}.validTo`, true);
     const supersededBy = id(o.supersededBy, `${where}.supersededBy`, true);
     const supersedes = id(o.supersedes, `${where}.supersedes`, true);
+    const kind = memoryKind(o.kind, `${where}.kind`);
     return {
       id: memId,
       text: o.text as string,
@@ -135,6 +144,7 @@ export function parseBundle(data: unknown): BankBundle {
       createdAt: time(o.createdAt, `${where}.createdAt`)!,
       updatedAt: time(o.updatedAt, `${where}.updatedAt`)!,
       ...(eventTime ? { eventTime } : {}),
+      ...(kind ? { kind } : {}),
       ...(validTo ? { validTo } : {}),
       ...(supersededBy ? { supersededBy } : {}),
       ...(supersedes ? { supersedes } : {}),

@@ -21,6 +21,7 @@ import type {
 import type { Embedder } from '../embeddings/embedder';
 import { BankError } from '../errors';
 import { yieldToEventLoop } from '../util/steps';
+import { kindMatches, type MemoryKind } from '../kinds';
 import { newId, nowIso, textHash } from '../util/text';
 import type { StoredRecord } from './historyLog';
 import type { VectorEntry } from './vectorLog';
@@ -214,6 +215,7 @@ export class MemoryBank {
       if (q.pinned !== undefined && m.pinned !== q.pinned) continue;
       if (q.tag && !m.tags.includes(q.tag)) continue;
       if (q.sourceKind && m.source.kind !== q.sourceKind) continue;
+      if (!kindMatches(m.kind, q.kinds)) continue;
       if (needle && !m.text.toLowerCase().includes(needle) && !m.tags.some((t) => t.toLowerCase().includes(needle))) continue;
       matches.push(m);
     }
@@ -247,7 +249,7 @@ export class MemoryBank {
       const m = this.memories.get(id);
       if (!m) return false;
       if (!opts.includeInactive && m.status !== 'active' && !(opts.includeSuperseded && m.status === 'superseded')) return false;
-      return !tagSet || m.tags.some((t) => tagSet.has(t));
+      return (!tagSet || m.tags.some((t) => tagSet.has(t))) && kindMatches(m.kind, opts.kinds);
     };
     return this.index.search(query, qv, topK, accept).map((f) => ({ memory: this.get(f.id)!, score: f.score }));
   }
@@ -317,7 +319,7 @@ export class MemoryBank {
               continue;
             }
             const id = newId();
-            stage.add({ ...base, action: 'ADD', memoryId: id, after: { text: op.text!.trim(), status: 'active', tags: op.tags ?? [], pinned: false, eventTime: ctx.eventTime } }, vec);
+            stage.add({ ...base, action: 'ADD', memoryId: id, after: { text: op.text!.trim(), status: 'active', tags: op.tags ?? [], pinned: false, eventTime: ctx.eventTime, ...(op.kind ? { kind: op.kind } : {}) } }, vec);
             holder.set(textHash(op.text!), id);
             continue;
           }
@@ -347,6 +349,8 @@ export class MemoryBank {
             holder.set(textHash(op.text!), id);
             stage.add({ ...base, action: 'SUPERSEDE', memoryId: cur.id, before: snap(cur), after: { ...snap(cur), status: 'superseded', validTo, supersededBy: id } });
             const after: MemorySnapshot = { text: op.text!.trim(), status: 'active', tags: op.tags ?? cur.tags, pinned: cur.pinned, supersedes: cur.id };
+            const kind = op.kind ?? cur.kind;
+            if (kind) after.kind = kind;
             const eventTime = ctx.eventTime ?? (cur.eventTime ? validTo : undefined);
             if (eventTime) after.eventTime = eventTime;
             stage.add({ ...base, action: 'UPDATE', memoryId: id, after }, vec);
@@ -374,7 +378,7 @@ export class MemoryBank {
             memoryId: newId(),
             source: source ?? { kind: 'manual', actor: this.opts.actor },
             reason: 'added by hand',
-            after: { text: clean, status: 'active', tags: tags ?? [], pinned: !!opts.pinned },
+            after: { text: clean, status: 'active', tags: tags ?? [], pinned: !!opts.pinned, ...(opts.kind ? { kind: opts.kind } : {}) },
             redactions: countTotal(counts) ? counts : undefined,
           },
           vec,
@@ -410,6 +414,14 @@ export class MemoryBank {
 
   setPinned(id: string, pinned: boolean): Promise<HistoryRecord> {
     return this.changeOne(id, pinned ? 'PIN' : 'UNPIN', (m) => ({ ...snap(m), pinned }), pinned ? 'pinned' : 'unpinned');
+  }
+
+  /** Relabels a memory by hand (extraction's label was wrong, or an older memory had none). */
+  setKind(id: string, kind: MemoryKind | undefined): Promise<HistoryRecord> {
+    return this.changeOne(id, 'EDIT', (m) => {
+      const { kind: _k, ...rest } = snap(m);
+      return kind ? { ...rest, kind } : rest;
+    }, kind ? `kind set to ${kind}` : 'kind cleared', false);
   }
 
   setTags(id: string, tags: string[]): Promise<HistoryRecord> {
@@ -915,6 +927,7 @@ export class MemoryBank {
       tags: [...(r.after.tags ?? [])],
       pinned: !!r.after.pinned,
       eventTime: r.after.eventTime,
+      ...(r.after.kind ? { kind: r.after.kind } : {}),
       ...(r.after.validTo ? { validTo: r.after.validTo } : {}),
       ...(r.after.supersededBy ? { supersededBy: r.after.supersededBy } : {}),
       ...(r.after.supersedes ? { supersedes: r.after.supersedes } : {}),

@@ -58,7 +58,7 @@ interface Columns {
   updatedAt: (string | 0)[];
   source: number[];
   pinned: number[];
-  sparse: [position: number, fields: Partial<Pick<Memory, 'tags' | 'eventTime' | 'validTo' | 'supersededBy' | 'supersedes'>>][];
+  sparse: [position: number, fields: Partial<Pick<Memory, 'tags' | 'eventTime' | 'kind' | 'validTo' | 'supersededBy' | 'supersedes'>>][];
 }
 
 /** Small fields, in the header. */
@@ -101,7 +101,7 @@ export function encodeSnapshot(s: FoldedState): Buffer {
     if (m.pinned) cols.pinned.push(i);
     const sparse: Columns['sparse'][number][1] = {};
     if (m.tags.length) sparse.tags = m.tags;
-    for (const k of ['eventTime', 'validTo', 'supersededBy', 'supersedes'] as const) if (m[k] !== undefined) sparse[k] = m[k];
+    for (const k of ['eventTime', 'kind', 'validTo', 'supersededBy', 'supersedes'] as const) if (m[k] !== undefined) (sparse as Record<string, unknown>)[k] = m[k];
     if (Object.keys(sparse).length) cols.sparse.push([i, sparse]);
   });
   const position = new Map(s.memories.map((m, i) => [m.id, i]));
@@ -206,6 +206,7 @@ function* decodeSteps(buf: Buffer): Generator<void, FoldedState> {
       tags: x?.tags ?? [],
       pinned: pinned.has(i),
       eventTime: x?.eventTime,
+      ...(x?.kind !== undefined ? { kind: x.kind } : {}),
       ...(x?.validTo !== undefined ? { validTo: x.validTo } : {}),
       ...(x?.supersededBy !== undefined ? { supersededBy: x.supersededBy } : {}),
       ...(x?.supersedes !== undefined ? { supersedes: x.supersedes } : {}),

@@ -81,6 +81,7 @@ export function placeInOrder(order: Memory[], prev: Memory | undefined, next: Me
 export function snap(m: Memory | MemorySnapshot): MemorySnapshot {
   const s: MemorySnapshot = { text: m.text, status: m.status, tags: [...m.tags], pinned: m.pinned };
   if (m.eventTime) s.eventTime = m.eventTime;
+  if (m.kind) s.kind = m.kind;
   if (m.validTo) s.validTo = m.validTo;
   if (m.supersededBy) s.supersededBy = m.supersededBy;
   if (m.supersedes) s.supersedes = m.supersedes;
@@ -88,7 +89,7 @@ export function snap(m: Memory | MemorySnapshot): MemorySnapshot {
 }
 
 export function sameSnapshot(a: MemorySnapshot, b: MemorySnapshot): boolean {
-  return a.text === b.text && a.status === b.status && a.pinned === b.pinned && a.tags.join('\u0000') === b.tags.join('\u0000');
+  return a.text === b.text && a.status === b.status && a.pinned === b.pinned && a.tags.join('\u0000') === b.tags.join('\u0000') && a.kind === b.kind;
 }
 
 export function publicRecord(r: StoredRecord): HistoryRecord {

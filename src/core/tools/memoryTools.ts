@@ -1,4 +1,4 @@
-// The memory tools that agents call: the same five in VS Code's language-model tools and in the
+// The memory tools that agents call: the same six in VS Code's language-model tools and in the
 // `memory-r1 mcp` server. Surface-neutral (never imports vscode or the MCP SDK): specs with their
 // model-facing descriptions and JSON schemas, input validation, the confirmation text for writes,
 // and the calls themselves, which go through the bank and the Memory Manager like every other surface.
@@ -10,8 +10,9 @@ import type { HistoryAction, HistoryRecord, Memory, MemoryStatus, SourceRef } fr
 import { redactSecrets } from '../privacy/redact';
 import { freshnessFor } from '../evidence/freshness';
 import { addCounts, countTotal, describeCounts, redactSource, type RedactionCounts } from '../privacy/boundary';
+import { INSTRUCTION_KINDS, KIND_IDS, MEMORY_KINDS, isMemoryKind, type MemoryKind } from '../kinds';
 
-export type MemoryToolName = 'memory_search' | 'memory_remember' | 'memory_forget' | 'memory_update' | 'memory_undo';
+export type MemoryToolName = 'memory_search' | 'memory_conventions' | 'memory_remember' | 'memory_forget' | 'memory_update' | 'memory_undo';
 
 export interface MemoryToolSpec {
   name: MemoryToolName;
@@ -30,6 +31,11 @@ export interface MemoryToolSpec {
 }
 
 const STATUSES = ['active', 'superseded', 'deleted', 'all'] as const;
+const KINDS_INPUT = {
+  type: 'array',
+  items: { type: 'string', enum: [...KIND_IDS] },
+  description: `Only memories of these kinds: ${MEMORY_KINDS.map((k) => `${k.id} (${k.hint})`).join('; ')}. Omitted: every kind.`,
+};
 export type SearchStatus = (typeof STATUSES)[number];
 export const MAX_TOP_K = 50;
 export const DEFAULT_TOP_K = 8;
@@ -57,8 +63,31 @@ export const MEMORY_TOOLS: readonly MemoryToolSpec[] = [
           default: 'active',
           description: "'active' (current facts, default), 'superseded' (earlier versions), 'deleted' (forgotten) or 'all'.",
         },
+        kinds: KINDS_INPUT,
       },
       required: ['query'],
+      additionalProperties: false,
+    },
+    readOnly: true,
+    destructive: false,
+  },
+  {
+    name: 'memory_conventions',
+    title: 'Project conventions for a task',
+    toolReferenceName: 'memoryConventions',
+    userDescription: "The project's current conventions, decisions and workflows that apply to a coding task.",
+    description:
+      "Get this project's current coding conventions, decisions and workflows (only the newest version of each rule) before writing " +
+      'or changing code: naming, exports, imports, docstrings, error handling, libraries to use or avoid, how to build and test. ' +
+      'Give the task (e.g. "write a new API handler") to get the rules most relevant to it; no task lists them all, newest first. ' +
+      'Follow them in the code you write; cite one you relied on as [memory:<id>].',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        task: { type: 'string', description: 'What you are about to write or change. Empty: all current conventions.' },
+        kinds: { ...KINDS_INPUT, description: `Which kinds of memory (default: ${INSTRUCTION_KINDS.join(', ')}).` },
+        topK: { type: 'integer', minimum: 1, maximum: MAX_TOP_K, default: 12, description: 'How many memories to return.' },
+      },
       additionalProperties: false,
     },
     readOnly: true,
@@ -79,6 +108,7 @@ export const MEMORY_TOOLS: readonly MemoryToolSpec[] = [
       type: 'object',
       properties: {
         text: { type: 'string', description: 'The fact, as one self-contained sentence.' },
+        kind: { type: 'string', enum: [...KIND_IDS], description: 'What the fact is (a convention, a decision, …). Omitted: the model labels it.' },
       },
       required: ['text'],
       additionalProperties: false,
@@ -191,6 +221,7 @@ export interface ToolMemory {
   supersedes?: string;
   pinned?: boolean;
   tags?: string[];
+  kind?: MemoryKind;
   /** What changed in the files this memory cites: it may be out of date (see the evidence ledger). */
   needsReview?: string[];
 }
@@ -238,9 +269,16 @@ export interface SearchInput {
   query: string;
   topK: number;
   status: SearchStatus;
+  kinds?: MemoryKind[];
+}
+export interface ConventionsInput {
+  task: string;
+  topK: number;
+  kinds: MemoryKind[];
 }
 export interface RememberInput {
   text: string;
+  kind?: MemoryKind;
 }
 export interface ForgetInput {
   id: string;
@@ -253,7 +291,7 @@ export interface UpdateInput {
 export interface UndoInput {
   operationId: string;
 }
-export type ToolInput = SearchInput | RememberInput | ForgetInput | UpdateInput | UndoInput;
+export type ToolInput = SearchInput | ConventionsInput | RememberInput | ForgetInput | UpdateInput | UndoInput;
 
 const MAX_INPUT_CHARS = 8000;
 
@@ -274,6 +312,21 @@ function str(o: Record<string, unknown>, key: string, tool: string, required: bo
   return v;
 }
 
+function kindList(o: Record<string, unknown>, tool: string): MemoryKind[] | undefined {
+  const v = o.kinds;
+  if (v === undefined || v === null) return undefined;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.some((k) => !isMemoryKind(k))) throw new ToolInputError(`${tool}: "kinds" must be a list of ${KIND_IDS.join(', ')}.`);
+  return [...new Set(list as MemoryKind[])];
+}
+
+function topKOf(o: Record<string, unknown>, tool: string, fallback: number): number {
+  if (o.topK === undefined || o.topK === null) return fallback;
+  const n = typeof o.topK === 'string' && /^\d+$/.test(o.topK) ? Number(o.topK) : o.topK;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_TOP_K) throw new ToolInputError(`${tool}: "topK" must be an integer from 1 to ${MAX_TOP_K}.`);
+  return n;
+}
+
 function nonEmpty(v: string | undefined, key: string, tool: string): string {
   const t = (v ?? '').trim();
   if (!t) throw new ToolInputError(`${tool}: "${key}" must not be empty.`);
@@ -291,18 +344,21 @@ export function parseToolInput(name: string, raw: unknown): ToolInput {
   switch (spec.name) {
     case 'memory_search': {
       const query = str(o, 'query', name, false) ?? '';
-      let topK = DEFAULT_TOP_K;
-      if (o.topK !== undefined && o.topK !== null) {
-        const n = typeof o.topK === 'string' && /^\d+$/.test(o.topK) ? Number(o.topK) : o.topK;
-        if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_TOP_K) throw new ToolInputError(`${name}: "topK" must be an integer from 1 to ${MAX_TOP_K}.`);
-        topK = n;
-      }
+      const topK = topKOf(o, name, DEFAULT_TOP_K);
       const status = (str(o, 'status', name, false) ?? 'active') as SearchStatus;
       if (!STATUSES.includes(status)) throw new ToolInputError(`${name}: "status" must be one of ${STATUSES.join(', ')}.`);
-      return { query: query.trim(), topK, status };
+      const kinds = kindList(o, name);
+      return { query: query.trim(), topK, status, ...(kinds?.length ? { kinds } : {}) };
     }
-    case 'memory_remember':
-      return { text: nonEmpty(str(o, 'text', name, true), 'text', name) };
+    case 'memory_conventions': {
+      const kinds = kindList(o, name);
+      return { task: (str(o, 'task', name, false) ?? '').trim(), topK: topKOf(o, name, 12), kinds: kinds?.length ? kinds : [...INSTRUCTION_KINDS] };
+    }
+    case 'memory_remember': {
+      const kind = str(o, 'kind', name, false);
+      if (kind !== undefined && !isMemoryKind(kind)) throw new ToolInputError(`${name}: "kind" must be one of ${KIND_IDS.join(', ')}.`);
+      return { text: nonEmpty(str(o, 'text', name, true), 'text', name), ...(kind ? { kind } : {}) };
+    }
     case 'memory_forget': {
       const reason = str(o, 'reason', name, false)?.trim();
       return { id: nonEmpty(str(o, 'id', name, true), 'id', name), ...(reason ? { reason } : {}) };
@@ -365,6 +421,10 @@ export function describeToolCall(name: string, raw: unknown, bank: MemoryBank | 
     case 'memory_search': {
       const i = input as SearchInput;
       return { invocationMessage: i.query ? `Searching project memory for ${quote(p(i.query), 80)}` : 'Listing the newest project memories' };
+    }
+    case 'memory_conventions': {
+      const i = input as ConventionsInput;
+      return { invocationMessage: i.task ? `Reading the project's conventions for ${quote(p(i.task), 80)}` : "Reading the project's conventions" };
     }
     case 'memory_remember': {
       const i = input as RememberInput;
@@ -443,13 +503,25 @@ export async function runMemoryTool(name: string, raw: unknown, backend: ToolBac
       const i = input as SearchInput;
       const query = bank.privacy.text(i.query, counts);
       freshnessFor(bank).ledger.refresh();
-      const memories = await searchMemories(bank, query, i.topK, i.status, signal);
-      const what = query ? `for ${quote(query, 80)}` : '(newest first)';
-      const lines = memories.map((m, k) => `[${k + 1}] memory:${m.id} · ${m.date} · ${m.status}${statusNote(m)} · ${m.sourceLabel}\n    ${m.text}`);
+      const memories = await searchMemories(bank, query, i.topK, i.status, signal, i.kinds);
+      const what = `${query ? `for ${quote(query, 80)}` : '(newest first)'}${i.kinds ? ` of kind ${i.kinds.join(', ')}` : ''}`;
+      const lines = memories.map((m, k) => `[${k + 1}] memory:${m.id} · ${m.date} · ${m.status}${statusNote(m)}${m.kind ? ` · ${m.kind}` : ''} · ${m.sourceLabel}\n    ${m.text}`);
       const text = memories.length
         ? `${memories.length} ${i.status === 'all' ? '' : i.status + ' '}memor${memories.length === 1 ? 'y' : 'ies'} ${what}:\n${lines.join('\n')}\nCite a memory you use as [memory:<id>].`
         : `No ${i.status === 'all' ? '' : i.status + ' '}memories ${what}.${bank.size === 0 ? ' The project memory is empty.' : ''}`;
       return finish({ text, data: { query, status: i.status, memories }, memories, operations: [] });
+    }
+    case 'memory_conventions': {
+      const i = input as ConventionsInput;
+      const task = bank.privacy.text(i.task, counts);
+      freshnessFor(bank).ledger.refresh();
+      const memories = await searchMemories(bank, task, i.topK, 'active', signal, i.kinds);
+      const lines = memories.map((m) => `- ${m.text} [memory:${m.id}] (${m.kind ?? 'other'}, ${m.date}${m.needsReview ? '; NEEDS REVIEW: its cited files changed' : ''})`);
+      const what = `${i.kinds.join(', ')}${task ? ` for ${quote(task, 80)}` : ''}`;
+      const text = memories.length
+        ? `The project's current ${what} (newest version of each rule; follow them in the code you write):\n${lines.join('\n')}`
+        : `No ${what} in the project memory.${bank.size === 0 ? ' The project memory is empty.' : ''}`;
+      return finish({ text, data: { task, kinds: i.kinds, memories }, memories, operations: [] });
     }
     case 'memory_remember': {
       const i = input as RememberInput;
@@ -457,7 +529,8 @@ export async function runMemoryTool(name: string, raw: unknown, backend: ToolBac
       const fact = bank.privacy.text(i.text, counts);
       // The Memory Manager decides, exactly as for /remember; the records come back for their operation ids.
       const run = backend.run?.(engine);
-      const r = await engine.manageFact(fact, source, undefined, signal, run ? { budgets: [run], run: run.id } : {});
+      const kind = i.kind ?? (await engine.classifyKind(fact, signal));
+      const r = await engine.manageFact(fact, source, undefined, signal, { ...(run ? { budgets: [run], run: run.id } : {}), ...(kind ? { kind } : {}) });
       addCounts(counts, r.redactions);
       const operations = r.operations.map((op) => toToolOperation(op, r.records));
       const memories = uniqueMemories(bank, operations.flatMap((o) => [o.memoryId, o.supersededId]));
@@ -498,13 +571,13 @@ export async function runMemoryTool(name: string, raw: unknown, backend: ToolBac
 }
 
 /** Search with a status filter; an empty query lists the newest memories. */
-async function searchMemories(bank: MemoryBank, query: string, topK: number, status: SearchStatus, signal?: AbortSignal): Promise<ToolMemory[]> {
-  if (!query) return bank.list({ status, limit: topK }).items.map((m) => toolMemory(bank, m));
+async function searchMemories(bank: MemoryBank, query: string, topK: number, status: SearchStatus, signal?: AbortSignal, kinds?: MemoryKind[]): Promise<ToolMemory[]> {
+  if (!query) return bank.list({ status, limit: topK, kinds }).items.map((m) => toolMemory(bank, m));
   const hits =
     status === 'active'
-      ? await bank.search(query, { topK, signal })
+      ? await bank.search(query, { topK, signal, kinds })
       : // Other statuses: search everything, keep the asked status, best first (a larger pool so the filter leaves enough).
-        (await bank.search(query, { topK: status === 'all' ? topK : Math.min(topK * 5, 500), includeInactive: true, signal })).filter((h) => status === 'all' || h.memory.status === status);
+        (await bank.search(query, { topK: status === 'all' ? topK : Math.min(topK * 5, 500), includeInactive: true, signal, kinds })).filter((h) => status === 'all' || h.memory.status === status);
   return hits.slice(0, topK).map((h) => toolMemory(bank, h.memory, h.score));
 }
 
@@ -525,6 +598,7 @@ export function toolMemory(bank: MemoryBank, m: Memory, score?: number): ToolMem
     ...(m.supersededBy ? { supersededBy: m.supersededBy } : {}),
     ...(m.supersedes ? { supersedes: m.supersedes } : {}),
     ...(m.pinned ? { pinned: true } : {}),
+    ...(m.kind ? { kind: m.kind } : {}),
     ...(m.tags.length ? { tags: m.tags.map((t) => bank.privacy.text(t)) } : {}),
     ...(review ? { needsReview: review.changes.map((c) => bank.privacy.text(c)) } : {}),
   };
