@@ -70,6 +70,8 @@ export interface AppliedOperation {
 
 export interface IngestResult {
   facts: string[];
+  /** Each fact's kind, as extraction labelled it (parallel to `facts`; absent for a remembered fact). */
+  kinds?: (MemoryKind | undefined)[];
   operations: AppliedOperation[];
   usage: TokenUsage;
   /** Why the rest of the event was not applied (another window had captured it already). */

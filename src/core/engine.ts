@@ -148,7 +148,7 @@ export class MemoryEngine {
     // The time the event happened is the facts' time (a commit's date, a chat turn's), not the time it is processed.
     event.eventTime ??= event.time;
     const { facts, kinds, usage, problem, raw } = await this.extractFacts(event, signal, counts);
-    const result: IngestResult = { facts, operations: [], usage: { ...usage } };
+    const result: IngestResult = { facts, kinds, operations: [], usage: { ...usage } };
     // A reply that cannot be read is not "no facts": the caller reports it (and the capture queue keeps the event).
     if (problem) result.unusable = `the extractor's output could not be used: ${problem} (${JSON.stringify(raw.length > 120 ? raw.slice(0, 119) + '…' : raw)})`;
     if (countTotal(counts)) result.redactions = counts;

@@ -9,6 +9,7 @@ import { MemoryPanelProvider } from './sidePanel/memoryPanelProvider';
 import { LocalModelService, type LocalModelTestOptions } from './localModel/localModelService';
 import { registerAgentTools } from './tools';
 import { FreshnessService, readFreshnessSettings } from './freshness/freshnessService';
+import { InstructionsService } from './instructions/instructionsService';
 
 /** What `activate` returns: used by the tests and by other extensions that want the bank. */
 export interface ProjectMemoryApi {
@@ -17,6 +18,7 @@ export interface ProjectMemoryApi {
   panel: MemoryPanelProvider;
   localModel: LocalModelService;
   freshness: FreshnessService;
+  instructions: InstructionsService;
 }
 
 let current: ProjectMemoryApi | undefined;
@@ -40,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
   const pm = new ProjectMemory(context, log, localModel);
   const capture = new CaptureService(pm, captureOptionsForTests);
   const freshness = new FreshnessService(pm);
+  const instructions = new InstructionsService(pm);
   const panel = new MemoryPanelProvider(context.extensionUri, () => pm.getBank(), log, () => readFreshnessSettings().expireAfterDays);
   context.subscriptions.push(
     log,
@@ -47,9 +50,10 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
     { dispose: () => void localModel.dispose() },
     capture,
     freshness,
+    instructions,
     panel,
     vscode.window.registerWebviewViewProvider(MemoryPanelProvider.viewType, panel, { webviewOptions: { retainContextWhenHidden: false } }),
-    ...registerCommands({ pm, capture, freshness, revealMemory: (id) => panel.reveal(id) }),
+    ...registerCommands({ pm, capture, freshness, instructions, revealMemory: (id) => panel.reveal(id) }),
     ...localModel.registerCommands(),
   );
   if ((vscode.chat as Partial<typeof vscode.chat> | undefined)?.createChatParticipant) context.subscriptions.push(createMemoryParticipant(pm, capture));
@@ -61,10 +65,11 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
   context.subscriptions.push(...registerAgentTools(pm));
   capture.start();
   freshness.start();
+  instructions.start();
   // The user chose the built-in model before: start it (never downloads without the command).
   void localModel.startInBackground();
   log.info(`Project Memory activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: capture and model calls are off'}).`);
-  current = { pm, capture, panel, localModel, freshness };
+  current = { pm, capture, panel, localModel, freshness, instructions };
   return current;
 }
 

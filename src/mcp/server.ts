@@ -8,6 +8,8 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
+  ListPromptsRequestSchema,
+  GetPromptRequestSchema,
   McpError,
   ReadResourceRequestSchema,
   type CallToolResult,
@@ -18,8 +20,13 @@ import { PENDING_TOOLS, describeHeldBatch, findHeldBatch } from '../core/tools/p
 import type { Memory } from '../core/types';
 import { describeEvidence } from '../core/evidence/evidence';
 import { freshnessFor } from '../core/evidence/freshness';
+import { renderInstructionSection } from '../core/conventions/instructions';
+import { INSTRUCTION_KINDS } from '../core/kinds';
 
 export const MEMORY_URI_PREFIX = 'memory-r1://memory/';
+/** The generated conventions section, for agents that do not read instruction files. */
+export const CONVENTIONS_URI = 'memory-r1://conventions';
+export const CONVENTIONS_PROMPT = 'project-conventions';
 const PAGE = 100;
 
 export interface McpServerOptions {
@@ -44,11 +51,12 @@ export function createMemoryMcpServer(backend: ToolBackend, opts: McpServerOptio
   const server = new Server(
     { name: 'project-memory', title: 'Project Memory', version: opts.version ?? '0.0.0' },
     {
-      capabilities: { tools: {}, resources: { listChanged: true } },
+      capabilities: { tools: {}, resources: { listChanged: true }, prompts: {} },
       instructions:
         "Project Memory is this project's long-term memory, shared with the user's other agents and the Project Memory VS Code extension. " +
         'Search it (memory_search) before answering questions about the project; remember durable facts and decisions (memory_remember); ' +
-        'fix or remove wrong ones by id (memory_update, memory_forget); every change is recorded and can be undone (memory_undo).',
+        'fix or remove wrong ones by id (memory_update, memory_forget); every change is recorded and can be undone (memory_undo). ' +
+        `Before writing code, read the project's conventions (memory_conventions, the ${CONVENTIONS_URI} resource or the ${CONVENTIONS_PROMPT} prompt) and follow them.`,
     },
   );
   const { bank } = backend;
@@ -133,7 +141,7 @@ export function createMemoryMcpServer(backend: ToolBackend, opts: McpServerOptio
     if (!Number.isInteger(offset) || offset < 0) throw new McpError(ErrorCode.InvalidParams, `Bad cursor "${req.params?.cursor}".`);
     const list = bank.list({ status: 'active', offset, limit: PAGE });
     return {
-      resources: list.items.map((m) => resourceEntry(toolMemory(bank, m))),
+      resources: [...(offset === 0 ? [conventionsEntry()] : []), ...list.items.map((m) => resourceEntry(toolMemory(bank, m)))],
       ...(offset + PAGE < list.total ? { nextCursor: String(offset + PAGE) } : {}),
     };
   });
@@ -146,10 +154,35 @@ export function createMemoryMcpServer(backend: ToolBackend, opts: McpServerOptio
 
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
     const uri = req.params.uri;
+    if (uri === CONVENTIONS_URI) return { contents: [{ uri, mimeType: 'text/markdown', text: conventionsText(backend) }] };
     const id = uri.startsWith(MEMORY_URI_PREFIX) ? decodeURIComponent(uri.slice(MEMORY_URI_PREFIX.length)) : '';
     const m = id ? bank.get(id) : undefined;
     if (!m) throw new McpError(ErrorCode.InvalidParams, `No memory at ${uri}.`);
     return { contents: [{ uri, mimeType: 'text/markdown', text: memoryMarkdown(backend, m) }] };
+  });
+
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({
+    prompts: [
+      {
+        name: CONVENTIONS_PROMPT,
+        title: "The project's conventions",
+        description: "The project's current conventions, decisions and workflows (newest rule only), with the ones most relevant to a task first.",
+        arguments: [{ name: 'task', description: 'What you are about to write or change (optional).', required: false }],
+      },
+    ],
+  }));
+
+  server.setRequestHandler(GetPromptRequestSchema, async (req) => {
+    if (req.params.name !== CONVENTIONS_PROMPT) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt "${req.params.name}". Prompts: ${CONVENTIONS_PROMPT}.`);
+    const task = bank.privacy.text(String(req.params.arguments?.task ?? '').trim());
+    const relevant = task ? (await bank.search(task, { topK: 8, kinds: [...INSTRUCTION_KINDS] })).map((h) => `- ${bank.privacy.text(h.memory.text)} [memory:${h.memory.id}]`) : [];
+    const text = [
+      conventionsText(backend).trim(),
+      ...(relevant.length ? ['', `Most relevant to the task "${task}":`, ...relevant] : []),
+      '',
+      task ? `Task: ${task}\nFollow these conventions in the code you write.` : 'Follow these conventions in the code you write for this project.',
+    ].join('\n');
+    return { description: "The project's conventions", messages: [{ role: 'user', content: { type: 'text', text } }] };
   });
 
   // Another agent, the extension or the CLI changed the bank: clients that list resources refresh.
@@ -162,6 +195,16 @@ export function createMemoryMcpServer(backend: ToolBackend, opts: McpServerOptio
     prevClose?.();
   };
   return server;
+}
+
+function conventionsEntry() {
+  return { uri: CONVENTIONS_URI, name: 'conventions', title: "The project's conventions", description: 'Current conventions, decisions and workflows, newest first (the section Project Memory writes into instruction files).', mimeType: 'text/markdown' };
+}
+
+function conventionsText(backend: ToolBackend): string {
+  const { bank } = backend;
+  const memories = bank.list({ status: 'active', kinds: [...INSTRUCTION_KINDS] }).items.map((m) => ({ ...m, text: bank.privacy.text(m.text) }));
+  return renderInstructionSection(memories, { maxChars: 20_000 }).text;
 }
 
 function resourceLink(m: ToolMemory) {

@@ -87,8 +87,8 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
     expect(before.structuredContent.memories.map((m: any) => m.id)).toEqual([add.memoryId]);
 
     const { resources } = await s.client.listResources();
-    expect(resources.map((r) => r.uri)).toEqual([`memory-r1://memory/${upd.memoryId}`]);
-    const read = await s.client.readResource({ uri: resources[0].uri });
+    expect(resources.map((r) => r.uri)).toEqual(['memory-r1://conventions', `memory-r1://memory/${upd.memoryId}`]);
+    const read = await s.client.readResource({ uri: resources[1].uri });
     const md = (read.contents[0] as { text: string }).text;
     expect(md).toContain('Sam now owns the payments webhook handler, taking over from Dana.');
     expect(md).toContain(`- replaces: memory:${add.memoryId}`);
@@ -126,6 +126,40 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
     } finally {
       await bank.close();
     }
+  });
+
+  it("the project's conventions for agents that read no instruction files: a tool by task and kind, a resource and a prompt", async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-mcp-bank-'));
+    const bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(384), watchIntervalMs: 0 });
+    await bank.addManual('API handler functions are named with a handle prefix (handleCreateUser).', { kind: 'convention' });
+    await bank.addManual('API handlers validate their input with zod schemas.', { kind: 'convention' });
+    await bank.addManual('`npm run check` runs the linters and the tests.', { kind: 'workflow' });
+    await bank.addManual('Dana owns the API handlers.', { kind: 'ownership' });
+    await bank.close();
+    s = await connect(['--bank', dir, '--endpoint', server.url, '--model', 'fake-model']);
+    expect(s.client.getInstructions()).toContain('memory_conventions');
+
+    const conv = await call(s, 'memory_conventions', { task: 'write a new API handler', topK: 2 });
+    expect(conv.isError).toBeFalsy();
+    expect(conv.structuredContent.memories.map((m: { kind: string }) => m.kind)).toEqual(['convention', 'convention']);
+    expect(textOf(conv)).toMatch(/^The project's current convention, decision, workflow for "write a new API handler" \(newest version of each rule; follow them in the code you write\):\n- API handler/);
+    expect(textOf(conv)).not.toContain('Dana');
+    const owners = await call(s, 'memory_search', { query: 'API handlers', kinds: ['ownership'] });
+    expect(owners.structuredContent.memories.map((m: { text: string }) => m.text)).toEqual(['Dana owns the API handlers.']);
+    expect(textOf(await call(s, 'memory_conventions', { kinds: ['gossip'] }))).toContain('"kinds" must be a list of convention, decision, workflow');
+
+    const res = await s.client.readResource({ uri: 'memory-r1://conventions' });
+    const text = res.contents[0].text as string;
+    expect(text).toContain('<!-- project-memory:start -->');
+    expect(text).toContain('### Commands and workflows\n- `npm run check` runs the linters and the tests.');
+    expect(text).not.toContain('Dana');
+
+    const { prompts } = await s.client.listPrompts();
+    expect(prompts.map((p) => p.name)).toEqual(['project-conventions']);
+    const prompt = await s.client.getPrompt({ name: 'project-conventions', arguments: { task: 'add an API handler for refunds' } });
+    const body = (prompt.messages[0].content as { text: string }).text;
+    expect(body).toContain('Most relevant to the task "add an API handler for refunds":\n- API handler');
+    expect(body).toMatch(/Task: add an API handler for refunds\nFollow these conventions in the code you write\.$/);
   });
 
   it('redacts secrets in tool input before they are stored or sent; remember without an endpoint says what to do', async () => {

@@ -87,6 +87,9 @@ export class Uri {
     if (!m) throw new Error(`bad uri ${value}`);
     return new Uri(m[1], m[2] ?? '', m[3] ?? '', m[4] ?? '', m[5] ?? '');
   }
+  static from(c: { scheme: string; authority?: string; path?: string; query?: string; fragment?: string }): Uri {
+    return new Uri(c.scheme, c.authority ?? '', c.path ?? '', c.query ?? '', c.fragment ?? '');
+  }
   static joinPath(base: Uri, ...parts: string[]): Uri {
     return new Uri(base.scheme, base.authority, nodePath.posix.join(base.path, ...parts), base.query, base.fragment);
   }
@@ -313,6 +316,8 @@ const state = {
   answers: [] as UiAnswer[],
   shownDocuments: [] as TestTextDocument[],
   executed: [] as { command: string; args: unknown[] }[],
+  /** workspace.registerTextDocumentContentProvider: scheme -> provider (virtual documents such as a diff's preview). */
+  contentProviders: new Map<string, { provideTextDocumentContent(uri: Uri): string | undefined }>(),
   progress: [] as ProgressRecord[],
   /** Called on every progress report (a test can cancel there). */
   onProgressReport: undefined as ((rec: ProgressRecord) => void) | undefined,
@@ -444,6 +449,10 @@ export const workspace = {
   },
   get textDocuments(): TestTextDocument[] {
     return state.documents.filter((d) => !d.isClosed);
+  },
+  registerTextDocumentContentProvider(scheme: string, provider: { provideTextDocumentContent(uri: Uri): string | undefined }) {
+    state.contentProviders.set(scheme, provider);
+    return new Disposable(() => state.contentProviders.delete(scheme));
   },
   getWorkspaceFolder(uri: Uri) {
     return state.folders.find((f) => uri.path === f.uri.path || uri.path.startsWith(f.uri.path + '/'));

@@ -15,6 +15,7 @@ import {
 } from './bankCommands';
 import { evalCommand } from './eval';
 import { checkCommand, consolidateCommand } from './freshness';
+import { instructionsCommand } from './instructions';
 import { demoCommand } from './demo';
 import { serveCommand } from './serve';
 import { mcpCommand } from './mcp';
@@ -33,6 +34,7 @@ export const COMMANDS: CliCommand[] = [
   pendingCommand,
   checkCommand,
   consolidateCommand,
+  instructionsCommand,
   exportCommand,
   importCommand,
   scrubCommand,

@@ -6,13 +6,22 @@ import type { Memory } from '../types';
 import { INSTRUCTION_KINDS, MEMORY_KINDS, type MemoryKind } from '../kinds';
 
 /** Instruction files agents read, by the agent that reads them. A new target is one line. */
-export const INSTRUCTION_TARGETS = [
+export interface InstructionTarget {
+  id: string;
+  /** Relative to the workspace folder. */
+  path: string;
+  label: string;
+  /** What a new file starts with, before the section. */
+  preamble?: string;
+}
+
+export const INSTRUCTION_TARGETS: readonly InstructionTarget[] = [
   { id: 'copilot', path: '.github/copilot-instructions.md', label: 'GitHub Copilot (.github/copilot-instructions.md)' },
   { id: 'agents', path: 'AGENTS.md', label: 'AGENTS.md (Codex, Jules, Copilot agents and others)' },
   { id: 'claude', path: 'CLAUDE.md', label: 'Claude Code (CLAUDE.md)' },
   // Cursor reads rules from .mdc files; their front matter makes this one apply to every request.
   { id: 'cursor', path: '.cursor/rules/project-memory.mdc', label: 'Cursor (.cursor/rules/project-memory.mdc)', preamble: '---\ndescription: Project conventions kept by Project Memory\nalwaysApply: true\n---\n\n' },
-] as const;
+];
 
 export const SECTION_START = '<!-- project-memory:start -->';
 export const SECTION_END = '<!-- project-memory:end -->';
@@ -142,7 +151,7 @@ export function removeSection(content: string, file?: string): string | undefine
   return content.slice(0, at.start) + content.slice(at.end);
 }
 
-export function targetFor(relPath: string): (typeof INSTRUCTION_TARGETS)[number] | undefined {
+export function targetFor(relPath: string): InstructionTarget | undefined {
   const norm = relPath.replace(/\\/g, '/').replace(/^\.\//, '');
   return INSTRUCTION_TARGETS.find((t) => t.path === norm);
 }

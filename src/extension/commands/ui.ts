@@ -4,11 +4,13 @@ import { showError } from '../errors';
 import type { ProjectMemory } from '../projectMemory';
 import type { CaptureService } from '../capture/captureService';
 import type { FreshnessService } from '../freshness/freshnessService';
+import type { InstructionsService } from '../instructions/instructionsService';
 
 export interface CommandDeps {
   pm: ProjectMemory;
   capture: CaptureService;
   freshness: FreshnessService;
+  instructions: InstructionsService;
   revealMemory(id?: string): Promise<void>;
 }
 
