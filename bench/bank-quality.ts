@@ -16,14 +16,13 @@
 // measured: no prompt, example, threshold or training data comes from it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { MemoryBank } from '../src/core/bank/memoryBank';
 import { MemoryEngine } from '../src/core/engine';
 import { createEmbedder, createModels } from '../src/core/config';
-import { readAppendedJsonLines } from '../src/core/util/atomicFile';
-import type { ChatModel, ChatRequest, ChatResponse } from '../src/core/llm/chatModel';
+import { CachedChatModel, loadCache } from './llmCache';
+import type { ChatModel, ChatResponse } from '../src/core/llm/chatModel';
 import type { Embedder } from '../src/core/embeddings/embedder';
 import type { HistoryRecord } from '../src/core/types';
 import { type QualitySummary, type Stream, type StreamScore, loadStreams, renderEvent, scoreBank, streamEvents, summarize } from '../src/core/eval/bankQuality';
@@ -44,47 +43,6 @@ type Pipeline = (typeof PIPELINES)[number];
 const ENGINE_BEFORE_COMMIT = '35e4336';
 
 // ---------------------------------------------------------------------------------------------- model cache
-
-/** A ChatModel that answers a request it has seen from the cache (greedy decoding makes answers repeatable). */
-class CachedChatModel implements ChatModel {
-  constructor(
-    private readonly inner: ChatModel,
-    private readonly cache: Map<string, ChatResponse>,
-    private readonly file: string,
-    readonly stats = { hits: 0, calls: 0, ms: 0 },
-  ) {}
-  get name(): string {
-    return this.inner.name;
-  }
-  private key(req: ChatRequest): string {
-    return crypto.createHash('sha256').update(JSON.stringify([this.inner.name, req.messages, req.json ?? null, req.temperature ?? 0, req.maxTokens ?? null])).digest('hex');
-  }
-  async complete(req: ChatRequest): Promise<ChatResponse> {
-    const k = this.key(req);
-    const hit = this.cache.get(k);
-    if (hit) {
-      this.stats.hits++;
-      return hit;
-    }
-    const t0 = Date.now();
-    const res = await this.inner.complete(req);
-    this.stats.calls++;
-    this.stats.ms += Date.now() - t0;
-    this.cache.set(k, res);
-    // The request is kept beside its answer so a run can be read afterwards (which prompt gave which answer).
-    fs.appendFileSync(this.file, JSON.stringify({ k, res, messages: req.messages }) + '\n');
-    return res;
-  }
-  async stream(req: ChatRequest, onDelta: (d: string) => void): Promise<ChatResponse> {
-    const res = await this.complete(req);
-    onDelta(res.text);
-    return res;
-  }
-}
-
-function loadCache(file: string): Map<string, ChatResponse> {
-  return new Map(readAppendedJsonLines<{ k: string; res: ChatResponse }>(file).map(({ k, res }) => [k, res]));
-}
 
 // ---------------------------------------------------------------------------------------------- pipelines
 

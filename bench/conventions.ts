@@ -8,6 +8,8 @@
 //
 //   node scripts/run-ts.mjs bench/conventions.ts --endpoint http://127.0.0.1:8089/v1 --model <id> [--split test|dev|all] [--only c06,c07]
 //   node scripts/run-ts.mjs bench/conventions.ts --report [--split test]     (the table from saved results)
+//   node scripts/run-ts.mjs bench/conventions.ts --extract-only --split dev ...  (extraction alone: facts, kinds, precision)
+// Model answers are cached in .cache/conventions/llm-cache.jsonl: a rerun asks only what changed.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +19,10 @@ import { createEmbedder, createModels } from '../src/core/config';
 import { renderInstructionSection } from '../src/core/conventions/instructions';
 import type { MemoryKind } from '../src/core/kinds';
 import type { ChatModel } from '../src/core/llm/chatModel';
+import { extractFactsFromText } from '../src/core/agents/extraction';
+import { CachedChatModel, loadCache } from './llmCache';
+import { statesLabel } from '../src/core/eval/bankQuality';
+import { INSTRUCTION_KINDS } from '../src/core/kinds';
 import { CONDITIONS, type BankScore, type Condition, type Conversation, type Task, checkAnswers, loadConversations, scoreConventionBank, sessionText, taskMessages } from './conventions/benchmark';
 
 interface TaskResult {
@@ -47,7 +53,38 @@ const flag = (name: string): string | undefined => {
 const has = (name: string): boolean => args.includes(`--${name}`);
 const resultsDir = path.resolve(flag('results') ?? '.cache/conventions');
 
-async function runConversation(c: Conversation, model: string, models: ReturnType<typeof createModels>, embedderSpec: string, log: (l: string) => void): Promise<ConversationResult> {
+/** Extraction alone, session by session: every fact with its kind and whether it states a labelled convention. */
+async function extractOnly(conversations: Conversation[], extractor: ChatModel): Promise<void> {
+  let facts = 0;
+  let instruction = 0;
+  let instructionCurrent = 0;
+  let current = 0;
+  let found = 0;
+  for (const c of conversations) {
+    const texts: string[] = [];
+    console.log(`${c.id}`);
+    for (const s of c.sessions) {
+      const r = await extractFactsFromText(extractor, sessionText(s), { eventTime: s.date });
+      r.facts.forEach((f, i) => {
+        const kind = r.kinds[i];
+        const conv = c.conventions.find((x) => statesLabel(f, x.match, x.exclude));
+        console.log(`  ${(kind ?? '-').padEnd(12)} ${conv ? `[${conv.status === 'current' ? 'CUR' : 'OLD'} ${conv.id}]` : '[-]'} ${f}`);
+        facts++;
+        if (kind && INSTRUCTION_KINDS.includes(kind)) {
+          instruction++;
+          if (conv?.status === 'current') instructionCurrent++;
+        }
+      });
+      texts.push(...r.facts);
+    }
+    const cur = c.conventions.filter((x) => x.status === 'current');
+    current += cur.length;
+    found += cur.filter((x) => texts.some((t) => statesLabel(t, x.match, x.exclude))).length;
+  }
+  console.log(`\n${facts} facts; ${instruction} of a delivered kind, ${instructionCurrent} of them state a current convention (${((100 * instructionCurrent) / Math.max(1, instruction)).toFixed(1)}%); current conventions stated by some fact: ${found}/${current}`);
+}
+
+async function runConversation(c: Conversation, model: string, models: { extractor: ChatModel; manager: ChatModel; answerer: ChatModel }, embedderSpec: string, log: (l: string) => void): Promise<ConversationResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-conventions-'));
   const embedder = await createEmbedder(embedderSpec === 'hashing' ? { provider: 'hashing' } : { provider: 'onnx', modelDir: path.resolve(embedderSpec.replace(/^onnx:/, '')) });
   const bank = await MemoryBank.open(dir, { embedder, watchIntervalMs: 0 });
@@ -134,7 +171,13 @@ async function main(): Promise<void> {
   }
   const only = flag('only')?.split(',');
   const conversations = loadConversations().filter((c) => (split === 'all' || c.split === split) && (!only || only.some((o) => c.id.startsWith(o))));
-  const models = createModels({ baseURL: endpoint, models: { extractor: model, manager: model, answer: model }, timeoutMs: 600_000, maxRetries: 1 });
+  const raw = createModels({ baseURL: endpoint, models: { extractor: model, manager: model, answer: model }, timeoutMs: 600_000, maxRetries: 1 });
+  const cacheFile = path.join(resultsDir, 'llm-cache.jsonl');
+  const cache = loadCache(cacheFile);
+  const stats = { hits: 0, calls: 0, ms: 0 };
+  const wrap = (m: ChatModel) => new CachedChatModel(m, cache, cacheFile, stats);
+  const models = { extractor: wrap(raw.extractor), manager: wrap(raw.manager), answerer: wrap(raw.answerer) };
+  if (has('extract-only')) return extractOnly(conversations, models.extractor);
   const embedderSpec = flag('embedder') ?? `onnx:${path.resolve('.cache/models/all-MiniLM-L6-v2')}`;
   for (const c of conversations) {
     const file = path.join(resultsDir, `${c.id}.json`);
@@ -149,6 +192,7 @@ async function main(): Promise<void> {
     const by = (cond: Condition) => r.tasks.filter((t) => t.condition === cond).flatMap((t) => t.conventions);
     console.log(`  ${c.id}: followed ${CONDITIONS.map((cond) => `${cond} ${by(cond).filter((x) => x.ok).length}/${by(cond).length}`).join(', ')} · section ${r.bank.delivered} rules (${r.bank.deliveredCurrent} current), stale active ${r.bank.staleActive} · ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
+  console.log(`Model calls: ${stats.calls} asked (${(stats.ms / 1000).toFixed(0)} s), ${stats.hits} from the cache.`);
   report(saved(), split);
 }
 

@@ -1,7 +1,7 @@
 // AST checks of TypeScript code against the convention benchmark's rules, with the TypeScript compiler's
 // parser (bench/conventions.ts; the Python rules are checked by check_python.py).
 import ts from 'typescript';
-import type { CodeCheck, CheckResult } from './checks';
+import type { CodeCheck, CheckResult } from './checkTypes';
 
 interface Fn {
   name: string;

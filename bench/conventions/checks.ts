@@ -3,19 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { checkTypescript } from './checkTypescript';
+import type { CheckResult, CodeCheck } from './checkTypes';
 
-export interface CodeCheck {
-  check: string;
-  pattern?: string;
-  name?: string;
-  module?: string;
-  style?: string;
-}
-
-export interface CheckResult {
-  ok: boolean;
-  why: string;
-}
+export type { CheckResult, CodeCheck } from './checkTypes';
 
 /** Benchmarks and tests run from the repository's root. */
 const PY_CHECKER = path.resolve('bench', 'conventions', 'check_python.py');

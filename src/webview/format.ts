@@ -1,6 +1,6 @@
 // Labels and formats for the panel; pure functions, no DOM. Labels are looked up when called, so they
 // follow the bundle configured at start.
-import type { HistoryAction, MemoryStatus, SourceKind, SourceRef } from '../core/types';
+import type { HistoryAction, MemoryKind, MemoryStatus, SourceKind, SourceRef } from '../core/types';
 import { formatNumber, t } from './l10n';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -55,6 +55,20 @@ export function sourceKindLabel(kind: string): string {
 export function statusLabel(status: MemoryStatus | string): string {
   const labels: Record<MemoryStatus, string> = { active: t('active'), superseded: t('superseded'), deleted: t('deleted') };
   return labels[status as MemoryStatus] ?? status;
+}
+
+/** A memory kind in the page's words (one literal per kind so the strings can be translated). */
+export function kindLabel(kind: MemoryKind | string): string {
+  const labels: Record<MemoryKind, string> = {
+    convention: t('convention'),
+    decision: t('decision'),
+    workflow: t('command / workflow'),
+    architecture: t('architecture'),
+    ownership: t('ownership'),
+    bugfix: t('bug / fix'),
+    other: t('other'),
+  };
+  return labels[kind as MemoryKind] ?? kind;
 }
 
 /** A source as one line; a commit's full sha is cut to 7 characters like git's short form. */

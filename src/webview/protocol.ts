@@ -1,6 +1,7 @@
 // The one message protocol between the memory side panel page and its host (the extension).
 // Shared by both sides; imports nothing that needs Node, the DOM or `vscode`.
 import type { HistoryAction, MemoryStatus, SourceRef } from '../core/types';
+import { KIND_IDS, type MemoryKind } from '../core/kinds';
 
 export type StatusFilter = MemoryStatus | 'all';
 
@@ -12,6 +13,8 @@ export interface PanelQuery {
   status: StatusFilter;
   tag?: string;
   pinned?: boolean;
+  /** Only memories of this kind (unlabelled ones count as `other`). */
+  kind?: MemoryKind;
   offset: number;
   limit: number;
 }
@@ -38,6 +41,8 @@ export type PageMessage =
   | { type: 'deselect' }
   | { type: 'edit'; id: string; text: string }
   | { type: 'setTags'; id: string; tags: string[] }
+  /** Relabel a memory's kind by hand ('' clears it). */
+  | { type: 'setKind'; id: string; kind: MemoryKind | '' }
   | { type: 'delete'; id: string }
   | { type: 'restore'; id: string }
   | { type: 'pin'; id: string }
@@ -68,6 +73,8 @@ export interface MemoryView {
   source: SourceRef;
   tags: string[];
   pinned: boolean;
+  /** What it is about (a convention, a decision, …), as extraction labelled it. */
+  kind?: MemoryKind;
   /** When a superseded memory stopped being true (valid time). */
   validTo?: string;
   /** The memory that replaced it / the one it replaced. */
@@ -195,6 +202,7 @@ const QUERY_SHAPE: Shape = {
   status: (v) => (STATUS_FILTERS.includes(v as StatusFilter) ? undefined : `must be one of ${STATUS_FILTERS.join(', ')}`),
   tag: optional(text(PROTOCOL_LIMITS.tagChars)),
   pinned: optional((v) => (typeof v === 'boolean' ? undefined : 'must be true or false')),
+  kind: optional((v) => ((KIND_IDS as readonly unknown[]).includes(v) ? undefined : `must be one of ${KIND_IDS.join(', ')}`)),
   offset: int(0, PROTOCOL_LIMITS.maxOffset),
   limit: int(1, PROTOCOL_LIMITS.maxLimit),
 };
@@ -206,6 +214,7 @@ const SHAPES: Record<PageMessageType, Shape> = {
   deselect: {},
   edit: { id, text: text(PROTOCOL_LIMITS.textChars) },
   setTags: { id, tags },
+  setKind: { id, kind: (v) => (v === '' || (KIND_IDS as readonly unknown[]).includes(v) ? undefined : `must be one of ${KIND_IDS.join(', ')} or empty`) },
   delete: { id },
   restore: { id },
   pin: { id },

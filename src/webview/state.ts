@@ -2,6 +2,7 @@
 // user action. No DOM, no posting: main.ts applies them, sends what the page asks the host for and
 // calls render(state); the views read the state and never keep their own copy of it.
 import type { MemoryStatus } from '../core/types';
+import { KIND_IDS } from '../core/kinds';
 import { PAGE_SIZE, STATUS_FILTERS, type HostMessage, type MemoryView, type PanelQuery, type PendingBatchView, type StatusFilter } from './protocol';
 
 export type HistoryMessage = Extract<HostMessage, { type: 'history' }>;
@@ -70,6 +71,7 @@ export function restoreSaved(s: PanelState, saved: unknown): PanelState {
       status: STATUS_FILTERS.includes(q.status as StatusFilter) ? q.status : 'active',
       tag: typeof q.tag === 'string' && q.tag ? q.tag : undefined,
       pinned: q.pinned === true ? true : undefined,
+      kind: (KIND_IDS as readonly unknown[]).includes(q.kind) ? q.kind : undefined,
       offset: 0,
       limit: PAGE_SIZE,
     },
@@ -83,11 +85,11 @@ export function toSaved(s: PanelState): SavedState {
 }
 
 export function sameFilters(a: PanelQuery, b: PanelQuery): boolean {
-  return a.text === b.text && a.status === b.status && (a.tag ?? '') === (b.tag ?? '') && (a.pinned ?? false) === (b.pinned ?? false);
+  return a.text === b.text && a.status === b.status && (a.tag ?? '') === (b.tag ?? '') && (a.pinned ?? false) === (b.pinned ?? false) && (a.kind ?? '') === (b.kind ?? '');
 }
 
 export function isFiltered(q: PanelQuery): boolean {
-  return !!(q.text || q.tag || q.pinned || q.status !== 'active');
+  return !!(q.text || q.tag || q.pinned || q.kind || q.status !== 'active');
 }
 
 /** The selected memory: as its history last showed it, else as listed. */
@@ -157,7 +159,7 @@ export function onNoBank(s: PanelState, message: string): PanelState {
 
 export type Action =
   /** Change the filters and ask again; `typed` when it comes from the search or tag box. */
-  | { type: 'setQuery'; patch: Partial<Pick<PanelQuery, 'text' | 'status' | 'tag' | 'pinned'>>; typed?: boolean; debounce?: boolean }
+  | { type: 'setQuery'; patch: Partial<Pick<PanelQuery, 'text' | 'status' | 'tag' | 'pinned' | 'kind'>>; typed?: boolean; debounce?: boolean }
   | { type: 'clearFilters' }
   | { type: 'loadMore' }
   | { type: 'setActive'; index: number }

@@ -68,7 +68,7 @@ describe('JSON Schema → node-llama-cpp grammar schema', () => {
     });
 
     it.each([
-      ['extraction', EXTRACTION_SCHEMA, { facts: [{ text: 'Uses PostgreSQL 16', kind: 'architecture' }] }, { facts: 'one' }],
+      ['extraction', EXTRACTION_SCHEMA, { facts: [{ text: 'Uses PostgreSQL 16', kind: 'architecture_or_requirement' }] }, { facts: 'one' }],
       // node-llama-cpp generates every declared property, optional ones too (still schema-valid output).
       ['manager', MANAGER_SCHEMA, { memory: [{ id: 'm1', text: 'Uses PostgreSQL 16', event: 'ADD', old_memory: '', reason: 'new' }] }, { memory: [{ id: 'm1', text: 't', event: 'MERGE' }] }],
       ['judge', JUDGE_SCHEMA, { label: 'CORRECT' }, { label: 'MAYBE' }],

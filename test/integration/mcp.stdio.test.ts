@@ -149,7 +149,7 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
     expect(textOf(await call(s, 'memory_conventions', { kinds: ['gossip'] }))).toContain('"kinds" must be a list of convention, decision, workflow');
 
     const res = await s.client.readResource({ uri: 'memory-r1://conventions' });
-    const text = res.contents[0].text as string;
+    const text = (res.contents[0] as { text: string }).text;
     expect(text).toContain('<!-- project-memory:start -->');
     expect(text).toContain('### Commands and workflows\n- `npm run check` runs the linters and the tests.');
     expect(text).not.toContain('Dana');

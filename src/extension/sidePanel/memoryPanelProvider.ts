@@ -156,6 +156,9 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
       case 'setTags':
         await this.act('set tags', (b) => b.setTags(msg.id, msg.tags));
         return;
+      case 'setKind':
+        await this.act('set kind', (b) => b.setKind(msg.id, msg.kind || undefined));
+        return;
       case 'delete':
         await this.act('delete', (b) => b.delete(msg.id), vscode.l10n.t('Memory deleted. Undo is in its history.'));
         return;
@@ -319,7 +322,7 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
   private async sendState(offset: number, limit: number): Promise<void> {
     const bank = await this.bank();
     const q = this.query;
-    const res = bank.list({ text: q.text || undefined, status: q.status, tag: q.tag || undefined, pinned: q.pinned, offset, limit });
+    const res = bank.list({ text: q.text || undefined, status: q.status, tag: q.tag || undefined, pinned: q.pinned, kinds: q.kind ? [q.kind] : undefined, offset, limit });
     this.loadedRows = offset + res.items.length;
     // Flags another window wrote are read here: the ledger folds what was appended since.
     const checker = freshnessFor(bank);
@@ -396,6 +399,7 @@ function memoryView(m: Memory, ledger?: EvidenceLedger, expiring?: ReadonlySet<s
     source: { ...m.source },
     tags: [...m.tags],
     pinned: m.pinned,
+    ...(m.kind ? { kind: m.kind } : {}),
     ...(m.validTo ? { validTo: m.validTo } : {}),
     ...(m.supersededBy ? { supersededBy: m.supersededBy } : {}),
     ...(m.supersedes ? { supersedes: m.supersedes } : {}),
@@ -420,7 +424,7 @@ function snapshotView(s: MemorySnapshot | undefined): SnapshotView | undefined {
 }
 
 function sameSnapshot(a: MemorySnapshot, m: Memory): boolean {
-  return a.text === m.text && a.status === m.status && a.pinned === m.pinned && a.tags.join('\u0000') === m.tags.join('\u0000');
+  return a.text === m.text && a.status === m.status && a.pinned === m.pinned && a.kind === m.kind && a.tags.join('\u0000') === m.tags.join('\u0000');
 }
 
 /** Adds undo state to a memory's records: which were undone, and which undo would succeed now. */

@@ -2,7 +2,8 @@
 // (word diffs, undo and undo-batch per record).
 import { wordDiff } from '../diff';
 import { h, icon, iconButton, setAttrs, textButton } from '../dom';
-import { actionLabel, formatTime, parseTags, sourceIcon, sourceLabel, statusLabel } from '../format';
+import { actionLabel, formatTime, kindLabel, parseTags, sourceIcon, sourceLabel, statusLabel } from '../format';
+import { MEMORY_KINDS, type MemoryKind } from '../../core/kinds';
 import { t } from '../l10n';
 import type { HistoryRecordView, MemoryView } from '../protocol';
 import { currentMemory, type PanelState } from '../state';
@@ -74,6 +75,17 @@ export function createDetails(ctx: PanelContext): View {
     if (m.validTo) row(t('Valid until'), formatTime(m.validTo));
     if (m.supersededBy) row(t('Replaced by'), linkToMemory(m.supersededBy));
     if (m.supersedes) row(t('Replaces'), linkToMemory(m.supersedes));
+    if (m.status === 'active') {
+      const kindSelect = h(
+        'select',
+        { className: 'select kind-select', attrs: { 'aria-label': t('Kind') } },
+        h('option', { text: t('unlabelled'), attrs: { value: '' } }),
+        ...MEMORY_KINDS.map((k) => h('option', { text: kindLabel(k.id), attrs: { value: k.id } })),
+      );
+      kindSelect.value = m.kind ?? '';
+      kindSelect.addEventListener('change', () => ctx.post({ type: 'setKind', id: m.id, kind: kindSelect.value as MemoryKind | '' }));
+      row(t('Kind'), kindSelect);
+    } else row(t('Kind'), m.kind ? kindLabel(m.kind) : '—');
     row(t('Tags'), m.tags.length ? h('span', { className: 'tags' }, ...m.tags.map((tag) => h('span', { className: 'tag', text: tag }))) : '—');
     row(t('Pinned'), m.pinned ? t('yes') : t('no'));
     if (m.evidence?.length) row(t('Evidence'), h('ul', { className: 'evidence' }, ...m.evidence.map((e) => h('li', { text: e }))));

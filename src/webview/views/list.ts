@@ -2,7 +2,7 @@
 // "Load more". Rows are only rebuilt from the first one that changed: touching every row of a long
 // list restyles all of it.
 import { h, icon, setAttrs, textButton } from '../dom';
-import { formatCount, formatTime, sourceIcon, sourceKindLabel, sourceLabel, statusLabel } from '../format';
+import { formatCount, formatTime, kindLabel, sourceIcon, sourceKindLabel, sourceLabel, statusLabel } from '../format';
 import { t } from '../l10n';
 import type { MemoryView } from '../protocol';
 import { isFiltered, selectedIndex, type PanelState } from '../state';
@@ -45,6 +45,7 @@ export function createMemoryList(ctx: PanelContext): MemoryList {
       'div',
       { className: 'row-meta' },
       h('span', { className: `badge status status-${m.status}`, text: statusLabel(m.status) }),
+      m.kind && m.kind !== 'other' ? h('span', { className: `badge kind kind-${m.kind}`, text: kindLabel(m.kind) }) : null,
       m.review ? h('span', { className: 'badge needs-review', text: t('needs review'), attrs: { title: m.review.changes.join('\n') } }) : null,
       m.expiring ? h('span', { className: 'badge expiring', text: t('unused'), attrs: { title: t('Neither changed, confirmed nor used for the days set in projectMemory.freshness.expireAfterDays: the next expiry retires it.') } }) : null,
       h('span', { className: 'source', attrs: { title: sourceLabel(m.source, { full: true }) } }, icon(sourceIcon(m.source.kind)), h('span', { text: sourceLabel({ kind: m.source.kind, ref: m.source.ref }) })),

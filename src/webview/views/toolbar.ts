@@ -1,9 +1,10 @@
 // The toolbar: search, status and tag filters, pinned-only, add and delete-all, the shared-bank line
 // and the counts.
 import { h, icon, iconButton, setAttrs } from '../dom';
-import { formatCount } from '../format';
+import { formatCount, kindLabel } from '../format';
+import { MEMORY_KINDS } from '../../core/kinds';
 import { t } from '../l10n';
-import { PROTOCOL_LIMITS, STATUS_FILTERS, type StatusFilter } from '../protocol';
+import { PROTOCOL_LIMITS, STATUS_FILTERS, type PanelQuery, type StatusFilter } from '../protocol';
 import type { PanelState } from '../state';
 import type { PanelContext, View } from './context';
 
@@ -37,6 +38,12 @@ export function createToolbar(ctx: PanelContext): Toolbar {
     { className: 'select', attrs: { 'aria-label': t('Status filter') } },
     ...STATUS_FILTERS.map((s) => h('option', { text: statusLabel(s), attrs: { value: s } })),
   );
+  const kindSelect = h(
+    'select',
+    { className: 'select kind-select', attrs: { 'aria-label': t('Kind filter') } },
+    h('option', { text: t('All kinds'), attrs: { value: '' } }),
+    ...MEMORY_KINDS.map((k) => h('option', { text: kindLabel(k.id), attrs: { value: k.id } })),
+  );
   const tagInput = h('input', {
     className: 'input tag-input',
     attrs: { type: 'text', placeholder: t('Tag'), 'aria-label': t('Tag filter'), spellcheck: 'false' },
@@ -54,7 +61,7 @@ export function createToolbar(ctx: PanelContext): Toolbar {
       'header',
       { className: 'toolbar' },
       h('div', { className: 'search-row' }, h('div', { className: 'search-box' }, icon('search', 'search-icon'), searchInput), addToggle, clearAllButton),
-      h('div', { className: 'filter-row' }, statusSelect, tagInput, pinnedToggle),
+      h('div', { className: 'filter-row' }, statusSelect, kindSelect, tagInput, pinnedToggle),
       sharedBankLine,
       summary,
     ),
@@ -74,6 +81,9 @@ export function createToolbar(ctx: PanelContext): Toolbar {
     const tag = tagInput.value.trim().slice(0, PROTOCOL_LIMITS.tagChars);
     ctx.dispatch({ type: 'setQuery', patch: { tag: tag || undefined }, typed: true, debounce: true });
   });
+  kindSelect.addEventListener('change', () => {
+    ctx.dispatch({ type: 'setQuery', patch: { kind: (kindSelect.value || undefined) as PanelQuery['kind'] }, typed: true });
+  });
   statusSelect.addEventListener('change', () => {
     ctx.dispatch({ type: 'setQuery', patch: { status: statusSelect.value as StatusFilter }, typed: true });
   });
@@ -92,6 +102,7 @@ export function createToolbar(ctx: PanelContext): Toolbar {
       if (tagInput.value !== (s.query.tag ?? '')) tagInput.value = s.query.tag ?? '';
     }
     if (statusSelect.value !== s.query.status) statusSelect.value = s.query.status;
+    if (kindSelect.value !== (s.query.kind ?? '')) kindSelect.value = s.query.kind ?? '';
     setAttrs(pinnedToggle, { 'aria-pressed': s.query.pinned ? 'true' : 'false' });
     pinnedToggle.classList.toggle('checked', !!s.query.pinned);
     setAttrs(addToggle, { 'aria-expanded': s.adding ? 'true' : 'false' });
