@@ -27,13 +27,8 @@ import type { Embedder } from '../src/core/embeddings/embedder';
 import type { HistoryRecord } from '../src/core/types';
 import { type QualitySummary, type Stream, type StreamScore, loadStreams, renderEvent, scoreBank, streamEvents, summarize } from '../src/core/eval/bankQuality';
 import { MAX_EVENT_CHARS, clip, formatSaveEvent, formatTerminalEvent, isTrivialCommand, summarizeChange } from '../src/core/capture/eventFormat';
+import { flag, has } from './argv';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const has = (name: string): boolean => args.includes(`--${name}`);
 const cacheDir = path.resolve(flag('cache') ?? '.cache/bank-quality');
 const runsDir = path.join(cacheDir, 'runs');
 

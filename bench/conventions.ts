@@ -24,6 +24,7 @@ import { CachedChatModel, loadCache } from './llmCache';
 import { statesLabel } from '../src/core/eval/bankQuality';
 import { INSTRUCTION_KINDS } from '../src/core/kinds';
 import { CONDITIONS, type BankScore, type Condition, type Conversation, type Task, checkAnswers, loadConversations, scoreConventionBank, sessionText, taskMessages } from './conventions/benchmark';
+import { flag, has } from './argv';
 
 interface TaskResult {
   task: string;
@@ -45,12 +46,6 @@ interface ConversationResult {
   ingestMs: number;
 }
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const has = (name: string): boolean => args.includes(`--${name}`);
 const resultsDir = path.resolve(flag('results') ?? '.cache/conventions');
 
 /** Extraction alone, session by session: every fact with its kind and whether it states a labelled convention. */

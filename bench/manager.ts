@@ -13,6 +13,7 @@ import type { EngineOptions } from '../src/core/engine';
 import { OpenAIChatModel } from '../src/core/llm/openaiChatModel';
 import type { ManagerProtocol } from '../src/core/agents/prompts';
 import { type CaseResult, type ManagerCase, ReplayModel, loadManagerCases, runManagerCase } from '../src/core/eval/managerCases';
+import { flag, has } from './argv';
 
 interface RunFile {
   model: string;
@@ -26,12 +27,6 @@ interface RunFile {
   results: CaseResult[];
 }
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const has = (name: string): boolean => args.includes(`--${name}`);
 const outDir = path.resolve(flag('out') ?? '.cache/bench-manager');
 
 function loadCases(split: string): ManagerCase[] {

@@ -18,12 +18,8 @@ import type { ChatModel, ChatRequest, ChatResponse } from '../src/core/llm/chatM
 import { holdsFact } from '../src/core/eval/factOverlap';
 import type { ManagerProtocol } from '../src/core/agents/prompts';
 import { MEM0_FAILURE_CASES } from './fixtures/mem0-failures';
+import { flag } from './argv';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const endpoint = flag('endpoint') ?? process.env.MEMORY_R1_BASE_URL;
 const model = flag('model') ?? process.env.MEMORY_R1_MODEL;
 if (!endpoint || !model) {

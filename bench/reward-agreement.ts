@@ -12,12 +12,8 @@ import { HashingEmbedder } from '../src/core/embeddings/hashingEmbedder';
 import { OpenAIChatModel } from '../src/core/llm/openaiChatModel';
 import { loadTrainingData } from '../src/core/training/dataset';
 import { RewardEngine } from '../src/core/training/reward';
+import { flag } from './argv';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 
 async function main(): Promise<void> {
   const dataDir = flag('data');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { extractJson } from '../../src/core/util/jsonExtract';
-import { parseAnswerOutput, parseFacts, parseManagerOutput } from '../../src/core/agents/managerOutput';
+import { parseAnswerOutput, parseFacts, parseManagerOutput, withoutLoop } from '../../src/core/agents/managerOutput';
 import type { CandidateView } from '../../src/core/types';
 
 const cands: CandidateView[] = [
@@ -101,6 +101,17 @@ describe('parseFacts', () => {
     expect(parseFacts('{"other": ["A."')).toEqual([]);
     // A whole JSON value without facts is an answer, not a cut-off list.
     expect(parseFacts('{"facts": "A."} {"facts": ["B."]')).toEqual([]);
+  });
+});
+
+describe('facts from a model stuck in a loop', () => {
+  it('keeps a fact up to its first repeated clause, so the cut-off variants become one fact', () => {
+    // What the 1.5B model wrote for a team conversation about a cake (convention benchmark, dev run).
+    const loop = 'The hosts are sending us a cake, the cake is in the kitchen, the cake is in the kitchen, the cake is in the kitchen';
+    expect(withoutLoop(loop)).toBe('The hosts are sending us a cake, the cake is in the kitchen.');
+    expect(parseFacts(JSON.stringify({ facts: [loop, 'The hosts are sending us a cake, the cake is in the kitchen, the cake is in the kitchen.'] }))).toEqual(['The hosts are sending us a cake, the cake is in the kitchen.']);
+    // Lists are not loops.
+    expect(withoutLoop('Builds use Node 20, pnpm 9, and Vitest 2.')).toBe('Builds use Node 20, pnpm 9, and Vitest 2.');
   });
 });
 

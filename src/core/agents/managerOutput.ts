@@ -120,6 +120,26 @@ export function parseFacts(raw: string, maxFacts = 20, maxChars = 2000): string[
   return parseFactItems(raw, maxFacts, maxChars).map((f) => f.text);
 }
 
+/**
+ * A small model stuck in a loop repeats a clause within one fact ("…, the cake is in the kitchen, the cake is in
+ * the kitchen, …"), and each cut-off variant becomes another fact. The fact is kept up to the first repeat, so
+ * the variants become one fact.
+ */
+export function withoutLoop(fact: string): string {
+  const parts = fact.split(/(?<=[,;])\s+/);
+  if (parts.length < 3) return fact;
+  const seen = new Set<string>();
+  const kept: string[] = [];
+  for (const p of parts) {
+    const key = normalizeForHash(p.replace(/[,;.]+$/, ''));
+    if (key && seen.has(key)) break;
+    if (key) seen.add(key);
+    kept.push(p);
+  }
+  if (kept.length === parts.length) return fact;
+  return kept.join(' ').replace(/[,;]\s*$/, '.');
+}
+
 /** A whole JSON value with a "facts" key is an answer (maybe a wrong one), not a list cut off. */
 const hasFactsKey = (json: unknown): boolean => !!json && typeof json === 'object' && !Array.isArray(json) && 'facts' in json;
 
@@ -147,7 +167,7 @@ export function parseFactItems(raw: string, maxFacts = 20, maxChars = 2000): Fac
   const seen = new Set<string>();
   const out: FactItem[] = [];
   for (const f of items) {
-    const t = f?.text.trim();
+    const t = f && withoutLoop(f.text.trim());
     if (!t || t.length > maxChars) continue;
     const n = normalizeForHash(t);
     if (!n || seen.has(n)) continue;
