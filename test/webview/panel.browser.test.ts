@@ -273,6 +273,33 @@ describe('memory side panel in Chromium', () => {
     await page.getByText('No memories match these filters.').waitFor();
   });
 
+  it('shows each memory\'s kind, filters by kind, and relabels a kind by hand (undoable)', async () => {
+    const bank = await newBank();
+    const rule = await bank.addManual('HTTP handlers are named with a handle prefix.', { kind: 'convention' });
+    await bank.addManual('Ana moved to Lisbon.', { kind: 'other' });
+    await bank.addManual('The team picked Postgres for JSONB.', { kind: 'decision' });
+    session = await openPanel(context, server, bank);
+    const { page } = session;
+    await page.locator('[role=option]').nth(2).waitFor();
+    // A badge for every kind but "other".
+    await expect(page.locator('[role=option] .badge.kind').allTextContents()).resolves.toEqual(['decision', 'convention']);
+
+    await page.getByLabel('Kind filter').selectOption('convention');
+    await session.waitForSent('query', (m) => m.query.kind === 'convention');
+    await page.waitForFunction(() => document.querySelectorAll('[role=option]').length === 1);
+    await expect(page.locator('[role=option]').first().textContent()).resolves.toContain('handle prefix');
+
+    await page.locator('[role=option]').first().click();
+    await session.waitForSent('select', (m) => m.id === rule.memoryId);
+    await page.getByLabel('Kind', { exact: true }).selectOption('workflow');
+    await session.waitForSent('setKind', (m) => m.id === rule.memoryId && m.kind === 'workflow');
+    await page.locator('.timeline .badge.action-EDIT').waitFor();
+    expect(bank.get(rule.memoryId)!.kind).toBe('workflow');
+    // The history keeps the change: undo brings the kind back.
+    await bank.undo(bank.history(rule.memoryId).at(-1)!.opId);
+    expect(bank.get(rule.memoryId)!.kind).toBe('convention');
+  });
+
   it("says when the bank is a team's shared one, and where", async () => {
     const bank = await newBank();
     await bank.addManual('Deploys go through staging first.');
