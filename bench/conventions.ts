@@ -18,6 +18,7 @@ import { MemoryEngine } from '../src/core/engine';
 import { createEmbedder, createModels } from '../src/core/config';
 import { renderInstructionSection } from '../src/core/conventions/instructions';
 import type { MemoryKind } from '../src/core/kinds';
+import type { Memory } from '../src/core/types';
 import type { ChatModel } from '../src/core/llm/chatModel';
 import { extractFactsFromText } from '../src/core/agents/extraction';
 import { CachedChatModel, loadCache } from './llmCache';
@@ -142,13 +143,21 @@ function report(results: ConversationResult[], split: string): void {
     const label = { none: 'no memory', history: 'whole history in the prompt', memory: 'memory as delivered (generated instruction section)' }[cond];
     console.log(`| ${label} | ${conv.filter((x) => x.ok).length}/${conv.length} = ${pct(conv.filter((x) => x.ok).length, conv.length)} | ${ts.filter((t) => t.conventions.every((x) => x.ok)).length}/${ts.length} |`);
   }
+  // Results saved before a measure existed are rescored from their memories (no model call).
+  const conversations = loadConversations();
+  for (const r of rs) {
+    if (r.bank.staleDelivered !== undefined) continue;
+    const c = conversations.find((x) => x.id === r.conversation)!;
+    const memories = r.memories.map((m, i) => ({ id: String(i), text: m.text, status: m.status, kind: m.kind, tags: [], pinned: false, createdAt: '', updatedAt: '', source: { kind: 'dialogue' } }) as Memory);
+    r.bank.staleDelivered = scoreConventionBank(c, memories, []).staleDelivered;
+  }
   const sum = (f: (b: BankScore) => number) => rs.reduce((a, r) => a + f(r.bank), 0);
   console.log('\nConventions in the bank (matched to the hand labels by their phrases, as bank-quality does)');
   console.log('| what is delivered | memories | current conventions among them (precision) | replaced rules present | current conventions recalled |');
   console.log('|---|---|---|---|---|');
   console.log(`| keep everything (every extracted fact, no manager) | ${sum((b) => b.extracted)} | ${sum((b) => b.extractedCurrent)} (${pct(sum((b) => b.extractedCurrent), sum((b) => b.extracted))}) | ${sum((b) => b.extractedStale)}/${sum((b) => b.staleConventions)} | – |`);
   console.log(`| every active memory (no kinds: the engine before) | ${sum((b) => b.active)} | ${sum((b) => b.activeCurrent)} (${pct(sum((b) => b.activeCurrent), sum((b) => b.active))}) | ${sum((b) => b.staleActive)}/${sum((b) => b.staleConventions)} | – |`);
-  console.log(`| the instruction section (active conventions, decisions, workflows) | ${sum((b) => b.delivered)} | ${sum((b) => b.deliveredCurrent)} (${pct(sum((b) => b.deliveredCurrent), sum((b) => b.delivered))}) | ${sum((b) => b.staleActive)}/${sum((b) => b.staleConventions)} | ${sum((b) => b.recalled)}/${sum((b) => b.currentConventions)} = ${pct(sum((b) => b.recalled), sum((b) => b.currentConventions))} |`);
+  console.log(`| the instruction section (active conventions, decisions, workflows) | ${sum((b) => b.delivered)} | ${sum((b) => b.deliveredCurrent)} (${pct(sum((b) => b.deliveredCurrent), sum((b) => b.delivered))}) | ${sum((b) => b.staleDelivered)}/${sum((b) => b.staleConventions)} | ${sum((b) => b.recalled)}/${sum((b) => b.currentConventions)} = ${pct(sum((b) => b.recalled), sum((b) => b.currentConventions))} |`);
   const ms = rs.flatMap((r) => r.tasks.map((t) => t.ms));
   console.log(`\nIngest ${(rs.reduce((a, r) => a + r.ingestMs, 0) / 1000).toFixed(0)} s for ${rs.reduce((a, r) => a + r.bank.currentConventions, 0)} current conventions; code answers ${(ms.reduce((a, b) => a + b, 0) / 1000).toFixed(0)} s for ${ms.length} answers.`);
 }

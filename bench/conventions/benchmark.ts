@@ -78,6 +78,8 @@ export interface BankScore {
   deliveredCurrent: number;
   /** Replaced conventions an active memory still states (and no current one). */
   staleActive: number;
+  /** Replaced conventions the section still delivers. */
+  staleDelivered: number;
   /** Current conventions the section states. */
   recalled: number;
   currentConventions: number;
@@ -103,6 +105,7 @@ export function scoreConventionBank(c: Conversation, memories: Memory[], extract
     delivered: delivered.length,
     deliveredCurrent: delivered.filter((m) => isCurrent(m.text)).length,
     staleActive: staleOnly(active.map((m) => m.text)),
+    staleDelivered: staleOnly(delivered.map((m) => m.text)),
     recalled: current.filter((x) => delivered.some((m) => states(m.text, x))).length,
     currentConventions: current.length,
     staleConventions: stale.length,

@@ -50,7 +50,7 @@ export type PageMessage =
   | { type: 'undo'; opId: string }
   /** Undo every operation of a batch at once (MemoryBank.undoBatch). */
   | { type: 'undoBatch'; batchId: string }
-  | { type: 'add'; text: string; tags: string[] }
+  | { type: 'add'; text: string; tags: string[]; kind?: MemoryKind }
   | { type: 'approve'; batchId: string }
   | { type: 'reject'; batchId: string }
   | { type: 'clearAll' }
@@ -221,7 +221,7 @@ const SHAPES: Record<PageMessageType, Shape> = {
   unpin: { id },
   undo: { opId: id },
   undoBatch: { batchId: id },
-  add: { text: text(PROTOCOL_LIMITS.textChars), tags },
+  add: { text: text(PROTOCOL_LIMITS.textChars), tags, kind: optional((v) => ((KIND_IDS as readonly unknown[]).includes(v) ? undefined : `must be one of ${KIND_IDS.join(', ')}`)) },
   approve: { batchId: id },
   reject: { batchId: id },
   clearAll: {},

@@ -55,6 +55,6 @@ describe('the convention benchmark', () => {
     const current = c.conventions.find((x) => x.id === stale.replacedBy)!;
     const m = (text: string, kind: Memory['kind'], status: Memory['status'] = 'active'): Memory => ({ id: text, text, status, kind, tags: [], pinned: false, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', source: { kind: 'dialogue' } });
     const s = scoreConventionBank(c, [m(current.claim, 'convention'), m(stale.claim, 'convention'), m('Someone likes coffee.', 'other'), m('An old thing.', 'convention', 'superseded')], [{ text: current.claim }, { text: stale.claim }, { text: 'Someone likes coffee.' }]);
-    expect(s).toMatchObject({ delivered: 2, deliveredCurrent: 1, staleActive: 1, recalled: 1, active: 3, activeCurrent: 1, extracted: 3, extractedCurrent: 1, extractedStale: 1 });
+    expect(s).toMatchObject({ delivered: 2, deliveredCurrent: 1, staleActive: 1, staleDelivered: 1, recalled: 1, active: 3, activeCurrent: 1, extracted: 3, extractedCurrent: 1, extractedStale: 1 });
   });
 });

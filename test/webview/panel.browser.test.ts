@@ -277,10 +277,16 @@ describe('memory side panel in Chromium', () => {
     const bank = await newBank();
     const rule = await bank.addManual('HTTP handlers are named with a handle prefix.', { kind: 'convention' });
     await bank.addManual('Ana moved to Lisbon.', { kind: 'other' });
-    await bank.addManual('The team picked Postgres for JSONB.', { kind: 'decision' });
     session = await openPanel(context, server, bank);
     const { page } = session;
+    // Added by hand with its kind.
+    await page.getByRole('button', { name: 'Add a memory' }).click();
+    await page.getByLabel('New memory text').fill('The team picked Postgres for JSONB.');
+    await page.getByLabel('New memory kind').selectOption('decision');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await session.waitForSent('add', (m) => m.kind === 'decision');
     await page.locator('[role=option]').nth(2).waitFor();
+    expect(bank.list({ kinds: ['decision'] }).items.map((m) => m.text)).toEqual(['The team picked Postgres for JSONB.']);
     // A badge for every kind but "other".
     await expect(page.locator('[role=option] .badge.kind').allTextContents()).resolves.toEqual(['decision', 'convention']);
 

@@ -183,7 +183,7 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
         return;
       }
       case 'add': {
-        const rec = await this.act('add', (b) => b.addManual(msg.text, { tags: msg.tags }), vscode.l10n.t('Memory added.'));
+        const rec = await this.act('add', (b) => b.addManual(msg.text, { tags: msg.tags, ...(msg.kind ? { kind: msg.kind } : {}) }), vscode.l10n.t('Memory added.'));
         if (rec) {
           this.pendingReveal = rec.memoryId;
           await this.flushReveal();
