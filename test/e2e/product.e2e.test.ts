@@ -252,7 +252,7 @@ describe('Project Memory in code-server: what the user sees', () => {
     await expect(frame.locator('.details .meta-grid').textContent()).resolves.toContain('Replaces');
     await shootBothThemes('3-commit-update-history', frame);
     frame = await panel();
-    await frame.locator('.filter-row select').selectOption('superseded');
+    await frame.getByLabel('Status filter').selectOption('superseded');
     await row(frame, DOCS_FACT).click();
     await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['SUPERSEDE', 'ADD']);
     await expect(frame.locator('.details .meta-grid').textContent()).resolves.toContain('Replaced by');
@@ -264,7 +264,7 @@ describe('Project Memory in code-server: what the user sees', () => {
     await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['SUPERSEDE', 'UPDATE']);
     await shootBothThemes('3-contradiction-supersede-history', frame);
     frame = await panel();
-    await frame.locator('.filter-row select').selectOption('active');
+    await frame.getByLabel('Status filter').selectOption('active');
     await row(frame, DOCS_GONE).waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
     await row(frame, TESTS_FACT).waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
     await expect(row(frame, DOCS_UPDATED).count()).resolves.toBe(0);
