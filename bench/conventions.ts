@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { MemoryBank } from '../src/core/bank/memoryBank';
 import { MemoryEngine } from '../src/core/engine';
 import { createEmbedder, createModels } from '../src/core/config';
+import type { Embedder } from '../src/core/embeddings/embedder';
 import { renderInstructionSection } from '../src/core/conventions/instructions';
 import type { MemoryKind } from '../src/core/kinds';
 import type { Memory } from '../src/core/types';
@@ -80,9 +81,8 @@ async function extractOnly(conversations: Conversation[], extractor: ChatModel):
   console.log(`\n${facts} facts; ${instruction} of a delivered kind, ${instructionCurrent} of them state a current convention (${((100 * instructionCurrent) / Math.max(1, instruction)).toFixed(1)}%); current conventions stated by some fact: ${found}/${current}`);
 }
 
-async function runConversation(c: Conversation, model: string, models: { extractor: ChatModel; manager: ChatModel; answerer: ChatModel }, embedderSpec: string, log: (l: string) => void): Promise<ConversationResult> {
+async function runConversation(c: Conversation, model: string, models: { extractor: ChatModel; manager: ChatModel; answerer: ChatModel }, embedder: Embedder, log: (l: string) => void): Promise<ConversationResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-conventions-'));
-  const embedder = await createEmbedder(embedderSpec === 'hashing' ? { provider: 'hashing' } : { provider: 'onnx', modelDir: path.resolve(embedderSpec.replace(/^onnx:/, '')) });
   const bank = await MemoryBank.open(dir, { embedder, watchIntervalMs: 0 });
   try {
     const engine = new MemoryEngine({ bank, ...models, options: { recordTrajectories: false } });
@@ -183,6 +183,8 @@ async function main(): Promise<void> {
   const models = { extractor: wrap(raw.extractor), manager: wrap(raw.manager), answerer: wrap(raw.answerer) };
   if (has('extract-only')) return extractOnly(conversations, models.extractor);
   const embedderSpec = flag('embedder') ?? `onnx:${path.resolve('.cache/models/all-MiniLM-L6-v2')}`;
+  // Loaded once for the run: every conversation's fresh bank uses it.
+  const embedder = await createEmbedder(embedderSpec === 'hashing' ? { provider: 'hashing' } : { provider: 'onnx', modelDir: path.resolve(embedderSpec.replace(/^onnx:/, '')) });
   for (const c of conversations) {
     const file = path.join(resultsDir, `${c.id}.json`);
     if (fs.existsSync(file) && !has('fresh')) {
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
     }
     const t0 = Date.now();
     console.log(`${c.id} (${c.split}): ${c.sessions.length} sessions, ${c.tasks.length} tasks`);
-    const r = await runConversation(c, model, models, embedderSpec, (l) => console.log(l));
+    const r = await runConversation(c, model, models, embedder, (l) => console.log(l));
     fs.writeFileSync(file, JSON.stringify(r, null, 1));
     const by = (cond: Condition) => r.tasks.filter((t) => t.condition === cond).flatMap((t) => t.conventions);
     console.log(`  ${c.id}: followed ${CONDITIONS.map((cond) => `${cond} ${by(cond).filter((x) => x.ok).length}/${by(cond).length}`).join(', ')} · section ${r.bank.delivered} rules (${r.bank.deliveredCurrent} current), stale active ${r.bank.staleActive} · ${((Date.now() - t0) / 1000).toFixed(0)} s`);

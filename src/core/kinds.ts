@@ -1,16 +1,17 @@
 // What a memory is about. Extraction labels each fact with one kind; the panel, the CLI, the tools and MCP
 // filter by it, and the instruction-file sync delivers the kinds that tell an agent how to write code.
-// A new kind is one line in MEMORY_KINDS. `asked` is the word the model labels with: small models pick a
-// self-describing label ("small_talk_or_personal_or_plans") far more reliably than a bare one ("other").
+// A new kind is one line in MEMORY_KINDS (`heading`: its group in the instructions section). `asked` is the
+// word the model labels with: small models pick a self-describing label ("small_talk_or_personal_or_plans")
+// far more reliably than a bare one ("other").
 
 export const MEMORY_KINDS = [
-  { id: 'convention', asked: 'code_rule', label: 'Convention', hint: 'a rule the team set for its code: naming, exports, imports, docstrings, errors, logging, libraries to use or avoid', instructions: true },
-  { id: 'decision', asked: 'technical_choice', label: 'Decision', hint: 'a technical choice the team made for the project (a library, a tool, a design) and its reason', instructions: true },
-  { id: 'workflow', asked: 'build_test_or_deploy_command', label: 'Command / workflow', hint: 'a command or procedure to build, test, run, release or deploy the project', instructions: true },
-  { id: 'architecture', asked: 'architecture_or_requirement', label: 'Architecture', hint: 'where something lives, how parts fit together, versions and requirements', instructions: false },
-  { id: 'ownership', asked: 'who_owns_what', label: 'Ownership', hint: 'who owns, maintains, reviews or decides what', instructions: false },
-  { id: 'bugfix', asked: 'bug_and_fix', label: 'Bug / fix', hint: 'a bug, its cause and its fix', instructions: false },
-  { id: 'other', asked: 'small_talk_or_personal_or_plans', label: 'Other', hint: 'anything else: people, their lives and plans, meetings, lunches, events, who said or asked what', instructions: false },
+  { id: 'convention', heading: 'Conventions', asked: 'code_rule', label: 'Convention', hint: 'a rule the team set for its code: naming, exports, imports, docstrings, errors, logging, libraries to use or avoid', instructions: true },
+  { id: 'decision', heading: 'Decisions', asked: 'technical_choice', label: 'Decision', hint: 'a technical choice the team made for the project (a library, a tool, a design) and its reason', instructions: true },
+  { id: 'workflow', heading: 'Commands and workflows', asked: 'build_test_or_deploy_command', label: 'Command / workflow', hint: 'a command or procedure to build, test, run, release or deploy the project', instructions: true },
+  { id: 'architecture', heading: 'Architecture', asked: 'architecture_or_requirement', label: 'Architecture', hint: 'where something lives, how parts fit together, versions and requirements', instructions: false },
+  { id: 'ownership', heading: 'Ownership', asked: 'who_owns_what', label: 'Ownership', hint: 'who owns, maintains, reviews or decides what', instructions: false },
+  { id: 'bugfix', heading: 'Bugs and fixes', asked: 'bug_and_fix', label: 'Bug / fix', hint: 'a bug, its cause and its fix', instructions: false },
+  { id: 'other', heading: 'Other', asked: 'small_talk_or_personal_or_plans', label: 'Other', hint: 'anything else: people, their lives and plans, meetings, lunches, events, who said or asked what', instructions: false },
 ] as const;
 
 export type MemoryKind = (typeof MEMORY_KINDS)[number]['id'];
@@ -37,7 +38,8 @@ export function parseKind(x: unknown): MemoryKind | undefined {
   if (/^(bug|fix|bug ?\/ ?fix|bugfix)$/.test(w)) return 'bugfix';
   if (/^(command|commands|command ?\/ ?workflow|workflows?)$/.test(w)) return 'workflow';
   if (/^(conventions|rule|rules|style)$/.test(w)) return 'convention';
-  if (/^(decisions|owner|owners)$/.test(w)) return w.startsWith('owner') ? 'ownership' : 'decision';
+  if (/^decisions$/.test(w)) return 'decision';
+  if (/^owners?$/.test(w)) return 'ownership';
   return undefined;
 }
 

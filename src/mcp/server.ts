@@ -20,7 +20,7 @@ import { PENDING_TOOLS, describeHeldBatch, findHeldBatch } from '../core/tools/p
 import type { Memory } from '../core/types';
 import { describeEvidence } from '../core/evidence/evidence';
 import { freshnessFor } from '../core/evidence/freshness';
-import { renderInstructionSection } from '../core/conventions/instructions';
+import { bankInstructionSection } from '../core/conventions/instructions';
 import { INSTRUCTION_KINDS } from '../core/kinds';
 
 export const MEMORY_URI_PREFIX = 'memory-r1://memory/';
@@ -202,9 +202,7 @@ function conventionsEntry() {
 }
 
 function conventionsText(backend: ToolBackend): string {
-  const { bank } = backend;
-  const memories = bank.list({ status: 'active', kinds: [...INSTRUCTION_KINDS] }).items.map((m) => ({ ...m, text: bank.privacy.text(m.text) }));
-  return renderInstructionSection(memories, { maxChars: 20_000 }).text;
+  return bankInstructionSection(backend.bank, { maxChars: 20_000 }).text;
 }
 
 function resourceLink(m: ToolMemory) {

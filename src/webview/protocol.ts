@@ -195,6 +195,8 @@ const int = (min: number, max: number) => (v: unknown): string | undefined =>
 const optional = (check: (v: unknown) => string | undefined) => (v: unknown): string | undefined =>
   v === undefined ? undefined : check(v);
 
+const kind = (v: unknown): string | undefined => ((KIND_IDS as readonly unknown[]).includes(v) ? undefined : `must be one of ${KIND_IDS.join(', ')}`);
+
 const query = (v: unknown): string | undefined => checkShape(v, QUERY_SHAPE);
 
 const QUERY_SHAPE: Shape = {
@@ -202,7 +204,7 @@ const QUERY_SHAPE: Shape = {
   status: (v) => (STATUS_FILTERS.includes(v as StatusFilter) ? undefined : `must be one of ${STATUS_FILTERS.join(', ')}`),
   tag: optional(text(PROTOCOL_LIMITS.tagChars)),
   pinned: optional((v) => (typeof v === 'boolean' ? undefined : 'must be true or false')),
-  kind: optional((v) => ((KIND_IDS as readonly unknown[]).includes(v) ? undefined : `must be one of ${KIND_IDS.join(', ')}`)),
+  kind: optional(kind),
   offset: int(0, PROTOCOL_LIMITS.maxOffset),
   limit: int(1, PROTOCOL_LIMITS.maxLimit),
 };
@@ -214,14 +216,14 @@ const SHAPES: Record<PageMessageType, Shape> = {
   deselect: {},
   edit: { id, text: text(PROTOCOL_LIMITS.textChars) },
   setTags: { id, tags },
-  setKind: { id, kind: (v) => (v === '' || (KIND_IDS as readonly unknown[]).includes(v) ? undefined : `must be one of ${KIND_IDS.join(', ')} or empty`) },
+  setKind: { id, kind: (v) => (v === '' ? undefined : kind(v) && `${kind(v)} or empty`) },
   delete: { id },
   restore: { id },
   pin: { id },
   unpin: { id },
   undo: { opId: id },
   undoBatch: { batchId: id },
-  add: { text: text(PROTOCOL_LIMITS.textChars), tags, kind: optional((v) => ((KIND_IDS as readonly unknown[]).includes(v) ? undefined : `must be one of ${KIND_IDS.join(', ')}`)) },
+  add: { text: text(PROTOCOL_LIMITS.textChars), tags, kind: optional(kind) },
   approve: { batchId: id },
   reject: { batchId: id },
   clearAll: {},

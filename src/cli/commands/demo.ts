@@ -7,7 +7,7 @@ import { managerProtocol } from '../context';
 import { readTurns } from './bankCommands';
 import { formatOperation, formatRecord } from '../format';
 import { openEngine } from '../../core/config';
-import { renderInstructionSection } from '../../core/conventions/instructions';
+import { bankInstructionSection } from '../../core/conventions/instructions';
 
 const QUESTIONS = [
   'Which database does the billing service use?',
@@ -75,7 +75,7 @@ export const demoCommand: CliCommand = {
         for (const c of a.citations) io.out(`   cites: ${c.text}`);
       }
       // What coding agents would read: the conventions, decisions and workflows as the instruction-file section.
-      const section = renderInstructionSection(bank.list({ status: 'active' }).items);
+      const section = bankInstructionSection(bank);
       io.out(`\n== Instructions section (memory-r1 instructions --write AGENTS.md writes it; ${section.listed.length} of the active memories are conventions, decisions or workflows)\n${section.text.trimEnd()}`);
       const counts = bank.list({ status: 'all' }).counts;
       io.out(`\n${counts.active} active memories, ${counts.superseded} superseded; ${bank.history().length} history records. Inspect with: memory-r1 history --bank ${bankDir}`);

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { UsageError, flag, intFlag, kindsFlag } from '../args';
 import { COMMON_FLAGS_HELP, cliConfig, openCliBank } from '../context';
-import { DEFAULT_MAX_CHARS, INSTRUCTION_TARGETS, InstructionFileError, mergeSection, renderInstructionSection, targetFor } from '../../core/conventions/instructions';
+import { DEFAULT_MAX_CHARS, INSTRUCTION_TARGETS, InstructionFileError, bankInstructionSection, mergeSection, targetFor } from '../../core/conventions/instructions';
+import { writeFileAtomic } from '../../core/util/atomicFile';
 
 export const instructionsCommand: CliCommand = {
   name: 'instructions',
@@ -21,7 +22,7 @@ ${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const bank = await openCliBank(cliConfig(args));
     try {
-      const section = renderInstructionSection(bank.list({ status: 'active' }).items, { maxChars: intFlag(args, 'max-chars', DEFAULT_MAX_CHARS), kinds: kindsFlag(args) });
+      const section = bankInstructionSection(bank, { maxChars: intFlag(args, 'max-chars', DEFAULT_MAX_CHARS), kinds: kindsFlag(args) });
       const files = flag(args, 'write')?.split(',').map((f) => f.trim()).filter(Boolean);
       if (!files) {
         io.out(section.text.trimEnd());
@@ -42,10 +43,7 @@ ${COMMON_FLAGS_HELP}`,
             continue;
           }
           fs.mkdirSync(path.dirname(file), { recursive: true });
-          // Written whole to a temporary file, then renamed: a crash never leaves half a file.
-          const tmp = `${file}.project-memory-${process.pid}.tmp`;
-          fs.writeFileSync(tmp, merged.text);
-          fs.renameSync(tmp, file);
+          writeFileAtomic(file, merged.text);
           io.out(`${rel}: ${before === undefined ? 'created' : 'updated'} (${listed})`);
         } catch (err) {
           if (!(err instanceof InstructionFileError)) throw err;

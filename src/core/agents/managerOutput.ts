@@ -178,6 +178,10 @@ export function parseFactItems(raw: string, maxFacts = 20, maxChars = 2000): Fac
   return out;
 }
 
+const JSON_STRING = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\.)*"';
+/** One list item followed by `,` or `]`: a string literal, or a flat object of string fields. */
+const CUT_LIST_ITEM = new RegExp(`\\s*(${JSON_STRING}|\\{\\s*${JSON_STRING}\\s*:\\s*${JSON_STRING}(?:\\s*,\\s*${JSON_STRING}\\s*:\\s*${JSON_STRING})*\\s*\\})\\s*([,\\]])`, 'y');
+
 /**
  * The facts that were complete when the output was cut off: small models often repeat a fact until
  * max_tokens ends the JSON mid-list. Only string literals (or flat objects) closed and followed by `,` or
@@ -188,8 +192,8 @@ function completeFactsBeforeCut(raw: string): unknown[] | undefined {
   const open = /"facts"\s*:\s*\[/.exec(raw.slice(0, 10_000));
   if (!open) return undefined;
   const facts: unknown[] = [];
-  const str = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\.)*"';
-  const item = new RegExp(`\\s*(${str}|\\{\\s*${str}\\s*:\\s*${str}(?:\\s*,\\s*${str}\\s*:\\s*${str})*\\s*\\})\\s*([,\\]])`, 'y');
+  // Sticky and shared: each call sets where it starts.
+  const item = CUT_LIST_ITEM;
   item.lastIndex = open.index + open[0].length;
   for (let m = item.exec(raw); m; m = item.exec(raw)) {
     try {

@@ -2,6 +2,7 @@
 // coding agents read on every request (.github/copilot-instructions.md, AGENTS.md, CLAUDE.md, Cursor rules).
 // The section lives between two markers; nothing outside them is ever changed. Surface-neutral: the extension
 // syncs it as the bank changes, `memory-r1 instructions` prints or writes it, MCP serves it as a resource.
+import type { MemoryBank } from '../bank/memoryBank';
 import type { Memory } from '../types';
 import { INSTRUCTION_KINDS, MEMORY_KINDS, type MemoryKind } from '../kinds';
 
@@ -78,7 +79,7 @@ export function renderInstructionSection(memories: readonly Memory[], opts: Sect
       if (!kinds.includes(k.id)) continue;
       const group = byRecency.filter((m) => m.kind === k.id && keep.has(m));
       if (!group.length) continue;
-      body.push('', `### ${k.label === 'Command / workflow' ? 'Commands and workflows' : `${k.label}s`}`, ...group.map(line));
+      body.push('', `### ${k.heading}`, ...group.map(line));
     }
     if (!keep.size) body.push('', '_No conventions recorded yet._');
     return [...head, ...body, ...tailFor(byRecency.length - keep.size)].join('\n') + '\n';
@@ -93,6 +94,16 @@ export function renderInstructionSection(memories: readonly Memory[], opts: Sect
   }
   const listed = byRecency.filter((m) => keep.has(m));
   return { text: render(keep), listed, omitted: byRecency.length - keep.size };
+}
+
+/**
+ * The section for a bank as it is now: its active memories of the listed kinds, through the bank's privacy
+ * boundary (a bank from an older version may still hold a secret). What the CLI, MCP, the extension and the
+ * demo all show.
+ */
+export function bankInstructionSection(bank: MemoryBank, opts: SectionOptions = {}): RenderedSection {
+  const memories = bank.list({ status: 'active', kinds: [...(opts.kinds ?? INSTRUCTION_KINDS)] }).items.map((m) => ({ ...m, text: bank.privacy.text(m.text) }));
+  return renderInstructionSection(memories, opts);
 }
 
 export class InstructionFileError extends Error {

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MemoryBank } from '../../core/bank/memoryBank';
-import { DEFAULT_MAX_CHARS, InstructionFileError, mergeSection, removeSection, renderInstructionSection, targetFor } from '../../core/conventions/instructions';
-import { INSTRUCTION_KINDS } from '../../core/kinds';
+import { DEFAULT_MAX_CHARS, InstructionFileError, bankInstructionSection, mergeSection, removeSection, type RenderedSection, targetFor } from '../../core/conventions/instructions';
+import { writeFileAtomic } from '../../core/util/atomicFile';
 import { SECTION } from '../settings';
 import type { ProjectMemory } from '../projectMemory';
 
@@ -106,11 +106,10 @@ export class InstructionsService implements vscode.Disposable {
   }
 
   /** The section as it would be written now. */
-  async section(): Promise<ReturnType<typeof renderInstructionSection>> {
+  async section(): Promise<RenderedSection> {
     const bank = await this.pm.getBank();
     this.follow(bank);
-    const memories = bank.list({ status: 'active', kinds: [...INSTRUCTION_KINDS] }).items.map((m) => ({ ...m, text: bank.privacy.text(m.text) }));
-    return renderInstructionSection(memories, { maxChars: readInstructionsSettings().maxChars });
+    return bankInstructionSection(bank, { maxChars: readInstructionsSettings().maxChars });
   }
 
   /**
@@ -156,7 +155,7 @@ export class InstructionsService implements vscode.Disposable {
           approved.add(rel);
           await this.pm.context.workspaceState.update(APPROVED_KEY, [...approved]);
         }
-        writeAtomically(file, merged.text);
+        writeCreatingFolders(file, merged.text);
         out.push({ file: rel, result: before === undefined ? 'created' : 'written' });
         this.pm.log.info(`Wrote the conventions section into ${rel} (${section.listed.length} rules${section.omitted ? `, ${section.omitted} left out by the size budget` : ''}).`);
       } catch (err) {
@@ -210,7 +209,7 @@ export class InstructionsService implements vscode.Disposable {
       if (!fs.existsSync(file)) continue;
       const text = removeSection(fs.readFileSync(file, 'utf8'), rel);
       if (text === undefined) continue;
-      writeAtomically(file, text);
+      writeCreatingFolders(file, text);
       removed.push(rel);
     }
     const approved = this.pm.context.workspaceState.get<string[]>(APPROVED_KEY, []).filter((f) => !files.includes(f));
@@ -219,10 +218,8 @@ export class InstructionsService implements vscode.Disposable {
   }
 }
 
-/** Written whole to a temporary file beside it, then renamed over it: a crash never leaves half a file. */
-function writeAtomically(file: string, text: string): void {
+/** A new file's folder (.github/, .cursor/rules/) is created; the write itself is atomic. */
+function writeCreatingFolders(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.project-memory-${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, text);
 }
