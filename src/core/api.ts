@@ -97,6 +97,8 @@ export interface AnswerResult {
 
 export interface AnswerOptions {
   topK?: number;
+  /** Tokens of memories and source excerpts to show the answer model (default: the engine's `answerContextTokens`). */
+  contextTokens?: number;
   signal?: AbortSignal;
   onDelta?: (delta: string) => void;
   /** Streams only the answer text (after the `**Answer:**` marker), for showing to a user. */

@@ -3,6 +3,7 @@ import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
 import type { BatchContext, CandidateView, CaptureEvent, ChatMessage, HistoryRecord, Memory, PlannedOperation, SourceRef, TokenUsage } from './types';
 import { type CandidateMeta, type ManagerProtocol, REVIEW_GONE_SCHEMA, REVIEW_SCHEMA, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, reviewMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
+import { buildAnswerContext } from './agents/answerContext';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { keepsFact, parseDecisionOutput } from './agents/managerRules';
 import { pairedSupersede } from './bank/undo';
@@ -17,6 +18,11 @@ import { RedactingStream, addCounts, countTotal, redactSource, type PrivacyBound
 export interface EngineOptions {
   /** Memories the answer agent sees (Memory-R1 uses 60). */
   answerTopK: number;
+  /** Tokens of memories and source excerpts the Answer Agent reads (its window less the prompt and the answer). */
+  answerContextTokens: number;
+  /** Source excerpts shown with the best-ranked memories, at most, and their length in characters. */
+  answerExcerpts: number;
+  answerExcerptChars: number;
   /** Related memories shown to the manager for each fact (at most). */
   managerTopK: number;
   /** Override the embedder's relatedness (the cosine from which a memory is shown to the manager); -1 shows all. */
@@ -53,6 +59,9 @@ export interface EngineOptions {
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   answerTopK: 60,
+  answerContextTokens: 2500,
+  answerExcerpts: 8,
+  answerExcerptChars: 700,
   managerTopK: 5,
   maxDestructiveShare: 0.5,
   minDestructiveOps: 3,
@@ -77,6 +86,8 @@ export interface ManageClaim {
   run?: string;
   /** The fact's kind (extraction's label): stored on the memory an ADD or UPDATE writes. */
   kind?: MemoryKind;
+  /** The capture event's text and time: kept by the bank as the memory's source (provenance). */
+  origin?: { text: string; time: string };
 }
 
 /** The manager's turn for one fact: what it was asked, what it answered, what the engine noted. */
@@ -160,7 +171,7 @@ export class MemoryEngine {
     for (const [i, fact] of facts.entries()) {
       signal?.throwIfAborted();
       try {
-        const r = await this.manageFact(fact, source, event.eventTime, signal, { exclusive, budgets, run: run?.id, kind: kinds[i] });
+        const r = await this.manageFact(fact, source, event.eventTime, signal, { exclusive, budgets, run: run?.id, kind: kinds[i], origin: { text: event.text, time: event.eventTime ?? event.time } });
         result.operations.push(...r.operations);
         addUsage(result.usage, r.usage);
         if (r.redactions) result.redactions = addCounts(result.redactions ?? {}, r.redactions);
@@ -214,7 +225,7 @@ export class MemoryEngine {
     const dup = this.bank.findDuplicate(fact);
     if (dup) {
       // An exact duplicate needs no model call: record the NOOP so the history shows it was seen.
-      const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe', exclusive: claim.exclusive, redactions });
+      const records = await this.bank.applyBatch([{ type: 'NOOP', memoryId: dup.id, reason: 'exact duplicate' }], { fact, source, model: 'dedupe', exclusive: claim.exclusive, redactions, origin: claim.origin });
       return { operations: [{ type: 'NOOP', memoryId: dup.id, fact, reason: 'exact duplicate' }], usage, records, redactions };
     }
     const shown = await this.relatedMemories(fact, claim.candidateIds, signal);
@@ -224,7 +235,7 @@ export class MemoryEngine {
     const guard = turn.guards.length ? this.privacy.text(turn.guards.join('; ')) : undefined;
     const operations: AppliedOperation[] = turn.decision.rejected.map((r) => ({ type: 'NOOP', fact, rejected: this.privacy.text(r.reason) }));
     const ops = this.oneRetirementPerFact(fact, planned, shown.candidates, turn.decision, operations).map((o) => (claim.kind && (o.type === 'ADD' || o.type === 'UPDATE') ? { ...o, kind: claim.kind } : o));
-    const ctx: BatchContext = { fact, candidates: shown.candidates, model: turn.res.model, source, eventTime, exclusive: claim.exclusive, redactions, guard, run: claim.run };
+    const ctx: BatchContext = { fact, candidates: shown.candidates, model: turn.res.model, source, eventTime, exclusive: claim.exclusive, redactions, guard, run: claim.run, origin: claim.origin };
     const records = await this.applyOrHold(fact, ops, ctx, shown.candidates, claim.budgets, guard, operations);
     if (this.options.recordTrajectories && turn.called) {
       await this.bank.side.recordTrajectory({
@@ -513,22 +524,16 @@ export class MemoryEngine {
     // Superseded memories stay searchable ("what did we use before?"), marked so the agent prefers the current one.
     const hits = await this.bank.search(question, { topK: opts.topK ?? this.options.answerTopK, signal: opts.signal, includeSuperseded: true });
     opts.onRetrieved?.(hits);
-    const keyOf = new Map(hits.map((h, i) => [h.memory.id, String(i + 1)]));
-    const view = hits.map((h, i) => {
-      const status =
-        h.memory.status === 'superseded'
-          ? `superseded${h.memory.validTo ? ` on ${h.memory.validTo.slice(0, 10)}` : ''}${h.memory.supersededBy && keyOf.has(h.memory.supersededBy) ? ` by [${keyOf.get(h.memory.supersededBy)}]` : ''}`
-          : h.memory.supersedes && keyOf.has(h.memory.supersedes)
-            ? `current, replaces [${keyOf.get(h.memory.supersedes)}]`
-            : undefined;
-      const extra = opts.memoryNote?.(h.memory);
-      const note = [status, extra && this.privacy.text(extra)].filter(Boolean).join('; ');
-      return {
-        key: String(i + 1),
-        text: this.privacy.text(h.memory.text),
-        date: h.memory.eventTime ? h.memory.eventTime.slice(0, 10) : h.memory.createdAt.slice(0, 10),
-        ...(note ? { note } : {}),
-      };
+    const { view, hits: shown } = buildAnswerContext(question, hits, {
+      budgetTokens: opts.contextTokens ?? this.options.answerContextTokens,
+      maxExcerpts: this.options.answerExcerpts,
+      maxExcerptChars: this.options.answerExcerptChars,
+      sourceOf: (m) => this.bank.sourceOf(m.id),
+      noteOf: opts.memoryNote && ((m) => {
+        const note = opts.memoryNote!(m);
+        return note ? this.privacy.text(note) : undefined;
+      }),
+      redact: (t) => this.privacy.text(t),
     });
     const req = { messages: answerMessages(question, view), temperature: this.options.temperature, maxTokens: this.options.maxTokens.answer, signal: opts.signal };
     // What streams to the user passes the boundary too: a model can write a secret it was never shown.
@@ -549,14 +554,14 @@ export class MemoryEngine {
     filter?.end(answer);
     answerOut?.end();
     rawOut?.end();
-    const citations = selectedKeys.map((k) => hits[Number(k) - 1].memory);
+    const citations = selectedKeys.map((k) => shown[Number(k) - 1].memory);
     const answerId = newId();
     if (this.options.recordTrajectories) {
       await this.bank.side.recordTrajectory({
         kind: 'answer',
         answerId,
         question,
-        retrieved: hits.map((h) => h.memory.id),
+        retrieved: shown.map((h) => h.memory.id),
         distilled: citations.map((c) => c.id),
         memories: view,
         output: res.text,

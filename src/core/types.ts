@@ -122,6 +122,8 @@ export interface BatchContext {
   redactions?: Record<string, number>;
   /** The run the batch belongs to (see HistoryRecord.run). */
   run?: string;
+  /** The capture event's text and time, kept once per event for provenance (bank/sources.ts). */
+  origin?: { text: string; time: string };
 }
 
 export interface SearchHit {

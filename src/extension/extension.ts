@@ -10,6 +10,7 @@ import { LocalModelService, type LocalModelTestOptions } from './localModel/loca
 import { registerAgentTools } from './tools';
 import { FreshnessService, readFreshnessSettings } from './freshness/freshnessService';
 import { InstructionsService } from './instructions/instructionsService';
+import { SourceDocuments } from './sources/sourceDocuments';
 
 /** What `activate` returns: used by the tests and by other extensions that want the bank. */
 export interface ProjectMemoryApi {
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
   const capture = new CaptureService(pm, captureOptionsForTests);
   const freshness = new FreshnessService(pm);
   const instructions = new InstructionsService(pm);
+  const sources = new SourceDocuments(pm);
   const panel = new MemoryPanelProvider(context.extensionUri, () => pm.getBank(), log, () => readFreshnessSettings().expireAfterDays);
   context.subscriptions.push(
     log,
@@ -51,9 +53,10 @@ export function activate(context: vscode.ExtensionContext): ProjectMemoryApi {
     capture,
     freshness,
     instructions,
+    sources,
     panel,
     vscode.window.registerWebviewViewProvider(MemoryPanelProvider.viewType, panel, { webviewOptions: { retainContextWhenHidden: false } }),
-    ...registerCommands({ pm, capture, freshness, instructions, revealMemory: (id) => panel.reveal(id) }),
+    ...registerCommands({ pm, capture, freshness, instructions, sources, revealMemory: (id) => panel.reveal(id) }),
     ...localModel.registerCommands(),
   );
   if ((vscode.chat as Partial<typeof vscode.chat> | undefined)?.createChatParticipant) context.subscriptions.push(createMemoryParticipant(pm, capture));

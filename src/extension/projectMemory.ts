@@ -12,6 +12,7 @@ import {
   ensureEndpointConsent,
   getApiKey,
   hasEndpointConsent,
+  readAnswerContextTokens,
   readAnswerTopK,
   readManagerProtocol,
   readEndpointSettings,
@@ -404,7 +405,7 @@ export class ProjectMemory implements vscode.Disposable {
 
 /** The engine's settings (read on every engine, so a change applies to the next question). */
 function engineSettings(): MemoryR1Config['engine'] {
-  return { answerTopK: readAnswerTopK(), managerProtocol: readManagerProtocol() };
+  return { answerTopK: readAnswerTopK(), answerContextTokens: readAnswerContextTokens(), managerProtocol: readManagerProtocol() };
 }
 
 /** The OS user name that history records name as their actor; none where the OS cannot tell. */

@@ -89,6 +89,12 @@ export function readAnswerTopK(): number {
   return Number.isFinite(v) && v >= 1 ? Math.min(200, Math.floor(v)) : 60;
 }
 
+/** Tokens of memories and source excerpts the answer model reads (projectMemory.answer.contextTokens). */
+export function readAnswerContextTokens(): number {
+  const v = vscode.workspace.getConfiguration(SECTION).get<number>('answer.contextTokens', 2500);
+  return Number.isFinite(v) && v >= 500 ? Math.min(100_000, Math.floor(v)) : 2500;
+}
+
 /** Validates an endpoint URL typed by the user; returns an error message or undefined. */
 export function validateEndpointUrl(value: string): string | undefined {
   let u: URL;

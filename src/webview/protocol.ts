@@ -56,7 +56,9 @@ export type PageMessage =
   | { type: 'clearAll' }
   /** A memory that needs review: let the Memory Manager review it, or mark it as still true. */
   | { type: 'review'; id: string }
-  | { type: 'stillTrue'; id: string };
+  | { type: 'stillTrue'; id: string }
+  /** Open where a memory came from (its file, or the capture event as the bank kept it). */
+  | { type: 'openSource'; id: string };
 
 export type PageMessageType = PageMessage['type'];
 
@@ -96,6 +98,16 @@ export interface SnapshotView {
   validTo?: string;
   supersededBy?: string;
   supersedes?: string;
+}
+
+/** A capture event a memory came from, as the bank kept it (redacted, maybe clipped). */
+export interface SourceView {
+  /** "commit 3f2a9c1, 2026-04-11" */
+  label: string;
+  kind: SourceRef['kind'];
+  time: string;
+  text: string;
+  clipped?: number;
 }
 
 /** One history record plus what the host knows about undoing it. */
@@ -153,7 +165,7 @@ export type HostMessage =
       /** Set when the bank is a team's shared one (postgres): which bank, and where (no password). */
       sharedBank?: { id: string; location: string };
     }
-  | { type: 'history'; memoryId: string; memory?: MemoryView; records: HistoryRecordView[] }
+  | { type: 'history'; memoryId: string; memory?: MemoryView; records: HistoryRecordView[]; sources?: SourceView[] }
   | { type: 'error'; message: string }
   | { type: 'notice'; message: string }
   | { type: 'changed'; external: boolean; records: number }
@@ -229,6 +241,7 @@ const SHAPES: Record<PageMessageType, Shape> = {
   clearAll: {},
   review: { id },
   stillTrue: { id },
+  openSource: { id },
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

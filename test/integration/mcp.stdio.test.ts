@@ -135,9 +135,19 @@ describe('memory-r1 mcp over stdio (SDK client)', () => {
     await bank.addManual('API handlers validate their input with zod schemas.', { kind: 'convention' });
     await bank.addManual('`npm run check` runs the linters and the tests.', { kind: 'workflow' });
     await bank.addManual('Dana owns the API handlers.', { kind: 'ownership' });
+    await bank.applyBatch([{ type: 'ADD', text: 'Refunds go through the payments queue.', kind: 'architecture' }], {
+      source: { kind: 'commit', ref: '3f2a9c1d0e5b7a8c9d0e1f2a3b4c5d6e7f8a9b0c', event: 'ev-1' },
+      eventTime: '2026-04-11T09:30:00.000Z',
+      origin: { text: 'Route refunds through the payments queue\n\nDirect calls timed out under load.', time: '2026-04-11T09:30:00.000Z' },
+    });
     await bank.close();
     s = await connect(['--bank', dir, '--endpoint', server.url, '--model', 'fake-model']);
     expect(s.client.getInstructions()).toContain('memory_conventions');
+
+    // Provenance: a memory comes with the event it was taken from, in the text and the structured result.
+    const refunds = await call(s, 'memory_search', { query: 'refunds payments queue', topK: 1 });
+    expect(refunds.structuredContent.memories[0].origin).toEqual({ from: 'commit 3f2a9c1, 2026-04-11', time: '2026-04-11T09:30:00.000Z', excerpt: 'Route refunds through the payments queue\n\nDirect calls timed out under load.' });
+    expect(textOf(refunds)).toContain('\n    from commit 3f2a9c1, 2026-04-11: Route refunds through the payments queue Direct calls timed out under load.');
 
     const conv = await call(s, 'memory_conventions', { task: 'write a new API handler', topK: 2 });
     expect(conv.isError).toBeFalsy();

@@ -116,9 +116,10 @@ export class Position {
 export class Range {
   readonly start: Position;
   readonly end: Position;
-  constructor(sl: number, sc: number, el: number, ec: number) {
-    this.start = new Position(sl, sc);
-    this.end = new Position(el, ec);
+  constructor(sl: number | Position, sc: number | Position, el?: number, ec?: number) {
+    // Both of vscode.Range's forms: (start, end) positions, or four numbers.
+    this.start = sl instanceof Position ? sl : new Position(sl, sc as number);
+    this.end = sc instanceof Position ? sc : new Position(el!, ec!);
   }
   get isEmpty(): boolean {
     return this.start.line === this.end.line && this.start.character === this.end.character;
@@ -317,6 +318,8 @@ const state = {
   shownDocuments: [] as TestTextDocument[],
   executed: [] as { command: string; args: unknown[] }[],
   /** workspace.registerTextDocumentContentProvider: scheme -> provider (virtual documents such as a diff's preview). */
+  /** Where showTextDocument put the cursor (a memory's source file at its line). */
+  shownSelections: [] as { uri: string; line: number }[],
   contentProviders: new Map<string, { provideTextDocumentContent(uri: Uri): string | undefined }>(),
   progress: [] as ProgressRecord[],
   /** Called on every progress report (a test can cancel there). */
@@ -367,6 +370,7 @@ export const testing = {
     state.ui = [];
     state.answers = [];
     state.shownDocuments = [];
+    state.shownSelections = [];
     state.executed = [];
     state.progress = [];
     state.onProgressReport = undefined;
@@ -496,7 +500,12 @@ export const workspace = {
     return { onDidChange: w.change.event, onDidCreate: w.create.event, onDidDelete: new EventEmitter<Uri>().event, dispose() {} };
   },
   async openTextDocument(arg: { content?: string; language?: string } | Uri): Promise<TestTextDocument> {
-    if (arg instanceof Uri) return new TestTextDocument(arg, fs.readFileSync(arg.fsPath, 'utf8'));
+    if (arg instanceof Uri) {
+      // A virtual document (a preview, a memory's source) comes from its scheme's content provider.
+      const provider = state.contentProviders.get(arg.scheme);
+      if (provider) return new TestTextDocument(arg, provider.provideTextDocumentContent(arg) ?? '');
+      return new TestTextDocument(arg, fs.readFileSync(arg.fsPath, 'utf8'));
+    }
     return new TestTextDocument(Uri.parse('untitled:Untitled-1'), arg.content ?? '', arg.language ?? 'plaintext');
   },
   fs: {
@@ -506,6 +515,10 @@ export const workspace = {
     },
     async readFile(uri: Uri): Promise<Uint8Array> {
       return fs.readFileSync(uri.fsPath);
+    },
+    async stat(uri: Uri): Promise<{ type: number; size: number }> {
+      const st = fs.statSync(uri.fsPath);
+      return { type: st.isDirectory() ? 2 : 1, size: st.size };
     },
   },
 };
@@ -553,8 +566,10 @@ export const window = {
   async showOpenDialog(options?: unknown) {
     return nextAnswer({ kind: 'openDialog', options });
   },
-  async showTextDocument(doc: TestTextDocument) {
+  async showTextDocument(target: TestTextDocument | Uri, options?: { selection?: Range }) {
+    const doc = target instanceof Uri ? await workspace.openTextDocument(target) : target;
     state.shownDocuments.push(doc);
+    if (options?.selection) state.shownSelections.push({ uri: doc.uri.toString(), line: options.selection.start.line });
     return { document: doc };
   },
   async withProgress<R>(opts: ProgressRecord['options'], task: (p: { report(v: ProgressRecord['reports'][number]): void }, token: CancellationToken) => Promise<R>): Promise<R> {

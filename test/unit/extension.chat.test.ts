@@ -45,7 +45,7 @@ describe('@memory chat participant', () => {
     // Citations are trusted markdown command links labelled with the memory's text.
     const links = stream.parts.filter((p) => p.kind === 'markdown' && p.trusted);
     expect(links).toHaveLength(1);
-    expect(links[0].trusted).toEqual({ enabledCommands: ['projectMemory.revealMemory'] });
+    expect(links[0].trusted).toEqual({ enabledCommands: ['projectMemory.revealMemory', 'projectMemory.openMemorySource'] });
     const m = /^1\. \[(.*)\]\((command:projectMemory\.revealMemory\?[^)]*)\)\n$/.exec(String(links[0].value));
     expect(m).not.toBeNull();
     expect(m![1]).toContain('PostgreSQL 16');
@@ -68,6 +68,46 @@ describe('@memory chat participant', () => {
     };
     await h.command('projectMemory.revealMemory', pg.memoryId);
     expect(revealed).toBe(pg.memoryId);
+  });
+
+  it('links a cited memory to its source event, which opens as the bank kept it (or at its file and line)', async () => {
+    h = await startHarness({
+      reply: agentReplies({
+        answer: (user) => {
+          // The answer model sees the memory with an excerpt of its source event.
+          expect(user).toMatch(/\[1\] \(11 April 2026\) CI runs on Node 22\.\n {4}source \(commit 3f2a9c1, 11 April 2026\): Switch CI to Node 22/);
+          return '**Selected memories:** 1, 2\n**Answer:** Node 22.';
+        },
+      }),
+    });
+    const bank = await h.api.pm.getBank();
+    const [ci] = await bank.applyBatch([{ type: 'ADD', text: 'CI runs on Node 22.' }], {
+      source: { kind: 'commit', ref: '3f2a9c1d0e5b7a8c9d0e1f2a3b4c5d6e7f8a9b0c', event: 'ev-1' },
+      eventTime: '2026-04-11T09:30:00.000Z',
+      origin: { text: 'Switch CI to Node 22\n\nNode 20 leaves maintenance in April.', time: '2026-04-11T09:30:00.000Z' },
+    });
+    fs.mkdirSync(path.join(h.workspace, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(h.workspace, 'src', 'ci.ts'), 'a\nb\nc\nd\n');
+    const [fix] = await bank.applyBatch([{ type: 'ADD', text: 'The CI script checks the Node version.' }], {
+      source: { kind: 'diagnostic', ref: 'src/ci.ts', event: 'ev-2' },
+      eventTime: '2026-04-11T10:00:00.000Z',
+      origin: { text: 'Fixed in src/ci.ts line 3: Node version not checked', time: '2026-04-11T10:00:00.000Z' },
+    });
+
+    const { stream } = await h.chat('Which Node does CI use?');
+    const links = stream.parts.filter((p) => p.kind === 'markdown' && p.trusted).map((p) => String(p.value));
+    expect(links[0]).toMatch(/ — from \[commit 3f2a9c1, 2026-04-11\]\(command:projectMemory\.openMemorySource\?[^)]*\)\n$/);
+    const arg = /openMemorySource\?([^)]*)\)/.exec(links[0])![1];
+    expect(JSON.parse(decodeURIComponent(arg))).toEqual([ci.memoryId]);
+
+    // A commit opens as the event the bank kept; a diagnostic at its file and line.
+    await h.command('projectMemory.openMemorySource', ci.memoryId);
+    const doc = testing.state.shownDocuments.at(-1)!;
+    expect(doc.uri.scheme).toBe('project-memory-source');
+    expect(doc.getText()).toContain('Memory: CI runs on Node 22.');
+    expect(doc.getText()).toContain('Node 20 leaves maintenance in April.');
+    await h.command('projectMemory.openMemorySource', fix.memoryId);
+    expect(testing.state.shownSelections.at(-1)).toEqual({ uri: expect.stringMatching(/src\/ci\.ts$/), line: 2 });
   });
 
   it('records feedback with the answer and the memory ids', async () => {

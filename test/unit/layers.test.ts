@@ -21,6 +21,7 @@ const CORE_FLOORS: Record<string, number> = {
   'errors.ts': 0,
   'api.ts': 0,
   'kinds.ts': 0,
+  'provenance.ts': 0,
   util: 0,
   retrieval: 0,
   llm: 1,

@@ -7,7 +7,7 @@ import type { BrowserContext } from 'playwright-core';
 import { MemoryBank } from '../../src/core/bank/memoryBank';
 import { HashingEmbedder } from '../../src/core/embeddings/hashingEmbedder';
 import type { PlannedOperation, SourceKind } from '../../src/core/types';
-import { env, l10n } from '../support/vscodeShimWebview';
+import { env, executedCommands, l10n } from '../support/vscodeShimWebview';
 import { buildPageBundle, CHROMIUM, launchChromium, openPanel, SCREENSHOT_DIR, startResourceServer, type PanelSession } from './harness';
 
 let tmp: string;
@@ -304,6 +304,30 @@ describe('memory side panel in Chromium', () => {
     // The history keeps the change: undo brings the kind back.
     await bank.undo(bank.history(rule.memoryId).at(-1)!.opId);
     expect(bank.get(rule.memoryId)!.kind).toBe('convention');
+  });
+
+  it('shows where a memory came from: the kept event behind a disclosure, and opens it', async () => {
+    const bank = await newBank();
+    const [rec] = await bank.applyBatch([{ type: 'ADD', text: 'CI runs on Node 22.' }], {
+      source: { kind: 'commit', ref: '3f2a9c1d0e5b7a8c9d0e1f2a3b4c5d6e7f8a9b0c', event: 'ev-commit-1' },
+      eventTime: '2026-04-11T09:30:00.000Z',
+      origin: { text: 'Switch CI to Node 22\n\nNode 20 leaves maintenance in April; <img src=x onerror=window.__pwned=9>', time: '2026-04-11T09:30:00.000Z' },
+    });
+    session = await openPanel(context, server, bank);
+    const { page } = session;
+    await page.locator('[role=option]').first().click();
+    await session.waitForSent('select', (m) => m.id === rec.memoryId);
+    const summary = page.locator('.source-event summary');
+    await expect(summary.textContent()).resolves.toBe('from: commit 3f2a9c1, 2026-04-11');
+    // Collapsed until asked; then the event's text, as text (markup in it is not run).
+    await expect(page.locator('.source-text').isVisible()).resolves.toBe(false);
+    await summary.click();
+    await expect(page.locator('.source-text').textContent()).resolves.toContain('Node 20 leaves maintenance in April');
+    await expect(page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).resolves.toBeUndefined();
+    executedCommands.length = 0;
+    await page.getByRole('button', { name: 'Open source' }).click();
+    await session.waitForSent('openSource', (m) => m.id === rec.memoryId);
+    await expect.poll(() => executedCommands.map((c) => [c.command, ...c.args])).toContainEqual(['projectMemory.openMemorySource', rec.memoryId]);
   });
 
   it("says when the bank is a team's shared one, and where", async () => {

@@ -1,3 +1,4 @@
+import { describeSource } from '../../core/provenance';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
@@ -64,6 +65,12 @@ export const historyCommand: CliCommand = {
             const from = (m.eventTime ?? m.createdAt).slice(0, 10);
             io.out(`  ${m.id.slice(0, 8)}  ${from} .. ${m.validTo ? m.validTo.slice(0, 10) : m.status === 'active' ? 'now' : m.status}  ${m.text}${cid === id ? '   <' : ''}`);
           }
+        }
+        // Where it came from: the capture events the bank kept (redacted).
+        const sources = bank.sourcesOf(id);
+        if (sources.length) {
+          io.out('\nSources:');
+          for (const s of sources) io.out(`  from ${describeSource(s)}${s.actor ? ` by ${s.actor}` : ''}:\n${indent(s.text, '    ')}${s.clipped ? `\n    (${s.clipped} more characters were not kept)` : ''}`);
         }
       }
       return 0;
@@ -240,15 +247,23 @@ export const rememberCommand: CliCommand = {
 export const askCommand: CliCommand = {
   name: 'ask',
   summary: 'Ask the Answer Agent a question; prints the answer and the memories it cites',
-  usage: `memory-r1 ask <question> [--top N]\n${COMMON_FLAGS_HELP}`,
+  usage: `memory-r1 ask <question> [--top N] [--context-tokens N]
+
+  --top <N>              memories retrieved (default 60)
+  --context-tokens <N>   tokens of memories and their source excerpts the answer model reads (default 2500)
+${COMMON_FLAGS_HELP}`,
   async run(args, io) {
     const q = args.positionals.join(' ');
     if (!q.trim()) throw new UsageError('ask needs a question');
     const engine = await openCliEngine(cliConfig(args, { endpoint: 'required' }));
     try {
-      const r = await answerWithFreshness(engine, q, { topK: intFlag(args, 'top', engine.options.answerTopK) });
+      const r = await answerWithFreshness(engine, q, { topK: intFlag(args, 'top', engine.options.answerTopK), contextTokens: intFlag(args, 'context-tokens', engine.options.answerContextTokens) });
       io.out(r.answer);
-      for (const c of r.citations) io.out(`  cited: ${formatMemory(c, freshnessFor(engine.bank).ledger.review(c.id))}`);
+      for (const c of r.citations) {
+        io.out(`  cited: ${formatMemory(c, freshnessFor(engine.bank).ledger.review(c.id))}`);
+        const src = engine.bank.sourceOf(c.id);
+        if (src) io.out(`         from ${describeSource(src)}`);
+      }
       return 0;
     } finally {
       await engine.bank.close();
@@ -462,3 +477,7 @@ ${COMMON_FLAGS_HELP}`,
     return 0;
   },
 };
+
+function indent(text: string, pad: string): string {
+  return text.split('\n').map((l) => pad + l).join('\n');
+}

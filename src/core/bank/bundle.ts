@@ -4,6 +4,7 @@ import type { CandidateView, HistoryRecord, Memory, MemorySnapshot, SourceKind, 
 import { KIND_IDS, isMemoryKind, type MemoryKind } from '../kinds';
 import { ISO_TIME, RECORD_ID } from '../privacy/boundary';
 import { redactSecrets } from '../privacy/redact';
+import type { SourceEvent } from '../provenance';
 
 /** The export file: the whole bank with its history, enough to rebuild it elsewhere. */
 export interface BankBundle {
@@ -16,6 +17,8 @@ export interface BankBundle {
   feedback: Feedback[];
   /** The evidence ledger's entries (what memories cite in the workspace, review flags): src/core/evidence/ledger.ts. */
   evidence?: Record<string, unknown>[];
+  /** The capture events the memories came from (provenance): bank/sources.ts. */
+  sources?: SourceEvent[];
   /** After parsing a file: its fields that are not part of the format and were left out (`history[3]."notes"`). */
   dropped?: string[];
 }
@@ -31,7 +34,8 @@ const SNAPSHOT_KEYS = ['text', 'status', 'tags', 'pinned', 'eventTime', 'kind', 
 const SOURCE_KEYS = ['kind', 'ref', 'actor', 'event'];
 const CANDIDATE_KEYS = ['key', 'memoryId', 'text'];
 const FEEDBACK_KEYS = ['answerId', 'kind', 'question', 'answer', 'memoryIds', 'time'];
-const TOP_KEYS = ['format', 'version', 'exportedAt', 'embedder', 'memories', 'history', 'feedback', 'evidence'];
+const TOP_KEYS = ['format', 'version', 'exportedAt', 'embedder', 'memories', 'history', 'feedback', 'evidence', 'sources'];
+const SOURCE_EVENT_KEYS = ['event', 'kind', 'ref', 'actor', 'time', 'text', 'clipped'];
 const LEDGER_KINDS = new Set(['cite', 'flag', 'clear', 'seen']);
 const EVIDENCE_KINDS = new Set(['file', 'symbol', 'version', 'script', 'config', 'mention', 'commit']);
 
@@ -117,6 +121,7 @@ export function parseBundle(data: unknown): BankBundle {
   if (d.history !== undefined && !Array.isArray(d.history)) fail('"history"', 'must be an array');
   if (d.feedback !== undefined && !Array.isArray(d.feedback)) fail('"feedback"', 'must be an array');
   if (d.evidence !== undefined && !Array.isArray(d.evidence)) fail('"evidence"', 'must be an array');
+  if (d.sources !== undefined && !Array.isArray(d.sources)) fail('"sources"', 'must be an array');
   unknownKeys(d, TOP_KEYS, '');
 
   const ids = new Set<string>();
@@ -247,10 +252,36 @@ export function parseBundle(data: unknown): BankBundle {
     evidence.push({ ...o });
   });
 
+  // Source events: an event id, a known kind, a time and a text; anything else is dropped and listed.
+  const sources: SourceEvent[] = [];
+  ((d.sources as unknown[] | undefined) ?? []).forEach((e, i) => {
+    const where = `sources[${i}]`;
+    if (!isObj(e)) return void dropped.push(where);
+    const o = e as Record<string, unknown>;
+    const ok =
+      typeof o.event === 'string' &&
+      RECORD_ID.test(o.event) &&
+      SOURCE_KINDS.has(o.kind as SourceKind) &&
+      typeof o.time === 'string' &&
+      ISO_TIME.test(o.time) &&
+      typeof o.text === 'string' &&
+      (o.ref === undefined || typeof o.ref === 'string') &&
+      (o.actor === undefined || typeof o.actor === 'string') &&
+      (o.clipped === undefined || (typeof o.clipped === 'number' && o.clipped >= 0));
+    if (!ok) return void dropped.push(where);
+    unknownKeys(o, SOURCE_EVENT_KEYS, where);
+    const s: SourceEvent = { event: o.event as string, kind: o.kind as SourceKind, time: o.time as string, text: o.text as string };
+    if (o.ref !== undefined) s.ref = o.ref as string;
+    if (o.actor !== undefined) s.actor = o.actor as string;
+    if (o.clipped) s.clipped = o.clipped as number;
+    sources.push(s);
+  });
+
   return {
     format: 'project-memory-bank',
     version: 1,
     evidence,
+    sources,
     exportedAt: typeof d.exportedAt === 'string' && ISO_TIME.test(d.exportedAt) ? d.exportedAt : '',
     embedder: typeof d.embedder === 'string' ? redactSecrets(d.embedder).text : '',
     memories,

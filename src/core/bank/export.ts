@@ -4,8 +4,9 @@ import type { Feedback } from '../api';
 import type { HistoryRecord, Memory } from '../types';
 import { nowIso } from '../util/text';
 import type { BankBundle } from './bundle';
+import type { SourceEvent } from '../provenance';
 
-export function makeBundle(embedder: string, memories: Iterable<Memory>, history: HistoryRecord[], feedback: Feedback[], evidence: Record<string, unknown>[] = []): BankBundle {
+export function makeBundle(embedder: string, memories: Iterable<Memory>, history: HistoryRecord[], feedback: Feedback[], evidence: Record<string, unknown>[] = [], sources: SourceEvent[] = []): BankBundle {
   return {
     format: 'project-memory-bank',
     version: 1,
@@ -15,6 +16,7 @@ export function makeBundle(embedder: string, memories: Iterable<Memory>, history
     history,
     feedback,
     ...(evidence.length ? { evidence } : {}),
+    ...(sources.length ? { sources } : {}),
   };
 }
 

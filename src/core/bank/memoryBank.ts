@@ -30,6 +30,7 @@ import { HistoryIndex } from './historyIndex';
 import { type FoldedState, readMatchingSnapshot, writeCheckedSnapshot } from './snapshot';
 import { Stage, listOrderCompare, placeInOrder, publicRecord, sameSnapshot, snap } from './stage';
 import { type PendingBatch, SideLogs } from './sideLogs';
+import { DEFAULT_SOURCE_LIMITS, type SourceEvent, type SourceLimits, SourceStore } from './sources';
 import { type UndoBatchResult, type UndoHost, type UndoPlan, countOperations, groupRecords, lastUndoable, lastUndoableGroup, planUndoGroup, planUndoOne } from './undo';
 import { createStorage, type BankStorage, type StorageOption, type StorageTx } from './storage';
 import { type BankBundle, parseBundle } from './bundle';
@@ -75,6 +76,8 @@ export interface MemoryBankOptions {
    * (default 2000; 0 always, Infinity never). The file store only.
    */
   snapshotMinRecords?: number;
+  /** Caps on the source events kept for provenance (bank/sources.ts). */
+  sourceLimits?: Partial<SourceLimits>;
   /**
    * Secrets in every text that enters the bank are redacted (`'on'`, the default). Only the exact value
    * `'off'` stores raw text: the documented per-bank opt-out (`memory-r1 --no-redaction`).
@@ -136,6 +139,8 @@ export class MemoryBank {
   private watchTimer: NodeJS.Timeout | undefined;
   /** Feedback, trajectories and batches held for approval: beside the history, not in it (bank/sideLogs.ts). */
   readonly side: SideLogs;
+  /** The capture events memories came from (provenance), beside the history (bank/sources.ts). */
+  readonly sources: SourceStore;
   readonly recovery: RecoveryReport = { corruptRecords: 0, tornBytes: 0, missingVectors: 0, messages: [] };
   /** The privacy boundary every text entering this bank (and its engine) passes. */
   readonly privacy: PrivacyBoundary;
@@ -150,6 +155,7 @@ export class MemoryBank {
     this.limits = { ...DEFAULT_BANK_LIMITS, ...opts.limits };
     this.privacy = new PrivacyBoundary(opts.redaction);
     this.side = new SideLogs({ storage, privacy: this.privacy, apply: (ops, ctx) => this.applyBatch(ops, ctx), changed: (records) => this.emit({ records }) });
+    this.sources = new SourceStore({ storage, privacy: this.privacy, citedEvents: () => this.citedEvents() }, { ...DEFAULT_SOURCE_LIMITS, ...opts.sourceLimits });
   }
 
   /**
@@ -234,6 +240,29 @@ export class MemoryBank {
     return this.eventOf.get(memoryId);
   }
 
+  /**
+   * Where a memory came from: the kept capture events of its records (the one that wrote its text first,
+   * then those that restated it), oldest first. Empty for manual memories and events dropped by the cap.
+   */
+  sourcesOf(memoryId: string): SourceEvent[] {
+    const events = new Set<string>();
+    const current = this.eventOf.get(memoryId);
+    if (current) events.add(current);
+    if (this.memories.has(memoryId)) for (const r of this.history(memoryId)) if (r.source?.event && r.memoryId === memoryId) events.add(r.source.event);
+    return [...events].map((e) => this.sources.get(e)).filter((s): s is SourceEvent => !!s);
+  }
+
+  /** The source event that wrote a memory's current text, if kept (one lookup: the Answer Agent's excerpts). */
+  sourceOf(memoryId: string): SourceEvent | undefined {
+    return this.sources.get(this.eventOf.get(memoryId));
+  }
+
+  private citedEvents(): Set<string> {
+    const cited = new Set<string>();
+    for (const [id, e] of this.eventOf) if (this.memories.get(id)?.status !== 'deleted') cited.add(e);
+    return cited;
+  }
+
   record(opId: string): HistoryRecord | undefined {
     const r = this.history_.record(opId);
     return r && publicRecord(r);
@@ -287,6 +316,7 @@ export class MemoryBank {
       if (op.type !== 'ADD' && !op.memoryId && op.type !== 'NOOP') throw new BankError('INVALID_INPUT', `${op.type} needs a memory id.`);
       this.checkText(op.text);
     }
+    const origin = ctx.origin && ctx.source?.event ? this.sources.prepare({ ...ctx.source, event: ctx.source.event, time: ctx.origin.time, text: ctx.origin.text }) : undefined;
     return this.write(async () => {
       const texts = ops.filter((o) => o.type === 'ADD' || o.type === 'UPDATE').map((o) => o.text!.trim());
       const vecs = await this.opts.embedder.embed(texts);
@@ -359,7 +389,7 @@ export class MemoryBank {
           }
         }
       };
-    });
+    }, origin);
   }
 
   async addManual(text: string, opts: ManualAddOptions = {}): Promise<HistoryRecord> {
@@ -560,7 +590,7 @@ export class MemoryBank {
 
   /** The whole bank with its history, feedback and evidence, as `importBundle` reads it again. */
   exportBundle(): BankBundle {
-    return makeBundle(this.opts.embedder.id, this.memories.values(), this.history(), this.side.feedback(), this.side.evidence<Record<string, unknown>>());
+    return makeBundle(this.opts.embedder.id, this.memories.values(), this.history(), this.side.feedback(), this.side.evidence<Record<string, unknown>>(), this.sources.all());
   }
 
   /** A readable list of the memories by status, and the history. */
@@ -609,6 +639,15 @@ export class MemoryBank {
     const importedIds = new Set(bundle.memories.filter((m) => this.memories.get(m.id)?.status !== undefined).map((m) => m.id));
     const known = new Set(this.side.evidence<{ memoryId?: string }>().map((e) => e.memoryId));
     await this.side.appendEvidence((bundle.evidence ?? []).filter((e) => importedIds.has(e.memoryId as string) && !known.has(e.memoryId as string)));
+    // The events the imported history cites (one already kept is not stored twice).
+    const cited = new Set(bundle.history.filter((r) => importedIds.has(r.memoryId)).map((r) => r.source?.event));
+    const sources = (bundle.sources ?? []).filter((e) => cited.has(e.event));
+    if (sources.length) {
+      await this.storage.withLock(async (tx) => {
+        await this.sources.importAll(tx, sources);
+        if (this.sources.overCap()) await this.sources.prune(tx);
+      });
+    }
     return { imported, skipped, dropped: bundle.dropped ?? [] };
   }
 
@@ -706,7 +745,8 @@ export class MemoryBank {
    * stages records against the up-to-date state; staged records are appended under the
    * cross-process lock, fsynced, and only then applied in memory.
    */
-  private write(prepare: () => Promise<(stage: Stage) => void>): Promise<HistoryRecord[]> {
+  /** `origin`: the capture event the batch came from, kept (once) for provenance when the batch writes records. */
+  private write(prepare: () => Promise<(stage: Stage) => void>, origin?: SourceEvent): Promise<HistoryRecord[]> {
     if (this.closed) return Promise.reject(new BankError('IO', 'The memory bank is closed.'));
     const run = async (): Promise<HistoryRecord[]> => {
       await this.storage.withLock((tx) => this.catchUp(tx));
@@ -725,6 +765,8 @@ export class MemoryBank {
         const vecEntries: VectorEntry[] = stage.entries
           .filter((e) => e.vector && e.record.after)
           .map((e) => ({ memoryId: e.record.memoryId, textHash: textHash(e.record.after!.text), vector: e.vector! }));
+        // The source before the records: a record never cites an event the bank lacks (a crash between leaves an unused source).
+        if (origin && (await this.sources.append(tx, origin)) && this.sources.overCap()) await this.sources.prune(tx);
         const cursors = await tx.append(stage.entries.map((e) => e.record), vecEntries);
         return { stage, cursors };
       });

@@ -20,7 +20,10 @@ export function redactBatch(p: PrivacyBoundary, ops: PlannedOperation[], ctx: Ba
     fact: p.optional(ctx.fact, counts),
     candidates: ctx.candidates?.map((c) => ({ ...c, text: p.text(c.text, counts) })),
     source: redactSource(p, ctx.source, counts),
+    // The event text was counted where it entered the engine: redacted here again, not counted twice.
+    origin: ctx.origin && { time: ctx.origin.time, text: p.text(ctx.origin.text) },
   };
+  if (cleanCtx.origin === undefined) delete cleanCtx.origin;
   if (cleanCtx.fact === undefined) delete cleanCtx.fact;
   if (cleanCtx.candidates === undefined) delete cleanCtx.candidates;
   if (cleanCtx.source === undefined) delete cleanCtx.source;
@@ -37,6 +40,7 @@ export function redactBundle(p: PrivacyBoundary, b: BankBundle): BankBundle {
       const s = redactSnapshot(p, { text: m.text, tags: m.tags }, counts);
       return { ...m, text: s.text, tags: s.tags, source: redactSource(p, m.source, counts) };
     }),
+    sources: b.sources?.map((e) => ({ ...e, text: p.text(e.text), ...(e.ref ? { ref: p.text(e.ref) } : {}), ...(e.actor ? { actor: p.text(e.actor) } : {}) })),
     history: b.history.map((r) => {
       const counts: RedactionCounts = {};
       const clean = redactRecord(p, r, counts);

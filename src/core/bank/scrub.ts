@@ -64,6 +64,7 @@ const JSONL_SIDE: { file: string; what: string }[] = [
   { file: 'trajectories.jsonl', what: 'trajectories' },
   { file: 'feedback.jsonl', what: 'feedback' },
   { file: 'evidence.jsonl', what: 'evidence' },
+  { file: 'sources.jsonl', what: 'source events' },
   { file: 'capture-failed.jsonl', what: 'failed capture events' },
 ];
 const QUEUE = 'capture-queue.jsonl';

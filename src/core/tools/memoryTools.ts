@@ -2,6 +2,7 @@
 // `memory-r1 mcp` server. Surface-neutral (never imports vscode or the MCP SDK): specs with their
 // model-facing descriptions and JSON schemas, input validation, the confirmation text for writes,
 // and the calls themselves, which go through the bank and the Memory Manager like every other surface.
+import { describeSource } from '../provenance';
 import type { MemoryBank } from '../bank/memoryBank';
 import type { MemoryEngine } from '../engine';
 import type { RetirementBudget } from '../agents/retirements';
@@ -224,6 +225,8 @@ export interface ToolMemory {
   kind?: MemoryKind;
   /** What changed in the files this memory cites: it may be out of date (see the evidence ledger). */
   needsReview?: string[];
+  /** The capture event it came from, as the bank kept it (redacted; the excerpt clipped): provenance. */
+  origin?: { from: string; time: string; excerpt: string };
 }
 
 export interface ToolOperation {
@@ -505,7 +508,7 @@ export async function runMemoryTool(name: string, raw: unknown, backend: ToolBac
       freshnessFor(bank).ledger.refresh();
       const memories = await searchMemories(bank, query, i.topK, i.status, signal, i.kinds);
       const what = `${query ? `for ${quote(query, 80)}` : '(newest first)'}${i.kinds ? ` of kind ${i.kinds.join(', ')}` : ''}`;
-      const lines = memories.map((m, k) => `[${k + 1}] memory:${m.id} · ${m.date} · ${m.status}${statusNote(m)}${m.kind ? ` · ${m.kind}` : ''} · ${m.sourceLabel}\n    ${m.text}`);
+      const lines = memories.map((m, k) => `[${k + 1}] memory:${m.id} · ${m.date} · ${m.status}${statusNote(m)}${m.kind ? ` · ${m.kind}` : ''} · ${m.sourceLabel}\n    ${m.text}${m.origin ? `\n    from ${m.origin.from}: ${oneLine(m.origin.excerpt, 200)}` : ''}`);
       const text = memories.length
         ? `${memories.length} ${i.status === 'all' ? '' : i.status + ' '}memor${memories.length === 1 ? 'y' : 'ies'} ${what}:\n${lines.join('\n')}\nCite a memory you use as [memory:<id>].`
         : `No ${i.status === 'all' ? '' : i.status + ' '}memories ${what}.${bank.size === 0 ? ' The project memory is empty.' : ''}`;
@@ -581,6 +584,17 @@ async function searchMemories(bank: MemoryBank, query: string, topK: number, sta
   return hits.slice(0, topK).map((h) => toolMemory(bank, h.memory, h.score));
 }
 
+/** Characters of a source event an agent gets with a memory (the whole event opens in the editor). */
+const ORIGIN_EXCERPT_CHARS = 500;
+
+function originOf(bank: MemoryBank, memoryId: string): Pick<ToolMemory, 'origin'> {
+  const src = bank.sourceOf(memoryId);
+  if (!src) return {};
+  const text = bank.privacy.text(src.text);
+  const excerpt = text.length > ORIGIN_EXCERPT_CHARS ? text.slice(0, ORIGIN_EXCERPT_CHARS - 1) + '…' : text;
+  return { origin: { from: describeSource({ ...src, ref: src.ref && bank.privacy.text(src.ref) }), time: src.time, excerpt } };
+}
+
 export function toolMemory(bank: MemoryBank, m: Memory, score?: number): ToolMemory {
   const review = m.status === 'active' ? freshnessFor(bank).ledger.review(m.id) : undefined;
   const source = redactSource(bank.privacy, m.source, {}) ?? m.source;
@@ -601,6 +615,7 @@ export function toolMemory(bank: MemoryBank, m: Memory, score?: number): ToolMem
     ...(m.kind ? { kind: m.kind } : {}),
     ...(m.tags.length ? { tags: m.tags.map((t) => bank.privacy.text(t)) } : {}),
     ...(review ? { needsReview: review.changes.map((c) => bank.privacy.text(c)) } : {}),
+    ...originOf(bank, m.id),
   };
 }
 
@@ -677,4 +692,10 @@ function describeOperation(o: ToolOperation): string {
     default:
       return `- NOOP${id}: already known${o.reason ? ` (${o.reason})` : ''}`;
   }
+}
+
+/** An excerpt on one line, cut to `max` characters (the full event is in the structured result). */
+function oneLine(text: string, max: number): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }

@@ -19,6 +19,18 @@ export function newId(): string {
   return randomUUID();
 }
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * "8 May 2023" for an ISO time (its calendar date as written, no time zone shift): how an answer
+ * shown to a person writes a date, so the answer model copies that form rather than "2023-05-08".
+ */
+export function readableDate(iso: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) return iso.slice(0, 10);
+  return `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}`;
+}
+
 export function nowIso(): string {
   return new Date().toISOString();
 }

@@ -4,9 +4,10 @@ import type { HistoryRecord, Memory } from '../../core/types';
 import type { ProjectMemory } from '../projectMemory';
 import type { CaptureService } from '../capture/captureService';
 import { actionsFor, errorMessage, isCancellation } from '../errors';
-import { readAnswerTopK } from '../settings';
+import { readAnswerContextTokens, readAnswerTopK } from '../settings';
 import { withAbortSignal } from '../ui';
 import { answerWithFreshness } from '../../core/evidence/freshness';
+import { describeSource } from '../../core/provenance';
 
 export const PARTICIPANT_ID = 'project-memory.memory';
 
@@ -23,6 +24,11 @@ export function revealUri(memoryId: string): vscode.Uri {
   return vscode.Uri.parse(`command:projectMemory.revealMemory?${encodeURIComponent(JSON.stringify([memoryId]))}`);
 }
 
+/** A command link that opens where a memory came from (its file, or the kept capture event). */
+export function sourceUri(memoryId: string): vscode.Uri {
+  return vscode.Uri.parse(`command:projectMemory.openMemorySource?${encodeURIComponent(JSON.stringify([memoryId]))}`);
+}
+
 function short(text: string, max = 80): string {
   const t = text.replace(/\s+/g, ' ').trim();
   return t.length > max ? t.slice(0, max - 1) + '…' : t;
@@ -37,10 +43,10 @@ function revealLink(memoryId: string, label: string): string {
   return `[${esc(label)}](${revealUri(memoryId).toString()})`;
 }
 
-/** Markdown whose only enabled command is revealing a memory. */
+/** Markdown whose only enabled commands reveal a memory and open its source. */
 function trusted(markdown: string): vscode.MarkdownString {
   const md = new vscode.MarkdownString(markdown);
-  md.isTrusted = { enabledCommands: ['projectMemory.revealMemory'] };
+  md.isTrusted = { enabledCommands: ['projectMemory.revealMemory', 'projectMemory.openMemorySource'] };
   return md;
 }
 
@@ -129,8 +135,10 @@ async function answer(
   }
   stream.progress(vscode.l10n.t('Searching project memories…'));
   const engine = await pm.getEngine(request.model);
+  const bank = await pm.getBank();
   const res = await answerWithFreshness(engine, question, {
     topK: readAnswerTopK(),
+    contextTokens: readAnswerContextTokens(),
     signal,
     onRetrieved: (hits) => stream.progress(vscode.l10n.t('Read {0} related memories; answering…', hits.length)),
     onAnswerDelta: (d) => stream.markdown(d),
@@ -140,7 +148,9 @@ async function answer(
     stream.markdown('\n\n' + vscode.l10n.t('**Memories used:**') + '\n');
     res.citations.forEach((m, i) => {
       const review = res.needsReview.get(m.id);
-      stream.markdown(trusted(`${i + 1}. ${revealLink(m.id, short(m.text))}\n`));
+      const src = bank.sourceOf(m.id);
+      const from = src ? ` — ${vscode.l10n.t('from')} [${esc(describeSource(src))}](${sourceUri(m.id).toString()})` : '';
+      stream.markdown(trusted(`${i + 1}. ${revealLink(m.id, short(m.text))}${from}\n`));
       if (review) stream.markdown(`   ⚠ ${esc(short(review, 200))}\n`);
       const file = sourceFileUri(m);
       if (file) stream.reference(file);

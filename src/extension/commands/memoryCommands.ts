@@ -95,5 +95,10 @@ export function memoryCommands(deps: CommandDeps, reg: Register): vscode.Disposa
     }),
 
     reg('revealMemory', vscode.l10n.t('Reveal memory failed'), async (id?: string) => deps.revealMemory(typeof id === 'string' ? id : undefined)),
+
+    reg('openMemorySource', vscode.l10n.t('Open memory source failed'), async (id?: string) => {
+      const memory = typeof id === 'string' ? (await pm.getBank()).get(id) : await pickMemory(deps, vscode.l10n.t('Whose source should open?'), true);
+      return memory ? deps.sources.open(memory.id) : false;
+    }),
   ];
 }

@@ -5,12 +5,15 @@ import type { ProjectMemory } from '../projectMemory';
 import type { CaptureService } from '../capture/captureService';
 import type { FreshnessService } from '../freshness/freshnessService';
 import type { InstructionsService } from '../instructions/instructionsService';
+import type { SourceDocuments } from '../sources/sourceDocuments';
 
 export interface CommandDeps {
   pm: ProjectMemory;
   capture: CaptureService;
   freshness: FreshnessService;
   instructions: InstructionsService;
+  /** Opens where a memory came from (its file, or the kept event). */
+  sources: SourceDocuments;
   revealMemory(id?: string): Promise<void>;
 }
 

@@ -10,12 +10,14 @@ import {
   type HistoryRecordView,
   type HostMessage,
   type MemoryView,
+  type SourceView,
   type PageMessage,
   type PanelQuery,
   type PendingBatchView,
   type SnapshotView,
 } from '../../webview/protocol';
 import { panelHtml } from './panelHtml';
+import { type SourceEvent, describeSource } from '../../core/provenance';
 import { describeEvidence } from '../../core/evidence/evidence';
 import { freshnessFor } from '../../core/evidence/freshness';
 import type { EvidenceLedger } from '../../core/evidence/ledger';
@@ -204,6 +206,9 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
         // The commands own the workspace, the models, progress and undo: the panel is one more way to run them.
         await vscode.commands.executeCommand(msg.type === 'review' ? 'projectMemory.reviewFlagged' : 'projectMemory.markStillTrue', msg.id);
         return;
+      case 'openSource':
+        await vscode.commands.executeCommand('projectMemory.openMemorySource', msg.id);
+        return;
     }
   }
 
@@ -346,7 +351,14 @@ export class MemoryPanelProvider implements vscode.WebviewViewProvider, vscode.D
   private async sendHistory(memoryId: string): Promise<void> {
     const bank = await this.bank();
     const memory = bank.get(memoryId);
-    await this.post({ type: 'history', memoryId, memory: memory && memoryView(memory, freshnessFor(bank).ledger), records: historyViews(bank.history(memoryId), memory, (b) => bank.batchOperations(b)) });
+    const sources = memory ? bank.sourcesOf(memoryId).map(sourceView) : [];
+    await this.post({
+      type: 'history',
+      memoryId,
+      memory: memory && memoryView(memory, freshnessFor(bank).ledger),
+      records: historyViews(bank.history(memoryId), memory, (b) => bank.batchOperations(b)),
+      ...(sources.length ? { sources } : {}),
+    });
   }
 
   private async flushReveal(): Promise<void> {
@@ -475,4 +487,9 @@ function pendingViews(bank: MemoryBank): PendingBatchView[] {
     fact: b.ctx.fact,
     ops: b.ops.map((op) => ({ type: op.type, memoryId: op.memoryId, text: op.text ?? (op.memoryId ? bank.get(op.memoryId)?.text : undefined), reason: op.reason })),
   }));
+}
+
+/** A kept source event as the page shows it: a label, and the text behind a disclosure. */
+export function sourceView(s: SourceEvent): SourceView {
+  return { label: describeSource(s), kind: s.kind, time: s.time, text: s.text, ...(s.clipped ? { clipped: s.clipped } : {}) };
 }

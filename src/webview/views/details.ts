@@ -5,7 +5,7 @@ import { h, icon, iconButton, setAttrs, textButton } from '../dom';
 import { actionLabel, formatTime, kindLabel, parseTags, sourceIcon, sourceLabel, statusLabel } from '../format';
 import { MEMORY_KINDS, type MemoryKind } from '../../core/kinds';
 import { t } from '../l10n';
-import type { HistoryRecordView, MemoryView } from '../protocol';
+import type { HistoryRecordView, MemoryView, SourceView } from '../protocol';
 import { currentMemory, type PanelState } from '../state';
 import type { PanelContext, View } from './context';
 
@@ -69,6 +69,8 @@ export function createDetails(ctx: PanelContext): View {
       );
     }
     row(t('Source'), h('span', { className: 'source', attrs: { title: sourceLabel(m.source, { full: true }) } }, icon(sourceIcon(m.source.kind)), h('span', { text: sourceLabel(m.source) })));
+    const sources = s.history?.sources ?? [];
+    if (sources.length) row(t('From'), renderSources(m.id, sources));
     row(t('Created'), formatTime(m.createdAt));
     row(t('Updated'), formatTime(m.updatedAt));
     if (m.eventTime) row(t('Refers to'), formatTime(m.eventTime));
@@ -92,6 +94,17 @@ export function createDetails(ctx: PanelContext): View {
     body.append(dl);
     details.append(body, timelineTitle, timeline);
     renderTimeline(s);
+  }
+
+  /** Each event the memory came from, its text behind a disclosure; "Open" shows its file or the whole event. */
+  function renderSources(id: string, sources: SourceView[]): HTMLElement {
+    const list = h('div', { className: 'sources' });
+    for (const src of sources) {
+      const text = h('pre', { className: 'source-text', text: src.text + (src.clipped ? `\n${t('({0} more characters were not kept)', src.clipped)}` : '') });
+      list.append(h('details', { className: 'source-event' }, h('summary', {}, icon(sourceIcon(src.kind)), h('span', { text: t('from: {0}', src.label) })), text));
+    }
+    list.append(textButton(t('Open source'), () => ctx.post({ type: 'openSource', id }), true));
+    return list;
   }
 
   function renderEditor(m: MemoryView): HTMLElement {

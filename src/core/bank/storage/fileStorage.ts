@@ -11,7 +11,7 @@ import { SNAPSHOT_FILE } from '../snapshot';
 import type { ScrubOptions, ScrubReport } from '../scrub';
 
 const BANK_META = 'bank.json';
-const SIDE_FILES: Record<SideLogName, string> = { feedback: 'feedback.jsonl', trajectories: 'trajectories.jsonl', evidence: 'evidence.jsonl' };
+const SIDE_FILES: Record<SideLogName, string> = { feedback: 'feedback.jsonl', trajectories: 'trajectories.jsonl', evidence: 'evidence.jsonl', sources: 'sources.jsonl' };
 const DOC_FILES: Record<SideDocName, string> = { pending: 'pending.json' };
 /** What a damaged side document's content must look like, and what its loss means to the user. */
 const DOC_SHAPES: Record<SideDocName, (v: unknown) => boolean> = {
@@ -55,6 +55,7 @@ export class FileStorage implements BankStorage {
       appendVectors: async (vectors) => this.appendVectorsNow(vectors),
       cutTornTail: async (cursor) => this.log.setAsideTail(cursor),
       appendSide: async (name, entry) => appendLine(path.join(this.folder, SIDE_FILES[name]), JSON.stringify(entry)),
+      rewriteSide: async (name, entries) => writeFileAtomic(path.join(this.folder, SIDE_FILES[name]), entries.map((e) => JSON.stringify(e) + '\n').join('')),
       // Under the lock: a damaged document is moved aside (reported), so a write never replaces it unseen.
       readDoc: async <T>(name: SideDocName) => this.readDocLocked<T>(name),
       writeDoc: async (name, value) => writeFileAtomic(path.join(this.folder, DOC_FILES[name]), JSON.stringify(value, null, 1)),

@@ -72,6 +72,7 @@ export class PgStorage implements BankStorage {
     feedback: { cursor: 0, items: [] },
     trajectories: { cursor: 0, items: [] },
     evidence: { cursor: 0, items: [] },
+    sources: { cursor: 0, items: [] },
   };
   private docs = new Map<SideDocName, unknown>();
 
@@ -115,6 +116,7 @@ export class PgStorage implements BankStorage {
         await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, this.bankId]);
         const pendingDocs = new Map<SideDocName, unknown>();
         const pendingSide: { name: SideLogName; entry: unknown }[] = [];
+        const rewritten = new Set<SideLogName>();
         const tx: StorageTx = {
           readRecords: (cursor) => this.readRecordsWith(c, cursor),
           readVectors: (cursor) => this.readVectorsWith(c, cursor),
@@ -129,6 +131,11 @@ export class PgStorage implements BankStorage {
             await c.query('INSERT INTO pm_side (bank_id, name, body) VALUES ($1, $2, $3)', [this.bankId, name, JSON.stringify(entry)]);
             pendingSide.push({ name, entry });
           },
+          rewriteSide: async (name, entries) => {
+            await c.query('DELETE FROM pm_side WHERE bank_id = $1 AND name = $2', [this.bankId, name]);
+            for (const entry of entries) await c.query('INSERT INTO pm_side (bank_id, name, body) VALUES ($1, $2, $3)', [this.bankId, name, JSON.stringify(entry)]);
+            rewritten.add(name);
+          },
           readDoc: <D>(name: SideDocName) => readDocWith(c, this.bankId, name) as Promise<D | undefined>,
           writeDoc: async (name, value) => {
             await c.query(
@@ -142,7 +149,9 @@ export class PgStorage implements BankStorage {
         await c.query('COMMIT');
         done = true;
         for (const [name, value] of pendingDocs) this.docs.set(name, value);
-        if (pendingSide.length) await this.refreshSideWith(c);
+        // A rewritten log is read again from the start (its rows have new positions).
+        for (const name of rewritten) this.side[name] = { cursor: 0, items: [] };
+        if (pendingSide.length || rewritten.size) await this.refreshSideWith(c);
         return result;
       } finally {
         if (!done) await c.query('ROLLBACK').catch(() => undefined);

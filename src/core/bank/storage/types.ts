@@ -24,7 +24,7 @@ export interface VectorBatch {
 }
 
 /** Append-style side logs kept beside the history (not part of it). */
-export type SideLogName = 'feedback' | 'trajectories' | 'evidence';
+export type SideLogName = 'feedback' | 'trajectories' | 'evidence' | 'sources';
 /** Small documents replaced as a whole. */
 export type SideDocName = 'pending';
 
@@ -44,6 +44,8 @@ export interface StorageTx {
    */
   cutTornTail(cursor: number): Promise<string | undefined>;
   appendSide(name: SideLogName, entry: unknown): Promise<void>;
+  /** Replaces a side log's entries (the provenance cap drops old sources); atomic. */
+  rewriteSide(name: SideLogName, entries: unknown[]): Promise<void>;
   readDoc<T>(name: SideDocName): Promise<T | undefined>;
   writeDoc(name: SideDocName, value: unknown): Promise<void>;
 }

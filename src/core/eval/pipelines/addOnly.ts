@@ -4,6 +4,7 @@ import { answerFrom, eventSource, extractFacts, openEvalBank } from './common';
 import { mem0StyleAnswerMessages } from './prompts';
 import { recordDecisions } from './decisions';
 import { type EvalPipeline, countOp, emptyIngestStats, sumUsage } from './types';
+import { readableDate } from '../../util/text';
 
 export const addOnlyPipeline: EvalPipeline = {
   name: 'add-only',
@@ -44,7 +45,7 @@ export const addOnlyPipeline: EvalPipeline = {
           answerer,
           mem0StyleAnswerMessages(
             question,
-            hits.map((h) => ({ text: h.memory.text, date: (h.memory.eventTime ?? h.memory.updatedAt).slice(0, 10) })),
+            hits.map((h) => ({ text: h.memory.text, date: readableDate(h.memory.eventTime ?? h.memory.updatedAt) })),
           ),
           searchMs,
           hits.length,

@@ -11,6 +11,7 @@ import { Mem0Bridge, type Mem0AddResult, type Mem0SearchHit, findMem0Install } f
 import { answerFrom } from './common';
 import { recordDecisions } from './decisions';
 import { type EvalPipeline, countOp, emptyIngestStats } from './types';
+import { readableDate } from '../../util/text';
 
 export const mem0RealPipeline: EvalPipeline = {
   name: 'mem0',
@@ -72,7 +73,7 @@ export const mem0RealPipeline: EvalPipeline = {
       },
       async answer(question) {
         const found = await bridge.request<{ results: Mem0SearchHit[]; ms: number }>('search', { query: question, top_k: env.topK });
-        const lines = found.results.map((h) => `- ${h.created_at ? `(${h.created_at.slice(0, 10)}) ` : ''}${h.memory}`);
+        const lines = found.results.map((h) => `- ${h.created_at ? `(${readableDate(h.created_at)}) ` : ''}${h.memory}`);
         return answerFrom(
           env.models.answerer,
           [

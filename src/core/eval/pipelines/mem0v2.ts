@@ -8,6 +8,7 @@ import { answerFrom, eventSource, extractFacts, openEvalBank } from './common';
 import { type DecisionOp, recordDecisions } from './decisions';
 import { batchManagerUserPrompt, mem0StyleAnswerMessages } from './prompts';
 import { type EvalPipeline, countOp, emptyIngestStats, sumUsage } from './types';
+import { readableDate } from '../../util/text';
 
 /** Memories retrieved per new fact for the manager (Mem0 retrieves 5). */
 const CANDIDATES_PER_FACT = 5;
@@ -83,7 +84,7 @@ export const mem0V2Pipeline: EvalPipeline = {
           answerer,
           mem0StyleAnswerMessages(
             question,
-            hits.map((h) => ({ text: h.memory.text, date: (h.memory.eventTime ?? h.memory.updatedAt).slice(0, 10) })),
+            hits.map((h) => ({ text: h.memory.text, date: readableDate(h.memory.eventTime ?? h.memory.updatedAt) })),
           ),
           searchMs,
           hits.length,

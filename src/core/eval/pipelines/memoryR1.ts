@@ -3,6 +3,10 @@ import { openEngine } from '../../config';
 import { openEvalBank, eventSource } from './common';
 import { type EvalPipeline, type IngestStats, countOp, emptyIngestStats, eventText, sumUsage } from './types';
 
+/** Tokens the answer prompt's instructions, the question and the answer take of the window (~550 + ~60 + 512, rounded up). */
+const ANSWER_RESERVE_TOKENS = 1200;
+export const answerBudget = (contextTokens: number): number => Math.max(500, contextTokens - ANSWER_RESERVE_TOKENS);
+
 export const memoryR1Pipeline: EvalPipeline = {
   name: 'memory-r1',
   description: 'this engine: extract → Memory Manager (ADD/UPDATE/DELETE/NOOP per fact) → Answer Agent with memory distillation',
@@ -11,7 +15,8 @@ export const memoryR1Pipeline: EvalPipeline = {
     const { extractor, manager, answerer } = env.models;
     const engine = await openEngine(
       // No held batches (nobody approves them here) and no training trajectories.
-      { bank: { folder: env.folder }, engine: { answerTopK: env.topK, recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER } },
+      // The answer model's window less its prompt and its answer is what memories and their sources may fill.
+      { bank: { folder: env.folder }, engine: { answerTopK: env.topK, answerContextTokens: answerBudget(env.contextTokens), recordTrajectories: false, minDestructiveOps: Number.MAX_SAFE_INTEGER } },
       { bank, models: { extractor, manager, answerer } },
     );
     return {

@@ -3,6 +3,7 @@
 import { answerFrom, eventSource, openEvalBank } from './common';
 import { ragAnswerMessages } from './prompts';
 import { type EvalPipeline, countOp, emptyIngestStats } from './types';
+import { readableDate } from '../../util/text';
 
 export const ragPipeline: EvalPipeline = {
   name: 'rag',
@@ -31,7 +32,7 @@ export const ragPipeline: EvalPipeline = {
           answerer,
           ragAnswerMessages(
             question,
-            hits.map((h) => ({ text: h.memory.text, date: h.memory.eventTime?.slice(0, 10) })),
+            hits.map((h) => ({ text: h.memory.text, date: h.memory.eventTime && readableDate(h.memory.eventTime) })),
           ),
           searchMs,
           hits.length,
