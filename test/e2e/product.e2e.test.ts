@@ -250,6 +250,13 @@ describe('Project Memory in code-server: what the user sees', () => {
     await row(frame, DOCS_UPDATED).click();
     await expect.poll(() => historyBadges(frame), { timeout: TIMEOUTS.ui }).toEqual(['UPDATE']);
     await expect(frame.locator('.details .meta-grid').textContent()).resolves.toContain('Replaces');
+    // Where it came from: the commit as the bank kept it, behind a disclosure; "Open source" shows it in an editor.
+    await expect.poll(() => frame.locator('.details .source-event summary').first().textContent(), { timeout: TIMEOUTS.ui }).toMatch(/^from: commit [0-9a-f]{7}, \d{4}-\d{2}-\d{2}$/);
+    await frame.getByRole('button', { name: 'Open source' }).click();
+    const sourceTab = page().locator('.tabs-container .tab.active', { hasText: /^commit [0-9a-f]{7}/ });
+    await sourceTab.waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+    await expect.poll(async () => (await page().locator('.editor-instance .monaco-editor .view-lines').first().textContent())?.replace(/\s+/g, ' '), { timeout: TIMEOUTS.ui }).toContain(`Decision: ${DOCS_UPDATED}`);
+    frame = await panel();
     await shootBothThemes('3-commit-update-history', frame);
     frame = await panel();
     await frame.getByLabel('Status filter').selectOption('superseded');

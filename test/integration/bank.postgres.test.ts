@@ -196,6 +196,43 @@ describe('MemoryBank on PostgreSQL + pgvector', () => {
     }
   });
 
+  it('keeps source events for provenance, seen by a second writer, capped with the oldest uncited dropped first', async () => {
+    const bankId = `repo-${randomUUID()}`;
+    const a = await openBank(bankId, { sourceLimits: { maxEvents: 3 } });
+    const b = await openBank(bankId, { sourceLimits: { maxEvents: 3 } });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const [rec] = await a.applyBatch([{ type: 'ADD', text: `Service ${i} listens on port ${8000 + i}.` }], {
+          source: { kind: 'commit', ref: `abc${i}`, event: `ev-${i}` },
+          origin: { text: `Commit ${i}: move service ${i} to port ${8000 + i}`, time: `2026-04-1${i}T10:00:00.000Z` },
+        });
+        ids.push(rec.memoryId);
+      }
+      expect(a.sourceOf(ids[0])?.text).toBe('Commit 0: move service 0 to port 8000');
+      // The other writer sees them once it catches up (its next write does).
+      await b.addManual('Ports are documented in the README.');
+      expect(b.sourcesOf(ids[2]).map((s) => s.event)).toEqual(['ev-2']);
+      // ev-1's memory deleted: past the cap its event goes first.
+      await a.delete(ids[1]);
+      await a.applyBatch([{ type: 'ADD', text: 'Service 3 listens on port 8003.' }], { source: { kind: 'commit', ref: 'abc3', event: 'ev-3' }, origin: { text: 'Commit 3', time: '2026-04-13T10:00:00.000Z' } });
+      expect(a.sources.get('ev-1')).toBeUndefined();
+      // Down to 90% of the cap: the uncited ev-1, then the oldest cited, ev-0 (ev-3 is cited by the batch).
+      expect(a.sources.stats()).toMatchObject({ dropped: 2, events: 2 });
+      expect(a.sources.get('ev-0')).toBeUndefined();
+      const reopened = await openBank(bankId);
+      try {
+        expect(reopened.sources.all().map((s) => s.event).sort()).toEqual(['ev-2', 'ev-3']);
+        expect(reopened.sourceOf(ids[2])?.text).toBe('Commit 2: move service 2 to port 8002');
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('refuses an unreachable database with a clear error', async () => {
     await expect(
       MemoryBank.open('pg:none', { embedder: new HashingEmbedder(DIMS), watchIntervalMs: 0, storage: { kind: 'postgres', url: 'postgres://postgres@127.0.0.1:1/postgres', bankId: 'x' } }),

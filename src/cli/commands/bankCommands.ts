@@ -30,6 +30,11 @@ export const listCommand: CliCommand = {
       const ledger = new EvidenceLedger(bank);
       for (const m of res.items) io.out(formatMemory(m, m.status === 'active' ? ledger.review(m.id) : undefined));
       io.out(`${res.total} shown of ${res.counts.active} active, ${res.counts.superseded} superseded, ${res.counts.deleted} deleted`);
+      const src = bank.sources.stats();
+      if (src.events) {
+        const dropped = src.dropped ? `; ${src.dropped} older ones dropped by the cap of ${src.limits.maxEvents} events` : '';
+        io.out(`${src.events} source events kept (${Math.round(src.chars / 1024)} KiB)${dropped}`);
+      }
       return 0;
     } finally {
       await bank.close();

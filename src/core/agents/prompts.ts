@@ -253,7 +253,7 @@ You have access to memories, each with an id in square brackets and, when known,
 
 # OUTPUT FORMAT (exactly):
 **Selected memories:** comma-separated ids of the memories you used, or none
-**Answer:** the answer`;
+**Answer:** the answer in as few words as possible (for example "Lisbon", "3 March 2024", "pnpm 9", "by running the tests first")`;
 
 export function answerMessages(question: string, memories: AnswerMemoryView[]): ChatMessage[] {
   const lines = memories.map((m) => {
@@ -267,7 +267,7 @@ export function answerMessages(question: string, memories: AnswerMemoryView[]): 
     { role: 'system', content: ANSWER_SYSTEM },
     {
       role: 'user',
-      content: `Memories:\n${lines.length ? lines.join('\n') : '(no memories)'}\n\nQuestion: ${question}\n\nSelect the relevant memories, then answer.`,
+      content: `Memories:\n${lines.length ? lines.join('\n') : '(no memories)'}\n\nQuestion: ${question}\n\nSelect the relevant memories, then answer in as few words as possible.`,
     },
   ];
 }

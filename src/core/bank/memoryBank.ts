@@ -766,7 +766,7 @@ export class MemoryBank {
           .filter((e) => e.vector && e.record.after)
           .map((e) => ({ memoryId: e.record.memoryId, textHash: textHash(e.record.after!.text), vector: e.vector! }));
         // The source before the records: a record never cites an event the bank lacks (a crash between leaves an unused source).
-        if (origin && (await this.sources.append(tx, origin)) && this.sources.overCap()) await this.sources.prune(tx);
+        if (origin && (await this.sources.append(tx, origin)) && this.sources.overCap()) await this.sources.prune(tx, origin.event);
         const cursors = await tx.append(stage.entries.map((e) => e.record), vecEntries);
         return { stage, cursors };
       });
@@ -1005,6 +1005,8 @@ export class MemoryBank {
     for (const r of res.records) this.applyRecord(r, undefined);
     this.offset = res.cursor;
     await this.loadVectors(tx ?? this.storage);
+    // Their records may cite source events they kept (a store that caches side logs reads them again).
+    if (res.records.some((r) => r.source?.event)) await this.storage.refreshSide();
     this.emit({ records: res.records.map(publicRecord), external: true });
     return true;
   }

@@ -120,12 +120,15 @@ export class SourceStore {
 
   /**
    * Drops events down to 90% of the caps: the oldest uncited ones first, then the oldest cited ones.
-   * Rewrites the log under the lock; returns how many were dropped.
+   * Rewrites the log under the lock; returns how many were dropped. `citing`: the event the batch being
+   * written cites (its records are not applied yet, but it is cited).
    */
-  async prune(tx: StorageTx): Promise<number> {
-    this.reload(true);
+  async prune(tx: StorageTx, citing?: string): Promise<number> {
+    // Not re-read from the store: an entry appended in this transaction may not be visible there yet.
+    this.reload();
     if (!this.overCap()) return 0;
     const cited = this.host.citedEvents();
+    if (citing) cited.add(citing);
     const byAge = [...this.byEvent.values()].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
     const order = [...byAge.filter((s) => !cited.has(s.event)), ...byAge.filter((s) => cited.has(s.event))];
     const targetEvents = Math.floor(this.limits.maxEvents * 0.9);
@@ -156,9 +159,9 @@ export class SourceStore {
     this.chars += entry.text.length;
   }
 
-  private reload(force = false): void {
+  private reload(): void {
     const items = this.host.storage.sideLog<unknown>('sources');
-    if (!force && items.length === this.readCount) return;
+    if (items.length === this.readCount) return;
     this.byEvent.clear();
     this.chars = 0;
     this.dropped = 0;
