@@ -1,3 +1,4 @@
+import { describeSource } from '../../core/provenance';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -72,7 +73,10 @@ export const demoCommand: CliCommand = {
       for (const q of QUESTIONS) {
         const a = await engine.answer(q, { topK: 20 });
         io.out(`\nQ: ${q}\nA: ${clip(a.answer) || '(no answer)'}`);
-        for (const c of a.citations) io.out(`   cites: ${c.text}`);
+        for (const c of a.citations) {
+          const src = bank.sourceOf(c.id);
+          io.out(`   cites: ${c.text}${src ? `\n          from ${describeSource(src)}` : ''}`);
+        }
       }
       // What coding agents would read: the conventions, decisions and workflows as the instruction-file section.
       const section = bankInstructionSection(bank);

@@ -22,7 +22,7 @@ export interface AnswerContextOptions {
   budgetTokens: number;
   /** Characters of one source excerpt at most. */
   maxExcerptChars: number;
-  /** Excerpts for the best-ranked memories only (the rest are listed as facts). */
+  /** Source events shown at most (those of the best-ranked memories; the rest are listed as facts). */
   maxExcerpts: number;
   sourceOf(memory: Memory): SourceEvent | undefined;
   /** A note about a memory (the caller's: freshness flags), already redacted. */
@@ -41,7 +41,6 @@ export function buildAnswerContext(question: string, hits: SearchHit[], opts: An
   // Current memories first (by rank), then superseded ones: the model meets what is true now first.
   const ordered = [...hits.filter((h) => h.memory.status !== 'superseded'), ...hits.filter((h) => h.memory.status === 'superseded')];
   const keyOf = new Map(ordered.map((h, i) => [h.memory.id, String(i + 1)]));
-  const rankOf = new Map(hits.map((h, i) => [h.memory.id, i]));
   const excerptOf = new Map<string, string>();
   const asked = new Set(tokenize(question));
   let used = 0;
@@ -59,11 +58,11 @@ export function buildAnswerContext(question: string, hits: SearchHit[], opts: An
     const cost = estimateTokens(item.text) + 8;
     if (used + cost > opts.budgetTokens) break;
     used += cost;
-    const src = (rankOf.get(m.id) ?? Infinity) < opts.maxExcerpts ? opts.sourceOf(m) : undefined;
+    const src = opts.sourceOf(m);
     if (src) {
       const seen = excerptOf.get(src.event);
       if (seen) item.source = { sameAs: seen };
-      else {
+      else if (excerptOf.size < opts.maxExcerpts) {
         const excerpt = opts.redact(excerptFor(src.text, asked, m.text, opts.maxExcerptChars));
         const label = describeSource(src, { readableDate: true });
         const extra = estimateTokens(excerpt + label) + 6;

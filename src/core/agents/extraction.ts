@@ -6,6 +6,7 @@ import { extractJson } from '../util/jsonExtract';
 import { factsProblem, parseFactItems } from './managerOutput';
 import type { MemoryKind } from '../kinds';
 import { mentionsReference, referencesIn } from '../util/text';
+import { resolveRelativeDates } from '../util/relativeDates';
 
 /**
  * One extraction call: the event's text in, its facts out. Shared by the engine and the evaluation
@@ -26,7 +27,9 @@ export async function extractFactsFromText(
   const items = parseFactItems(res.text)
     .filter((f) => !copiedFromPrompt(f.text, text))
     .map((f) => ({ ...f, text: groundReferences(f.text, text) }))
-    .filter((f): f is { text: string; kind?: MemoryKind } => !!f.text);
+    .filter((f): f is { text: string; kind?: MemoryKind } => !!f.text)
+    // "yesterday" in a fact means nothing a month later: dates counted from the event's time.
+    .map((f) => ({ ...f, text: resolveRelativeDates(f.text, opts.eventTime) }));
   const problem = factsProblem(res.text);
   return { facts: items.map((f) => f.text), kinds: items.map((f) => f.kind), usage: res.usage, raw: res.text, ...(problem ? { problem } : {}) };
 }
