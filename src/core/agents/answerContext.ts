@@ -46,35 +46,40 @@ export function buildAnswerContext(question: string, hits: SearchHit[], opts: An
   let used = 0;
   const view: AnswerMemoryView[] = [];
   const kept: SearchHit[] = [];
+  // First the memories themselves, as many as the budget holds...
   for (const h of ordered) {
     const m = h.memory;
-    const key = String(kept.length + 1);
     const status =
       m.status === 'superseded'
         ? `superseded${m.validTo ? ` on ${readableDate(m.validTo)}` : ''}${m.supersededBy && keyOf.has(m.supersededBy) ? ' by a newer memory' : ''}`
         : undefined;
     const note = [status, opts.noteOf?.(m)].filter(Boolean).join('; ');
-    const item: AnswerMemoryView = { key, text: opts.redact(m.text), date: readableDate(m.eventTime ?? m.createdAt), ...(note ? { note } : {}) };
+    const item: AnswerMemoryView = { key: String(kept.length + 1), text: opts.redact(m.text), date: readableDate(m.eventTime ?? m.createdAt), ...(note ? { note } : {}) };
     const cost = estimateTokens(item.text) + 8;
     if (used + cost > opts.budgetTokens) break;
     used += cost;
-    const src = opts.sourceOf(m);
-    if (src) {
-      const seen = excerptOf.get(src.event);
-      if (seen) item.source = { sameAs: seen };
-      else if (excerptOf.size < opts.maxExcerpts) {
-        const excerpt = opts.redact(excerptFor(src.text, asked, m.text, opts.maxExcerptChars));
-        const label = describeSource(src, { readableDate: true });
-        const extra = estimateTokens(excerpt + label) + 6;
-        if (used + extra <= opts.budgetTokens) {
-          used += extra;
-          item.source = { label, excerpt };
-          excerptOf.set(src.event, key);
-        }
-      }
-    }
     view.push(item);
     kept.push(h);
+  }
+  // ...then the sources of the best-placed ones with what is left: an excerpt never pushes a memory out.
+  for (const [i, item] of view.entries()) {
+    const m = kept[i]!.memory;
+    const src = opts.sourceOf(m);
+    if (!src) continue;
+    const seen = excerptOf.get(src.event);
+    if (seen) {
+      item.source = { sameAs: seen };
+      used += 8;
+      continue;
+    }
+    if (excerptOf.size >= opts.maxExcerpts) continue;
+    const excerpt = opts.redact(excerptFor(src.text, asked, m.text, opts.maxExcerptChars));
+    const label = describeSource(src, { readableDate: true });
+    const extra = estimateTokens(excerpt + label) + 6;
+    if (used + extra > opts.budgetTokens) continue;
+    used += extra;
+    item.source = { label, excerpt };
+    excerptOf.set(src.event, item.key);
   }
   return { view, hits: kept };
 }
