@@ -93,8 +93,8 @@ describe.skipIf(!install)('the real mem0ai package as the mem0 pipeline (fake Op
     const dog = report.questions.find((q) => q.pipeline === 'mem0' && q.question.includes("Ben's dog"))!;
     expect(dog.prediction).toBe('Ben: I adopted a dog named Pixel.');
     const answerReq = chats().find((c) => isMem0Answer(c) && c.messages[1].content.includes("Ben's dog"))!;
-    expect(answerReq.messages[1].content).toContain('- (2024-03-20) Ben: I adopted a dog named Pixel.');
-    expect(answerReq.messages[1].content).toContain('- (2024-03-04) Ben: Nice, I run five kilometres every morning.');
+    expect(answerReq.messages[1].content).toContain('- (20 March 2024) Ben: I adopted a dog named Pixel.');
+    expect(answerReq.messages[1].content).toContain('- (4 March 2024) Ben: Nice, I run five kilometres every morning.');
 
     // Mem0's own SQLite history, its rows per event, and both pipelines' decisions per event.
     const folder = path.join(out, 'banks', 'mem0', 'h-1');

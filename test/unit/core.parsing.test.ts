@@ -119,6 +119,10 @@ describe('parseAnswerOutput', () => {
   const keys = new Set(['1', '2', '3']);
   it('splits selected memories and the answer', () => {
     expect(parseAnswerOutput('**Selected memories:** 1, 3, 9\n**Answer:** In May 2023.', keys)).toEqual({ answer: 'In May 2023.', selectedKeys: ['1', '3'] });
+    // A small model that drops the label and writes the ids alone on the first line still cites them.
+    expect(parseAnswerOutput('[1]', keys)).toEqual({ answer: '', selectedKeys: ['1'] });
+    expect(parseAnswerOutput('[3], [1]\nIn May 2023.', keys)).toEqual({ answer: 'In May 2023.', selectedKeys: ['3', '1'] });
+    expect(parseAnswerOutput('In May 2023, see [1].', keys)).toEqual({ answer: 'In May 2023, see [1].', selectedKeys: [] });
   });
   it('tolerates missing bold, think blocks and no selection', () => {
     expect(parseAnswerOutput('<think>hmm</think>Selected memories: none\nAnswer: Blue', keys)).toEqual({ answer: 'Blue', selectedKeys: [] });

@@ -217,11 +217,18 @@ export function parseAnswerOutput(raw: string, validKeys: Set<string>): { answer
     lastIdx = m.index;
     lastLen = m[0].length;
   }
-  const answer = (lastIdx >= 0 ? text.slice(lastIdx + lastLen) : text.replace(/\*{0,2}selected memories:?\*{0,2}:?.*$/im, '')).trim();
-  const sel = /selected memories\s*:?\s*\*{0,2}\s*:?\s*([^\n]*)/i.exec(text);
+  let answer = (lastIdx >= 0 ? text.slice(lastIdx + lastLen) : text.replace(/\*{0,2}selected memories:?\*{0,2}:?.*$/im, '')).trim();
+  const labelled = /selected memories\s*:?\s*\*{0,2}\s*:?\s*([^\n]*)/i.exec(text);
+  let selected = labelled?.[1];
+  // Small models sometimes drop the label and write the ids alone on the first line ("[1]" or "[2], [5]").
+  const bareIds = labelled ? null : /^\s*((?:\[\d+\][ \t,;]*)+)(?:\n|$)/.exec(text);
+  if (bareIds) {
+    selected = bareIds[1];
+    if (lastIdx < 0) answer = text.slice(bareIds[0].length).trim();
+  }
   const selectedKeys: string[] = [];
-  if (sel) {
-    for (const m of sel[1].matchAll(/\d+/g)) {
+  if (selected) {
+    for (const m of selected.matchAll(/\d+/g)) {
       if (validKeys.has(m[0]) && !selectedKeys.includes(m[0])) selectedKeys.push(m[0]);
     }
   }
