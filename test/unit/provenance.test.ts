@@ -134,7 +134,8 @@ describe('the Answer Agent context', () => {
       redact: (t) => t,
     });
     expect(shown.map((h) => h.memory.id)).toEqual(['new', 'c', 'd', 'old']);
-    expect(view[3].note).toBe('superseded on 1 May 2026 by a newer memory');
+    expect(view[3].note).toBe('superseded on 1 May 2026 by [1]');
+    expect(view[0].note).toBe('current, replaces [4]');
     expect(view[1].source).toMatchObject({ label: 'dialogue conv/ev1, 8 May 2023' });
     expect(view[2].source).toEqual({ sameAs: '2' });
     const prompt = answerMessages('What did Caroline go to?', view)[1].content;
@@ -146,6 +147,23 @@ describe('the Answer Agent context', () => {
     expect(tight.view.length).toBeGreaterThan(0);
     expect(tight.view.length).toBeLessThan(4);
     expect(tight.view.every((v) => !v.source || 'sameAs' in v.source)).toBe(true);
+  });
+
+  it('leaves out the source of a superseded memory, which states what is no longer true', () => {
+    const first = event('ev0', 'Dana: we store invoices in PostgreSQL 15, and money amounts are integers in cents.');
+    const moved = event('ev1', 'Lee: We moved the billing database from PostgreSQL 15 to PostgreSQL 16 last Friday.');
+    const hits: SearchHit[] = [
+      { memory: mem('cents', 'Money amounts are integers in cents.'), score: 0.9 },
+      { memory: mem('pg16', 'The billing database moved to PostgreSQL 16.', { supersedes: 'pg15' }), score: 0.8 },
+      { memory: mem('pg15', 'Invoices are stored in PostgreSQL 15.', { status: 'superseded', validTo: '2026-03-16T00:00:00.000Z', supersededBy: 'pg16' }), score: 0.7 },
+    ];
+    const sources: Record<string, ReturnType<typeof event>> = { cents: first, pg15: first, pg16: moved };
+    const { view } = buildAnswerContext('Which database does billing use?', hits, { budgetTokens: 1000, maxExcerpts: 8, maxExcerptChars: 700, sourceOf: (m) => sources[m.id], redact: (t) => t });
+    expect(view.map((v) => [v.key, v.note, v.source && ('sameAs' in v.source ? v.source.sameAs : v.source.excerpt.slice(0, 20))])).toEqual([
+      ['1', undefined, undefined],
+      ['2', 'current, replaces [3]', 'Lee: We moved the bi'],
+      ['3', 'superseded on 16 March 2026 by [2]', undefined],
+    ]);
   });
 
   it('cuts a long event to the lines that share words with the question and the memory', () => {

@@ -40,7 +40,6 @@ export const estimateTokens = (text: string): number => Math.ceil(text.length / 
 export function buildAnswerContext(question: string, hits: SearchHit[], opts: AnswerContextOptions): { view: AnswerMemoryView[]; hits: SearchHit[] } {
   // Current memories first (by rank), then superseded ones: the model meets what is true now first.
   const ordered = [...hits.filter((h) => h.memory.status !== 'superseded'), ...hits.filter((h) => h.memory.status === 'superseded')];
-  const keyOf = new Map(ordered.map((h, i) => [h.memory.id, String(i + 1)]));
   const excerptOf = new Map<string, string>();
   const asked = new Set(tokenize(question));
   let used = 0;
@@ -49,23 +48,35 @@ export function buildAnswerContext(question: string, hits: SearchHit[], opts: An
   // First the memories themselves, as many as the budget holds...
   for (const h of ordered) {
     const m = h.memory;
-    const status =
-      m.status === 'superseded'
-        ? `superseded${m.validTo ? ` on ${readableDate(m.validTo)}` : ''}${m.supersededBy && keyOf.has(m.supersededBy) ? ' by a newer memory' : ''}`
-        : undefined;
-    const note = [status, opts.noteOf?.(m)].filter(Boolean).join('; ');
-    const item: AnswerMemoryView = { key: String(kept.length + 1), text: opts.redact(m.text), date: readableDate(m.eventTime ?? m.createdAt), ...(note ? { note } : {}) };
-    const cost = estimateTokens(item.text) + 8;
+    const item: AnswerMemoryView = { key: String(kept.length + 1), text: opts.redact(m.text), date: readableDate(m.eventTime ?? m.createdAt) };
+    const cost = estimateTokens(item.text) + 16;
     if (used + cost > opts.budgetTokens) break;
     used += cost;
     view.push(item);
     kept.push(h);
   }
+  // ...with which one replaced which, by the ids the model sees: "superseded on 16 March 2026 by [1]".
+  const keyOf = new Map(kept.map((h, i) => [h.memory.id, String(i + 1)]));
+  for (const [i, item] of view.entries()) {
+    const m = kept[i]!.memory;
+    const status =
+      m.status === 'superseded'
+        ? `superseded${m.validTo ? ` on ${readableDate(m.validTo)}` : ''}${m.supersededBy && keyOf.has(m.supersededBy) ? ` by [${keyOf.get(m.supersededBy)}]` : ''}`
+        : m.supersedes && keyOf.has(m.supersedes)
+          ? `current, replaces [${keyOf.get(m.supersedes)}]`
+          : undefined;
+    const note = [status, opts.noteOf?.(m)].filter(Boolean).join('; ');
+    if (note) item.note = note;
+  }
   // ...then the sources of the best-placed ones with what is left: an excerpt never pushes a memory out.
+  // An event that wrote a memory since superseded states what is no longer true ("we store invoices in
+  // PostgreSQL 15"): a small model answers from it over the memory that replaced it, so such events are not
+  // shown, for the superseded memory or for current ones from the same event.
+  const staleEvents = new Set(kept.filter((h) => h.memory.status === 'superseded').map((h) => opts.sourceOf(h.memory)?.event));
   for (const [i, item] of view.entries()) {
     const m = kept[i]!.memory;
     const src = opts.sourceOf(m);
-    if (!src) continue;
+    if (!src || staleEvents.has(src.event)) continue;
     const seen = excerptOf.get(src.event);
     if (seen) {
       item.source = { sameAs: seen };
