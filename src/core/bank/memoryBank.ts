@@ -248,7 +248,7 @@ export class MemoryBank {
     const events = new Set<string>();
     const current = this.eventOf.get(memoryId);
     if (current) events.add(current);
-    if (this.memories.has(memoryId)) for (const r of this.history(memoryId)) if (r.source?.event && r.memoryId === memoryId) events.add(r.source.event);
+    for (const r of this.history(memoryId)) if (r.source?.event) events.add(r.source.event);
     return [...events].map((e) => this.sources.get(e)).filter((s): s is SourceEvent => !!s);
   }
 
@@ -308,6 +308,8 @@ export class MemoryBank {
 
   /** Applies the manager's operations as one atomic batch. Ids must name existing memories. */
   async applyBatch(rawOps: PlannedOperation[], rawCtx: BatchContext): Promise<HistoryRecord[]> {
+    // An event's text is kept once: the other facts of the event do not redact it again.
+    if (rawCtx.origin && this.sources.has(rawCtx.source?.event ?? '')) rawCtx = { ...rawCtx, origin: undefined };
     const { ops, ctx, counts } = redactBatch(this.privacy, rawOps, rawCtx);
     for (const op of ops) {
       if ((op.type === 'ADD' || op.type === 'UPDATE') && !op.text?.trim()) {

@@ -103,12 +103,11 @@ export class SourceStore {
     return true;
   }
 
-  /** Entries from an import: validated, redacted and clipped like captured ones. */
-  async importAll(tx: StorageTx, entries: unknown[]): Promise<number> {
+  /** Entries from an import (validated by parseBundle): redacted and clipped like captured ones. */
+  async importAll(tx: StorageTx, entries: SourceEvent[]): Promise<number> {
     let n = 0;
     for (const raw of entries) {
-      if (!isSource(raw)) continue;
-      const entry = this.prepare({ ...raw, time: typeof raw.time === 'string' ? raw.time : new Date(0).toISOString() });
+      const entry = this.prepare(raw);
       if (entry && (await this.append(tx, entry))) n++;
     }
     return n;

@@ -3,8 +3,9 @@
 // terms, so BM25 matches memories of that time. "When ..." questions also match memories that mention
 // a time ("yesterday", "last week", "two years ago"), where such answers usually are.
 // Terms start with "@", which the word analyser never produces, so they cannot collide with words.
+import { MONTH_NAMES } from '../util/text';
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = MONTH_NAMES.map((m) => m.toLowerCase());
 const MONTH_RE = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 
 /** The term every memory that mentions a time carries, and every "when" question asks for. */

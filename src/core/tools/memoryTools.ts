@@ -2,7 +2,7 @@
 // `memory-r1 mcp` server. Surface-neutral (never imports vscode or the MCP SDK): specs with their
 // model-facing descriptions and JSON schemas, input validation, the confirmation text for writes,
 // and the calls themselves, which go through the bank and the Memory Manager like every other surface.
-import { describeSource } from '../provenance';
+import { describeSource, shortRef } from '../provenance';
 import type { MemoryBank } from '../bank/memoryBank';
 import type { MemoryEngine } from '../engine';
 import type { RetirementBudget } from '../agents/retirements';
@@ -12,6 +12,7 @@ import { redactSecrets } from '../privacy/redact';
 import { freshnessFor } from '../evidence/freshness';
 import { addCounts, countTotal, describeCounts, redactSource, type RedactionCounts } from '../privacy/boundary';
 import { INSTRUCTION_KINDS, KIND_IDS, MEMORY_KINDS, isMemoryKind, type MemoryKind } from '../kinds';
+import { clipLine } from '../util/text';
 
 export type MemoryToolName = 'memory_search' | 'memory_conventions' | 'memory_remember' | 'memory_forget' | 'memory_update' | 'memory_undo';
 
@@ -508,7 +509,7 @@ export async function runMemoryTool(name: string, raw: unknown, backend: ToolBac
       freshnessFor(bank).ledger.refresh();
       const memories = await searchMemories(bank, query, i.topK, i.status, signal, i.kinds);
       const what = `${query ? `for ${quote(query, 80)}` : '(newest first)'}${i.kinds ? ` of kind ${i.kinds.join(', ')}` : ''}`;
-      const lines = memories.map((m, k) => `[${k + 1}] memory:${m.id} · ${m.date} · ${m.status}${statusNote(m)}${m.kind ? ` · ${m.kind}` : ''} · ${m.sourceLabel}\n    ${m.text}${m.origin ? `\n    from ${m.origin.from}: ${oneLine(m.origin.excerpt, 200)}` : ''}`);
+      const lines = memories.map((m, k) => `[${k + 1}] memory:${m.id} · ${m.date} · ${m.status}${statusNote(m)}${m.kind ? ` · ${m.kind}` : ''} · ${m.sourceLabel}\n    ${m.text}${m.origin ? `\n    from ${m.origin.from}: ${clipLine(m.origin.excerpt, 200)}` : ''}`);
       const text = memories.length
         ? `${memories.length} ${i.status === 'all' ? '' : i.status + ' '}memor${memories.length === 1 ? 'y' : 'ies'} ${what}:\n${lines.join('\n')}\nCite a memory you use as [memory:<id>].`
         : `No ${i.status === 'all' ? '' : i.status + ' '}memories ${what}.${bank.size === 0 ? ' The project memory is empty.' : ''}`;
@@ -621,7 +622,7 @@ export function toolMemory(bank: MemoryBank, m: Memory, score?: number): ToolMem
 
 function sourceLabel(s: SourceRef): string {
   const parts: string[] = [s.kind];
-  if (s.ref) parts.push(s.kind === 'commit' && /^[0-9a-f]{40}$/i.test(s.ref) ? s.ref.slice(0, 7) : s.ref);
+  if (s.ref) parts.push(shortRef(s.kind, s.ref));
   if (s.actor) parts.push(`by ${s.actor}`);
   return parts.join(' · ');
 }
@@ -692,10 +693,4 @@ function describeOperation(o: ToolOperation): string {
     default:
       return `- NOOP${id}: already known${o.reason ? ` (${o.reason})` : ''}`;
   }
-}
-
-/** An excerpt on one line, cut to `max` characters (the full event is in the structured result). */
-function oneLine(text: string, max: number): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }

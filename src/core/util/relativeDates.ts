@@ -2,16 +2,15 @@
 // counted from the event's own time. A fact is read long after its event: "yesterday" in a memory means
 // nothing a month later, and the Answer Agent of a small model rarely does this arithmetic itself. The
 // extraction prompt asks the model to do it; this catches what the model left relative.
-import { readableDate } from './text';
+import { MONTH_NAMES, readableDate } from './text';
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 const NUMBER_WORDS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, couple: 2, few: 3 };
 /** After these a bare date reads right ("since 19 January 2023"); elsewhere it takes "on"/"in". */
 const PREPOSITION = /\b(on|in|since|until|till|from|by|before|after|during|of|around)\s+$/i;
 
 const day = (d: Date): string => readableDate(d.toISOString());
-const month = (d: Date): string => `${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+const month = (d: Date): string => `${MONTH_NAMES[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
 const addDays = (d: Date, n: number): Date => new Date(d.getTime() + n * 86_400_000);
 const addMonths = (d: Date, n: number): Date => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1));
 

@@ -8,6 +8,7 @@ import { readAnswerContextTokens, readAnswerTopK } from '../settings';
 import { withAbortSignal } from '../ui';
 import { answerWithFreshness } from '../../core/evidence/freshness';
 import { describeSource } from '../../core/provenance';
+import { clipLine } from '../../core/util/text';
 
 export const PARTICIPANT_ID = 'project-memory.memory';
 
@@ -20,18 +21,22 @@ export interface MemoryChatMetadata {
   answer?: string;
 }
 
+/** A command link that runs `command` on one memory. */
+function memoryCommandUri(command: string, memoryId: string): vscode.Uri {
+  return vscode.Uri.parse(`command:${command}?${encodeURIComponent(JSON.stringify([memoryId]))}`);
+}
+
 export function revealUri(memoryId: string): vscode.Uri {
-  return vscode.Uri.parse(`command:projectMemory.revealMemory?${encodeURIComponent(JSON.stringify([memoryId]))}`);
+  return memoryCommandUri('projectMemory.revealMemory', memoryId);
 }
 
 /** A command link that opens where a memory came from (its file, or the kept capture event). */
 export function sourceUri(memoryId: string): vscode.Uri {
-  return vscode.Uri.parse(`command:projectMemory.openMemorySource?${encodeURIComponent(JSON.stringify([memoryId]))}`);
+  return memoryCommandUri('projectMemory.openMemorySource', memoryId);
 }
 
 function short(text: string, max = 80): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > max ? t.slice(0, max - 1) + '…' : t;
+  return clipLine(text, max);
 }
 
 /**

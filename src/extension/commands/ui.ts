@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Memory } from '../../core/types';
 import { showError } from '../errors';
+import { clipLine } from '../../core/util/text';
 import type { ProjectMemory } from '../projectMemory';
 import type { CaptureService } from '../capture/captureService';
 import type { FreshnessService } from '../freshness/freshnessService';
@@ -21,8 +22,7 @@ export interface CommandDeps {
 export type Register = <A extends unknown[]>(id: string, title: string, fn: (...args: A) => Promise<unknown>) => vscode.Disposable;
 
 export function short(text: string, max = 90): string {
-  const s = text.replace(/\s+/g, ' ').trim();
-  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+  return clipLine(text, max);
 }
 
 /** Runs a command body and shows any error with its fix-it actions. */

@@ -70,7 +70,5 @@ export function batchManagerUserPrompt(facts: string[], candidates: { key: strin
   return `Below is the current content of my memory which I have collected till now. You have to update it in the following format only:\n\n${existing}\n\nThe new retrieved facts are mentioned below. You have to analyze the new retrieved facts and determine whether these facts should be added, updated, or deleted in the memory.\n\n${JSON.stringify(facts)}\n\nReturn the JSON only.`;
 }
 
-/** Rough token count of a prompt for the context-fit check: ~3.5 characters a token, on the safe side. */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 3.5);
-}
+/** Rough token count of a prompt for the context-fit check: the Answer Agent's budget estimate. */
+export { estimateTokens } from '../../agents/answerContext';
