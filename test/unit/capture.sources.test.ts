@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CAPTURE_SOURCES, commitsSource, diagnosticsSource, savesSource, terminalSource, type HostDocument, type HostError, type HostTerminalRun, type WorkspaceHost } from '../../src/core/capture/sources';
 import type { RunningCommits } from '../../src/core/capture/sources/commits';
-import type { CommitInfo } from '../../src/core/capture/eventFormat';
+import { formatCommitEvent, withoutTrailers, type CommitInfo } from '../../src/core/capture/eventFormat';
 import type { SourceKind } from '../../src/core/types';
 
 type Handler<T extends unknown[]> = ((...a: T) => void)[];
@@ -108,7 +108,7 @@ describe('capture sources (no VS Code)', () => {
     h.commits = [{ sha: 'bbb1234567', author: 'Ana', subject: 'Move to pnpm', body: '', files: ['package.json | 2 +-', 'secret/keys.txt | 1 +'] }];
     await running.check('/ws');
     await running.check('/ws');
-    expect(events).toEqual([{ kind: 'commit', text: 'Git commit bbb1234567 by Ana: Move to pnpm\nChanged files: package.json', ref: 'bbb1234567' }]);
+    expect(events).toEqual([{ kind: 'commit', text: 'Git commit bbb1234567: Move to pnpm\nChanged files: package.json', ref: 'bbb1234567' }]);
     running.dispose();
   });
 
@@ -131,5 +131,24 @@ describe('capture sources (no VS Code)', () => {
     await tick();
     expect(events).toHaveLength(1);
     running.dispose();
+  });
+});
+
+describe('a commit as the extractor reads it', () => {
+  it('has neither its author nor its trailers nor a count of files, and keeps the rest of the body', () => {
+    const text = formatCommitEvent({
+      sha: '3f2a9c1e5b7d00112233',
+      author: 'Dana Doe',
+      subject: 'Drop Node 18',
+      body: 'Node 18 is end of life.\n\nCloses #12: see the thread.\n\nCo-authored-by: Sam Roe <sam@example.com>\nSigned-off-by: Dana Doe <dana@example.com>',
+      files: ['package.json | 2 +-', 'a.ts', 'b.ts', 'c.ts', '4 files changed'],
+    });
+    expect(text).toBe('Git commit 3f2a9c1e5b: Drop Node 18\nNode 18 is end of life.\n\nCloses #12: see the thread.');
+    expect(text).not.toMatch(/Dana|Sam|example\.com|files/);
+  });
+  it('keeps a last paragraph that is prose, even with a colon in it', () => {
+    expect(withoutTrailers('Why: the old client leaked sockets under load.')).toBe('Why: the old client leaked sockets under load.');
+    expect(withoutTrailers('Fixes the leak.\n\nSee: https://example.com/issue')).toBe('Fixes the leak.\n\nSee: https://example.com/issue');
+    expect(withoutTrailers('Fixes the leak.\n\nReviewed-by: Kim <kim@example.com>')).toBe('Fixes the leak.');
   });
 });

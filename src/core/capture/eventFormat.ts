@@ -67,13 +67,33 @@ const COMMIT_FILES_SHOWN = 3;
  * A commit as the extractor reads it: subject, body, and the changed files (names only, a few). A `--stat`
  * list drew small models into turning each file name into a "fact" (on the bank-quality dev streams a 1.5B
  * model wrote "The project uses .eslintrc.js …" for every line and missed the commit's one real claim).
+ * What only describes the commit is left out, because a small model narrates whatever it is shown ("The
+ * commit was made by …", "The commit changes 10 files.", "… co-authored by <e-mail>"): the author, the
+ * count of files, and the message's trailers (`Co-authored-by:`, `Signed-off-by:` …, which also carry
+ * e-mail addresses). The commit's sha is its source reference.
  */
 export function formatCommitEvent(c: CommitInfo): string {
-  const lines = [`Git commit ${c.sha.slice(0, 10)}${c.branch ? ` on ${c.branch}` : ''} by ${c.author}: ${c.subject}`];
-  if (c.body.trim()) lines.push(c.body.trim());
+  const lines = [`Git commit ${c.sha.slice(0, 10)}${c.branch ? ` on ${c.branch}` : ''}: ${c.subject}`];
+  const body = withoutTrailers(c.body);
+  if (body) lines.push(body);
   const names = c.files.map((f) => f.split('|')[0].trim()).filter((f) => f && !/^\d+ files? changed/.test(f));
-  if (names.length) lines.push(names.length <= COMMIT_FILES_SHOWN ? `Changed files: ${names.join(', ')}` : `Changed ${names.length} files.`);
+  if (names.length && names.length <= COMMIT_FILES_SHOWN) lines.push(`Changed files: ${names.join(', ')}`);
   return lines.join('\n');
+}
+
+/**
+ * A git trailer line (`git interpret-trailers`): a hyphenated token (`Co-authored-by`, `Signed-off-by`,
+ * `Change-Id`) or a person with an e-mail address, a colon, a value. A one-word label in prose ("Why: …",
+ * "See: https://…") is not one.
+ */
+const TRAILER_LINE = /^(?:[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+:\s+\S.*|[A-Za-z][A-Za-z0-9-]*:\s+[^<\n]*<[^>\s]+@[^>\s]+>\s*)$/;
+
+/** The message body without its trailer block: the last paragraph, when every line of it is a trailer. */
+export function withoutTrailers(body: string): string {
+  const paragraphs = body.trim().split(/\n\s*\n/);
+  const last = paragraphs[paragraphs.length - 1]?.split('\n').map((l) => l.trim()).filter(Boolean) ?? [];
+  if (last.length && last.every((l) => TRAILER_LINE.test(l))) paragraphs.pop();
+  return paragraphs.join('\n\n').trim();
 }
 
 /** Commands that carry no project knowledge on their own. */
