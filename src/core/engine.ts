@@ -2,7 +2,7 @@ import type { AnswerOptions, AnswerResult, AppliedOperation, IngestResult } from
 import type { MemoryBank } from './bank/memoryBank';
 import type { ChatModel } from './llm/chatModel';
 import type { BatchContext, CandidateView, CaptureEvent, ChatMessage, HistoryRecord, Memory, PlannedOperation, SourceRef, TokenUsage } from './types';
-import { type CandidateMeta, type ManagerProtocol, REVIEW_GONE_SCHEMA, REVIEW_SCHEMA, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, reviewMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
+import { ANSWER_REASK, type CandidateMeta, type ManagerProtocol, REVIEW_GONE_SCHEMA, REVIEW_SCHEMA, REWRITE_SCHEMA, VERIFY_SCHEMA, answerMessages, reviewMessages, managerPrompt, managerSchema, reaskMessage, rewriteMessages, verifyMessages } from './agents/prompts';
 import { buildAnswerContext } from './agents/answerContext';
 import { type ManagerDecision, parseAnswerOutput, parseManagerOutput } from './agents/managerOutput';
 import { keepsFact, parseDecisionOutput } from './agents/managerRules';
@@ -10,7 +10,7 @@ import { pairedSupersede } from './bank/undo';
 import { classifyKind, extractFactsFromText } from './agents/extraction';
 import type { MemoryKind } from './kinds';
 import { DEFAULT_RETIREMENT_CAPS, RetirementBudget, type RetirementCaps } from './agents/retirements';
-import { newId, nowIso } from './util/text';
+import { clipLine, newId, nowIso } from './util/text';
 import { extractJson } from './util/jsonExtract';
 import { BankError } from './errors';
 import { RedactingStream, addCounts, countTotal, redactSource, type PrivacyBoundary, type RedactionCounts } from './privacy/boundary';
@@ -547,8 +547,20 @@ export class MemoryEngine {
             filter?.push(d);
           }
         : undefined;
-    const res = onDelta ? await this.models.answerer.stream(req, onDelta) : await this.models.answerer.complete(req);
-    const parsed = parseAnswerOutput(res.text, new Set(view.map((v) => v.key)));
+    let res = onDelta ? await this.models.answerer.stream(req, onDelta) : await this.models.answerer.complete(req);
+    const keys = new Set(view.map((v) => v.key));
+    let parsed = parseAnswerOutput(res.text, keys);
+    if (!parsed.answer.trim()) {
+      // A small model can loop in its selection line ("[1], [2], … [134]") until the token cap and never
+      // answer: asked once more, saying so. The first reply stays in `raw` only when the second has no answer either.
+      const again = await this.models.answerer.complete({ ...req, messages: [...req.messages, { role: 'assistant', content: clipLine(res.text, 300) }, { role: 'user', content: ANSWER_REASK }] });
+      const second = parseAnswerOutput(again.text, keys);
+      const usage = { promptTokens: res.usage.promptTokens + again.usage.promptTokens, completionTokens: res.usage.completionTokens + again.usage.completionTokens };
+      if (second.answer.trim()) {
+        parsed = second;
+        res = { ...again, usage };
+      } else res = { ...res, usage };
+    }
     const answer = this.privacy.text(parsed.answer);
     const selectedKeys = parsed.selectedKeys;
     filter?.end(answer);

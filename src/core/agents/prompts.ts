@@ -272,6 +272,9 @@ export function answerMessages(question: string, memories: AnswerMemoryView[]): 
   ];
 }
 
+/** The one follow-up when the Answer Agent's reply had no answer (it looped in its selection line). */
+export const ANSWER_REASK = 'That reply has no answer. Select at most five memories, then answer in as few words as possible, in the same format.';
+
 // The freshness review: a memory cites something in the project's files that just changed. The model judges
 // whether the memory still holds; the engine applies the answer as a NOOP, an UPDATE (the old memory kept as
 // history) or a DELETE, through the same caps and approval as any other decision. (Measured on the dev
