@@ -497,6 +497,17 @@ export async function quickInput(page: Page, text: string, options: { pick?: boo
   await page.locator(WORKBENCH.quickInput).waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
 }
 
+/** "Project Memory: Add Memory": the text in its input box, then its kind picked ("No kind" by default). */
+export async function addMemoryFromPalette(page: Page, text: string, kind = 'No kind'): Promise<void> {
+  await runCommand(page, 'Project Memory: Add Memory');
+  await page.locator(WORKBENCH.quickInputBox).waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+  await page.locator(WORKBENCH.quickInputBox).fill(text);
+  await page.locator(WORKBENCH.quickInputBox).press('Enter');
+  // The same quick input widget comes back as the kind picker.
+  await pickRow(page, quickPickRow(page, kind));
+  await page.locator(WORKBENCH.quickInput).waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
+}
+
 async function openQuickInput(page: Page, key: string): Promise<void> {
   const box = page.locator(WORKBENCH.quickInputBox);
   if (await box.isVisible()) {

@@ -19,6 +19,7 @@ import {
   makeTempDir,
   openWorkbench,
   quickInput,
+  addMemoryFromPalette,
   runCommand,
   runExtensionHostSuite,
   screenshot,
@@ -220,8 +221,7 @@ describe('Project Memory in code-server: what the user sees', () => {
   });
 
   it('2. "Project Memory: Add Memory" from the command palette shows in the panel with an ADD record', async () => {
-    await runCommand(page(), 'Project Memory: Add Memory');
-    await quickInput(page(), MANUAL_FACT);
+    await addMemoryFromPalette(page(), MANUAL_FACT);
     const frame = await panel();
     await row(frame, MANUAL_FACT).waitFor({ state: 'visible', timeout: 60_000 });
     await row(frame, MANUAL_FACT).click();
@@ -409,8 +409,7 @@ describe('Project Memory in code-server: what the user sees', () => {
   });
 
   it('6b. "Add Memory" with a database URL stores it redacted; "Scrub Secrets" then finds nothing to scrub', async () => {
-    await runCommand(page(), 'Project Memory: Add Memory');
-    await quickInput(page(), `The reporting database is postgres://report:${DB_PASSWORD}@db.internal:5432/reports`);
+    await addMemoryFromPalette(page(), `The reporting database is postgres://report:${DB_PASSWORD}@db.internal:5432/reports`);
     const shown = 'The reporting database is postgres://report:[REDACTED:postgres-url-password]@db.internal:5432/reports';
     const frame = await panel();
     await row(frame, shown).waitFor({ state: 'visible', timeout: 60_000 });
@@ -428,8 +427,7 @@ describe('Project Memory in code-server: what the user sees', () => {
   it('7. a file renamed in a terminal flags the memory citing the old path in the panel; the review rewrites it', async () => {
     fs.mkdirSync(path.join(workspace, 'src'), { recursive: true });
     fs.writeFileSync(path.join(workspace, 'src', 'dates.ts'), 'export function formatDate(d: Date): string {\n  return d.toISOString();\n}\n');
-    await runCommand(page(), 'Project Memory: Add Memory');
-    await quickInput(page(), DATES_FACT);
+    await addMemoryFromPalette(page(), DATES_FACT);
     const frame = await panel();
     await row(frame, DATES_FACT).waitFor({ state: 'visible', timeout: 60_000 });
     await row(frame, DATES_FACT).click();
@@ -491,8 +489,7 @@ describe('the local embedding model in the packaged extension', () => {
     const browser = await launchBrowser();
     try {
       await openWorkbench(browser.page, srv);
-      await runCommand(browser.page, 'Project Memory: Add Memory');
-      await quickInput(browser.page, MANUAL_FACT);
+      await addMemoryFromPalette(browser.page, MANUAL_FACT);
       // The bank keeps one vector file per embedder: MiniLM's, not the lexical fallback's.
       const vectorFiles = () => filesUnder(path.join(srv.userDataDir, 'User', 'workspaceStorage')).map((f) => path.basename(f)).filter((f) => f.startsWith('vectors-'));
       await expect.poll(vectorFiles, { timeout: 120_000 }).toEqual([expect.stringMatching(/^vectors-onnx.all-MiniLM-L6-v2.384/)]);
@@ -543,8 +540,7 @@ describe('the built-in local model in the packaged extension', () => {
       const globalStorage = path.join(srv.userDataDir, 'User', 'globalStorage', 'project-memory.project-memory');
       expect(filesUnder(globalStorage).filter((f) => f.includes(`${path.sep}models${path.sep}`))).toEqual([]);
 
-      await runCommand(p, 'Project Memory: Add Memory');
-      await quickInput(p, fact);
+      await addMemoryFromPalette(p, fact);
       await waitForNotification(p, 'Remembered:');
 
       // The language models editor asks every provider for its models: the built-in one is listed.

@@ -29,6 +29,7 @@ afterEach(async () => {
 
 async function addByHand(harness: Harness, text: string): Promise<string> {
   testing.answer(() => text); // input box
+  testing.answer((c) => (c.items as { label: string }[]).find((i) => i.label === 'No kind')); // kind picker
   testing.answer(() => undefined); // dismiss the confirmation toast
   return harness.command<string>('projectMemory.addMemory');
 }

@@ -25,10 +25,23 @@ describe('commands', () => {
   it('add, forget with undo, clear with confirmation and undo', async () => {
     h = await startHarness({ reply: agentReplies({}) });
     testing.answer(() => 'Builds use Node 22'); // input box
+    testing.answer((c) => (c.items as { label: string }[]).find((i) => i.label === 'Architecture')); // kind
     testing.answer(() => undefined); // dismiss the confirmation toast
     const id = await h.command<string>('projectMemory.addMemory');
     const bank = await h.api.pm.getBank();
-    expect(bank.get(id)?.text).toBe('Builds use Node 22');
+    expect(bank.get(id)).toMatchObject({ text: 'Builds use Node 22', kind: 'architecture' });
+
+    // Escape at the kind picker adds nothing; "No kind" adds it unlabelled.
+    testing.answer(() => 'Handlers get a handle prefix');
+    testing.answer(() => undefined);
+    expect(await h.command('projectMemory.addMemory')).toBeUndefined();
+    expect(bank.list().counts.active).toBe(1);
+    testing.answer(() => 'Release notes live in CHANGES.md');
+    testing.answer((c) => (c.items as { label: string }[]).find((i) => i.label === 'No kind'));
+    testing.answer(() => undefined);
+    const plain = await h.command<string>('projectMemory.addMemory');
+    expect(bank.get(plain)?.kind).toBeUndefined();
+    await bank.undo(bank.history(plain).at(-1)!.opId);
 
     testing.answer(() => 'Undo');
     await h.command('projectMemory.forget', id);

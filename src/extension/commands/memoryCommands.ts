@@ -2,12 +2,23 @@ import * as vscode from 'vscode';
 import { errorMessage, showError } from '../errors';
 import { formatRecord } from '../chat/memoryParticipant';
 import { type CommandDeps, type Register, pickMemory, short } from './ui';
+import { MEMORY_KINDS, parseKind, type MemoryKind } from '../../core/kinds';
+
+/** The kind of a memory added by hand: undefined for "no kind", null when the user cancelled. */
+async function pickKind(): Promise<MemoryKind | undefined | null> {
+  const items: (vscode.QuickPickItem & { memoryKind?: MemoryKind })[] = [
+    ...MEMORY_KINDS.map((k) => ({ label: k.label, detail: k.hint, memoryKind: k.id })),
+    { label: vscode.l10n.t('No kind'), detail: vscode.l10n.t('Leave it unlabelled') },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('What kind of memory is this?'), matchOnDetail: true });
+  return picked ? picked.memoryKind : null;
+}
 
 /** Add, search, forget, show history, undo, reveal: one memory at a time. */
 export function memoryCommands(deps: CommandDeps, reg: Register): vscode.Disposable[] {
   const { pm } = deps;
   return [
-    reg('addMemory', vscode.l10n.t('Add memory failed'), async (text?: string) => {
+    reg('addMemory', vscode.l10n.t('Add memory failed'), async (text?: string, kindArg?: string) => {
       const editor = vscode.window.activeTextEditor;
       const selection = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
       const value =
@@ -19,8 +30,11 @@ export function memoryCommands(deps: CommandDeps, reg: Register): vscode.Disposa
               validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter the fact to remember.')),
             });
       if (!value?.trim()) return undefined;
+      // The kind decides where the memory shows (filters, the instruction files); Escape cancels the add.
+      const kind = typeof text === 'string' && text.trim() ? parseKind(kindArg) : await pickKind();
+      if (kind === null) return undefined;
       const bank = await pm.getBank();
-      const rec = await bank.addManual(value.trim(), { source: { kind: 'manual', ref: editor && selection ? vscode.workspace.asRelativePath(editor.document.uri) : undefined } });
+      const rec = await bank.addManual(value.trim(), { source: { kind: 'manual', ref: editor && selection ? vscode.workspace.asRelativePath(editor.document.uri) : undefined }, ...(kind ? { kind } : {}) });
       // Toasts are not awaited: their promise only settles when the user closes them.
       // What was stored (secrets redacted), not what was typed.
       void vscode.window.showInformationMessage(vscode.l10n.t('Remembered: {0}', short(rec.after?.text ?? value)), vscode.l10n.t('Show'), vscode.l10n.t('Undo')).then(async (choice) => {
