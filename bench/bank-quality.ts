@@ -8,6 +8,8 @@
 //     [--split dev|test|all] [--streams a,b] [--pipelines engine,add-only,supersede-closest,engine-before] \
 //     [--embedder onnx:.cache/models/all-MiniLM-L6-v2] [--label <run name>] [--timeout 600]
 //   node scripts/run-ts.mjs bench/bank-quality.ts --report [--split test]   # the table of every saved run
+//   node scripts/run-ts.mjs bench/bank-quality.ts --reanswer '<run label>' --endpoint … --model …
+//     # the questions asked again on a saved run's banks by the current Answer Agent
 //   node scripts/run-ts.mjs bench/bank-quality.ts --consolidate <run label> --split test --endpoint … --model …
 //     # the consolidation pass on that run's banks: each scored before and after
 //
@@ -227,9 +229,11 @@ function report(streams: Stream[], split: string): void {
 
 /**
  * Scores a saved run's banks again with the labels as they are now (after a label fix), keeping the answers
- * it recorded; the run file is rewritten and the table printed. No model is called.
+ * it recorded; the run file is rewritten and the table printed. No model is called. With `ctx` (--reanswer)
+ * the questions are asked again on the same banks by the current Answer Agent (calls it made before come
+ * from the cache), so a change to the answerer reaches every pipeline's row the same way.
  */
-async function rescoreRun(streams: Stream[], label: string): Promise<void> {
+async function rescoreRun(streams: Stream[], label: string, ctx?: RunContext): Promise<void> {
   const file = path.join(runsDir, `${label.replace(/[^\w.-]+/g, '_')}.json`);
   const run = JSON.parse(fs.readFileSync(file, 'utf8')) as RunFile;
   const { HashingEmbedder } = await import('../src/core/embeddings/hashingEmbedder');
@@ -247,14 +251,21 @@ async function rescoreRun(streams: Stream[], label: string): Promise<void> {
             return n ? before[n - 1]?.id : undefined;
           }
         : (r: HistoryRecord | undefined) => r?.source?.event?.split(':').pop();
-      scores.push(scoreBank(stream, bank.list({ status: 'all' }).items, (id) => bank.history(id), eventOf, old.answers.map((a) => ({ q: a.q, answer: a.answer }))));
+      if (ctx) await bank.close();
+      const qa = ctx ? await answers(stream, dir, ctx) : old.answers.map((a) => ({ q: a.q, answer: a.answer }));
+      const reopened = ctx ? await MemoryBank.open(dir, { embedder: new HashingEmbedder(384), watchIntervalMs: 0 }) : bank;
+      try {
+        scores.push(scoreBank(stream, reopened.list({ status: 'all' }).items, (id) => reopened.history(id), eventOf, qa));
+      } finally {
+        if (ctx) await reopened.close();
+      }
     } finally {
-      await bank.close();
+      if (!ctx) await bank.close();
     }
   }
   fs.writeFileSync(file, JSON.stringify({ ...run, scores }, null, 1));
   const byStream = new Set(scores.map((s) => s.stream));
-  printTable(`Rescored ${run.label} with the current labels`, [[run.label, summarize(scores, eventsOf(streams, byStream))]]);
+  printTable(`Rescored ${run.label} with the current labels${ctx ? ', questions asked again' : ''}`, [[run.label, summarize(scores, eventsOf(streams, byStream))]]);
 }
 
 /**
@@ -336,6 +347,8 @@ async function main(): Promise<void> {
     timeoutMs: Number(flag('timeout') ?? 600) * 1000,
     stats: { hits: 0, calls: 0, ms: 0 },
   };
+  const reanswer = flag('reanswer');
+  if (reanswer) return rescoreRun(all, reanswer, ctx);
   const pipelines = (flag('pipelines')?.split(',') ?? ['engine', 'add-only', 'supersede-closest']) as Pipeline[];
   for (const p of pipelines) if (!PIPELINES.includes(p)) throw new Error(`unknown pipeline ${p}: use ${PIPELINES.join(', ')}`);
   const rows: [string, QualitySummary][] = [];
