@@ -241,6 +241,8 @@ async function rescoreRun(streams: Stream[], label: string, ctx?: RunContext): P
   for (const old of run.scores) {
     const stream = streams.find((s) => s.id === old.stream)!;
     const dir = path.join(cacheDir, 'banks', run.label.replace(/[^\w.-]+/g, '_'), stream.id);
+    // Asked before the bank is opened for scoring: the answerer opens it with the run's embedder.
+    const qa = ctx ? await answers(stream, dir, ctx) : old.answers.map((a) => ({ q: a.q, answer: a.answer }));
     // Vectors are not needed to read memories and history: a lexical embedder opens the bank without the model.
     const bank = await MemoryBank.open(dir, { embedder: new HashingEmbedder(384), watchIntervalMs: 0 });
     try {
@@ -251,16 +253,9 @@ async function rescoreRun(streams: Stream[], label: string, ctx?: RunContext): P
             return n ? before[n - 1]?.id : undefined;
           }
         : (r: HistoryRecord | undefined) => r?.source?.event?.split(':').pop();
-      if (ctx) await bank.close();
-      const qa = ctx ? await answers(stream, dir, ctx) : old.answers.map((a) => ({ q: a.q, answer: a.answer }));
-      const reopened = ctx ? await MemoryBank.open(dir, { embedder: new HashingEmbedder(384), watchIntervalMs: 0 }) : bank;
-      try {
-        scores.push(scoreBank(stream, reopened.list({ status: 'all' }).items, (id) => reopened.history(id), eventOf, qa));
-      } finally {
-        if (ctx) await reopened.close();
-      }
+      scores.push(scoreBank(stream, bank.list({ status: 'all' }).items, (id) => bank.history(id), eventOf, qa));
     } finally {
-      if (!ctx) await bank.close();
+      await bank.close();
     }
   }
   fs.writeFileSync(file, JSON.stringify({ ...run, scores }, null, 1));

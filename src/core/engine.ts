@@ -555,7 +555,8 @@ export class MemoryEngine {
       // answer: asked once more, saying so. The first reply stays in `raw` only when the second has no answer either.
       const again = await this.models.answerer.complete({ ...req, messages: [...req.messages, { role: 'assistant', content: clipLine(res.text, 300) }, { role: 'user', content: ANSWER_REASK }] });
       const second = parseAnswerOutput(again.text, keys);
-      const usage = { promptTokens: res.usage.promptTokens + again.usage.promptTokens, completionTokens: res.usage.completionTokens + again.usage.completionTokens };
+      const usage = { ...res.usage };
+      addUsage(usage, again.usage);
       if (second.answer.trim()) {
         parsed = second;
         res = { ...again, usage };

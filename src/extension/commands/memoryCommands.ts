@@ -21,17 +21,18 @@ export function memoryCommands(deps: CommandDeps, reg: Register): vscode.Disposa
     reg('addMemory', vscode.l10n.t('Add memory failed'), async (text?: string, kindArg?: string) => {
       const editor = vscode.window.activeTextEditor;
       const selection = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
+      // A caller that passes the text (a link, another extension) is not asked anything, the kind included.
+      const given = typeof text === 'string' && text.trim() ? text : undefined;
       const value =
-        typeof text === 'string' && text.trim()
-          ? text
-          : await vscode.window.showInputBox({
-              prompt: vscode.l10n.t('What should Project Memory remember?'),
-              value: selection.trim(),
-              validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter the fact to remember.')),
-            });
+        given ??
+        (await vscode.window.showInputBox({
+          prompt: vscode.l10n.t('What should Project Memory remember?'),
+          value: selection.trim(),
+          validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter the fact to remember.')),
+        }));
       if (!value?.trim()) return undefined;
       // The kind decides where the memory shows (filters, the instruction files); Escape cancels the add.
-      const kind = typeof text === 'string' && text.trim() ? parseKind(kindArg) : await pickKind();
+      const kind = given ? parseKind(kindArg) : await pickKind();
       if (kind === null) return undefined;
       const bank = await pm.getBank();
       const rec = await bank.addManual(value.trim(), { source: { kind: 'manual', ref: editor && selection ? vscode.workspace.asRelativePath(editor.document.uri) : undefined }, ...(kind ? { kind } : {}) });
